@@ -1,0 +1,42 @@
+//! Health and readiness reports (`GET /v1/admin/health`, `GET /v1/admin/readiness`).
+
+use serde::{Deserialize, Serialize};
+
+/// Liveness answer: the process serves requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// Always `"ok"` when the process answers at all.
+    pub status: String,
+    /// Crate version of the running server.
+    pub version: String,
+    /// `development`, `test`, `staging` or `production`.
+    pub environment: String,
+    /// Seconds since the process started.
+    pub uptime_seconds: u64,
+    /// RFC 3339 time of the answer.
+    pub timestamp: String,
+}
+
+/// Readiness answer: whether each dependency this instance needs answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadinessReport {
+    /// `ok` when every component is `ok`, `degraded` when only optional ones fail (HTTP 200),
+    /// `down` when a required one fails (HTTP 503).
+    pub status: String,
+    /// One entry per dependency, in a fixed order.
+    pub components: Vec<ComponentStatus>,
+}
+
+/// The state of one dependency in a [`ReadinessReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentStatus {
+    /// `database` or `redis`.
+    pub name: String,
+    /// `ok` or `down`.
+    pub status: String,
+    /// Round-trip time of the check.
+    pub latency_ms: f64,
+    /// Why the check failed (no secrets: connection strings are never included).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}

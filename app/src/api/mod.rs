@@ -1,0 +1,6 @@
+//! Wire types shared by the server's REST API and the dashboard, one module per resource, and the
+//! dashboard's HTTP client.
+
+pub mod admin;
+pub mod client;
+pub mod error;

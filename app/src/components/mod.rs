@@ -1,0 +1,4 @@
+//! Reusable pieces of UI.
+
+pub mod nav;
+pub mod status;

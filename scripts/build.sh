@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds everything a release needs: the dashboard's WASM bundle and stylesheet into target/site,
+# and the server binary target/release/memory-mesh. Same output layout as `cargo leptos build
+# --release`, without needing cargo-leptos (whose install takes ~30 minutes here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+bash scripts/setup-tools.sh "$@"
+
+site=target/site/pkg
+mkdir -p "$site"
+log "building the dashboard (WASM)"
+cargo build --quiet --profile wasm-release -p frontend --target wasm32-unknown-unknown
+wasm=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+if [ ! -f "$site/memory-mesh_bg.wasm" ] || [ "$wasm" -nt "$site/memory-mesh_bg.wasm" ]; then
+  wasm-bindgen --target web --no-typescript --out-dir "$site" --out-name memory-mesh "$wasm"
+  # The features rustc's wasm32 target emits by default must be allowed explicitly.
+  end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext \
+    --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types \
+    --enable-multivalue "$site/memory-mesh_bg.wasm" -o "$site/memory-mesh_bg.wasm"
+  gzip -9 -k -f "$site/memory-mesh_bg.wasm" "$site/memory-mesh.js"
+fi
+cp style/main.css "$site/memory-mesh.css"
+
+log "building the server"
+cargo build --quiet --release -p server
+log "built target/release/memory-mesh and target/site ($(du -h "$site/memory-mesh_bg.wasm" | cut -f1) WASM)"

@@ -1,0 +1,24 @@
+# Shared helpers for the setup scripts: logging and an apt wrapper that installs only what is missing.
+# shellcheck shell=bash
+
+log() { printf '\033[1;34m[memory-mesh]\033[0m %s\n' "$*" >&2; }
+
+APT_UPDATED=0
+# apt_install PKG... — installs the named Debian packages that are not installed yet.
+# Naming already-installed packages can trigger a dpkg self-upgrade that this image's apt hook
+# breaks, so we filter first and retry once after `dpkg --configure -a`.
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "${p%%=*}" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$APT_UPDATED" = 0 ]; then
+    log "apt-get update"
+    apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    { dpkg --configure -a; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+}

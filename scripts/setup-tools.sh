@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the build and browser-test tools the README's commands need, each only when missing:
+# the wasm32 target, wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock, and the
+# npm packages (binaryen's wasm-opt, playwright-core) under end2end/. `--browser` also installs
+# Debian's chromium for the browser tests. Everything comes from crates.io, npm and Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+want_browser=0
+[ "${1:-}" = "--browser" ] && want_browser=1
+
+rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || {
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown >/dev/null
+}
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly, or the generated JS glue and the
+# WASM disagree at load time.
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  log "installing wasm-bindgen-cli $wb_version (about 3 minutes, once)"
+  work=$(mktemp -d)
+  # `cargo install --locked` of the published crate fails: its lock file pins a webpki-roots
+  # release missing from the registry. Unpack it, step that one crate back, install from the path.
+  (cd "$work" && cargo new -q --vcs none fetcher && cd fetcher &&
+    cargo add -q "wasm-bindgen-cli@=$wb_version" >/dev/null 2>&1 && cargo fetch -q >/dev/null 2>&1) || true
+  src=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -maxdepth 2 -type d -name "wasm-bindgen-cli-$wb_version" | head -1)
+  [ -n "$src" ] || { echo "could not fetch wasm-bindgen-cli $wb_version" >&2; exit 1; }
+  cp -r "$src" "$work/cli"
+  (cd "$work/cli" && { cargo update -q -p webpki-roots --precise 1.0.10 2>/dev/null || true; } &&
+    CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install -q --path . --locked --root "${CARGO_HOME:-$HOME/.cargo}" >/dev/null)
+  rm -rf "$work"
+fi
+
+# npm packages pinned in end2end/package-lock.json: binaryen (wasm-opt; Debian's binaryen 108
+# breaks Leptos hydration) and playwright-core (drives Debian's chromium; downloads no browser).
+if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/playwright-core ] ||
+  [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  log "installing end2end npm packages"
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null; then
+  apt_install chromium fonts-dejavu-core
+fi

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's test command (and CI's): sets up PostgreSQL + pgvector, Redis, the build tools and
+# chromium when missing, then runs every check once against one set of build artifacts:
+# formatting, clippy (server and WASM), unit tests, integration tests against PostgreSQL and
+# SQLite (and Redis), and the browser tests. Idempotent; fast on a second run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+start=$(date +%s)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+bash scripts/setup-services.sh
+bash scripts/setup-tools.sh --browser
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "building (release server + WASM dashboard)"
+bash scripts/build.sh
+
+log "clippy (server side, all targets)"
+cargo clippy --quiet -p server -p migration --all-targets -- -D warnings
+log "clippy (browser side, wasm32)"
+cargo clippy --quiet -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+log "unit and integration tests (PostgreSQL + pgvector, SQLite, Redis)"
+cargo test --release -p server -p migration 2>&1 | tee -a "$results"
+
+log "browser tests (chromium)"
+bash scripts/e2e.sh 2>&1 | tee -a "$results"
+
+# One closing line over every runner: cargo's "test result:" lines and node's "# pass/# fail".
+passed=$(( $(grep -o '[0-9]* passed' "$results" | awk '{s+=$1} END {print s+0}') +
+  $(grep -oE '^ℹ pass [0-9]+' "$results" | awk '{s+=$3} END {print s+0}') ))
+failed=$(( $(grep -o '[0-9]* failed' "$results" | awk '{s+=$1} END {print s+0}') +
+  $(grep -oE '^ℹ fail [0-9]+' "$results" | awk '{s+=$3} END {print s+0}') ))
+log "all checks passed in $(( $(date +%s) - start )) s"
+echo "total: $passed passed, $failed failed"

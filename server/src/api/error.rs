@@ -1,0 +1,168 @@
+//! `ApiError`: the one error type of the HTTP layer, and the JSON envelope every error carries.
+//!
+//! Handlers return [`Result<T>`]. An error becomes a response with the right status and the body
+//! `{"error": {"code", "message", "request_id", "field"?}}` ([`app::api::error::ErrorBody`]).
+//! Internal failures (database, bugs) become an opaque 500 whose cause is logged once, by the
+//! middleware in [`super::middleware`], never sent to the client.
+
+use std::sync::Arc;
+
+use app::api::error::{ErrorBody, ErrorDetail};
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+
+/// Shorthand for handler results.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Validation {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database error")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::Validation { .. } => "validation_failed",
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::Conflict(_) => "conflict",
+            Self::Unavailable(_) => "unavailable",
+            Self::Db(_) | Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// What the client may see: internal causes are replaced by a generic sentence.
+    fn public_message(&self) -> String {
+        match self {
+            Self::Db(_) | Self::Internal(_) => {
+                "The server failed to handle this request; it has been logged.".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Stashed in the response extensions so the envelope middleware can add the request id, and so
+/// that 500s are logged once with their cause.
+#[derive(Clone, Debug)]
+pub struct ErrorPayload {
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    /// The full error, for logging only (500s).
+    pub source: Option<Arc<ApiError>>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let field = match &self {
+            Self::Validation { field, .. } => field.clone(),
+            _ => None,
+        };
+        let payload = ErrorPayload {
+            code: self.code(),
+            message: self.public_message(),
+            field,
+            source: status.is_server_error().then(|| Arc::new(self)),
+        };
+        error_response(status, payload)
+    }
+}
+
+/// Builds an error response; the request id is filled in by the envelope middleware.
+pub fn error_response(status: StatusCode, payload: ErrorPayload) -> Response {
+    let mut response = (status, Json(render(&payload, ""))).into_response();
+    response.extensions_mut().insert(payload);
+    response
+}
+
+/// The JSON body for `payload`.
+pub fn render(payload: &ErrorPayload, request_id: &str) -> ErrorBody {
+    ErrorBody {
+        error: ErrorDetail {
+            code: payload.code.to_owned(),
+            message: payload.message.clone(),
+            request_id: request_id.to_owned(),
+            field: payload.field.clone(),
+        },
+    }
+}
+
+/// A payload for responses produced outside our handlers (axum's 405, tower-http's 413/504),
+/// so that every error has the same shape.
+pub fn payload_for_status(status: StatusCode) -> ErrorPayload {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "No such route."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This route does not accept that method.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
+        StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT => {
+            ("timeout", "The request took too long and was cancelled.")
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Send the body as JSON with content-type: application/json.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests."),
+        s if s.is_server_error() => (
+            "internal_error",
+            "The server failed to handle this request; it has been logged.",
+        ),
+        _ => ("bad_request", "The request could not be handled."),
+    };
+    ErrorPayload {
+        code,
+        message: message.to_owned(),
+        field: None,
+        source: None,
+    }
+}

@@ -1,0 +1,107 @@
+//! The HTTP edge: REST routes grouped by resource, and the layers every request passes through.
+//!
+//! - [`error`]: `ApiError` and the JSON error envelope.
+//! - [`middleware`]: request ids, error envelopes, the JSON 404 fallback.
+//! - [`admin`]: health and readiness.
+//!
+//! Layer order (outermost first): metrics → request id + error envelope → security headers →
+//! CORS → timeout → body limit → routes. Request ids and envelopes sit outside every layer that
+//! can reject a request, so even a 413, 504 or CORS-rejected preflight carries them.
+
+pub mod admin;
+pub mod error;
+pub mod middleware;
+
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
+    routing::get,
+    Router,
+};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+};
+
+use crate::{config::Settings, metrics, state::AppState};
+
+/// The REST API (everything under `/v1`, plus `/metrics`), without the dashboard.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let mut api = Router::new().merge(admin::router());
+    if state.settings.http.metrics_public {
+        api = api.route("/metrics", get(metrics::export));
+    }
+    api.route("/v1", axum::routing::any(middleware::not_found))
+        .route("/v1/{*rest}", axum::routing::any(middleware::not_found))
+}
+
+/// Wraps the whole application (API and dashboard) in the shared layers.
+pub fn layers(router: Router, state: &AppState) -> Router {
+    let settings = &state.settings;
+    router
+        .layer(DefaultBodyLimit::max(settings.http.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(settings.http.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            settings.http.request_timeout,
+        ))
+        .layer(cors(settings))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(axum::middleware::from_fn(middleware::request_id_and_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+}
+
+/// Strict CORS: only the configured origins (none by default: the dashboard is same-origin).
+fn cors(settings: &Settings) -> CorsLayer {
+    let origins = &settings.allowed_origins;
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static(middleware::REQUEST_ID),
+        ])
+        .expose_headers([
+            HeaderName::from_static(middleware::REQUEST_ID),
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-ratelimit-reset"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(std::time::Duration::from_secs(3600))
+}

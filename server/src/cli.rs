@@ -1,0 +1,92 @@
+//! The command line: `memory-mesh [serve]` and `memory-mesh migrate up|down|status`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use tokio_util::sync::CancellationToken;
+
+use crate::{config::Settings, startup, store, telemetry};
+
+/// Memory Mesh: semantic memory for AI applications. Configured by MEMORY_* environment variables
+/// (and .env); see .env.example.
+#[derive(Debug, Parser)]
+#[command(name = "memory-mesh", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// Apply all pending migrations.
+    Up,
+    /// Roll back the last applied migration (or `--steps N`).
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+/// Parses the command line and runs the command.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    telemetry::init(settings.log_format);
+    for key in &settings.unknown_keys {
+        tracing::warn!(key = %key, "unknown setting ignored (see .env.example for the known ones)");
+    }
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate { action } => migrate(settings, action).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    if settings.auth.jwt_secret_generated {
+        tracing::info!(dir = %settings.data_dir.display(),
+            "no MEMORY_JWT_SECRET_KEY set: using the secret generated in the data directory");
+    }
+    let database = settings.database.url.to_string();
+    let app = startup::Application::build(settings).await?;
+    let host = app.state().settings.host;
+    let url = format!("http://{host}:{}", app.port());
+    tracing::info!(%database, "Memory Mesh listening on {url}");
+    println!("Memory Mesh is running at {url}  (dashboard: {url}/, health: {url}/v1/admin/health)");
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        startup::shutdown_signal().await;
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    app.run_until_stopped(shutdown).await
+}
+
+async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = store::connect(&settings.database).await?;
+    match action {
+        MigrateAction::Up => store::migrate(&db).await?,
+        MigrateAction::Down { steps } => Migrator::down(&db, Some(steps))
+            .await
+            .context("rolling back migrations")?,
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(&db).await? {
+                println!("{:<10} {}", format!("{:?}", m.status()), m.name());
+            }
+        }
+    }
+    Ok(())
+}

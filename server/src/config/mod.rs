@@ -1,0 +1,249 @@
+//! Typed settings, read once at start-up from `MEMORY_*` environment variables (and `.env`).
+//!
+//! Every setting has a default that gives the embedded mode (SQLite file, in-process queue and
+//! rate limiter, local embedding model), so `memory-mesh serve` needs no configuration at all.
+//! A malformed value stops start-up with an error that names the variable; production refuses
+//! insecure defaults. `.env.example` documents every key; keep it in step with [`KNOWN_KEYS`].
+
+use std::{fmt, net::IpAddr, path::PathBuf, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+
+mod parse;
+
+pub use parse::{redact_url, Rate};
+
+/// Every variable this module reads. Unknown `MEMORY_*` variables are reported at start-up, because
+/// a misspelt setting silently falling back to its default is a classic production incident.
+pub const KNOWN_KEYS: &[&str] = &[
+    "MEMORY_ENVIRONMENT",
+    "MEMORY_HOST",
+    "MEMORY_PORT",
+    "MEMORY_DATA_DIR",
+    "MEMORY_DATABASE_URL",
+    "MEMORY_DATABASE_MAX_CONNECTIONS",
+    "MEMORY_REDIS_URL",
+    "MEMORY_JWT_SECRET_KEY",
+    "MEMORY_ACCESS_TOKEN_EXPIRE_MINUTES",
+    "MEMORY_REFRESH_TOKEN_EXPIRE_DAYS",
+    "MEMORY_ALLOWED_ORIGINS",
+    "MEMORY_EMBEDDING_PROVIDER",
+    "MEMORY_EMBEDDING_DIMENSIONS",
+    "MEMORY_EMBEDDING_MODEL_DIR",
+    "MEMORY_GLOBAL_RATE_LIMIT",
+    "MEMORY_TENANT_RATE_LIMIT",
+    "MEMORY_RETENTION_MAX_AGE_DAYS",
+    "MEMORY_RETENTION_IMPORTANCE_THRESHOLD",
+    "MEMORY_RETENTION_SCHEDULE_SECONDS",
+    "MEMORY_RETENTION_DELETE_AFTER_DAYS",
+    "MEMORY_REQUEST_TIMEOUT_SECONDS",
+    "MEMORY_MAX_BODY_BYTES",
+    "MEMORY_METRICS_PUBLIC",
+    "MEMORY_SITE_ROOT",
+    "MEMORY_LOG_FORMAT",
+];
+
+/// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
+pub const MIN_PRODUCTION_SECRET_LEN: usize = 32;
+
+/// Where the instance runs; production turns insecure defaults into start-up errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Staging,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Staging => "staging",
+            Self::Production => "production",
+        }
+    }
+
+    /// Staging is held to production's rules: it is where insecure settings would be copied from.
+    pub fn is_production_like(self) -> bool {
+        matches!(self, Self::Staging | Self::Production)
+    }
+}
+
+/// Which embedding backend computes vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddingProviderKind {
+    /// all-MiniLM-L6-v2 in-process (the default; no API key).
+    Local,
+    /// Any OpenAI-compatible `/v1/embeddings`.
+    OpenAi,
+    /// Google's embedContent API.
+    Gemini,
+    /// Ollama's `/api/embed`.
+    Ollama,
+    /// Deterministic hashing vectors, for tests only; refused in production.
+    Fake,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The whole configuration of one server process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    pub host: IpAddr,
+    pub port: u16,
+    /// Directory for the embedded mode's files (SQLite database, generated JWT secret).
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    /// `None` runs the in-process rate limiter and event bus; `Some` shares them through Redis.
+    pub redis_url: Option<Redacted>,
+    pub auth: AuthSettings,
+    /// Origins allowed to call the API from a browser; empty means same-origin only.
+    pub allowed_origins: Vec<String>,
+    pub embedding: EmbeddingSettings,
+    pub global_rate_limit: Rate,
+    pub tenant_rate_limit: Rate,
+    pub retention: RetentionSettings,
+    pub http: HttpSettings,
+    /// Directory holding the dashboard's built assets (`pkg/`), as scripts/build.sh lays it out.
+    pub site_root: PathBuf,
+    pub log_format: LogFormat,
+    /// `MEMORY_*` variables that are set but unknown (reported once logging is up).
+    pub unknown_keys: Vec<String>,
+}
+
+/// Database connection settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`, normalised (the original's `+asyncpg` style is accepted).
+    pub url: Redacted,
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub fn is_postgres(&self) -> bool {
+        self.url.expose().starts_with("postgres")
+    }
+}
+
+/// Token signing and lifetimes.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    /// True when the secret was generated into the data directory rather than configured.
+    pub jwt_secret_generated: bool,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+}
+
+/// Embedding provider selection.
+#[derive(Debug, Clone)]
+pub struct EmbeddingSettings {
+    pub provider: EmbeddingProviderKind,
+    pub dimensions: usize,
+    pub model_dir: Option<PathBuf>,
+}
+
+/// Defaults of the retention job.
+#[derive(Debug, Clone)]
+pub struct RetentionSettings {
+    pub max_age_days: u32,
+    pub importance_threshold: f64,
+    pub schedule: Duration,
+    pub delete_after_days: u32,
+}
+
+/// Request hygiene.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// Whether `/metrics` is served without credentials.
+    pub metrics_public: bool,
+}
+
+/// A configuration error that names the offending variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {key}: {message}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// A string that may embed credentials (database and Redis URLs): `Debug` and `Display` print
+/// it with any password replaced, so settings can be logged whole.
+#[derive(Clone)]
+pub struct Redacted(SecretString);
+
+impl Redacted {
+    pub fn new(value: String) -> Self {
+        Self(SecretString::from(value))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl fmt::Display for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&parse::redact_url(self.expose()))
+    }
+}
+
+impl Settings {
+    /// Reads `.env` (if present, without overriding the real environment), then the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case; a malformed one is reported by name.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError::new("MEMORY_* (.env)", e.to_string())),
+        }
+        let vars: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("MEMORY_"))
+            .collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Builds settings from `(name, value)` pairs; the seam unit tests use.
+    pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            vars.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        parse::build(&get, vars)
+    }
+
+    /// The address to bind.
+    pub fn bind_address(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::new(self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,405 @@
+//! Parsing and validating each setting; every error names its variable.
+
+use std::{path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+
+use super::*;
+
+/// A request budget such as `200/minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    /// Accepts `N/second|minute|hour|day` (plural and `sec`/`min` forms too), as the original did.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (count, unit) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected N/unit such as 200/minute, got {s:?}"))?;
+        let limit: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("{count:?} is not a whole number"))?;
+        if limit == 0 {
+            return Err("the limit must be at least 1".into());
+        }
+        let secs = match unit.trim().to_ascii_lowercase().trim_end_matches('s') {
+            "second" | "sec" => 1,
+            "minute" | "min" => 60,
+            "hour" => 3600,
+            "day" => 86_400,
+            other => {
+                return Err(format!(
+                    "unknown unit {other:?} (second, minute, hour, day)"
+                ))
+            }
+        };
+        Ok(Self {
+            limit,
+            window: Duration::from_secs(secs),
+        })
+    }
+}
+
+/// Placeholder secrets from documentation and the original's examples: never acceptable in production.
+const KNOWN_PLACEHOLDER_SECRETS: &[&str] = &[
+    "your-secure-random-key-here",
+    "change-me",
+    "changeme",
+    "secret",
+    "dev-secret",
+];
+
+pub(super) fn build(
+    get: &dyn Fn(&str) -> Option<String>,
+    vars: &[(String, String)],
+) -> Result<Settings, ConfigError> {
+    let environment = match get("MEMORY_ENVIRONMENT").as_deref() {
+        None | Some("development") | Some("dev") => Environment::Development,
+        Some("test") => Environment::Test,
+        Some("staging") => Environment::Staging,
+        Some("production") | Some("prod") => Environment::Production,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "MEMORY_ENVIRONMENT",
+                format!("{other:?} is not one of development, test, staging, production"),
+            ))
+        }
+    };
+    let data_dir = PathBuf::from(get("MEMORY_DATA_DIR").unwrap_or_else(|| "data".into()));
+    let database_url = match get("MEMORY_DATABASE_URL") {
+        Some(url) => normalise_database_url(&url)?,
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("memory-mesh.db").display()
+        ),
+    };
+    let database = DatabaseSettings {
+        url: Redacted::new(database_url),
+        max_connections: number(get, "MEMORY_DATABASE_MAX_CONNECTIONS", 20u32, 1..=1000)?,
+    };
+    let redis_url = match get("MEMORY_REDIS_URL") {
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Some(Redacted::new(url))
+        }
+        Some(_) => {
+            return Err(ConfigError::new(
+                "MEMORY_REDIS_URL",
+                "must start with redis:// or rediss://",
+            ))
+        }
+        None => None,
+    };
+    let auth = auth(get, environment, &data_dir)?;
+    let allowed_origins = origins(get, environment)?;
+    let embedding = embedding(get, environment)?;
+    let rate = |key: &'static str, default: &str| -> Result<Rate, ConfigError> {
+        get(key)
+            .unwrap_or_else(|| default.into())
+            .parse()
+            .map_err(|m| ConfigError::new(key, m))
+    };
+    let retention = RetentionSettings {
+        max_age_days: number(get, "MEMORY_RETENTION_MAX_AGE_DAYS", 30u32, 1..=36_500)?,
+        importance_threshold: fraction(get, "MEMORY_RETENTION_IMPORTANCE_THRESHOLD", 0.35)?,
+        schedule: Duration::from_secs(number(
+            get,
+            "MEMORY_RETENTION_SCHEDULE_SECONDS",
+            86_400u64,
+            60..=31_536_000,
+        )?),
+        delete_after_days: number(get, "MEMORY_RETENTION_DELETE_AFTER_DAYS", 90u32, 1..=36_500)?,
+    };
+    let http = HttpSettings {
+        request_timeout: Duration::from_secs(number(
+            get,
+            "MEMORY_REQUEST_TIMEOUT_SECONDS",
+            15u64,
+            1..=3600,
+        )?),
+        max_body_bytes: number(
+            get,
+            "MEMORY_MAX_BODY_BYTES",
+            4 * 1024 * 1024usize,
+            1024..=1 << 30,
+        )?,
+        metrics_public: boolean(get, "MEMORY_METRICS_PUBLIC", true)?,
+    };
+    let log_format = match get("MEMORY_LOG_FORMAT").as_deref() {
+        None if environment.is_production_like() => LogFormat::Json,
+        None | Some("pretty") => LogFormat::Pretty,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "MEMORY_LOG_FORMAT",
+                format!("{other:?} is not pretty or json"),
+            ))
+        }
+    };
+    Ok(Settings {
+        environment,
+        host: get("MEMORY_HOST")
+            .unwrap_or_else(|| "127.0.0.1".into())
+            .parse()
+            .map_err(|_| ConfigError::new("MEMORY_HOST", "not an IP address (e.g. 0.0.0.0)"))?,
+        port: number(get, "MEMORY_PORT", 8000u16, 0..=u16::MAX)?,
+        data_dir,
+        database,
+        redis_url,
+        auth,
+        allowed_origins,
+        embedding,
+        global_rate_limit: rate("MEMORY_GLOBAL_RATE_LIMIT", "200/minute")?,
+        tenant_rate_limit: rate("MEMORY_TENANT_RATE_LIMIT", "120/minute")?,
+        retention,
+        http,
+        site_root: PathBuf::from(get("MEMORY_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+        log_format,
+        unknown_keys: vars
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("MEMORY_") && !KNOWN_KEYS.contains(&k.as_str()))
+            .cloned()
+            .collect(),
+    })
+}
+
+fn number<T>(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = get(key) else {
+        return Ok(default);
+    };
+    let value: T = raw
+        .parse()
+        .map_err(|_| ConfigError::new(key, format!("{raw:?} is not a number")))?;
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            key,
+            format!("{value} is outside {}..={}", range.start(), range.end()),
+        ));
+    }
+    Ok(value)
+}
+
+fn fraction(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: f64,
+) -> Result<f64, ConfigError> {
+    let value = number(get, key, default, 0.0..=1.0)?;
+    if value.is_nan() {
+        return Err(ConfigError::new(key, "must be between 0 and 1"));
+    }
+    Ok(value)
+}
+
+fn boolean(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(key).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::new(
+            key,
+            format!("{other:?} is not true or false"),
+        )),
+    }
+}
+
+/// Accepts the URL styles of the original's docs (`postgresql+asyncpg://`, `sqlite+aiosqlite:///`).
+fn normalise_database_url(url: &str) -> Result<String, ConfigError> {
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        ConfigError::new("MEMORY_DATABASE_URL", "expected postgres://… or sqlite://…")
+    })?;
+    let base = scheme.split('+').next().unwrap_or(scheme);
+    match base {
+        "postgres" | "postgresql" => Ok(format!("postgres://{rest}")),
+        "sqlite" => {
+            let path = rest
+                .strip_prefix('/')
+                .filter(|_| rest.starts_with("//"))
+                .unwrap_or(rest);
+            if path.contains("mode=") {
+                Ok(format!("sqlite://{path}"))
+            } else {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                Ok(format!("sqlite://{path}{sep}mode=rwc"))
+            }
+        }
+        other => Err(ConfigError::new(
+            "MEMORY_DATABASE_URL",
+            format!("unsupported scheme {other:?}: use postgres:// or sqlite://"),
+        )),
+    }
+}
+
+fn auth(
+    get: &dyn Fn(&str) -> Option<String>,
+    environment: Environment,
+    data_dir: &std::path::Path,
+) -> Result<AuthSettings, ConfigError> {
+    const KEY: &str = "MEMORY_JWT_SECRET_KEY";
+    let (secret, generated) = match get(KEY) {
+        Some(s) => (s, false),
+        None if environment.is_production_like() => {
+            return Err(ConfigError::new(
+                KEY,
+                "must be set in production (at least 32 random characters)",
+            ))
+        }
+        None => (
+            local_secret(data_dir).map_err(|m| ConfigError::new(KEY, m))?,
+            true,
+        ),
+    };
+    if environment.is_production_like()
+        && (secret.len() < MIN_PRODUCTION_SECRET_LEN
+            || KNOWN_PLACEHOLDER_SECRETS.contains(&secret.to_ascii_lowercase().as_str()))
+    {
+        return Err(ConfigError::new(
+            KEY,
+            format!(
+                "too weak for production: use at least {MIN_PRODUCTION_SECRET_LEN} random characters"
+            ),
+        ));
+    }
+    Ok(AuthSettings {
+        jwt_secret: SecretString::from(secret),
+        jwt_secret_generated: generated,
+        access_token_ttl: Duration::from_secs(
+            60 * number(get, "MEMORY_ACCESS_TOKEN_EXPIRE_MINUTES", 30u64, 1..=1440)?,
+        ),
+        refresh_token_ttl: Duration::from_secs(
+            86_400 * number(get, "MEMORY_REFRESH_TOKEN_EXPIRE_DAYS", 7u64, 1..=365)?,
+        ),
+    })
+}
+
+/// Outside production an unset JWT secret is generated once into the data directory, so the
+/// embedded mode needs no configuration and its tokens still survive restarts.
+fn local_secret(data_dir: &std::path::Path) -> Result<String, String> {
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= MIN_PRODUCTION_SECRET_LEN {
+            return Ok(existing.trim().to_owned());
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    write_private(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(secret)
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+fn origins(
+    get: &dyn Fn(&str) -> Option<String>,
+    environment: Environment,
+) -> Result<Vec<String>, ConfigError> {
+    const KEY: &str = "MEMORY_ALLOWED_ORIGINS";
+    let origins: Vec<String> = get(KEY)
+        .unwrap_or_default()
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    for origin in &origins {
+        if origin == "*" {
+            if environment.is_production_like() {
+                return Err(ConfigError::new(
+                    KEY,
+                    "a wildcard origin is refused in production: list the dashboard origins",
+                ));
+            }
+        } else if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            return Err(ConfigError::new(
+                KEY,
+                format!("{origin:?} is not an origin such as https://app.example.com"),
+            ));
+        }
+    }
+    Ok(origins)
+}
+
+fn embedding(
+    get: &dyn Fn(&str) -> Option<String>,
+    environment: Environment,
+) -> Result<EmbeddingSettings, ConfigError> {
+    const KEY: &str = "MEMORY_EMBEDDING_PROVIDER";
+    let provider = match get(KEY).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("local") => EmbeddingProviderKind::Local,
+        Some("openai") => EmbeddingProviderKind::OpenAi,
+        Some("gemini" | "google_gemini") => EmbeddingProviderKind::Gemini,
+        Some("ollama") => EmbeddingProviderKind::Ollama,
+        Some("fake") if environment.is_production_like() => {
+            return Err(ConfigError::new(KEY, "the fake provider is for tests only"))
+        }
+        Some("fake") => EmbeddingProviderKind::Fake,
+        Some(other) => {
+            return Err(ConfigError::new(
+                KEY,
+                format!("{other:?} is not one of local, openai, gemini, ollama, fake"),
+            ))
+        }
+    };
+    Ok(EmbeddingSettings {
+        provider,
+        dimensions: number(
+            get,
+            "MEMORY_EMBEDDING_DIMENSIONS",
+            migration::sql::DEFAULT_EMBEDDING_DIMENSIONS as usize,
+            1..=16_000,
+        )?,
+        model_dir: get("MEMORY_EMBEDDING_MODEL_DIR").map(PathBuf::from),
+    })
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{masked}{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}

@@ -1,0 +1,55 @@
+//! Mounts the Leptos dashboard: server-side rendering of its routes, its static assets under
+//! `/pkg`, and its HTML 404 page for unknown non-API paths.
+
+use app::{shell, App};
+use axum::{
+    extract::{Request, State},
+    http::header,
+    response::Response,
+    Router,
+};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::services::ServeDir;
+
+use crate::state::AppState;
+
+/// The options Leptos renders with. Built here rather than read from Cargo.toml so that the
+/// binary runs from any directory with only `MEMORY_SITE_ROOT` pointing at its assets.
+pub fn options(settings: &crate::config::Settings) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("memory-mesh")
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.bind_address())
+        .build()
+}
+
+/// The dashboard routes, to be merged with the API router.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let routes = generate_route_list(App);
+    let options = state.leptos.clone();
+    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    Router::new()
+        .leptos_routes(state, routes, move || shell(options.clone()))
+        // Precompressed assets are served when present; WASM is cached by the browser.
+        .nest_service(
+            "/pkg",
+            ServeDir::new(pkg).precompressed_br().precompressed_gzip(),
+        )
+}
+
+/// Unknown paths outside the API: a browser (which asks for HTML) gets the dashboard's own "page
+/// not found" with status 404; any other client gets the JSON error envelope, like the API.
+pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !wants_html {
+        return crate::api::middleware::not_found().await;
+    }
+    let uri = req.uri().clone();
+    leptos_axum::file_and_error_handler::<AppState, _>(shell)(uri, State(state), req).await
+}

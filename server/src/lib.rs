@@ -1,0 +1,20 @@
+//! Memory Mesh server library: everything the `memory-mesh` binary runs, reusable by tests.
+//!
+//! - [`config`]: typed `MEMORY_*` settings.
+//! - [`startup`]: build the application (connect, migrate, bind) and run it.
+//! - [`state`]: the shared `AppState`.
+//! - [`api`]: the REST edge — errors, middleware, routes by resource.
+//! - [`dashboard`]: the Leptos dashboard (SSR + assets).
+//! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
+//! - [`metrics`], [`telemetry`]: observability.
+//! - [`cli`]: the command line (`serve`, `migrate`).
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod dashboard;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,139 @@
+//! Building and running the application: connect, migrate, bind, serve until told to stop.
+
+use std::{sync::Arc, time::Instant};
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{api, config::Settings, dashboard, metrics::Metrics, state::AppState, store};
+
+/// A built application: its listener is bound, its database migrated.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database (and Redis), runs migrations and binds the listener.
+    /// `MEMORY_PORT=0` binds a random free port; [`Application::port`] tells which.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // reqwest is built without a default TLS provider (see Cargo.toml); install ring's.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = store::connect(&settings.database).await?;
+        store::migrate(&db).await?;
+        check_embedding_dimensions(&db, &settings).await?;
+        let redis = match &settings.redis_url {
+            Some(url) => Some(
+                connect_redis(url.expose())
+                    .await
+                    .with_context(|| format!("connecting to Redis at {url} (MEMORY_REDIS_URL)"))?,
+            ),
+            None => None,
+        };
+        let listener = TcpListener::bind(settings.bind_address())
+            .await
+            .with_context(|| {
+                format!(
+                    "binding {} (MEMORY_HOST/MEMORY_PORT)",
+                    settings.bind_address()
+                )
+            })?;
+        let leptos = dashboard::options(&settings);
+        let state = AppState {
+            settings: Arc::new(settings),
+            db,
+            redis,
+            metrics: Metrics::new(),
+            leptos,
+            started_at: Instant::now(),
+        };
+        let routes = api::router(&state)
+            .merge(dashboard::router(&state))
+            .fallback(dashboard::fallback)
+            .with_state(state.clone());
+        let router = api::layers(routes, &state);
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+            .port()
+    }
+
+    /// The shared state (tests use it to reach the database directly).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("serving HTTP")
+    }
+}
+
+async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let manager = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        redis::aio::ConnectionManager::new(client),
+    )
+    .await
+    .context("timed out after 10 s")??;
+    Ok(manager)
+}
+
+/// Refuses to start when the configured embedding width differs from the stored vectors', which
+/// would otherwise fail every write (PostgreSQL) or make every search meaningless.
+async fn check_embedding_dimensions(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    if let Some(stored) = store::stored_embedding_dimensions(db).await? {
+        anyhow::ensure!(
+            stored == settings.embedding.dimensions,
+            "the database stores {stored}-dimensional embeddings but MEMORY_EMBEDDING_DIMENSIONS \
+             is {}; use the model the database was created with, or a new database",
+            settings.embedding.dimensions
+        );
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

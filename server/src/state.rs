@@ -1,0 +1,33 @@
+//! The application state every handler shares.
+
+use std::{sync::Arc, time::Instant};
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+use crate::{config::Settings, metrics::Metrics};
+
+/// Cheap-to-clone handles to everything a request may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    /// Present when `MEMORY_REDIS_URL` is set; reconnects by itself after Redis restarts.
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub metrics: Metrics,
+    pub leptos: LeptosOptions,
+    pub started_at: Instant,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<AppState> for Metrics {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
+}

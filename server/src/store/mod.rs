@@ -1,0 +1,83 @@
+//! Persistence: connecting to SQLite or PostgreSQL, migrations, and (by aggregate) the queries.
+//! Nothing here knows about HTTP.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+
+use crate::config::DatabaseSettings;
+
+/// Opens the connection pool. For SQLite, creates the file's directory and sets the pragmas that
+/// make every committed write survive a crash of the process (WAL with `synchronous=NORMAL` is
+/// durable against `kill -9`; only an OS crash could lose the last transactions).
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.url.expose();
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating database directory {}", dir.display()))?;
+            }
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", settings.url))
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://")?;
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("running migrations")
+}
+
+/// Checks the database answers a trivial query (readiness).
+pub async fn ping(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT 1",
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// The width of the stored embedding column, if the backend fixes one (PostgreSQL's `vector(n)`).
+pub async fn stored_embedding_dimensions(db: &DatabaseConnection) -> anyhow::Result<Option<usize>> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT atttypmod FROM pg_attribute \
+             WHERE attrelid = 'messages'::regclass AND attname = 'embedding'",
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get_by_index::<i32>(0))
+        .transpose()?
+        .filter(|d| *d > 0)
+        .map(|d| d as usize))
+}

@@ -1,0 +1,157 @@
+//! Health, readiness and metrics.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_answers_ok_on_both_backends() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let response = app.get("/v1/admin/health").await;
+        assert_eq!(response.status(), 200, "{backend:?}");
+        assert!(response.headers().contains_key("x-request-id"));
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["environment"], "test");
+        assert!(body["uptime_seconds"].is_u64());
+    }
+}
+
+#[tokio::test]
+async fn readiness_reports_database_and_redis_when_both_answer() {
+    let app = spawn_app_with(
+        Backend::Postgres,
+        Options {
+            redis_url: Some(redis_url()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let response = app.get("/v1/admin/readiness").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    let names: Vec<&str> = body["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["database", "redis"]);
+}
+
+#[tokio::test]
+async fn readiness_on_sqlite_without_redis_checks_only_the_database() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let body: serde_json::Value = app.get("/v1/admin/readiness").await.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["components"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn readiness_is_503_naming_the_database_when_it_disappears() {
+    let app = spawn_app(Backend::Postgres).await;
+    drop_pg_database(app.pg_database.clone().unwrap());
+    let response = app.get("/v1/admin/readiness").await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "down");
+    assert_eq!(body["components"][0]["name"], "database");
+    assert_eq!(body["components"][0]["status"], "down");
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/v1/admin/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn readiness_is_503_naming_redis_when_it_stops() {
+    let redis = PrivateRedis::start();
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            redis_url: Some(redis.url()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(app.get("/v1/admin/readiness").await.status(), 200);
+    drop(redis);
+    let response = app.get("/v1/admin/readiness").await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let redis_status = body["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "redis")
+        .unwrap();
+    assert_eq!(redis_status["status"], "down");
+    assert_eq!(
+        body["components"][0]["status"], "ok",
+        "the database still answers"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.get("/v1/admin/health").await;
+    app.get("/v1/no-such-thing").await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"memory_mesh_http_requests_total{method="GET",route="/v1/admin/health",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("memory_mesh_http_request_duration_seconds_bucket"));
+    assert!(
+        !text.contains("no-such-thing"),
+        "raw paths never become labels"
+    );
+}
+
+/// A redis-server of the test's own on a free port, so the test can stop it.
+struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PrivateRedis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/setup-services.sh)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,43 @@
+//! The dashboard is rendered on the server, with the scripts that hydrate it.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_dashboard_is_server_rendered_with_its_hydration_scripts() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(app.url("/"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<h1>Memory Mesh</h1>"), "{html}");
+    assert!(html.contains("data-testid=\"check-status\""));
+    assert!(html.contains("/pkg/memory-mesh.js"), "loads the WASM glue");
+    assert!(
+        html.contains("/pkg/memory-mesh_bg.wasm"),
+        "preloads the WASM"
+    );
+}
+
+#[tokio::test]
+async fn browsers_get_the_dashboards_html_404_page() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(app.url("/no/such/page"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Page not found"), "{html}");
+}

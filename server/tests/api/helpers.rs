@@ -1,0 +1,242 @@
+//! `spawn_app()` and the `TestApp` handle every test uses.
+
+use std::sync::Once;
+
+use reqwest::{Client, Response};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use server::{config::Settings, startup::Application, state::AppState};
+use tokio_util::sync::CancellationToken;
+
+/// Which database a test app runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Both backends, for tests that must hold on each.
+pub const BACKENDS: [Backend; 2] = [Backend::Postgres, Backend::Sqlite];
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub state: AppState,
+    /// The PostgreSQL database created for this app (dropped with it).
+    pub pg_database: Option<String>,
+    shutdown: CancellationToken,
+    _data_dir: TempDir,
+}
+
+/// Options for [`spawn_app_with`].
+#[derive(Default)]
+pub struct Options {
+    pub redis_url: Option<String>,
+    /// Extra `MEMORY_*` settings.
+    pub vars: Vec<(String, String)>,
+    /// Reuse this PostgreSQL database instead of creating one.
+    pub existing_pg_database: Option<String>,
+}
+
+pub fn admin_database_url() -> String {
+    std::env::var("MEMORY_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("MEMORY_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// URL of database `name` on the test server.
+pub fn pg_url(name: &str) -> String {
+    let admin = admin_database_url();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn try_spawn_app(backend: Backend, options: Options) -> anyhow::Result<TestApp> {
+    init_logging();
+    let data_dir = TempDir::new();
+    let mut pg_database = None;
+    let database_url = match backend {
+        Backend::Postgres => {
+            let name = match options.existing_pg_database {
+                Some(name) => name,
+                None => create_pg_database().await,
+            };
+            pg_database = Some(name.clone());
+            pg_url(&name)
+        }
+        Backend::Sqlite => format!("sqlite://{}/test.db", data_dir.path.display()),
+    };
+    let mut vars: Vec<(String, String)> = vec![
+        ("MEMORY_ENVIRONMENT".into(), "test".into()),
+        ("MEMORY_PORT".into(), "0".into()),
+        (
+            "MEMORY_DATA_DIR".into(),
+            data_dir.path.display().to_string(),
+        ),
+        ("MEMORY_DATABASE_URL".into(), database_url),
+        ("MEMORY_DATABASE_MAX_CONNECTIONS".into(), "5".into()),
+        ("MEMORY_EMBEDDING_PROVIDER".into(), "fake".into()),
+        ("MEMORY_SITE_ROOT".into(), site_root()),
+    ];
+    if let Some(url) = options.redis_url {
+        vars.push(("MEMORY_REDIS_URL".into(), url));
+    }
+    for (k, v) in options.vars {
+        vars.retain(|(key, _)| key != &k);
+        vars.push((k, v));
+    }
+    let settings = Settings::from_vars(&vars)?;
+    let app = Application::build(settings).await?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    Ok(TestApp {
+        address,
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+        pg_database,
+        shutdown,
+        _data_dir: data_dir,
+    })
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
+    try_spawn_app(backend, options)
+        .await
+        .expect("the test app starts")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(name) = self.pg_database.take() {
+            drop_pg_database(name);
+        }
+    }
+}
+
+/// Creates an empty database with pgvector installed (as a superuser, as an operator would).
+pub async fn create_pg_database() -> String {
+    let name = format!("mm_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(admin_database_url())
+        .await
+        .expect("PostgreSQL is reachable (run scripts/setup-services.sh)");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    let db = Database::connect(pg_url(&name)).await.unwrap();
+    db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS vector")
+        .await
+        .unwrap();
+    db.close().await.ok();
+    name
+}
+
+/// Drops a test database from a helper thread (Drop cannot be async), ending its connections.
+pub fn drop_pg_database(name: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(admin) = Database::connect(admin_database_url()).await {
+                let _ = admin
+                    .execute_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ))
+                    .await;
+                admin.close().await.ok();
+            }
+        });
+    })
+    .join();
+}
+
+/// The dashboard assets built by scripts/build.sh (SSR works without them).
+fn site_root() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site");
+    root.display().to_string()
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            server::telemetry::init(server::config::LogFormat::Pretty);
+        }
+    });
+}
+
+/// A directory removed when dropped.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "memory-mesh-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Self { path }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Reads a JSON error envelope and checks its shape, returning `(code, request_id)`.
+pub async fn error_envelope(response: Response) -> (String, String) {
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("every response carries x-request-id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "error bodies are JSON"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    let error = &body["error"];
+    let code = error["code"].as_str().expect("error.code").to_owned();
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(error["request_id"].as_str(), Some(header_id.as_str()));
+    (code, header_id)
+}

@@ -1,0 +1,12 @@
+//! Black-box API tests: each test starts the real application on 127.0.0.1:0 against a fresh
+//! database (PostgreSQL with pgvector, or a SQLite file) and talks to it over real HTTP.
+//!
+//! Needs PostgreSQL and Redis on 127.0.0.1 (scripts/setup-services.sh starts them); override with
+//! MEMORY_TEST_DATABASE_URL / MEMORY_TEST_REDIS_URL. Set TEST_LOG=1 to see the server's logs.
+
+mod admin;
+mod cli;
+mod dashboard;
+mod errors;
+mod helpers;
+mod migrations;

@@ -1,0 +1,129 @@
+//! The schema on each backend: pgvector column and HNSW index on PostgreSQL, FTS5 on SQLite,
+//! reversible migrations, and the start-up check of the embedding width.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::helpers::*;
+
+async fn scalar_i64(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test]
+async fn postgres_gets_a_384_wide_vector_column_with_a_cosine_hnsw_index() {
+    let app = spawn_app(Backend::Postgres).await;
+    let width = scalar_i64(
+        &app.state.db,
+        "SELECT atttypmod::bigint FROM pg_attribute \
+         WHERE attrelid = 'messages'::regclass AND attname = 'embedding'",
+    )
+    .await;
+    assert_eq!(width, 384);
+    let hnsw = scalar_i64(
+        &app.state.db,
+        "SELECT count(*) FROM pg_indexes WHERE tablename = 'messages' \
+         AND indexdef LIKE '%USING hnsw (embedding vector_cosine_ops)%'",
+    )
+    .await;
+    assert_eq!(hnsw, 1);
+    // The column really takes vectors, and cosine distance works on it.
+    let db = &app.state.db;
+    db.execute_unprepared(
+        "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('t', 't', now(), now());
+         INSERT INTO conversations (tenant_id, id, created_at, updated_at) VALUES ('t', 'c', now(), now());",
+    )
+    .await
+    .unwrap();
+    let v = format!("[{}]", vec!["0.1"; 384].join(","));
+    db.execute_unprepared(&format!(
+        "INSERT INTO messages (id, tenant_id, conversation_id, role, content, importance_score, \
+         embedding, created_at, updated_at) VALUES (gen_random_uuid(), 't', 'c', 'user', \
+         'hello pgvector', 0.5, '{v}', now(), now())"
+    ))
+    .await
+    .unwrap();
+    let distance_zero = scalar_i64(
+        &app.state.db,
+        &format!("SELECT count(*) FROM messages WHERE embedding <=> '{v}' < 0.0001"),
+    )
+    .await;
+    assert_eq!(distance_zero, 1);
+    let lexical = scalar_i64(
+        &app.state.db,
+        "SELECT count(*) FROM messages WHERE content_tsv @@ plainto_tsquery('english', 'pgvector')",
+    )
+    .await;
+    assert_eq!(lexical, 1);
+}
+
+#[tokio::test]
+async fn sqlite_keeps_its_full_text_index_in_step_with_messages() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let db = &app.state.db;
+    db.execute_unprepared(
+        "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('t', 't', 'x', 'x');
+         INSERT INTO conversations (tenant_id, id, created_at, updated_at) VALUES ('t', 'c', 'x', 'x');
+         INSERT INTO messages (id, tenant_id, conversation_id, role, content, importance_score, created_at, updated_at)
+           VALUES (x'01', 't', 'c', 'user', 'the quick brown foxes', 0.5, 'x', 'x');",
+    )
+    .await
+    .unwrap();
+    let hits = |q: &'static str| {
+        let db = db.clone();
+        async move {
+            let sql = format!("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '{q}'");
+            scalar_i64(&db, &sql).await
+        }
+    };
+    assert_eq!(hits("fox").await, 1, "porter stemming: foxes matches fox");
+    db.execute_unprepared("UPDATE messages SET content = 'a lazy dog' WHERE id = x'01'")
+        .await
+        .unwrap();
+    assert_eq!(hits("fox").await, 0);
+    assert_eq!(hits("dog").await, 1);
+    db.execute_unprepared("DELETE FROM messages WHERE id = x'01'")
+        .await
+        .unwrap();
+    assert_eq!(hits("dog").await, 0);
+}
+
+#[tokio::test]
+async fn migrations_roll_back_and_reapply_on_both_backends() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let db = &app.state.db;
+        Migrator::down(db, None).await.unwrap();
+        let remaining = Migrator::get_applied_migrations(db).await.unwrap();
+        assert!(remaining.is_empty(), "{backend:?}");
+        Migrator::up(db, None).await.unwrap();
+        let applied = Migrator::get_applied_migrations(db).await.unwrap();
+        assert_eq!(applied.len(), Migrator::migrations().len(), "{backend:?}");
+        if backend == Backend::Postgres {
+            assert_eq!(db.get_database_backend(), DbBackend::Postgres);
+        }
+    }
+}
+
+#[tokio::test]
+async fn startup_refuses_a_model_whose_width_differs_from_the_stored_vectors() {
+    let first = spawn_app(Backend::Postgres).await;
+    let name = first.pg_database.clone().unwrap();
+    let result = try_spawn_app(
+        Backend::Postgres,
+        Options {
+            existing_pg_database: Some(name),
+            vars: vec![("MEMORY_EMBEDDING_DIMENSIONS".into(), "768".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let message = format!("{:#}", result.err().expect("start-up fails"));
+    assert!(message.contains("MEMORY_EMBEDDING_DIMENSIONS"), "{message}");
+    assert!(message.contains("384"), "{message}");
+}

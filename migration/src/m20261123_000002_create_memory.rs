@@ -100,13 +100,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if !sql::is_postgres(manager) {
-            sql::run(manager, "DROP TABLE messages_fts").await?;
-        }
+        // Messages first: dropping it drops the triggers that reference messages_fts.
         sql::run(
             manager,
             "DROP TABLE embedding_jobs;\nDROP TABLE messages;\nDROP TABLE conversations",
         )
-        .await
+        .await?;
+        if !sql::is_postgres(manager) {
+            sql::run(manager, "DROP TABLE messages_fts").await?;
+        }
+        Ok(())
     }
 }

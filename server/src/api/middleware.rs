@@ -51,19 +51,22 @@ fn is_acceptable_id(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Gives an error response the JSON envelope with the request id. Error pages of the dashboard
-/// (HTML) are left alone: a person's browser asked for them.
+/// Gives an error response the JSON envelope with the request id.
 fn envelope(response: Response, id: &str, method: &axum::http::Method, path: &str) -> Response {
     let status = response.status();
     let payload = match response.extensions().get::<ErrorPayload>() {
         Some(p) => p.clone(),
         None => {
-            let is_html = response
+            // A handler that chose its own body for an error status (readiness's 503 report,
+            // the dashboard's HTML 404 page) keeps it; bare bodies from axum and tower-http
+            // (405, 413, 504, extractor rejections in plain text) get the envelope.
+            let content_type = response
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("text/html"));
-            if is_html {
+                .unwrap_or_default();
+            if content_type.starts_with("text/html") || content_type.starts_with("application/json")
+            {
                 return response;
             }
             payload_for_status(status)

@@ -230,10 +230,12 @@ fn normalise_database_url(url: &str) -> Result<String, ConfigError> {
     match base {
         "postgres" | "postgresql" => Ok(format!("postgres://{rest}")),
         "sqlite" => {
-            let path = rest
-                .strip_prefix('/')
-                .filter(|_| rest.starts_with("//"))
-                .unwrap_or(rest);
+            // SQLAlchemy URLs (`sqlite+aiosqlite:///rel.db`, `…:////abs.db`) have one more slash
+            // than sqlx's (`sqlite://rel.db`, `sqlite:///abs.db`).
+            let path = match scheme.contains('+') {
+                true => rest.strip_prefix('/').unwrap_or(rest),
+                false => rest,
+            };
             if path.contains("mode=") {
                 Ok(format!("sqlite://{path}"))
             } else {

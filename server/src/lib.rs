@@ -7,12 +7,16 @@
 //! - [`dashboard`]: the Leptos dashboard (SSR + assets).
 //! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
 //! - [`metrics`], [`telemetry`]: observability.
+//! - [`auth`]: credentials, tokens, API keys, tenant resolution.
+//! - [`domain`]: validated identifiers and business rules.
 //! - [`cli`]: the command line (`serve`, `migrate`).
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
+pub mod domain;
 pub mod metrics;
 pub mod startup;
 pub mod state;

@@ -49,6 +49,7 @@ impl Application {
             metrics: Metrics::new(),
             leptos,
             started_at: Instant::now(),
+            login_throttle: Default::default(),
         };
         let routes = api::router(&state)
             .merge(dashboard::router(&state))

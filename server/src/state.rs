@@ -18,6 +18,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub leptos: LeptosOptions,
     pub started_at: Instant,
+    /// Failed-login counter per account.
+    pub login_throttle: Arc<crate::auth::throttle::LoginThrottle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -2,5 +2,6 @@
 //! dashboard's HTTP client.
 
 pub mod admin;
+pub mod auth;
 pub mod client;
 pub mod error;

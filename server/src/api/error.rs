@@ -36,6 +36,8 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
     Unavailable(String),
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
@@ -59,6 +61,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +75,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::Conflict(_) => "conflict",
+            Self::TooManyRequests(_) => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Db(_) | Self::Internal(_) => "internal_error",
         }
@@ -112,7 +116,15 @@ impl IntoResponse for ApiError {
             field,
             source: status.is_server_error().then(|| Arc::new(self)),
         };
-        error_response(status, payload)
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let mut response = error_response(status, payload);
+        if unauthorized {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 
@@ -164,5 +176,16 @@ pub fn payload_for_status(status: StatusCode) -> ErrorPayload {
         message: message.to_owned(),
         field: None,
         source: None,
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::NotFound => Self::NotFound("Not found.".into()),
+            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Db(e) => Self::Db(e),
+        }
     }
 }

@@ -2,15 +2,23 @@
 //!
 //! - [`error`]: `ApiError` and the JSON error envelope.
 //! - [`middleware`]: request ids, error envelopes, the JSON 404 fallback.
+//! - [`extract`]: `AppJson`, whose rejections use the envelope.
 //! - [`admin`]: health and readiness.
+//! - [`auth`], [`api_keys`], [`tenants`]: accounts, sessions, keys, members.
 //!
 //! Layer order (outermost first): metrics → request id + error envelope → security headers →
 //! CORS → timeout → body limit → routes. Request ids and envelopes sit outside every layer that
 //! can reject a request, so even a 413, 504 or CORS-rejected preflight carries them.
 
 pub mod admin;
+pub mod api_keys;
+pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod middleware;
+pub mod tenants;
+
+pub use error::Result;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -29,7 +37,11 @@ use crate::{config::Settings, metrics, state::AppState};
 
 /// The REST API (everything under `/v1`, plus `/metrics`), without the dashboard.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let mut api = Router::new().merge(admin::router());
+    let mut api = Router::new()
+        .merge(admin::router())
+        .merge(auth::router())
+        .merge(api_keys::router())
+        .merge(tenants::router());
     if state.settings.http.metrics_public {
         api = api.route("/metrics", get(metrics::export));
     }

@@ -41,6 +41,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_METRICS_PUBLIC",
     "MEMORY_SITE_ROOT",
     "MEMORY_LOG_FORMAT",
+    "MEMORY_ADMIN_EMAILS",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
@@ -115,6 +116,9 @@ pub struct Settings {
     /// Directory holding the dashboard's built assets (`pkg/`), as scripts/build.sh lays it out.
     pub site_root: PathBuf,
     pub log_format: LogFormat,
+    /// Users registering with one of these emails become instance administrators (cross-tenant
+    /// views such as `/v1/analytics/tenants`).
+    pub admin_emails: Vec<String>,
     /// `MEMORY_*` variables that are set but unknown (reported once logging is up).
     pub unknown_keys: Vec<String>,
 }

@@ -160,6 +160,12 @@ pub(super) fn build(
         http,
         site_root: PathBuf::from(get("MEMORY_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
         log_format,
+        admin_emails: get("MEMORY_ADMIN_EMAILS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect(),
         unknown_keys: vars
             .iter()
             .map(|(k, _)| k)

@@ -12,6 +12,21 @@ use sea_orm::{
 
 use crate::config::DatabaseSettings;
 
+pub mod accounts;
+pub mod entities;
+
+/// Errors of the store layer; the HTTP layer maps them to statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule would be broken; the message says which, for the client.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
 /// Opens the connection pool. For SQLite, creates the file's directory and sets the pragmas that
 /// make every committed write survive a crash of the process (WAL with `synchronous=NORMAL` is
 /// durable against `kill -9`; only an OS crash could lose the last transactions).

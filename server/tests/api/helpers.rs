@@ -240,3 +240,74 @@ pub async fn error_envelope(response: Response) -> (String, String) {
     assert_eq!(error["request_id"].as_str(), Some(header_id.as_str()));
     (code, header_id)
 }
+
+/// A registered user and their tokens.
+pub struct TestUser {
+    pub id: String,
+    pub tenant_id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub const PASSWORD: &str = "SecurePass123";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends `method path` with a bearer token (or API key) and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        credential: &str,
+        body: Option<serde_json::Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(credential);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Registers `username` (creating `tenant` when given, else a personal tenant) and logs in.
+    pub async fn register_and_login(&self, username: &str, tenant: Option<&str>) -> TestUser {
+        let email = format!("{username}@example.com");
+        let mut body = serde_json::json!({
+            "email": email, "username": username, "password": PASSWORD,
+        });
+        if let Some(t) = tenant {
+            body["tenant_id"] = t.into();
+        }
+        let response = self.post_json("/v1/auth/register", &body).await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        let user: serde_json::Value = response.json().await.unwrap();
+        let tokens = self.login(username).await;
+        TestUser {
+            id: user["id"].as_str().unwrap().to_owned(),
+            tenant_id: user["tenants"][0]["tenant_id"].as_str().unwrap().to_owned(),
+            access_token: tokens["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn login(&self, username: &str) -> serde_json::Value {
+        let response = self
+            .post_json(
+                "/v1/auth/login",
+                &serde_json::json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+}

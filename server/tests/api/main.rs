@@ -5,8 +5,11 @@
 //! MEMORY_TEST_DATABASE_URL / MEMORY_TEST_REDIS_URL. Set TEST_LOG=1 to see the server's logs.
 
 mod admin;
+mod api_keys;
+mod auth;
 mod cli;
 mod dashboard;
 mod errors;
 mod helpers;
+mod members;
 mod migrations;

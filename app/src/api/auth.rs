@@ -1,0 +1,147 @@
+//! Accounts, sessions, API keys and tenant members (`/v1/auth`, `/v1/tenants`).
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/auth/register`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// A new tenant to create and administer; omitted: a personal tenant.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+/// A user as the API shows it: never any password material.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserResponse {
+    pub id: String,
+    pub email: String,
+    pub username: String,
+    pub full_name: Option<String>,
+    pub is_active: bool,
+    pub is_instance_admin: bool,
+    pub tenants: Vec<TenantMembership>,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+}
+
+/// One tenant a user belongs to, with their role there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantMembership {
+    pub tenant_id: String,
+    /// `admin`, `member` or `read_only`.
+    pub role: String,
+}
+
+/// `POST /v1/auth/login`: by email or by username.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    pub password: String,
+    /// Longer-lived refresh token (4× the configured lifetime).
+    #[serde(default)]
+    pub remember_me: bool,
+}
+
+/// Answer of login and refresh.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// `POST /v1/auth/refresh`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// `PUT /v1/auth/me`: profile fields only — tenant and role cannot be changed here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+/// `POST /v1/auth/change-password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `POST /v1/auth/api-keys`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    pub name: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// `read` or `write` (default).
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub expires_days: Option<u32>,
+}
+
+/// An API key as listed: never the key itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyResponse {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub tenant_id: String,
+    pub scope: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+    /// Only in the answer to its creation, once.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key: Option<String>,
+}
+
+/// A member of a tenant (`GET /v1/tenants/{tenant_id}/members`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberResponse {
+    pub user_id: String,
+    pub email: String,
+    pub username: String,
+    pub role: String,
+    pub joined_at: String,
+}
+
+/// `POST /v1/tenants/{tenant_id}/members`: adds an existing user by email or username.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    /// Email or username of a registered user.
+    pub user: String,
+    pub role: String,
+}
+
+/// `PUT /v1/tenants/{tenant_id}/members/{user_id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMemberRequest {
+    pub role: String,
+}

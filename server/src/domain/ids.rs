@@ -1,0 +1,146 @@
+//! Validated identifiers. Each `parse` returns a message fit for a 422 response.
+
+use std::fmt;
+
+/// A tenant id: 1–64 of `A-Z a-z 0-9 _ . -` (the original's rule, §2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        parse_id(raw, 64).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Shared rule of tenant and conversation ids: 1..=max characters from `[A-Za-z0-9_.-]`.
+pub fn parse_id(raw: &str, max: usize) -> Result<String, String> {
+    if raw.is_empty() || raw.len() > max {
+        return Err(format!("must be 1 to {max} characters"));
+    }
+    if !raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Err("may contain only letters, digits, '_', '.' and '-'".into());
+    }
+    Ok(raw.to_owned())
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A username: `^[A-Za-z0-9_]{3,64}$`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = (3..=64).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be 3 to 64 letters, digits or '_'".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, stored lower-cased so that uniqueness ignores case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// A pragmatic check (one `@`, a dotted domain, no spaces, ≤ 255); deliverability is not our
+    /// business, but obviously malformed input is rejected early.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let valid = raw.len() <= 255
+            && !raw.chars().any(char::is_whitespace)
+            && match raw.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if valid {
+            Ok(Self(raw.to_lowercase()))
+        } else {
+            Err("is not a valid email address".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Password policy: 8–128 characters with at least one letter and one digit.
+pub fn check_password_policy(password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if !(8..=128).contains(&len) {
+        return Err("must be 8 to 128 characters".into());
+    }
+    if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
+        return Err("must contain at least one letter and one digit".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_the_originals_character_rule() {
+        assert!(TenantId::parse("acme_co.prod-1").is_ok());
+        assert!(TenantId::parse("").is_err());
+        assert!(TenantId::parse(&"a".repeat(65)).is_err());
+        assert!(TenantId::parse("a b").is_err());
+        assert!(TenantId::parse("é").is_err());
+        assert!(parse_id(&"c".repeat(128), 128).is_ok());
+    }
+
+    #[test]
+    fn usernames_are_3_to_64_word_characters() {
+        assert!(Username::parse("al").is_err());
+        assert!(Username::parse("alice_01").is_ok());
+        assert!(Username::parse("alice-01").is_err());
+    }
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(
+            Email::parse(" Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
+        for bad in [
+            "alice", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.cd", "a@cd.",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_need_length_a_letter_and_a_digit() {
+        assert!(check_password_policy("short1").is_err());
+        assert!(check_password_policy("longenough").is_err());
+        assert!(check_password_policy("12345678").is_err());
+        assert!(check_password_policy("SecurePass123").is_ok());
+        assert!(check_password_policy(&format!("a1{}", "x".repeat(127))).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! SeaORM entities, one per table (see the migrations for the schema and its reasons).
+//! `messages.embedding` is deliberately absent: its type differs per backend, so vector reads
+//! and writes go through the vector store with explicit SQL.
+
+pub mod api_keys;
+pub mod auth_sessions;
+pub mod memberships;
+pub mod tenants;
+pub mod users;

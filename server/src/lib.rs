@@ -6,6 +6,7 @@
 //! - [`api`]: the REST edge — errors, middleware, routes by resource.
 //! - [`dashboard`]: the Leptos dashboard (SSR + assets).
 //! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
+//! - [`ratelimit`]: GCRA limits per IP, tenant and API key; Redis-shared or in memory.
 //! - [`metrics`], [`telemetry`]: observability.
 //! - [`auth`]: credentials, tokens, API keys, tenant resolution.
 //! - [`domain`]: validated identifiers and business rules.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod dashboard;
 pub mod domain;
 pub mod metrics;
+pub mod ratelimit;
 pub mod startup;
 pub mod state;
 pub mod store;

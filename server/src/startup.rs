@@ -7,7 +7,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::{api, config::Settings, dashboard, metrics::Metrics, state::AppState, store};
+use crate::{
+    api, config::Settings, dashboard, metrics::Metrics, ratelimit::RateLimiter, state::AppState,
+    store,
+};
 
 /// A built application: its listener is bound, its database migrated.
 pub struct Application {
@@ -42,6 +45,9 @@ impl Application {
                 )
             })?;
         let leptos = dashboard::options(&settings);
+        let limiter = Arc::new(RateLimiter::new(
+            redis.clone().map(|r| (r, settings.redis_prefix.clone())),
+        ));
         let state = AppState {
             settings: Arc::new(settings),
             db,
@@ -50,6 +56,7 @@ impl Application {
             leptos,
             started_at: Instant::now(),
             login_throttle: Default::default(),
+            limiter,
         };
         let routes = api::router(&state)
             .merge(dashboard::router(&state))

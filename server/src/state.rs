@@ -20,6 +20,7 @@ pub struct AppState {
     pub started_at: Instant,
     /// Failed-login counter per account.
     pub login_throttle: Arc<crate::auth::throttle::LoginThrottle>,
+    pub limiter: Arc<crate::ratelimit::RateLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

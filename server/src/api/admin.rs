@@ -25,8 +25,8 @@ async fn health(State(state): State<AppState>) -> Json<HealthReport> {
     })
 }
 
-/// Readiness: 200 only when the database (and Redis, where configured) answer; otherwise 503 with
-/// the failing component named.
+/// Readiness: 200 when the database answers (`ok`, or `degraded` when a configured Redis does
+/// not); 503 `down`, naming the failing component, when the database does not.
 async fn readiness(State(state): State<AppState>) -> (StatusCode, Json<ReadinessReport>) {
     let mut components = vec![
         check("database", async {
@@ -47,12 +47,14 @@ async fn readiness(State(state): State<AppState>) -> (StatusCode, Json<Readiness
             .await,
         );
     }
-    let all_ok = components.iter().all(|c| c.status == "ok");
-    let status = if all_ok { "ok" } else { "down" };
-    let code = if all_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    // The database is required; Redis is not: without it rate limits fall back to each
+    // instance's memory, so the instance still serves, "degraded".
+    let database_ok = components[0].status == "ok";
+    let redis_ok = components[1..].iter().all(|c| c.status == "ok") && !state.limiter.is_degraded();
+    let (status, code) = match (database_ok, redis_ok) {
+        (true, true) => ("ok", StatusCode::OK),
+        (true, false) => ("degraded", StatusCode::OK),
+        (false, _) => ("down", StatusCode::SERVICE_UNAVAILABLE),
     };
     (
         code,

@@ -9,7 +9,6 @@ use app::api::auth::{
 use axum::{
     extract::{ConnectInfo, State},
     http::{header, HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
@@ -104,7 +103,7 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     AppJson(req): AppJson<LoginRequest>,
-) -> Result<Response> {
+) -> Result<Json<TokenResponse>> {
     let account = match (&req.email, &req.username) {
         (Some(e), _) => e.trim().to_lowercase(),
         (None, Some(u)) => u.clone(),
@@ -116,20 +115,10 @@ async fn login(
         }
     };
     if let Err(retry_after) = state.login_throttle.check(&account) {
-        let mut response = ApiError::TooManyRequests(
-            "Too many failed logins for this account; try again later.".into(),
-        )
-        .into_response();
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            retry_after
-                .as_secs()
-                .max(1)
-                .to_string()
-                .parse()
-                .expect("digits"),
-        );
-        return Ok(response);
+        return Err(ApiError::RateLimited {
+            message: "Too many failed logins for this account; try again later.".into(),
+            retry_after: retry_after.as_secs(),
+        });
     }
     let user =
         accounts::find_user_by_login(&state.db, req.email.as_deref(), req.username.as_deref())
@@ -165,7 +154,7 @@ async fn login(
         },
     )
     .await?;
-    Ok(Json(token_response(&state, user.id, session_id, &refresh)).into_response())
+    Ok(Json(token_response(&state, user.id, session_id, &refresh)))
 }
 
 fn token_response(

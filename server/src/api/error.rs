@@ -35,8 +35,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    TooManyRequests(String),
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("database error")]
@@ -61,7 +61,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -75,7 +75,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::Conflict(_) => "conflict",
-            Self::TooManyRequests(_) => "rate_limited",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Db(_) | Self::Internal(_) => "internal_error",
         }
@@ -114,10 +114,24 @@ impl IntoResponse for ApiError {
             code: self.code(),
             message: self.public_message(),
             field,
-            source: status.is_server_error().then(|| Arc::new(self)),
+            source: None,
         };
         let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let retry_after = match &self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        let payload = ErrorPayload {
+            source: status.is_server_error().then(|| Arc::new(self)),
+            ..payload
+        };
         let mut response = error_response(status, payload);
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs.max(1)),
+            );
+        }
         if unauthorized {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

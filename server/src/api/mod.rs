@@ -7,8 +7,8 @@
 //! - [`auth`], [`api_keys`], [`tenants`]: accounts, sessions, keys, members.
 //!
 //! Layer order (outermost first): metrics → request id + error envelope → security headers →
-//! CORS → timeout → body limit → routes. Request ids and envelopes sit outside every layer that
-//! can reject a request, so even a 413, 504 or CORS-rejected preflight carries them.
+//! CORS → per-IP rate limit → timeout → body limit → routes. Request ids and envelopes sit
+//! outside every layer that can reject a request, so even a 413, 504 or 429 carries them.
 
 pub mod admin;
 pub mod api_keys;
@@ -16,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod ratelimit;
 pub mod tenants;
 
 pub use error::Result;
@@ -58,6 +59,10 @@ pub fn layers(router: Router, state: &AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             settings.http.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit_by_ip,
         ))
         .layer(cors(settings))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -105,6 +105,7 @@ async fn from_api_key(state: &AppState, raw: &str) -> Result<Principal, ApiError
         .await?
         .filter(|u| u.is_active)
         .ok_or_else(unauthorized)?;
+    limit(state, &format!("key:{}", key.id)).await?;
     accounts::touch_api_key(&state.db, key.id).await?;
     Ok(Principal {
         user_id: user.id,
@@ -115,6 +116,22 @@ async fn from_api_key(state: &AppState, raw: &str) -> Result<Principal, ApiError
             scope: key.scope,
         },
     })
+}
+
+/// Counts a request against `key` with the tenant budget (`MEMORY_TENANT_RATE_LIMIT`).
+async fn limit(state: &AppState, key: &str) -> Result<(), ApiError> {
+    let decision = state
+        .limiter
+        .check(key, state.settings.tenant_rate_limit)
+        .await;
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(ApiError::RateLimited {
+            message: "This tenant or key is over its request budget; slow down.".into(),
+            retry_after: decision.retry_after,
+        })
+    }
 }
 
 impl Principal {
@@ -186,6 +203,8 @@ impl Principal {
                 "This credential may not {need} in tenant '{tenant_id}'."
             )));
         }
+        // The tenant's budget is shared by all its users and keys, on every instance.
+        limit(state, &format!("tenant:{tenant_id}")).await?;
         Ok(TenantContext { tenant_id, role })
     }
 }

@@ -42,6 +42,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_SITE_ROOT",
     "MEMORY_LOG_FORMAT",
     "MEMORY_ADMIN_EMAILS",
+    "MEMORY_TRUSTED_PROXIES",
+    "MEMORY_REDIS_PREFIX",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
@@ -105,6 +107,11 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// `None` runs the in-process rate limiter and event bus; `Some` shares them through Redis.
     pub redis_url: Option<Redacted>,
+    /// Prefix of every Redis key this instance writes (lets tests and deployments share a Redis).
+    pub redis_prefix: String,
+    /// Peers whose `X-Forwarded-For` is believed (load balancers); everyone else is identified
+    /// by the socket address, so clients cannot spoof their way around per-IP limits.
+    pub trusted_proxies: Vec<IpAddr>,
     pub auth: AuthSettings,
     /// Origins allowed to call the API from a browser; empty means same-origin only.
     pub allowed_origins: Vec<String>,

@@ -151,6 +151,21 @@ pub(super) fn build(
         data_dir,
         database,
         redis_url,
+        redis_prefix: get("MEMORY_REDIS_PREFIX").unwrap_or_else(|| "mm:".into()),
+        trusted_proxies: get("MEMORY_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse().map_err(|_| {
+                    ConfigError::new(
+                        "MEMORY_TRUSTED_PROXIES",
+                        format!("{p:?} is not an IP address"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
         auth,
         allowed_origins,
         embedding,

@@ -87,6 +87,10 @@ pub async fn try_spawn_app(backend: Backend, options: Options) -> anyhow::Result
     ];
     if let Some(url) = options.redis_url {
         vars.push(("MEMORY_REDIS_URL".into(), url));
+        // Tests share one Redis: a prefix per app keeps their counters apart (override it to
+        // make two apps share state, as instances of one deployment do).
+        let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+        vars.push(("MEMORY_REDIS_PREFIX".into(), prefix));
     }
     for (k, v) in options.vars {
         vars.retain(|(key, _)| key != &k);
@@ -309,5 +313,52 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+}
+
+/// A redis-server of the test's own on a free port, so the test can stop it.
+pub struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PrivateRedis {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/setup-services.sh)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

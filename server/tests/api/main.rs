@@ -13,3 +13,4 @@ mod errors;
 mod helpers;
 mod members;
 mod migrations;
+mod ratelimit;

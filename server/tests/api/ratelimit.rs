@@ -1,0 +1,141 @@
+//! Rate limits per client address, per tenant and across instances sharing Redis.
+
+use reqwest::Method;
+
+use crate::helpers::*;
+
+fn limit_vars(global: &str, tenant: &str) -> Vec<(String, String)> {
+    vec![
+        ("MEMORY_GLOBAL_RATE_LIMIT".into(), global.into()),
+        ("MEMORY_TENANT_RATE_LIMIT".into(), tenant.into()),
+    ]
+}
+
+#[tokio::test]
+async fn the_address_limit_counts_down_then_answers_429_with_retry_after() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: limit_vars("3/minute", "100/minute"),
+            ..Default::default()
+        },
+    )
+    .await;
+    for remaining in ["2", "1", "0"] {
+        let r = app.get("/v1/anything").await;
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()["x-ratelimit-limit"], "3");
+        assert_eq!(r.headers()["x-ratelimit-remaining"], remaining);
+        assert!(
+            r.headers()["x-ratelimit-reset"]
+                .to_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+                > 0
+        );
+    }
+    // A spoofed X-Forwarded-For does not buy a fresh budget: no proxy is trusted.
+    let r = app
+        .client
+        .get(app.url("/v1/anything"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=20).contains(&retry),
+        "one slot frees after 20 s: {retry}"
+    );
+    assert_eq!(
+        r.headers()["x-content-type-options"],
+        "nosniff",
+        "429s are full responses"
+    );
+    let (code, _) = error_envelope(r).await;
+    assert_eq!(code, "rate_limited");
+    // Probes are never limited.
+    assert_eq!(app.get("/v1/admin/health").await.status(), 200);
+    assert_eq!(app.get("/v1/admin/readiness").await.status(), 200);
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_share_one_budget() {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let mut vars = limit_vars("4/minute", "100/minute");
+    vars.push(("MEMORY_REDIS_PREFIX".into(), prefix));
+    let spawn = || {
+        spawn_app_with(
+            Backend::Sqlite,
+            Options {
+                redis_url: Some(redis_url()),
+                vars: vars.clone(),
+                ..Default::default()
+            },
+        )
+    };
+    let (a, b) = (spawn().await, spawn().await);
+    for app in [&a, &b, &a, &b] {
+        assert_eq!(app.get("/v1/x").await.status(), 404);
+    }
+    assert_eq!(a.get("/v1/x").await.status(), 429);
+    assert_eq!(b.get("/v1/x").await.status(), 429);
+}
+
+#[tokio::test]
+async fn when_redis_dies_limits_fall_back_to_memory() {
+    let redis = PrivateRedis::start();
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            redis_url: Some(redis.url()),
+            vars: limit_vars("2/minute", "100/minute"),
+            ..Default::default()
+        },
+    )
+    .await;
+    drop(redis);
+    assert_eq!(app.get("/v1/x").await.status(), 404);
+    assert_eq!(app.get("/v1/x").await.status(), 404);
+    assert_eq!(
+        app.get("/v1/x").await.status(),
+        429,
+        "still limited, in memory"
+    );
+    let body: serde_json::Value = app.get("/v1/admin/readiness").await.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+}
+
+#[tokio::test]
+async fn a_tenants_budget_is_its_own() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: limit_vars("1000/minute", "2/minute"),
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", Some("acme")).await;
+    let bob = app.register_and_login("bob", Some("bobco")).await;
+    let list = |user: &TestUser, tenant: &str| {
+        let path = format!("/v1/tenants/{tenant}/members");
+        let token = user.access_token.clone();
+        let app = &app;
+        async move { app.call(Method::GET, &path, &token, None).await.status() }
+    };
+    assert_eq!(list(&alice, "acme").await, 200);
+    assert_eq!(list(&alice, "acme").await, 200);
+    assert_eq!(list(&alice, "acme").await, 429);
+    assert_eq!(
+        list(&bob, "bobco").await,
+        200,
+        "another tenant is unaffected"
+    );
+}

@@ -10,6 +10,8 @@
 //! - [`metrics`], [`telemetry`]: observability.
 //! - [`auth`]: credentials, tokens, API keys, tenant resolution.
 //! - [`domain`]: validated identifiers and business rules.
+//! - [`embed`]: embedding providers (local model, fake).
+//! - [`search`]: the search pipeline (retrieve, fuse, score).
 //! - [`cli`]: the command line (`serve`, `migrate`).
 
 pub mod api;
@@ -18,8 +20,10 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod domain;
+pub mod embed;
 pub mod metrics;
 pub mod ratelimit;
+pub mod search;
 pub mod startup;
 pub mod state;
 pub mod store;

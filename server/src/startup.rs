@@ -44,6 +44,8 @@ impl Application {
                     settings.bind_address()
                 )
             })?;
+        let embedder = crate::embed::from_settings(&settings.embedding)
+            .map_err(|e| anyhow::anyhow!("embedding provider: {e}"))?;
         let leptos = dashboard::options(&settings);
         let limiter = Arc::new(RateLimiter::new(
             redis.clone().map(|r| (r, settings.redis_prefix.clone())),
@@ -57,6 +59,7 @@ impl Application {
             started_at: Instant::now(),
             login_throttle: Default::default(),
             limiter,
+            embedder,
         };
         let routes = api::router(&state)
             .merge(dashboard::router(&state))

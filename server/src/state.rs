@@ -21,6 +21,8 @@ pub struct AppState {
     /// Failed-login counter per account.
     pub login_throttle: Arc<crate::auth::throttle::LoginThrottle>,
     pub limiter: Arc<crate::ratelimit::RateLimiter>,
+    /// The embedding model (local by default).
+    pub embedder: Arc<dyn crate::embed::EmbeddingProvider>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -203,3 +203,41 @@ impl From<crate::store::StoreError> for ApiError {
         }
     }
 }
+
+impl From<crate::domain::messages::Invalid> for ApiError {
+    fn from(e: crate::domain::messages::Invalid) -> Self {
+        Self::Validation {
+            field: Some(e.field),
+            message: e.message,
+        }
+    }
+}
+
+impl From<crate::embed::EmbedError> for ApiError {
+    fn from(e: crate::embed::EmbedError) -> Self {
+        use crate::embed::Fault;
+        match e.fault {
+            Fault::User => Self::Validation {
+                field: Some("content".into()),
+                message: e.message,
+            },
+            // The provider's own message may name internal hosts: log it, say little.
+            Fault::Runtime | Fault::Config => {
+                tracing::warn!(error = %e.message, "embedding provider failed");
+                Self::Unavailable(
+                    "The embedding provider is unavailable; nothing was stored. Retry later."
+                        .into(),
+                )
+            }
+        }
+    }
+}
+
+impl From<crate::search::SearchError> for ApiError {
+    fn from(e: crate::search::SearchError) -> Self {
+        match e {
+            crate::search::SearchError::Embed(e) => e.into(),
+            crate::search::SearchError::Store(e) => e.into(),
+        }
+    }
+}

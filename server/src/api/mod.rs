@@ -5,6 +5,7 @@
 //! - [`extract`]: `AppJson`, whose rejections use the envelope.
 //! - [`admin`]: health and readiness.
 //! - [`auth`], [`api_keys`], [`tenants`]: accounts, sessions, keys, members.
+//! - [`messages`], [`conversations`], [`memory`]: the memory itself and its search.
 //!
 //! Layer order (outermost first): metrics → request id + error envelope → security headers →
 //! CORS → per-IP rate limit → timeout → body limit → routes. Request ids and envelopes sit
@@ -13,8 +14,11 @@
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod conversations;
 pub mod error;
 pub mod extract;
+pub mod memory;
+pub mod messages;
 pub mod middleware;
 pub mod ratelimit;
 pub mod tenants;
@@ -42,7 +46,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::router())
         .merge(auth::router())
         .merge(api_keys::router())
-        .merge(tenants::router());
+        .merge(tenants::router())
+        .merge(messages::router())
+        .merge(conversations::router())
+        .merge(memory::router());
     if state.settings.http.metrics_public {
         api = api.route("/metrics", get(metrics::export));
     }

@@ -4,3 +4,5 @@
 pub mod ids;
 
 pub use ids::{Email, TenantId, Username};
+pub mod messages;
+pub mod ranking;

@@ -14,6 +14,8 @@ use crate::config::DatabaseSettings;
 
 pub mod accounts;
 pub mod entities;
+pub mod memory;
+pub mod vectors;
 
 /// Errors of the store layer; the HTTP layer maps them to statuses.
 #[derive(Debug, thiserror::Error)]

@@ -12,5 +12,7 @@ mod dashboard;
 mod errors;
 mod helpers;
 mod members;
+mod messages;
 mod migrations;
 mod ratelimit;
+mod search;

@@ -4,6 +4,8 @@
 
 pub mod api_keys;
 pub mod auth_sessions;
+pub mod conversations;
 pub mod memberships;
+pub mod messages;
 pub mod tenants;
 pub mod users;

@@ -1,0 +1,164 @@
+//! Messages, conversations and search (`/v1/messages`, `/v1/conversations`, `/v1/memory`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `POST /v1/messages` (and each item of a batch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessageRequest {
+    /// Optional: the credential's tenant is used when omitted.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    pub conversation_id: String,
+    /// `user`, `assistant` or `system`.
+    pub role: String,
+    pub content: String,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    /// 0..1; replaces the computed importance.
+    #[serde(default)]
+    pub importance_override: Option<f64>,
+    /// RFC 3339; for importing history with its real times. Defaults to now.
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// `PUT /v1/messages/{id}`: every field optional. `"metadata": null` clears metadata.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMessageRequest {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default, deserialize_with = "some_value")]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub importance_override: Option<f64>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+}
+
+/// Distinguishes a present `null` (`Some(Value::Null)`) from an absent field (`None`).
+fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageResponse {
+    pub id: String,
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub role: String,
+    pub content: String,
+    pub metadata: Value,
+    pub importance_score: f64,
+    /// `pending`, `completed` or `failed`.
+    pub embedding_status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A conversation with its exact counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationResponse {
+    pub id: String,
+    pub tenant_id: String,
+    pub title: Option<String>,
+    pub metadata: Value,
+    pub message_count: i64,
+    pub last_message_at: Option<String>,
+    pub archived: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `GET /v1/conversations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationResponse>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+/// `POST /v1/memory/search` (the GET form takes the same fields as query parameters, with
+/// metadata filters as `metadata.<key>=<value>`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    pub query: String,
+    #[serde(default)]
+    pub top_k: Option<u32>,
+    #[serde(default)]
+    pub conversation_id: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub importance_min: Option<f64>,
+    /// RFC 3339 bounds on `created_at`, inclusive.
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
+    /// Equality filters on metadata keys (values compared as text).
+    #[serde(default)]
+    pub metadata: Option<serde_json::Map<String, Value>>,
+    /// `vector`, `lexical` or `hybrid` (default).
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub explain: Option<bool>,
+}
+
+/// Search results, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// Number of items returned.
+    pub total: usize,
+    pub items: Vec<SearchHit>,
+}
+
+/// One remembered message and why it ranks where it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub content: String,
+    pub role: String,
+    pub metadata: Value,
+    pub created_at: String,
+    /// `w_relevance·relevance + w_importance·importance + w_recency·decay`.
+    pub score: f64,
+    /// Cosine similarity of the message to the query (null without a stored vector).
+    pub similarity: Option<f64>,
+    pub importance: f64,
+    /// `0.5^(age / half-life)`.
+    pub decay: f64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub explain: Option<Explain>,
+}
+
+/// With `explain=true`: every component of the score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explain {
+    pub mode: String,
+    /// The retrieval relevance used in the score: cosine (vector), normalised BM25 (lexical) or
+    /// normalised reciprocal-rank fusion (hybrid).
+    pub relevance: f64,
+    /// 1-based rank in each retriever's list, if it found the message.
+    pub vector_rank: Option<usize>,
+    pub lexical_rank: Option<usize>,
+    pub weights: Weights,
+}
+
+/// The score's weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    pub relevance: f64,
+    pub importance: f64,
+    pub recency: f64,
+    pub half_life_hours: f64,
+}

@@ -1,0 +1,207 @@
+//! `/v1/messages`: store, read, edit and delete conversation messages.
+
+use app::api::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    routing::post,
+    Json, Router,
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{error::ApiError, extract::AppJson, Result};
+use crate::{
+    auth::{Access, Principal},
+    domain::{
+        messages::{self as rules, ImportanceWeights, Role},
+        TenantId,
+    },
+    state::AppState,
+    store::{entities::messages, memory},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/messages", post(create)).route(
+        "/v1/messages/{id}",
+        axum::routing::get(get).put(update).delete(delete),
+    )
+}
+
+/// `?tenant_id=` on routes addressed by id.
+#[derive(Debug, Deserialize)]
+pub struct TenantQuery {
+    pub tenant_id: Option<String>,
+}
+
+pub fn response(m: messages::Model) -> MessageResponse {
+    MessageResponse {
+        id: m.id.to_string(),
+        tenant_id: m.tenant_id,
+        conversation_id: m.conversation_id,
+        role: m.role,
+        content: m.content,
+        metadata: m.metadata,
+        importance_score: m.importance_score,
+        embedding_status: m.embedding_status,
+        created_at: m.created_at.to_rfc3339(),
+        updated_at: m.updated_at.to_rfc3339(),
+    }
+}
+
+/// Checks a requested tenant id's format before resolution, so garbage is a 422, not a 403.
+pub fn requested_tenant(raw: Option<&str>) -> Result<Option<&str>> {
+    if let Some(t) = raw {
+        TenantId::parse(t)
+            .map_err(|m| ApiError::validation("tenant_id", format!("tenant_id {m}")))?;
+    }
+    Ok(raw)
+}
+
+/// Validates one create request into a storable message.
+pub fn validate(
+    req: CreateMessageRequest,
+    tenant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<memory::NewMessage, rules::Invalid> {
+    let role = Role::parse(&req.role).map_err(|m| rules::Invalid::new("role", m))?;
+    let created_at = match req.created_at.as_deref() {
+        Some(raw) => Some(
+            DateTime::parse_from_rfc3339(raw)
+                .map_err(|_| rules::Invalid::new("created_at", "must be an RFC 3339 time"))?
+                .with_timezone(&Utc),
+        ),
+        None => None,
+    };
+    let created_at = rules::created_at(created_at, now)?;
+    let override_ = rules::importance_override(req.importance_override)?;
+    Ok(memory::NewMessage {
+        tenant_id: tenant_id.to_owned(),
+        conversation_id: rules::conversation_id(&req.conversation_id)?,
+        role: role.as_str().to_owned(),
+        content: rules::content(&req.content)?,
+        metadata: rules::metadata(req.metadata)?,
+        importance_score: rules::importance(
+            role,
+            created_at,
+            now,
+            override_,
+            ImportanceWeights::default(),
+        ),
+        importance_override: override_,
+        created_at,
+    })
+}
+
+/// Stores a message with its embedding (inline mode): the answer comes once both are durable.
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppJson(req): AppJson<CreateMessageRequest>,
+) -> Result<(StatusCode, Json<MessageResponse>)> {
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(req.tenant_id.as_deref())?,
+            Access::Write,
+        )
+        .await?;
+    let new = validate(req, &tenant.tenant_id, Utc::now())?;
+    let vector = state.embedder.embed(vec![new.content.clone()]).await?.pop();
+    let mut stored =
+        memory::insert_messages(&state.db, vec![(new, vector)], state.embedder.model_id()).await?;
+    Ok((StatusCode::CREATED, Json(response(stored.remove(0)))))
+}
+
+fn message_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("Message not found.".into()))
+}
+
+fn not_found(e: crate::store::StoreError) -> ApiError {
+    match e {
+        crate::store::StoreError::NotFound => ApiError::NotFound("Message not found.".into()),
+        other => other.into(),
+    }
+}
+
+async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<MessageResponse>> {
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(q.tenant_id.as_deref())?,
+            Access::Read,
+        )
+        .await?;
+    let message = memory::get_message(&state.db, &tenant.tenant_id, message_id(&id)?)
+        .await
+        .map_err(not_found)?;
+    Ok(Json(response(message)))
+}
+
+/// Edits a message. New content is embedded before the write, and the vector replaced in the
+/// same transaction; an explicit importance override is kept until another replaces it.
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<TenantQuery>,
+    AppJson(req): AppJson<UpdateMessageRequest>,
+) -> Result<Json<MessageResponse>> {
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(q.tenant_id.as_deref())?,
+            Access::Write,
+        )
+        .await?;
+    let id = message_id(&id)?;
+    let current = memory::get_message(&state.db, &tenant.tenant_id, id)
+        .await
+        .map_err(not_found)?;
+    let content = req.content.as_deref().map(rules::content).transpose()?;
+    let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
+    let override_ = rules::importance_override(req.importance_override)?;
+    let change = memory::MessageChange {
+        content: content.clone().filter(|c| *c != current.content),
+        metadata,
+        importance_score: override_,
+        importance_override: override_,
+        archived: req.archived,
+    };
+    let embedding = match &change.content {
+        Some(text) => {
+            let vector = state.embedder.embed(vec![text.clone()]).await?.pop();
+            vector.map(|v| (v, state.embedder.model_id()))
+        }
+        None => None,
+    };
+    let updated = memory::update_message(&state.db, &tenant.tenant_id, id, change, embedding)
+        .await
+        .map_err(not_found)?;
+    Ok(Json(response(updated)))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<TenantQuery>,
+) -> Result<StatusCode> {
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(q.tenant_id.as_deref())?,
+            Access::Write,
+        )
+        .await?;
+    memory::delete_message(&state.db, &tenant.tenant_id, message_id(&id)?)
+        .await
+        .map_err(not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}

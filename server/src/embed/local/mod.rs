@@ -1,0 +1,179 @@
+//! all-MiniLM-L6-v2 (384 dimensions) run in-process by ONNX Runtime on the CPU.
+//!
+//! ONNX Runtime is loaded at run time from `libonnxruntime.so` in the model directory (the `ort`
+//! crate's `load-dynamic`), so building needs no native download. Inference runs on the blocking
+//! pool, never on the async workers. Texts are sorted by length and embedded in chunks of
+//! [`CHUNK`], padded only to the longest text of each chunk, then mean-pooled over real tokens
+//! and normalised, as sentence-transformers does.
+
+pub mod files;
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex, OnceLock},
+};
+
+use ort::{session::Session, value::Tensor};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use super::{normalize, EmbedError, EmbeddingProvider};
+use crate::telemetry::spawn_blocking_with_tracing;
+
+/// Texts per model call: big enough to use both cores well, small enough to bound padding.
+pub const CHUNK: usize = 32;
+/// sentence-transformers' max_seq_length for this model.
+pub const MAX_TOKENS: usize = 256;
+const DIMENSIONS: usize = 384;
+
+struct Model {
+    session: Mutex<Session>,
+    tokenizer: Tokenizer,
+}
+
+pub struct LocalProvider {
+    model: Arc<Model>,
+}
+
+/// ONNX Runtime allows one environment per process; every provider (and every test app in one
+/// test process) shares it.
+fn environment(library: &Path) -> Result<&'static ort::environment::Environment, EmbedError> {
+    static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        ort::init_from(library)
+            .map_err(|e| format!("loading ONNX Runtime from {}: {e}", library.display()))?
+            .with_name("memory-mesh")
+            .build()
+            .map_err(|e| format!("starting ONNX Runtime: {e}"))
+    })
+    .as_ref()
+    .map_err(|e| EmbedError::config(e.clone()))
+}
+
+impl LocalProvider {
+    /// Verifies and loads the model files in `dir`.
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        files::verify(dir)?;
+        let env = environment(&dir.join("libonnxruntime.so"))?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let load_error =
+            |e: &dyn std::fmt::Display| EmbedError::config(format!("loading model.onnx: {e}"));
+        let session = Session::builder(env)
+            .map_err(|e| load_error(&e))?
+            .with_intra_threads(threads)
+            .map_err(|e| load_error(&e))?
+            .commit_from_file(dir.join("model.onnx"))
+            .map_err(|e| load_error(&e))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| EmbedError::config(format!("loading tokenizer.json: {e}")))?;
+        // The shipped tokenizer pads every input to 128 tokens; pad per batch instead (about 4x
+        // less work on chat-length messages) and truncate where the model was trained to.
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| EmbedError::config(format!("configuring the tokenizer: {e}")))?;
+        Ok(Self {
+            model: Arc::new(Model {
+                session: Mutex::new(session),
+                tokenizer,
+            }),
+        })
+    }
+}
+
+impl Model {
+    fn embed_sorted(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        // Sort by length so each chunk pads little; remember where each text came from.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(CHUNK) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
+            for (&i, vector) in chunk.iter().zip(self.embed_chunk(&batch)?) {
+                out[i] = vector;
+            }
+        }
+        Ok(out)
+    }
+
+    fn embed_chunk(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            EmbedError::runtime(format!("local model: {what}: {e}"))
+        };
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| fail("tokenizing", &e))?;
+        let rows = encodings.len();
+        let cols = encodings.first().map_or(0, |e| e.get_ids().len());
+        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<i64> {
+            encodings
+                .iter()
+                .flat_map(|e| f(e).iter().map(|&x| i64::from(x)))
+                .collect()
+        };
+        let ids = flat(&|e| e.get_ids());
+        let mask = flat(&|e| e.get_attention_mask());
+        let types = flat(&|e| e.get_type_ids());
+        let tensor = |data: Vec<i64>| {
+            Tensor::from_array(([rows, cols], data)).map_err(|e| fail("building input", &e))
+        };
+        let inputs = ort::inputs![
+            "input_ids" => tensor(ids)?,
+            "attention_mask" => tensor(mask.clone())?,
+            "token_type_ids" => tensor(types)?,
+        ];
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| fail("session", &"poisoned"))?;
+        let outputs = session.run(inputs).map_err(|e| fail("inference", &e))?;
+        let (shape, hidden) = outputs["last_hidden_state"]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| fail("reading output", &e))?;
+        let dims = shape[2] as usize;
+        let mut vectors = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let mut pooled = vec![0f32; dims];
+            let mut count = 0f32;
+            for c in 0..cols {
+                if mask[r * cols + c] == 0 {
+                    continue;
+                }
+                count += 1.0;
+                let token = &hidden[(r * cols + c) * dims..(r * cols + c + 1) * dims];
+                pooled.iter_mut().zip(token).for_each(|(p, t)| *p += t);
+            }
+            pooled.iter_mut().for_each(|p| *p /= count.max(1.0));
+            normalize(&mut pooled);
+            vectors.push(pooled);
+        }
+        Ok(vectors)
+    }
+}
+
+#[async_trait::async_trait]
+impl EmbeddingProvider for LocalProvider {
+    fn model_id(&self) -> &str {
+        "all-MiniLM-L6-v2-int8"
+    }
+
+    fn dimensions(&self) -> usize {
+        DIMENSIONS
+    }
+
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let model = self.model.clone();
+        spawn_blocking_with_tracing(move || model.embed_sorted(&texts))
+            .await
+            .map_err(|e| EmbedError::runtime(format!("local model task failed: {e}")))?
+    }
+}

@@ -1,0 +1,103 @@
+//! Embedding providers: text in, unit-length vectors out.
+//!
+//! - [`EmbeddingProvider`]: the interface; batch-first, because every backend is far faster
+//!   per text in batches.
+//! - [`local`]: all-MiniLM-L6-v2 in-process through ONNX Runtime (the default; no API key).
+//! - [`fake`]: deterministic hashed n-grams, for tests only (refused in production).
+//! - [`EmbedError`]: failures classified by fault, so callers know whether a retry can help.
+//!
+//! Vectors are L2-normalised by every provider, so cosine similarity is a dot product.
+
+pub mod fake;
+pub mod local;
+
+use std::sync::Arc;
+
+use crate::config::{EmbeddingProviderKind, EmbeddingSettings};
+
+/// Who is to blame for a failure, which decides what happens next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Bad input (empty text, too long): retrying will not help; report it to the client.
+    User,
+    /// The provider is down, slow or rate-limiting: retry later with backoff.
+    Runtime,
+    /// Misconfiguration or a broken model file: an operator must act.
+    Config,
+}
+
+/// An embedding failure.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct EmbedError {
+    pub fault: Fault,
+    pub message: String,
+}
+
+impl EmbedError {
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self {
+            fault: Fault::Runtime,
+            message: message.into(),
+        }
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self {
+            fault: Fault::Config,
+            message: message.into(),
+        }
+    }
+}
+
+/// Turns texts into vectors.
+#[async_trait::async_trait]
+pub trait EmbeddingProvider: Send + Sync {
+    /// Identifies the model; stored with each vector so a model change is detectable.
+    fn model_id(&self) -> &str;
+
+    /// Width of every vector this provider returns.
+    fn dimensions(&self) -> usize;
+
+    /// Embeds `texts` in order; one vector per text.
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
+
+/// Builds the configured provider, checking its width against the setting.
+pub fn from_settings(
+    settings: &EmbeddingSettings,
+) -> Result<Arc<dyn EmbeddingProvider>, EmbedError> {
+    let provider: Arc<dyn EmbeddingProvider> = match settings.provider {
+        EmbeddingProviderKind::Fake => Arc::new(fake::FakeProvider::new(settings.dimensions)),
+        EmbeddingProviderKind::Local => Arc::new(local::LocalProvider::load(
+            &local::files::model_dir(settings.model_dir.as_deref()),
+        )?),
+        other => {
+            return Err(EmbedError::config(format!(
+                "MEMORY_EMBEDDING_PROVIDER={other:?} is not available in this build yet"
+            )))
+        }
+    };
+    if provider.dimensions() != settings.dimensions {
+        return Err(EmbedError::config(format!(
+            "the {} model returns {}-dimensional vectors but MEMORY_EMBEDDING_DIMENSIONS is {}",
+            provider.model_id(),
+            provider.dimensions(),
+            settings.dimensions
+        )));
+    }
+    Ok(provider)
+}
+
+/// Scales `v` to unit length (leaves a zero vector alone).
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Dot product; the cosine similarity of two normalised vectors.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

@@ -1,0 +1,293 @@
+//! Conversations and messages. Every write that changes a conversation's messages updates its
+//! counters in the same transaction, so `message_count` and `last_message_at` are always exact.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    entities::{conversations, messages},
+    vectors, StoreError,
+};
+
+/// A validated message ready to store.
+pub struct NewMessage {
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub role: String,
+    pub content: String,
+    pub metadata: serde_json::Value,
+    pub importance_score: f64,
+    pub importance_override: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Inserts messages (creating their conversations when new) with their embeddings, in one
+/// transaction: either all are stored or none.
+pub async fn insert_messages(
+    db: &DatabaseConnection,
+    items: Vec<(NewMessage, Option<Vec<f32>>)>,
+    model: &str,
+) -> Result<Vec<messages::Model>, StoreError> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let mut stored = Vec::with_capacity(items.len());
+    for (new, vector) in items {
+        ensure_conversation(&txn, &new.tenant_id, &new.conversation_id, now).await?;
+        let message = messages::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(new.tenant_id),
+            conversation_id: Set(new.conversation_id),
+            role: Set(new.role),
+            content: Set(new.content),
+            metadata: Set(new.metadata),
+            importance_score: Set(new.importance_score),
+            importance_override: Set(new.importance_override),
+            embedding_status: Set("pending".into()),
+            embedding_model: Set(None),
+            archived: Set(false),
+            created_at: Set(new.created_at),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let message = match vector {
+            Some(v) => {
+                vectors::set_embedding(&txn, message.id, &v, model).await?;
+                messages::Model {
+                    embedding_status: "completed".into(),
+                    embedding_model: Some(model.to_owned()),
+                    ..message
+                }
+            }
+            None => message,
+        };
+        bump_conversation(
+            &txn,
+            &message.tenant_id,
+            &message.conversation_id,
+            1,
+            Some(message.created_at),
+            now,
+        )
+        .await?;
+        stored.push(message);
+    }
+    txn.commit().await?;
+    Ok(stored)
+}
+
+async fn ensure_conversation(
+    txn: &DatabaseTransaction,
+    tenant: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let exists = conversations::Entity::find_by_id((tenant.to_owned(), id.to_owned()))
+        .one(txn)
+        .await?
+        .is_some();
+    if !exists {
+        conversations::ActiveModel {
+            tenant_id: Set(tenant.to_owned()),
+            id: Set(id.to_owned()),
+            title: Set(None),
+            metadata: Set(serde_json::json!({})),
+            message_count: Set(0),
+            last_message_at: Set(None),
+            archived: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Adds `delta` messages to a conversation's count; `last_message_at` is recomputed from its
+/// messages when they are removed (a delete can remove the newest).
+async fn bump_conversation(
+    txn: &DatabaseTransaction,
+    tenant: &str,
+    id: &str,
+    delta: i64,
+    written_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let conversation = conversations::Entity::find_by_id((tenant.to_owned(), id.to_owned()))
+        .one(txn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let last = if delta > 0 {
+        match (conversation.last_message_at, written_at) {
+            (Some(a), Some(b)) => Some(Ord::max(a, b)),
+            (a, b) => a.or(b),
+        }
+    } else {
+        messages::Entity::find()
+            .filter(messages::Column::TenantId.eq(tenant))
+            .filter(messages::Column::ConversationId.eq(id))
+            .order_by_desc(messages::Column::CreatedAt)
+            .one(txn)
+            .await?
+            .map(|m| m.created_at)
+    };
+    conversations::Entity::update_many()
+        .col_expr(
+            conversations::Column::MessageCount,
+            Expr::col(conversations::Column::MessageCount).add(delta),
+        )
+        .col_expr(conversations::Column::LastMessageAt, Expr::value(last))
+        .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
+        .filter(conversations::Column::TenantId.eq(tenant))
+        .filter(conversations::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The message `id` of `tenant`; another tenant's message is simply not found.
+pub async fn get_message(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    id: Uuid,
+) -> Result<messages::Model, StoreError> {
+    messages::Entity::find_by_id(id)
+        .filter(messages::Column::TenantId.eq(tenant))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Messages by id within a tenant (search results), in no particular order.
+pub async fn messages_by_ids(
+    db: &DatabaseConnection,
+    tenant: &str,
+    ids: &[Uuid],
+) -> Result<Vec<messages::Model>, StoreError> {
+    Ok(messages::Entity::find()
+        .filter(messages::Column::TenantId.eq(tenant))
+        .filter(messages::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// A change to a message; `None` fields stay as they are.
+#[derive(Default)]
+pub struct MessageChange {
+    pub content: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+    pub importance_score: Option<f64>,
+    /// `Some(Some(v))` sets an override, `Some(None)` leaves it (overrides are not cleared here).
+    pub importance_override: Option<f64>,
+    pub archived: Option<bool>,
+}
+
+/// Applies `change`; a new content's embedding replaces the old one in the same transaction, so
+/// search never sees new text with a stale vector.
+pub async fn update_message(
+    db: &DatabaseConnection,
+    tenant: &str,
+    id: Uuid,
+    change: MessageChange,
+    new_embedding: Option<(Vec<f32>, &str)>,
+) -> Result<messages::Model, StoreError> {
+    let txn = db.begin().await?;
+    let current = get_message(&txn, tenant, id).await?;
+    let mut active: messages::ActiveModel = current.into();
+    if let Some(c) = change.content {
+        active.content = Set(c);
+    }
+    if let Some(m) = change.metadata {
+        active.metadata = Set(m);
+    }
+    if let Some(o) = change.importance_override {
+        active.importance_override = Set(Some(o));
+    }
+    if let Some(s) = change.importance_score {
+        active.importance_score = Set(s);
+    }
+    if let Some(a) = change.archived {
+        active.archived = Set(a);
+    }
+    active.updated_at = Set(Utc::now());
+    let mut updated = active.update(&txn).await?;
+    if let Some((vector, model)) = new_embedding {
+        vectors::set_embedding(&txn, id, &vector, model).await?;
+        updated.embedding_status = "completed".into();
+        updated.embedding_model = Some(model.to_owned());
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a message and updates its conversation's counters.
+pub async fn delete_message(
+    db: &DatabaseConnection,
+    tenant: &str,
+    id: Uuid,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    let message = get_message(&txn, tenant, id).await?;
+    messages::Entity::delete_by_id(id).exec(&txn).await?;
+    bump_conversation(&txn, tenant, &message.conversation_id, -1, None, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+// --- conversations -----------------------------------------------------------------------------
+
+pub async fn get_conversation(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    id: &str,
+) -> Result<conversations::Model, StoreError> {
+    conversations::Entity::find_by_id((tenant.to_owned(), id.to_owned()))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// A page of a tenant's conversations, most recently updated first, with the total.
+pub async fn list_conversations(
+    db: &DatabaseConnection,
+    tenant: &str,
+    archived: Option<bool>,
+    page: u64,
+    page_size: u64,
+) -> Result<(Vec<conversations::Model>, u64), StoreError> {
+    let mut query =
+        conversations::Entity::find().filter(conversations::Column::TenantId.eq(tenant));
+    if let Some(a) = archived {
+        query = query.filter(conversations::Column::Archived.eq(a));
+    }
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_desc(conversations::Column::UpdatedAt)
+        .order_by_asc(conversations::Column::Id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+        .all(db)
+        .await?;
+    Ok((items, total))
+}
+
+/// Deletes a conversation; its messages go with it (one statement, by the foreign key cascade).
+pub async fn delete_conversation(
+    db: &DatabaseConnection,
+    tenant: &str,
+    id: &str,
+) -> Result<(), StoreError> {
+    let result = conversations::Entity::delete_by_id((tenant.to_owned(), id.to_owned()))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! Search: ranking, filters, modes and explanations, on both backends.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::{helpers::*, messages::post_message};
+
+async fn seed(app: &TestApp, token: &str) {
+    for (conversation, role, content, created_at, metadata) in [
+        (
+            "travel",
+            "user",
+            "I am flying to Lisbon in May for a conference",
+            "2024-04-01T09:00:00Z",
+            json!({"topic": "travel"}),
+        ),
+        (
+            "travel",
+            "assistant",
+            "Lisbon in May is warm; pack light clothes",
+            "2024-04-01T09:01:00Z",
+            json!({"topic": "travel"}),
+        ),
+        (
+            "food",
+            "user",
+            "My favourite dish is mushroom risotto",
+            "2024-04-02T12:00:00Z",
+            json!({"topic": "food"}),
+        ),
+        (
+            "food",
+            "user",
+            "I am allergic to peanuts",
+            "2024-04-03T12:00:00Z",
+            json!({"topic": "health", "severity": 3}),
+        ),
+        (
+            "work",
+            "system",
+            "The user works as a nurse in Porto",
+            "2024-04-04T08:00:00Z",
+            json!({}),
+        ),
+    ] {
+        let r = post_message(
+            app,
+            token,
+            json!({"conversation_id": conversation, "role": role, "content": content,
+                   "created_at": created_at, "metadata": metadata}),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+    }
+}
+
+async fn search(app: &TestApp, token: &str, query: &str) -> Value {
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/v1/memory/search?{query}"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{query}: {}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+fn contents(result: &Value) -> Vec<String> {
+    result["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_ranks_the_relevant_message_first_in_every_mode() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        seed(&app, &alice.access_token).await;
+        for mode in ["vector", "lexical", "hybrid"] {
+            let r = search(
+                &app,
+                &alice.access_token,
+                &format!("query=peanuts%20allergy&mode={mode}"),
+            )
+            .await;
+            assert_eq!(
+                contents(&r)[0],
+                "I am allergic to peanuts",
+                "{backend:?} {mode}"
+            );
+            assert!(r["total"].as_u64().unwrap() >= 1);
+        }
+    }
+}
+
+#[tokio::test]
+async fn filters_narrow_results_on_both_backends() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        seed(&app, t).await;
+        let all =
+            |r: &Value, f: &dyn Fn(&Value) -> bool| r["items"].as_array().unwrap().iter().all(f);
+        let r = search(&app, t, "query=Lisbon&conversation_id=food&top_k=10").await;
+        assert!(all(&r, &|i| i["conversation_id"] == "food"), "{backend:?}");
+        let r = search(&app, t, "query=Lisbon&role=assistant&top_k=10").await;
+        assert_eq!(contents(&r), ["Lisbon in May is warm; pack light clothes"]);
+        let r = search(&app, t, "query=user&metadata.topic=health&top_k=10").await;
+        assert_eq!(contents(&r), ["I am allergic to peanuts"], "{backend:?}");
+        let r = search(&app, t, "query=user&metadata.severity=3&top_k=10").await;
+        assert_eq!(
+            contents(&r),
+            ["I am allergic to peanuts"],
+            "numbers compare as text"
+        );
+        let r = search(
+            &app,
+            t,
+            "query=food&start=2024-04-02T00:00:00Z&end=2024-04-02T23:59:59Z&top_k=10",
+        )
+        .await;
+        assert_eq!(contents(&r), ["My favourite dish is mushroom risotto"]);
+        let r = search(&app, t, "query=anything&importance_min=0.99&top_k=10").await;
+        assert_eq!(r["total"], 0);
+    }
+}
+
+#[tokio::test]
+async fn explain_shows_every_component_and_the_weights() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register_and_login("alice", None).await;
+    seed(&app, &alice.access_token).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/memory/search",
+            &alice.access_token,
+            Some(json!({"query": "risotto mushroom", "explain": true, "top_k": 3})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    let top = &r["items"][0];
+    assert_eq!(top["content"], "My favourite dish is mushroom risotto");
+    let e = &top["explain"];
+    assert_eq!(e["mode"], "hybrid");
+    assert_eq!(e["vector_rank"], 1);
+    assert_eq!(e["lexical_rank"], 1);
+    assert_eq!(
+        e["weights"],
+        json!({"relevance": 0.6, "importance": 0.3, "recency": 0.1, "half_life_hours": 168.0})
+    );
+    let expected = (0.6 * e["relevance"].as_f64().unwrap()
+        + 0.3 * top["importance"].as_f64().unwrap()
+        + 0.1 * top["decay"].as_f64().unwrap())
+        / 1.0;
+    assert!((top["score"].as_f64().unwrap() - expected).abs() < 1e-9);
+    let scores: Vec<f64> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+}
+
+#[tokio::test]
+async fn hybrid_finds_rare_words_that_vector_search_ranks_lower() {
+    let app = spawn_app(Backend::Postgres).await;
+    let alice = app.register_and_login("alice", None).await;
+    let t = &alice.access_token;
+    seed(&app, t).await;
+    let lexical = search(&app, t, "query=Porto&mode=lexical&top_k=1").await;
+    assert_eq!(contents(&lexical), ["The user works as a nurse in Porto"]);
+    let hybrid = search(&app, t, "query=Porto&mode=hybrid&top_k=1").await;
+    assert_eq!(contents(&hybrid), ["The user works as a nurse in Porto"]);
+}
+
+#[tokio::test]
+async fn search_never_crosses_tenants_and_rejects_bad_parameters() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register_and_login("alice", None).await;
+    let bob = app.register_and_login("bob", None).await;
+    seed(&app, &alice.access_token).await;
+    let r = search(&app, &bob.access_token, "query=peanuts&top_k=100").await;
+    assert_eq!(r["total"], 0);
+    let r = app
+        .call(
+            Method::GET,
+            "/v1/memory/search?query=peanuts&tenant_id=alice",
+            &bob.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    for (query, field) in [
+        ("query=", "query"),
+        ("top_k=5", "query"),
+        ("query=x&top_k=0", "top_k"),
+        ("query=x&top_k=101", "top_k"),
+        ("query=x&mode=magic", "mode"),
+        ("query=x&importance_min=2", "importance_min"),
+        ("query=x&start=tuesday", "start"),
+        ("query=x&role=robot", "role"),
+    ] {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/v1/memory/search?{query}"),
+                &alice.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{query}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], field, "{query}: {e}");
+    }
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests: starts the built server on a random port with a fresh SQLite database, runs the
+# Browser tests: starts the built server as the README's run command does (embedded default:
+# fresh SQLite database, local embedding model) on a random port, runs the
 # Playwright tests in end2end/ against it with Debian's chromium, and stops it. Screenshots land
 # in end2end/artifacts/. Expects scripts/build.sh to have run.
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 log_file="$work/server.log"
 env -u MEMORY_DATABASE_URL -u MEMORY_REDIS_URL MEMORY_PORT=0 MEMORY_DATA_DIR="$work/data" \
-  MEMORY_EMBEDDING_PROVIDER=fake MEMORY_SITE_ROOT="$PWD/target/site" \
+  MEMORY_SITE_ROOT="$PWD/target/site" \
   target/release/memory-mesh serve >"$log_file" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT

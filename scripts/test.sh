@@ -12,6 +12,7 @@ trap 'rm -f "$results"' EXIT
 
 bash scripts/setup-services.sh
 bash scripts/setup-tools.sh --browser
+bash scripts/fetch-model.sh
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

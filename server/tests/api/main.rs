@@ -9,6 +9,7 @@ mod api_keys;
 mod auth;
 mod cli;
 mod dashboard;
+mod embeddings;
 mod errors;
 mod helpers;
 mod members;

@@ -1,0 +1,121 @@
+//! The local embedding model (all-MiniLM-L6-v2 through ONNX Runtime), for real: semantic order,
+//! batching that does not change vectors, checksum refusal, and search on top of it. Needs the
+//! model files (scripts/fetch-model.sh, run by the test command) and an optimised build.
+
+use reqwest::Method;
+use serde_json::json;
+use server::embed::{dot, local::LocalProvider, EmbeddingProvider};
+
+use crate::{helpers::*, messages::store};
+
+fn model_dir() -> std::path::PathBuf {
+    let configured = std::env::var_os("MEMORY_EMBEDDING_MODEL_DIR").map(std::path::PathBuf::from);
+    server::embed::local::files::model_dir(configured.as_deref())
+}
+
+fn provider() -> LocalProvider {
+    LocalProvider::load(&model_dir()).expect("model files present: run scripts/fetch-model.sh")
+}
+
+#[tokio::test]
+async fn the_local_model_embeds_by_meaning() {
+    let p = provider();
+    assert_eq!(p.dimensions(), 384);
+    let texts = [
+        "How do I bake bread at home?",
+        "Tips for making homemade sourdough loaves",
+        "The stock market fell sharply today",
+    ]
+    .map(String::from)
+    .to_vec();
+    let v = p.embed(texts).await.unwrap();
+    for x in &v {
+        assert_eq!(x.len(), 384);
+        assert!((dot(x, x) - 1.0).abs() < 1e-4, "unit length");
+    }
+    let related = dot(&v[0], &v[1]);
+    let unrelated = dot(&v[0], &v[2]);
+    assert!(
+        related > unrelated + 0.2,
+        "related {related} vs unrelated {unrelated}"
+    );
+}
+
+#[tokio::test]
+async fn batching_and_padding_do_not_change_a_vector() {
+    let p = provider();
+    let short = "Hi".to_string();
+    let long = "A much longer message that forces the short one to be padded in the batch, \
+                with quite a few more tokens than two."
+        .to_string();
+    let alone = p.embed(vec![short.clone()]).await.unwrap().remove(0);
+    let batched = p.embed(vec![long, short.clone()]).await.unwrap().remove(1);
+    assert!(dot(&alone, &batched) > 0.9999, "{}", dot(&alone, &batched));
+    let again = p.embed(vec![short]).await.unwrap().remove(0);
+    assert_eq!(alone, again, "deterministic");
+}
+
+#[tokio::test]
+async fn a_model_file_with_the_wrong_checksum_is_refused() {
+    let dir = TempDir::new();
+    for (name, _) in server::embed::local::files::PINNED {
+        std::fs::copy(model_dir().join(name), dir.path.join(name)).unwrap();
+    }
+    let tokenizer = dir.path.join("tokenizer.json");
+    let mut bytes = std::fs::read(&tokenizer).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&tokenizer, bytes).unwrap();
+    let error = LocalProvider::load(&dir.path).err().expect("refused");
+    assert!(
+        error.message.contains("tokenizer.json"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("sha256"), "{}", error.message);
+}
+
+#[tokio::test]
+async fn search_with_the_local_model_finds_paraphrases() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![("MEMORY_EMBEDDING_PROVIDER".into(), "local".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", None).await;
+    let t = &alice.access_token;
+    store(
+        &app,
+        t,
+        "c",
+        "user",
+        "My golden retriever Rex loves the beach",
+    )
+    .await;
+    store(&app, t, "c", "user", "I renewed my car insurance yesterday").await;
+    store(
+        &app,
+        t,
+        "c",
+        "user",
+        "Quarterly revenue grew by eight percent",
+    )
+    .await;
+    let r: serde_json::Value = app
+        .call(
+            Method::POST,
+            "/v1/memory/search",
+            t,
+            Some(json!({"query": "what pet does she have?", "mode": "vector", "top_k": 1})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        r["items"][0]["content"],
+        "My golden retriever Rex loves the beach"
+    );
+}

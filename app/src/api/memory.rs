@@ -162,3 +162,55 @@ pub struct Weights {
     pub recency: f64,
     pub half_life_hours: f64,
 }
+
+/// `POST /v1/messages/batch`: up to 1000 messages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchCreateRequest {
+    pub messages: Vec<CreateMessageRequest>,
+}
+
+/// One item of `PUT /v1/messages/batch/update`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchUpdateItem {
+    pub message_id: String,
+    pub update: UpdateMessageRequest,
+}
+
+/// `PUT /v1/messages/batch/update`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchUpdateRequest {
+    pub updates: Vec<BatchUpdateItem>,
+}
+
+/// `DELETE /v1/messages/batch`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchDeleteRequest {
+    pub message_ids: Vec<String>,
+}
+
+/// The answer of every batch route: 201/200 when every item succeeded, 207 otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BatchResponse {
+    pub created: Vec<MessageResponse>,
+    pub updated: Vec<MessageResponse>,
+    pub deleted: Vec<String>,
+    pub errors: Vec<BatchItemError>,
+}
+
+/// Why one item of a batch failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchItemError {
+    /// Position in the request (create), or the id (update, delete).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message_id: Option<String>,
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub field: Option<String>,
+}

@@ -160,15 +160,27 @@ async fn update(
             Access::Write,
         )
         .await?;
-    let id = message_id(&id)?;
-    let current = memory::get_message(&state.db, &tenant.tenant_id, id)
+    Ok(Json(response(
+        apply_update(&state, &tenant.tenant_id, &id, req).await?,
+    )))
+}
+
+/// Validates and applies one update within `tenant` (shared with the batch route).
+pub async fn apply_update(
+    state: &AppState,
+    tenant: &str,
+    id: &str,
+    req: UpdateMessageRequest,
+) -> Result<messages::Model> {
+    let id = message_id(id)?;
+    let current = memory::get_message(&state.db, tenant, id)
         .await
         .map_err(not_found)?;
     let content = req.content.as_deref().map(rules::content).transpose()?;
     let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
     let override_ = rules::importance_override(req.importance_override)?;
     let change = memory::MessageChange {
-        content: content.clone().filter(|c| *c != current.content),
+        content: content.filter(|c| *c != current.content),
         metadata,
         importance_score: override_,
         importance_override: override_,
@@ -181,10 +193,9 @@ async fn update(
         }
         None => None,
     };
-    let updated = memory::update_message(&state.db, &tenant.tenant_id, id, change, embedding)
+    memory::update_message(&state.db, tenant, id, change, embedding)
         .await
-        .map_err(not_found)?;
-    Ok(Json(response(updated)))
+        .map_err(not_found)
 }
 
 async fn delete(

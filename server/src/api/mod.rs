@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod batch;
 pub mod conversations;
 pub mod error;
 pub mod extract;
@@ -48,6 +49,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(api_keys::router())
         .merge(tenants::router())
         .merge(messages::router())
+        .merge(batch::router())
         .merge(conversations::router())
         .merge(memory::router());
     if state.settings.http.metrics_public {

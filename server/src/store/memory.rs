@@ -291,3 +291,36 @@ pub async fn delete_conversation(
     }
     Ok(())
 }
+
+/// Deletes the tenant's messages among `ids` in one transaction, updating each touched
+/// conversation once; returns the ids that existed (in the tenant) and were deleted.
+pub async fn delete_messages(
+    db: &DatabaseConnection,
+    tenant: &str,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    let txn = db.begin().await?;
+    let found = messages::Entity::find()
+        .filter(messages::Column::TenantId.eq(tenant))
+        .filter(messages::Column::Id.is_in(ids.iter().copied()))
+        .all(&txn)
+        .await?;
+    let deleted: Vec<Uuid> = found.iter().map(|m| m.id).collect();
+    messages::Entity::delete_many()
+        .filter(messages::Column::TenantId.eq(tenant))
+        .filter(messages::Column::Id.is_in(deleted.iter().copied()))
+        .exec(&txn)
+        .await?;
+    let mut per_conversation: std::collections::BTreeMap<&str, i64> = Default::default();
+    for m in &found {
+        *per_conversation
+            .entry(m.conversation_id.as_str())
+            .or_default() += 1;
+    }
+    let now = Utc::now();
+    for (conversation, count) in per_conversation {
+        bump_conversation(&txn, tenant, conversation, -count, None, now).await?;
+    }
+    txn.commit().await?;
+    Ok(deleted)
+}

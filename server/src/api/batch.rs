@@ -1,0 +1,208 @@
+//! `/v1/messages/batch…`: many messages per request. Valid items are stored, invalid ones are
+//! reported by position (or id) with the same codes as single requests; the status is 201/200
+//! when every item succeeded and 207 otherwise. A batch of creates is one transaction and one
+//! batched model call, not one per message.
+
+use std::collections::HashMap;
+
+use app::api::memory::{
+    BatchCreateRequest, BatchDeleteRequest, BatchItemError, BatchResponse, BatchUpdateRequest,
+};
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    routing::{post, put},
+    Json, Router,
+};
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{
+    error::ApiError,
+    extract::AppJson,
+    messages::{requested_tenant, response, validate, TenantQuery},
+    Result,
+};
+use crate::{
+    auth::{Access, Principal, TenantContext},
+    state::AppState,
+    store::memory,
+};
+
+/// Most items in one batch request.
+pub const MAX_BATCH: usize = 1000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/messages/batch", post(create).delete(delete))
+        .route("/v1/messages/batch/update", put(update).post(update))
+        // The original's spellings, kept as aliases.
+        .route("/v1/messages/batch/delete", post(delete))
+}
+
+fn item_error(e: &ApiError) -> (String, String, Option<String>) {
+    let field = match e {
+        ApiError::Validation { field, .. } => field.clone(),
+        _ => None,
+    };
+    (e.code().to_owned(), e.to_string(), field)
+}
+
+fn check_size(n: usize, field: &str) -> Result<()> {
+    if n == 0 || n > MAX_BATCH {
+        return Err(ApiError::validation(
+            field,
+            format!("{field} must hold 1 to {MAX_BATCH} items"),
+        ));
+    }
+    Ok(())
+}
+
+fn status(errors: &[BatchItemError], ok: StatusCode) -> StatusCode {
+    if errors.is_empty() {
+        ok
+    } else {
+        StatusCode::MULTI_STATUS
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppJson(req): AppJson<BatchCreateRequest>,
+) -> Result<(StatusCode, Json<BatchResponse>)> {
+    check_size(req.messages.len(), "messages")?;
+    let now = Utc::now();
+    // Each distinct tenant is resolved (and rate-limited) once per batch.
+    type Resolved = std::result::Result<TenantContext, (String, String, Option<String>)>;
+    let mut tenants: HashMap<Option<String>, Resolved> = HashMap::new();
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (index, item) in req.messages.into_iter().enumerate() {
+        let key = item.tenant_id.clone();
+        if !tenants.contains_key(&key) {
+            let resolved = match requested_tenant(key.as_deref()) {
+                Ok(t) => principal.tenant(&state, t, Access::Write).await,
+                Err(e) => Err(e),
+            };
+            tenants.insert(key.clone(), resolved.map_err(|e| item_error(&e)));
+        }
+        let outcome = match &tenants[&key] {
+            Ok(tenant) => {
+                validate(item, &tenant.tenant_id, now).map_err(|e| item_error(&ApiError::from(e)))
+            }
+            Err(e) => Err(e.clone()),
+        };
+        match outcome {
+            Ok(new) => valid.push(new),
+            Err((code, message, field)) => {
+                errors.push(BatchItemError {
+                    index: Some(index),
+                    message_id: None,
+                    code,
+                    message,
+                    field,
+                });
+            }
+        }
+    }
+    let mut created = Vec::new();
+    if !valid.is_empty() {
+        let texts: Vec<String> = valid.iter().map(|m| m.content.clone()).collect();
+        let vectors = state.embedder.embed(texts).await?;
+        let items = valid
+            .into_iter()
+            .zip(vectors.into_iter().map(Some))
+            .collect();
+        created = memory::insert_messages(&state.db, items, state.embedder.model_id())
+            .await?
+            .into_iter()
+            .map(response)
+            .collect();
+    }
+    Ok((
+        status(&errors, StatusCode::CREATED),
+        Json(BatchResponse {
+            created,
+            errors,
+            ..Default::default()
+        }),
+    ))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<TenantQuery>,
+    AppJson(req): AppJson<BatchUpdateRequest>,
+) -> Result<(StatusCode, Json<BatchResponse>)> {
+    check_size(req.updates.len(), "updates")?;
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(q.tenant_id.as_deref())?,
+            Access::Write,
+        )
+        .await?;
+    let mut result = BatchResponse::default();
+    for item in req.updates {
+        match super::messages::apply_update(
+            &state,
+            &tenant.tenant_id,
+            &item.message_id,
+            item.update,
+        )
+        .await
+        {
+            Ok(m) => result.updated.push(response(m)),
+            Err(e) => {
+                let (code, message, field) = item_error(&e);
+                result.errors.push(BatchItemError {
+                    index: None,
+                    message_id: Some(item.message_id),
+                    code,
+                    message,
+                    field,
+                });
+            }
+        }
+    }
+    Ok((status(&result.errors, StatusCode::OK), Json(result)))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<TenantQuery>,
+    AppJson(req): AppJson<BatchDeleteRequest>,
+) -> Result<(StatusCode, Json<BatchResponse>)> {
+    check_size(req.message_ids.len(), "message_ids")?;
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(q.tenant_id.as_deref())?,
+            Access::Write,
+        )
+        .await?;
+    let ids: Vec<Uuid> = req
+        .message_ids
+        .iter()
+        .filter_map(|raw| Uuid::parse_str(raw).ok())
+        .collect();
+    let deleted = memory::delete_messages(&state.db, &tenant.tenant_id, &ids).await?;
+    let mut result = BatchResponse::default();
+    for raw in req.message_ids {
+        match Uuid::parse_str(&raw).ok().filter(|id| deleted.contains(id)) {
+            Some(id) => result.deleted.push(id.to_string()),
+            // Another tenant's id is reported exactly like a missing one.
+            None => result.errors.push(BatchItemError {
+                index: None,
+                message_id: Some(raw),
+                code: "not_found".into(),
+                message: "Message not found.".into(),
+                field: None,
+            }),
+        }
+    }
+    Ok((status(&result.errors, StatusCode::OK), Json(result)))
+}

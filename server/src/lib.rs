@@ -12,6 +12,7 @@
 //! - [`domain`]: validated identifiers and business rules.
 //! - [`embed`]: embedding providers (local model, fake).
 //! - [`search`]: the search pipeline (retrieve, fuse, score).
+//! - [`jobs`]: the durable embedding worker.
 //! - [`cli`]: the command line (`serve`, `migrate`).
 
 pub mod api;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod dashboard;
 pub mod domain;
 pub mod embed;
+pub mod jobs;
 pub mod metrics;
 pub mod ratelimit;
 pub mod search;

@@ -60,6 +60,7 @@ impl Application {
             login_throttle: Default::default(),
             limiter,
             embedder,
+            job_notify: Default::default(),
         };
         let routes = api::router(&state)
             .merge(dashboard::router(&state))
@@ -86,16 +87,33 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` is cancelled, then drains in-flight requests.
+    /// Serves (and runs the embedding workers) until `shutdown` is cancelled, then drains
+    /// in-flight requests and lets each worker finish its batch.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        axum::serve(
+        let tracker = tokio_util::task::TaskTracker::new();
+        crate::jobs::spawn(
+            &self.state,
+            self.state.settings.job_workers,
+            &shutdown,
+            &tracker,
+        );
+        tracker.close();
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        shutdown.cancel();
+        if tokio::time::timeout(std::time::Duration::from_secs(30), tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("workers still busy after 30 s; their leases will hand the jobs on");
+        }
+        served
     }
 }
 

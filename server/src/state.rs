@@ -23,6 +23,8 @@ pub struct AppState {
     pub limiter: Arc<crate::ratelimit::RateLimiter>,
     /// The embedding model (local by default).
     pub embedder: Arc<dyn crate::embed::EmbeddingProvider>,
+    /// Wakes this instance's embedding workers when a job is enqueued here.
+    pub job_notify: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

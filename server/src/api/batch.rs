@@ -20,7 +20,9 @@ use uuid::Uuid;
 use super::{
     error::ApiError,
     extract::AppJson,
-    messages::{requested_tenant, response, validate, TenantQuery},
+    messages::{
+        embed_or_defer, requested_tenant, response, validate, write_status, TenantQuery, WriteQuery,
+    },
     Result,
 };
 use crate::{
@@ -69,6 +71,7 @@ fn status(errors: &[BatchItemError], ok: StatusCode) -> StatusCode {
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
+    Query(w): Query<WriteQuery>,
     AppJson(req): AppJson<BatchCreateRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
     check_size(req.messages.len(), "messages")?;
@@ -106,22 +109,27 @@ async fn create(
             }
         }
     }
-    let mut created = Vec::new();
+    let mut stored = Vec::new();
     if !valid.is_empty() {
         let texts: Vec<String> = valid.iter().map(|m| m.content.clone()).collect();
-        let vectors = state.embedder.embed(texts).await?;
-        let items = valid
-            .into_iter()
-            .zip(vectors.into_iter().map(Some))
-            .collect();
-        created = memory::insert_messages(&state.db, items, state.embedder.model_id())
-            .await?
-            .into_iter()
-            .map(response)
-            .collect();
+        let items = match embed_or_defer(&state, texts, w.defer).await? {
+            Some(vectors) => valid
+                .into_iter()
+                .zip(vectors.into_iter().map(Some))
+                .collect(),
+            None => valid.into_iter().map(|m| (m, None)).collect(),
+        };
+        stored = memory::insert_messages(&state.db, items, state.embedder.model_id()).await?;
+        state.job_notify.notify_one();
     }
+    let ok = if stored.is_empty() {
+        StatusCode::CREATED
+    } else {
+        write_status(&stored)
+    };
+    let created = stored.into_iter().map(response).collect();
     Ok((
-        status(&errors, StatusCode::CREATED),
+        status(&errors, ok),
         Json(BatchResponse {
             created,
             errors,
@@ -151,6 +159,7 @@ async fn update(
             &tenant.tenant_id,
             &item.message_id,
             item.update,
+            None,
         )
         .await
         {

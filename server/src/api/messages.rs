@@ -94,10 +94,49 @@ pub fn validate(
     })
 }
 
-/// Stores a message with its embedding (inline mode): the answer comes once both are durable.
+/// `?async=true|false` on writes: overrides `MEMORY_EMBEDDING_MODE` for one request.
+#[derive(Debug, Deserialize)]
+pub struct WriteQuery {
+    #[serde(rename = "async")]
+    pub defer: Option<bool>,
+}
+
+/// Embeds `texts` now, or returns `None` to leave them to the durable queue: when the request
+/// asked for async, or when the provider fails (the write is kept; its job retries). Input the
+/// model refuses is the client's error.
+pub async fn embed_or_defer(
+    state: &AppState,
+    texts: Vec<String>,
+    defer: Option<bool>,
+) -> Result<Option<Vec<Vec<f32>>>> {
+    if defer.unwrap_or(state.settings.async_embedding) {
+        return Ok(None);
+    }
+    match state.embedder.embed(texts).await {
+        Ok(vectors) => Ok(Some(vectors)),
+        Err(e) if e.fault == crate::embed::Fault::User => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "embedding provider failed; queueing the embedding");
+            Ok(None)
+        }
+    }
+}
+
+/// 201 when the vector is stored with the message, 202 when a job will add it.
+pub fn write_status(messages: &[messages::Model]) -> StatusCode {
+    if messages.iter().all(|m| m.embedding_status == "completed") {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    }
+}
+
+/// Stores a message. Inline mode answers once message and vector are durable (201); async mode
+/// answers as soon as message and job are (202).
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
+    Query(w): Query<WriteQuery>,
     AppJson(req): AppJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageResponse>)> {
     let tenant = principal
@@ -108,10 +147,17 @@ async fn create(
         )
         .await?;
     let new = validate(req, &tenant.tenant_id, Utc::now())?;
-    let vector = state.embedder.embed(vec![new.content.clone()]).await?.pop();
-    let mut stored =
+    let vector = embed_or_defer(&state, vec![new.content.clone()], w.defer)
+        .await?
+        .and_then(|mut v| v.pop());
+    let stored =
         memory::insert_messages(&state.db, vec![(new, vector)], state.embedder.model_id()).await?;
-    Ok((StatusCode::CREATED, Json(response(stored.remove(0)))))
+    state.job_notify.notify_one();
+    let status = write_status(&stored);
+    Ok((
+        status,
+        Json(response(stored.into_iter().next().expect("one stored"))),
+    ))
 }
 
 fn message_id(raw: &str) -> Result<Uuid> {
@@ -145,12 +191,14 @@ async fn get(
 }
 
 /// Edits a message. New content is embedded before the write, and the vector replaced in the
-/// same transaction; an explicit importance override is kept until another replaces it.
+/// same transaction (or, deferred, the old vector dropped and a job queued); an explicit
+/// importance override is kept until another replaces it.
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
     Query(q): Query<TenantQuery>,
+    Query(w): Query<WriteQuery>,
     AppJson(req): AppJson<UpdateMessageRequest>,
 ) -> Result<Json<MessageResponse>> {
     let tenant = principal
@@ -160,9 +208,8 @@ async fn update(
             Access::Write,
         )
         .await?;
-    Ok(Json(response(
-        apply_update(&state, &tenant.tenant_id, &id, req).await?,
-    )))
+    let updated = apply_update(&state, &tenant.tenant_id, &id, req, w.defer).await?;
+    Ok(Json(response(updated)))
 }
 
 /// Validates and applies one update within `tenant` (shared with the batch route).
@@ -171,6 +218,7 @@ pub async fn apply_update(
     tenant: &str,
     id: &str,
     req: UpdateMessageRequest,
+    defer: Option<bool>,
 ) -> Result<messages::Model> {
     let id = message_id(id)?;
     let current = memory::get_message(&state.db, tenant, id)
@@ -187,15 +235,17 @@ pub async fn apply_update(
         archived: req.archived,
     };
     let embedding = match &change.content {
-        Some(text) => {
-            let vector = state.embedder.embed(vec![text.clone()]).await?.pop();
-            vector.map(|v| (v, state.embedder.model_id()))
-        }
+        Some(text) => embed_or_defer(state, vec![text.clone()], defer)
+            .await?
+            .and_then(|mut v| v.pop())
+            .map(|v| (v, state.embedder.model_id())),
         None => None,
     };
-    memory::update_message(&state.db, tenant, id, change, embedding)
+    let updated = memory::update_message(&state.db, tenant, id, change, embedding)
         .await
-        .map_err(not_found)
+        .map_err(not_found)?;
+    state.job_notify.notify_one();
+    Ok(updated)
 }
 
 async fn delete(

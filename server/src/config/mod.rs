@@ -44,6 +44,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_ADMIN_EMAILS",
     "MEMORY_TRUSTED_PROXIES",
     "MEMORY_REDIS_PREFIX",
+    "MEMORY_EMBEDDING_MODE",
+    "MEMORY_JOB_WORKERS",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
@@ -116,6 +118,11 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser; empty means same-origin only.
     pub allowed_origins: Vec<String>,
     pub embedding: EmbeddingSettings,
+    /// Default for writes: embed before answering (`inline`, 201) or queue it (`async`, 202).
+    /// A request can choose with `?async=true|false`.
+    pub async_embedding: bool,
+    /// Embedding worker loops in this process (0: this instance only serves requests).
+    pub job_workers: usize,
     pub global_rate_limit: Rate,
     pub tenant_rate_limit: Rate,
     pub retention: RetentionSettings,

@@ -169,6 +169,17 @@ pub(super) fn build(
         auth,
         allowed_origins,
         embedding,
+        async_embedding: match get("MEMORY_EMBEDDING_MODE").as_deref() {
+            None | Some("inline") => false,
+            Some("async") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "MEMORY_EMBEDDING_MODE",
+                    format!("{other:?} is not inline or async"),
+                ))
+            }
+        },
+        job_workers: number(get, "MEMORY_JOB_WORKERS", 1usize, 0..=64)?,
         global_rate_limit: rate("MEMORY_GLOBAL_RATE_LIMIT", "200/minute")?,
         tenant_rate_limit: rate("MEMORY_TENANT_RATE_LIMIT", "120/minute")?,
         retention,

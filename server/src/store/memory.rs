@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     entities::{conversations, messages},
-    vectors, StoreError,
+    jobs, vectors, StoreError,
 };
 
 /// A validated message ready to store.
@@ -26,8 +26,8 @@ pub struct NewMessage {
     pub created_at: DateTime<Utc>,
 }
 
-/// Inserts messages (creating their conversations when new) with their embeddings, in one
-/// transaction: either all are stored or none.
+/// Inserts messages (creating their conversations when new) with their embeddings — or, for
+/// those without one, their embedding jobs — in one transaction: either all are stored or none.
 pub async fn insert_messages(
     db: &DatabaseConnection,
     items: Vec<(NewMessage, Option<Vec<f32>>)>,
@@ -64,7 +64,11 @@ pub async fn insert_messages(
                     ..message
                 }
             }
-            None => message,
+            // No vector yet (async mode, or the provider is down): a durable job will embed it.
+            None => {
+                jobs::enqueue(&txn, message.id, &message.tenant_id, now).await?;
+                message
+            }
         };
         bump_conversation(
             &txn,
@@ -199,6 +203,7 @@ pub async fn update_message(
 ) -> Result<messages::Model, StoreError> {
     let txn = db.begin().await?;
     let current = get_message(&txn, tenant, id).await?;
+    let change_has_content = change.content.is_some();
     let mut active: messages::ActiveModel = current.into();
     if let Some(c) = change.content {
         active.content = Set(c);
@@ -216,11 +221,22 @@ pub async fn update_message(
         active.archived = Set(a);
     }
     active.updated_at = Set(Utc::now());
+    let content_changed = change_has_content;
     let mut updated = active.update(&txn).await?;
-    if let Some((vector, model)) = new_embedding {
-        vectors::set_embedding(&txn, id, &vector, model).await?;
-        updated.embedding_status = "completed".into();
-        updated.embedding_model = Some(model.to_owned());
+    match new_embedding {
+        Some((vector, model)) => {
+            vectors::set_embedding(&txn, id, &vector, model).await?;
+            updated.embedding_status = "completed".into();
+            updated.embedding_model = Some(model.to_owned());
+        }
+        // New text without its vector yet: drop the stale vector and queue the new one, so
+        // search never matches the old text.
+        None if content_changed => {
+            vectors::clear_embedding(&txn, id).await?;
+            jobs::enqueue(&txn, id, tenant, Utc::now()).await?;
+            updated.embedding_status = "pending".into();
+        }
+        None => {}
     }
     txn.commit().await?;
     Ok(updated)

@@ -14,6 +14,7 @@ use crate::config::DatabaseSettings;
 
 pub mod accounts;
 pub mod entities;
+pub mod jobs;
 pub mod memory;
 pub mod vectors;
 

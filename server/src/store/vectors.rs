@@ -98,23 +98,53 @@ pub async fn set_embedding(
     vector: &[f32],
     model: &str,
 ) -> Result<(), StoreError> {
+    write_embedding(db, id, vector, model, None).await
+}
+
+/// Like [`set_embedding`], but only if the message's content is still `content` (a queued
+/// embedding must not overwrite the vector of newer text).
+pub async fn set_embedding_if_content(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    vector: &[f32],
+    model: &str,
+    content: &str,
+) -> Result<(), StoreError> {
+    write_embedding(db, id, vector, model, Some(content)).await
+}
+
+async fn write_embedding(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    vector: &[f32],
+    model: &str,
+    content: Option<&str>,
+) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
-    let (sql, value): (&str, Value) = match backend {
-        DbBackend::Postgres => (
-            "UPDATE messages SET embedding = CAST($1 AS vector), embedding_status = 'completed', \
-             embedding_model = $2 WHERE id = $3",
-            pg_literal(vector).into(),
-        ),
-        _ => (
-            "UPDATE messages SET embedding = $1, embedding_status = 'completed', \
-             embedding_model = $2 WHERE id = $3",
-            to_blob(vector).into(),
-        ),
+    let (target, value): (&str, Value) = match backend {
+        DbBackend::Postgres => ("CAST($1 AS vector)", pg_literal(vector).into()),
+        _ => ("$1", to_blob(vector).into()),
     };
+    let mut values = vec![value, model.into(), id.into()];
+    let mut sql = format!(
+        "UPDATE messages SET embedding = {target}, embedding_status = 'completed', \
+         embedding_model = $2 WHERE id = $3"
+    );
+    if let Some(c) = content {
+        values.push(c.into());
+        sql += " AND content = $4";
+    }
+    db.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .await?;
+    Ok(())
+}
+
+/// Forgets the vector of a message whose content changed, until its job embeds the new text.
+pub async fn clear_embedding(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
     db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [value, model.into(), id.into()],
+        db.get_database_backend(),
+        "UPDATE messages SET embedding = NULL, embedding_status = 'pending' WHERE id = $1",
+        [id.into()],
     ))
     .await?;
     Ok(())

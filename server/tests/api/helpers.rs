@@ -362,3 +362,10 @@ impl Drop for PrivateRedis {
         let _ = self.child.wait();
     }
 }
+
+/// An HTTP client for tests that talk to a server they did not build in-process. reqwest is
+/// built without a default TLS provider (see Cargo.toml), so install ring's first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}

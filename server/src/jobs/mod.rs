@@ -1,0 +1,88 @@
+//! Background work: the embedding worker.
+//!
+//! [`run_once`] claims a batch of due jobs, embeds their messages in one model call and stores
+//! the vectors; it is public so tests can drain the queue deterministically. [`spawn`] runs
+//! `MEMORY_JOB_WORKERS` loops that call it until shutdown, woken at once by new jobs of this
+//! instance and polling for those of others.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Notify;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    embed::Fault,
+    state::AppState,
+    store::jobs::{self, Claimed},
+};
+
+/// Jobs per claim: one batched model call.
+pub const BATCH: usize = 32;
+/// How long a claimed job stays with its worker before others may take it over.
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// Idle polling interval (jobs enqueued by other instances, retries coming due).
+const POLL: Duration = Duration::from_millis(500);
+
+/// Identifies this process's workers in `locked_by`.
+pub fn worker_id(n: usize) -> String {
+    format!(
+        "{}-{}-{n}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// Processes one batch; returns how many jobs it claimed (0: nothing due).
+pub async fn run_once(state: &AppState, worker: &str) -> anyhow::Result<usize> {
+    let claimed = jobs::claim(&state.db, worker, BATCH, LEASE).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let texts: Vec<String> = claimed.iter().map(|c| c.content.clone()).collect();
+    match state.embedder.embed(texts).await {
+        Ok(vectors) => {
+            let done: Vec<(Claimed, Vec<f32>)> = claimed.iter().cloned().zip(vectors).collect();
+            jobs::complete(&state.db, worker, &done, state.embedder.model_id()).await?;
+        }
+        Err(e) if e.fault == Fault::User => {
+            tracing::warn!(error = %e, jobs = claimed.len(), "model refused input; jobs failed");
+            jobs::fail(&state.db, worker, &claimed, &e.message).await?;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, jobs = claimed.len(), "embedding failed; will retry");
+            jobs::retry_later(&state.db, worker, &claimed, &e.message).await?;
+        }
+    }
+    Ok(claimed.len())
+}
+
+/// Starts the workers on `tracker`; they stop when `token` is cancelled.
+pub fn spawn(state: &AppState, count: usize, token: &CancellationToken, tracker: &TaskTracker) {
+    for n in 0..count {
+        let state = state.clone();
+        let token = token.clone();
+        let wake: Arc<Notify> = state.job_notify.clone();
+        let worker = worker_id(n);
+        tracker.spawn(async move {
+            loop {
+                let outcome = run_once(&state, &worker).await;
+                let idle = match &outcome {
+                    Ok(0) => POLL,
+                    Ok(_) => Duration::ZERO,
+                    Err(e) => {
+                        tracing::error!(error = %e, "embedding worker failed; backing off");
+                        Duration::from_secs(2)
+                    }
+                };
+                if idle.is_zero() && !token.is_cancelled() {
+                    continue;
+                }
+                tokio::select! {
+                    () = token.cancelled() => break,
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(idle) => {}
+                }
+            }
+        });
+    }
+}

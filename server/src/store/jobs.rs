@@ -1,0 +1,217 @@
+//! The durable embedding queue (`embedding_jobs`), one row per message that needs a vector.
+//!
+//! A job is enqueued in the same transaction as the write that needs it, so an acknowledged
+//! message always has either its vector or a job — a crash loses neither. Workers claim jobs
+//! with a lease (`locked_until`): on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so instances never
+//! claim the same job; a worker that dies mid-job simply lets its lease expire and the job is
+//! claimed again. A content edit resets the job, and completion only writes a vector computed
+//! from the message's current content.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use uuid::Uuid;
+
+use super::{vectors, StoreError};
+
+/// A claimed job with the content to embed.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub job_id: Uuid,
+    pub message_id: Uuid,
+    pub attempts: i32,
+    pub content: String,
+}
+
+/// Adds (or resets) the job of `message_id`, due now.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    message_id: Uuid,
+    tenant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "INSERT INTO embedding_jobs (id, message_id, tenant_id, status, attempts, run_at, \
+           created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) \
+         ON CONFLICT (message_id) DO UPDATE SET status = 'pending', attempts = 0, \
+           run_at = excluded.run_at, locked_until = NULL, locked_by = NULL, last_error = NULL, \
+           updated_at = excluded.updated_at",
+        [
+            Uuid::now_v7().into(),
+            message_id.into(),
+            tenant_id.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due jobs (pending and due, or running with an expired lease).
+pub async fn claim(
+    db: &DatabaseConnection,
+    worker: &str,
+    limit: usize,
+    lease: Duration,
+) -> Result<Vec<Claimed>, StoreError> {
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let skip_locked = match backend {
+        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
+    let sql = format!(
+        "UPDATE embedding_jobs SET status = 'running', locked_by = $1, locked_until = $2, \
+           attempts = attempts + 1, updated_at = $3 \
+         WHERE id IN (SELECT id FROM embedding_jobs \
+           WHERE (status = 'pending' AND run_at <= $3) OR (status = 'running' AND locked_until < $3) \
+           ORDER BY run_at LIMIT $4 {skip_locked}) \
+         RETURNING id, message_id, attempts"
+    );
+    let txn = db.begin().await?;
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            &sql,
+            [
+                worker.into(),
+                (now + lease).into(),
+                now.into(),
+                (limit as i64).into(),
+            ],
+        ))
+        .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let job_id: Uuid = row.try_get("", "id")?;
+        let message_id: Uuid = row.try_get("", "message_id")?;
+        let attempts: i32 = row.try_get("", "attempts")?;
+        let content = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT content FROM messages WHERE id = $1",
+                [message_id.into()],
+            ))
+            .await?
+            .map(|r| r.try_get::<String>("", "content"))
+            .transpose()?;
+        match content {
+            Some(content) => claimed.push(Claimed {
+                job_id,
+                message_id,
+                attempts,
+                content,
+            }),
+            // The message is gone (the foreign key cascade normally removes its job first).
+            None => {
+                txn.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    "DELETE FROM embedding_jobs WHERE id = $1",
+                    [job_id.into()],
+                ))
+                .await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(claimed)
+}
+
+/// Stores the vectors of finished jobs and removes the jobs, in one transaction. A vector is
+/// only written if the message still has the content it was computed from, and a job only
+/// removed if this worker still holds it (an edit meanwhile re-queued it).
+pub async fn complete(
+    db: &DatabaseConnection,
+    worker: &str,
+    done: &[(Claimed, Vec<f32>)],
+    model: &str,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    for (job, vector) in done {
+        vectors::set_embedding_if_content(&txn, job.message_id, vector, model, &job.content)
+            .await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM embedding_jobs WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+            [job.job_id.into(), worker.into()],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Schedules failed jobs again after an exponential backoff (1 s, 2 s, 4 s … capped at 5 min):
+/// a provider outage delays embeddings, it never drops them or substitutes fake vectors.
+pub async fn retry_later(
+    db: &DatabaseConnection,
+    worker: &str,
+    jobs: &[Claimed],
+    error: &str,
+) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    for job in jobs {
+        let delay =
+            Duration::seconds(1i64 << job.attempts.clamp(0, 8) as u32).min(Duration::minutes(5));
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE embedding_jobs SET status = 'pending', run_at = $1, locked_by = NULL, \
+               locked_until = NULL, last_error = $2, updated_at = $3 \
+             WHERE id = $4 AND locked_by = $5",
+            [
+                (now + delay).into(),
+                Value::from(error.chars().take(1000).collect::<String>()),
+                now.into(),
+                job.job_id.into(),
+                worker.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gives up on jobs whose input the model refuses: the message is marked `failed`.
+pub async fn fail(
+    db: &DatabaseConnection,
+    worker: &str,
+    jobs: &[Claimed],
+    error: &str,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let now = Utc::now();
+    for job in jobs {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE embedding_jobs SET status = 'failed', last_error = $1, updated_at = $2, \
+               locked_until = NULL WHERE id = $3 AND locked_by = $4",
+            [error.into(), now.into(), job.job_id.into(), worker.into()],
+        ))
+        .await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE messages SET embedding_status = 'failed' WHERE id = $1 AND content = $2",
+            [job.message_id.into(), job.content.clone().into()],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Jobs not yet done (pending or running), for tests and metrics.
+pub async fn outstanding(db: &DatabaseConnection) -> Result<i64, StoreError> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM embedding_jobs WHERE status <> 'failed'",
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
+}

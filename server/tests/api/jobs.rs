@@ -1,0 +1,350 @@
+//! Async embedding: 202 at once, a durable job embeds; leases, reclaim, and survival of kill -9.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use server::store::jobs;
+
+use crate::{helpers::*, messages::post_message};
+
+fn no_workers() -> Options {
+    Options {
+        vars: vec![("MEMORY_JOB_WORKERS".into(), "0".into())],
+        ..Default::default()
+    }
+}
+
+async fn drain(app: &TestApp) {
+    while server::jobs::run_once(&app.state, "test-drain")
+        .await
+        .unwrap()
+        > 0
+    {}
+}
+
+async fn top_hit(app: &TestApp, token: &str, query: &str) -> Option<String> {
+    let r: Value = app
+        .call(
+            Method::POST,
+            "/v1/memory/search",
+            token,
+            Some(json!({"query": query, "mode": "vector", "top_k": 1})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    r["items"][0]["content"].as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn an_async_write_is_acknowledged_at_once_and_embedded_by_a_job() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, no_workers()).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages?async=true",
+                t,
+                Some(json!({"conversation_id": "c", "role": "user", "content": "quantum chromodynamics",
+                            "importance_override": 0.8})),
+            )
+            .await;
+        assert_eq!(r.status(), 202, "{backend:?}");
+        let m: Value = r.json().await.unwrap();
+        assert_eq!(m["embedding_status"], "pending");
+        assert_eq!(
+            m["importance_score"], 0.8,
+            "the override holds in async mode too"
+        );
+        assert_eq!(
+            top_hit(&app, t, "quantum chromodynamics").await,
+            None,
+            "no vector yet"
+        );
+        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 1);
+
+        drain(&app).await;
+        let path = format!("/v1/messages/{}", m["id"].as_str().unwrap());
+        let m: Value = app
+            .call(Method::GET, &path, t, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(m["embedding_status"], "completed");
+        assert_eq!(
+            top_hit(&app, t, "quantum chromodynamics").await.as_deref(),
+            Some("quantum chromodynamics")
+        );
+        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn the_background_worker_embeds_async_batches() {
+    let app = spawn_app_with(
+        Backend::Postgres,
+        Options {
+            vars: vec![("MEMORY_EMBEDDING_MODE".into(), "async".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", None).await;
+    let messages: Vec<Value> = (0..40)
+        .map(|i| json!({"conversation_id": "c", "role": "user", "content": format!("fact number {i}")}))
+        .collect();
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/messages/batch",
+            &alice.access_token,
+            Some(json!({"messages": messages})),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while jobs::outstanding(&app.state.db).await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "the worker did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page: Value = app
+        .call(
+            Method::GET,
+            "/v1/conversations/c",
+            &alice.access_token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["message_count"], 40);
+}
+
+#[tokio::test]
+async fn an_edit_queued_for_embedding_never_leaves_a_stale_vector() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, no_workers()).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        let r = post_message(
+            &app,
+            t,
+            json!({"conversation_id": "c", "role": "user", "content": "zebra crossing"}),
+        )
+        .await;
+        let m: Value = r.json().await.unwrap();
+        let path = format!("/v1/messages/{}?async=true", m["id"].as_str().unwrap());
+        let r = app
+            .call(
+                Method::PUT,
+                &path,
+                t,
+                Some(json!({"content": "yellow submarine"})),
+            )
+            .await;
+        let edited: Value = r.json().await.unwrap();
+        assert_eq!(edited["embedding_status"], "pending", "{backend:?}");
+        assert_eq!(
+            top_hit(&app, t, "zebra crossing").await,
+            None,
+            "old vector dropped"
+        );
+        drain(&app).await;
+        assert_eq!(
+            top_hit(&app, t, "yellow submarine").await.as_deref(),
+            Some("yellow submarine")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, no_workers()).await;
+        let alice = app.register_and_login("alice", None).await;
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages?async=true",
+                &alice.access_token,
+                Some(json!({"conversation_id": "c", "role": "user", "content": "orphaned"})),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+        // Worker A claims it and "dies": its lease is already over.
+        let claimed = jobs::claim(
+            &app.state.db,
+            "dead-worker",
+            10,
+            chrono::Duration::seconds(-1),
+        )
+        .await
+        .unwrap();
+        assert_eq!(claimed.len(), 1);
+        // A live lease is respected: nobody else may take the job meanwhile.
+        let app2 = &app;
+        assert_eq!(
+            server::jobs::run_once(&app2.state, "worker-b")
+                .await
+                .unwrap(),
+            1,
+            "{backend:?}"
+        );
+        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 0);
+        // The dead worker's late completion changes nothing.
+        jobs::complete(
+            &app.state.db,
+            "dead-worker",
+            &[(claimed[0].clone(), vec![0.0; 384])],
+            "late",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            top_hit(&app, &alice.access_token, "orphaned")
+                .await
+                .as_deref(),
+            Some("orphaned")
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_workers_on_postgres_never_claim_the_same_job() {
+    let app = spawn_app_with(Backend::Postgres, no_workers()).await;
+    let alice = app.register_and_login("alice", None).await;
+    let messages: Vec<Value> = (0..60)
+        .map(|i| json!({"conversation_id": "c", "role": "user", "content": format!("m{i}")}))
+        .collect();
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/messages/batch?async=true",
+            &alice.access_token,
+            Some(json!({"messages": messages})),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let lease = chrono::Duration::seconds(60);
+    let (a, b) = tokio::join!(
+        jobs::claim(&app.state.db, "a", 40, lease),
+        jobs::claim(&app.state.db, "b", 40, lease)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len() + b.len(), 60);
+    assert!(a.iter().all(|x| b.iter().all(|y| x.job_id != y.job_id)));
+}
+
+/// Starts the real binary on a random port; returns the child and its base URL.
+fn start_binary(dir: &std::path::Path, workers: &str) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memory-mesh"))
+        .current_dir(dir)
+        .env("MEMORY_PORT", "0")
+        .env("MEMORY_EMBEDDING_PROVIDER", "fake")
+        .env("MEMORY_EMBEDDING_MODE", "async")
+        .env("MEMORY_JOB_WORKERS", workers)
+        .env_remove("MEMORY_DATABASE_URL")
+        .env_remove("MEMORY_REDIS_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Logs share stdout with the "running at" line; keep draining it so the server never
+    // blocks on a full pipe.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("running at"))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .map(str::to_owned)
+        })
+        .expect("the server prints its URL");
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+#[tokio::test]
+async fn acknowledged_writes_and_their_jobs_survive_kill_9() {
+    let dir = TempDir::new();
+    let (mut server, url) = start_binary(&dir.path, "0");
+    let client = http_client();
+    let r = client
+        .post(format!("{url}/v1/auth/register"))
+        .json(&json!({"email": "a@example.com", "username": "alice", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let tokens: Value = client
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({"username": "alice", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    for i in 0..20 {
+        let r = client
+            .post(format!("{url}/v1/messages"))
+            .bearer_auth(&token)
+            .json(
+                &json!({"conversation_id": "c", "role": "user", "content": format!("durable {i}")}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.wait().unwrap();
+
+    let (mut server, url) = start_binary(&dir.path, "1");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page: Value = client
+            .post(format!("{url}/v1/memory/search"))
+            .bearer_auth(&token)
+            .json(&json!({"query": "durable", "mode": "vector", "top_k": 100}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["total"] == 20 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all embedded after restart: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c: Value = client
+        .get(format!("{url}/v1/conversations/c"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["message_count"], 20);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -21,7 +21,7 @@ log "building (release server + WASM dashboard)"
 bash scripts/build.sh
 
 log "clippy (server side, all targets)"
-cargo clippy --quiet -p server -p migration --all-targets -- -D warnings
+cargo clippy --quiet -p server -p migration -p bench --all-targets -- -D warnings
 log "clippy (browser side, wasm32)"
 cargo clippy --quiet -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 

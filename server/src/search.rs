@@ -39,12 +39,39 @@ impl Mode {
     }
 }
 
+/// How hybrid mode combines its two retrievers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fusion {
+    /// Equal-weight convex combination of the normalised scores (the default: best measured).
+    Score,
+    /// Reciprocal-rank fusion of the two rankings.
+    Rrf,
+}
+
+impl Fusion {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "score" => Ok(Self::Score),
+            "rrf" => Ok(Self::Rrf),
+            _ => Err("must be score or rrf".into()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Score => "score",
+            Self::Rrf => "rrf",
+        }
+    }
+}
+
 /// A validated search.
 pub struct Query {
     pub tenant_id: String,
     pub text: String,
     pub top_k: usize,
     pub mode: Mode,
+    pub fusion: Fusion,
     pub filters: vectors::Filters,
 }
 
@@ -130,6 +157,11 @@ pub async fn run(
         }
     }
 
+    let sim_range = similarity
+        .values()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+            (lo.min(*s), hi.max(*s))
+        });
     let now = Utc::now();
     let mut hits: Vec<Hit> = memory::messages_by_ids(db, &q.tenant_id, &ids)
         .await?
@@ -140,7 +172,14 @@ pub async fn run(
             let relevance = match q.mode {
                 Mode::Vector => similarity.get(&message.id).copied().unwrap_or(0.0),
                 Mode::Lexical => l.map_or(0.0, |(_, rel)| *rel),
-                Mode::Hybrid => ranking::rrf(&[v, l.map(|(r, _)| *r)]),
+                Mode::Hybrid => match q.fusion {
+                    Fusion::Rrf => ranking::rrf(&[v, l.map(|(r, _)| *r)]),
+                    Fusion::Score => ranking::convex(
+                        similarity.get(&message.id).copied(),
+                        sim_range,
+                        l.map(|(_, rel)| *rel),
+                    ),
+                },
             };
             let decay = ranking::decay(message.created_at, now, weights.half_life_hours);
             Hit {

@@ -109,6 +109,9 @@ pub struct SearchRequest {
     /// `vector`, `lexical` or `hybrid` (default).
     #[serde(default)]
     pub mode: Option<String>,
+    /// How hybrid mode fuses its retrievers: `score` (default) or `rrf`.
+    #[serde(default)]
+    pub fusion: Option<String>,
     #[serde(default)]
     pub explain: Option<bool>,
 }
@@ -145,8 +148,11 @@ pub struct SearchHit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explain {
     pub mode: String,
-    /// The retrieval relevance used in the score: cosine (vector), normalised BM25 (lexical) or
-    /// normalised reciprocal-rank fusion (hybrid).
+    /// Hybrid mode only: `score` or `rrf`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fusion: Option<String>,
+    /// The retrieval relevance used in the score: cosine (vector), lexical relevance normalised
+    /// to the best match (lexical), or their fusion (hybrid: see `fusion`).
     pub relevance: f64,
     /// 1-based rank in each retriever's list, if it found the message.
     pub vector_rank: Option<usize>,

@@ -12,7 +12,7 @@ use super::{error::ApiError, extract::AppJson, messages::requested_tenant, Resul
 use crate::{
     auth::{Access, Principal},
     domain::{ids::parse_id, messages::Role, ranking::RankingWeights},
-    search::{self, Mode},
+    search::{self, Fusion, Mode},
     state::AppState,
     store::vectors::Filters,
 };
@@ -49,6 +49,7 @@ async fn search_get(
             "start" => req.start = Some(value),
             "end" => req.end = Some(value),
             "mode" => req.mode = Some(value),
+            "fusion" => req.fusion = Some(value),
             "explain" => req.explain = Some(matches!(value.as_str(), "true" | "1" | "yes")),
             k if k.starts_with("metadata.") => {
                 metadata.insert(k["metadata.".len()..].to_owned(), value.into());
@@ -130,6 +131,8 @@ async fn run(
     }
     let mode = Mode::parse(req.mode.as_deref().unwrap_or("hybrid"))
         .map_err(|m| ApiError::validation("mode", format!("mode {m}")))?;
+    let fusion = Fusion::parse(req.fusion.as_deref().unwrap_or("score"))
+        .map_err(|m| ApiError::validation("fusion", format!("fusion {m}")))?;
     let mut metadata = Vec::new();
     for (key, value) in req.metadata.unwrap_or_default() {
         parse_id(&key, 64)
@@ -161,6 +164,7 @@ async fn run(
         text,
         top_k: top_k as usize,
         mode,
+        fusion,
         filters,
     };
     let hits = search::run(&state.db, state.embedder.as_ref(), &weights, &query).await?;
@@ -180,6 +184,7 @@ async fn run(
             decay: h.decay,
             explain: explain.then(|| Explain {
                 mode: mode.as_str().into(),
+                fusion: (mode == Mode::Hybrid).then(|| fusion.as_str().into()),
                 relevance: h.relevance,
                 vector_rank: h.vector_rank,
                 lexical_rank: h.lexical_rank,

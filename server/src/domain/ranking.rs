@@ -23,8 +23,22 @@ impl Default for RankingWeights {
     }
 }
 
-/// RRF's damping constant: ranks beyond the first few count for less, but never for nothing.
-pub const RRF_K: f64 = 60.0;
+/// RRF's damping constant. The customary 60 flattens the rankings too much for conversation
+/// memory: on LoCoMo, k = 10 gave recall@10 0.676 against 0.615 for k = 60 (bench/).
+pub const RRF_K: f64 = 10.0;
+
+/// Weight of vector similarity against lexical relevance in score fusion. Measured on LoCoMo
+/// (recall@1 / @5 / @10): 0.3 → .316/.576/.662, 0.5 → .320/.579/.673, 0.7 → .288/.541/.654.
+pub const HYBRID_ALPHA: f64 = 0.5;
+
+/// Score fusion: `α·similarity + (1-α)·lexical`, with similarity min-max normalised over the
+/// candidates (`range`) and lexical relevance already normalised to the best match. A retriever
+/// that did not find the message contributes 0.
+pub fn convex(similarity: Option<f64>, range: (f64, f64), lexical: Option<f64>) -> f64 {
+    let span = (range.1 - range.0).max(1e-9);
+    let s = similarity.map_or(0.0, |s| ((s - range.0) / span).clamp(0.0, 1.0));
+    HYBRID_ALPHA * s + (1.0 - HYBRID_ALPHA) * lexical.unwrap_or(0.0)
+}
 
 /// `0.5^(age / half_life)`: 1 for a new message, 0.5 after one half-life. (The original used
 /// `exp(-age/week)` and called it a one-week half-life; it is one here.)
@@ -62,6 +76,13 @@ mod tests {
         assert!((decay(now, now, 168.0) - 1.0).abs() < 1e-12);
         assert!((decay(now - Duration::hours(168), now, 168.0) - 0.5).abs() < 1e-9);
         assert!((decay(now - Duration::hours(336), now, 168.0) - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn score_fusion_normalises_both_sides() {
+        assert!((convex(Some(0.9), (0.1, 0.9), Some(1.0)) - 1.0).abs() < 1e-12);
+        assert!((convex(Some(0.1), (0.1, 0.9), None)).abs() < 1e-12);
+        assert!((convex(Some(0.5), (0.1, 0.9), Some(0.5)) - 0.5).abs() < 1e-12);
     }
 
     #[test]

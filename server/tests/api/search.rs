@@ -151,6 +151,7 @@ async fn explain_shows_every_component_and_the_weights() {
     assert_eq!(top["content"], "My favourite dish is mushroom risotto");
     let e = &top["explain"];
     assert_eq!(e["mode"], "hybrid");
+    assert_eq!(e["fusion"], "score");
     assert_eq!(e["vector_rank"], 1);
     assert_eq!(e["lexical_rank"], 1);
     assert_eq!(

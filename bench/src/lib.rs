@@ -20,6 +20,7 @@ pub struct Bench {
 
 /// Starts the server with `extra` settings and registers one user (tenant `bench`).
 pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
+    server::telemetry::init(server::config::LogFormat::Pretty);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = std::env::temp_dir().join(format!("mm-bench-{}", uuid::Uuid::new_v4().simple()));
     let mut vars: Vec<(String, String)> = vec![

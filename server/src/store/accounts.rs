@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ pub async fn create_account(
     db: &DatabaseConnection,
     new: NewAccount,
 ) -> Result<(users::Model, memberships::Model), StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let taken = users::Entity::find()
         .filter(
             users::Column::Email
@@ -459,7 +459,7 @@ pub async fn change_member(
     user_id: Uuid,
     role: Option<&str>,
 ) -> Result<(), StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let current = membership(&txn, tenant_id, user_id)
         .await?
         .ok_or(StoreError::NotFound)?;

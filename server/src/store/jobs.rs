@@ -8,7 +8,7 @@
 //! from the message's current content.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use super::{vectors, StoreError};
@@ -68,7 +68,7 @@ pub async fn claim(
            ORDER BY run_at LIMIT $4 {skip_locked}) \
          RETURNING id, message_id, attempts"
     );
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let rows = txn
         .query_all_raw(Statement::from_sql_and_values(
             backend,
@@ -126,7 +126,7 @@ pub async fn complete(
     done: &[(Claimed, Vec<f32>)],
     model: &str,
 ) -> Result<(), StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let backend = txn.get_database_backend();
     for (job, vector) in done {
         vectors::set_embedding_if_content(&txn, job.message_id, vector, model, &job.content)
@@ -180,7 +180,7 @@ pub async fn fail(
     jobs: &[Claimed],
     error: &str,
 ) -> Result<(), StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let backend = txn.get_database_backend();
     let now = Utc::now();
     for job in jobs {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ pub async fn insert_messages(
     items: Vec<(NewMessage, Option<Vec<f32>>)>,
     model: &str,
 ) -> Result<Vec<messages::Model>, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let now = Utc::now();
     let mut stored = Vec::with_capacity(items.len());
     for (new, vector) in items {
@@ -201,7 +201,7 @@ pub async fn update_message(
     change: MessageChange,
     new_embedding: Option<(Vec<f32>, &str)>,
 ) -> Result<messages::Model, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let current = get_message(&txn, tenant, id).await?;
     let change_has_content = change.content.is_some();
     let mut active: messages::ActiveModel = current.into();
@@ -248,7 +248,7 @@ pub async fn delete_message(
     tenant: &str,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let message = get_message(&txn, tenant, id).await?;
     messages::Entity::delete_by_id(id).exec(&txn).await?;
     bump_conversation(&txn, tenant, &message.conversation_id, -1, None, Utc::now()).await?;
@@ -315,7 +315,7 @@ pub async fn delete_messages(
     tenant: &str,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let found = messages::Entity::find()
         .filter(messages::Column::TenantId.eq(tenant))
         .filter(messages::Column::Id.is_in(ids.iter().copied()))

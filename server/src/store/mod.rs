@@ -30,6 +30,21 @@ pub enum StoreError {
     Db(#[from] sea_orm::DbErr),
 }
 
+/// Begins a transaction that will write. On SQLite it starts `IMMEDIATE`, taking the write lock
+/// up front: a deferred transaction that reads first and then writes fails at once with
+/// "database is locked" when another writer committed meanwhile (the busy timeout cannot help
+/// it), which under concurrent writes and the embedding worker turned into 500s.
+pub async fn begin_write(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// Opens the connection pool. For SQLite, creates the file's directory and sets the pragmas that
 /// make every committed write survive a crash of the process (WAL with `synchronous=NORMAL` is
 /// durable against `kill -9`; only an OS crash could lose the last transactions).

@@ -348,3 +348,34 @@ async fn acknowledged_writes_and_their_jobs_survive_kill_9() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[tokio::test]
+async fn concurrent_writes_beside_a_busy_worker_never_fail_on_sqlite() {
+    // Regression: deferred SQLite transactions that read before writing failed at once with
+    // "database is locked" (500) when the worker committed in between.
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![("MEMORY_EMBEDDING_MODE".into(), "async".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", None).await;
+    let writes = (0..40).map(|i| {
+        let body = json!({"conversation_id": format!("c{}", i % 3), "role": "user",
+                          "content": format!("concurrent {i}")});
+        app.call(
+            Method::POST,
+            "/v1/messages",
+            &alice.access_token,
+            Some(body),
+        )
+    });
+    let statuses: Vec<u16> = futures::future::join_all(writes)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+}

@@ -1,0 +1,114 @@
+//! Ingest throughput and search latency with the local model, over real HTTP.
+//!
+//! Run with: `cargo run --release -p bench --bin load -- [messages] [locomo-dev.json]`
+//! (default 10000 messages; texts are LoCoMo turns, cycled). SQLite by default; set
+//! `BENCH_DATABASE_URL=postgres://…` (an empty database with pgvector) for PostgreSQL.
+//! Prints: inline batch ingest rate, async acknowledgement latency, search latency
+//! (p50/p95/p99, query embedding included) per mode.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bench::percentile_ms;
+use serde_json::{json, Value};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args().nth(1).map_or(Ok(10_000), |a| a.parse())?;
+    let path = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
+    let texts = corpus(&path)?;
+    let backend = if std::env::var("BENCH_DATABASE_URL").is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let bench = bench::start(&[]).await?;
+    println!("backend {backend}, {n} messages in one tenant, local model all-MiniLM-L6-v2");
+
+    let started = Instant::now();
+    for (b, chunk) in (0..n).collect::<Vec<_>>().chunks(500).enumerate() {
+        let messages: Vec<Value> = chunk
+            .iter()
+            .map(|i| {
+                json!({"conversation_id": format!("c{}", i % 50), "role": "user",
+                       "content": format!("{} ({i})", texts[i % texts.len()])})
+            })
+            .collect();
+        bench
+            .post("/v1/messages/batch", &json!({"messages": messages}))
+            .await?;
+        if b % 4 == 3 {
+            eprint!(".");
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!();
+    println!(
+        "inline batch ingest: {:.0} messages/s ({n} in {secs:.1} s)",
+        n as f64 / secs
+    );
+
+    let mut acks = Vec::new();
+    for i in 0..300 {
+        let t = Instant::now();
+        bench
+            .post(
+                "/v1/messages?async=true",
+                &json!({"conversation_id": "async", "role": "user", "content": texts[i % texts.len()]}),
+            )
+            .await?;
+        acks.push(t.elapsed());
+    }
+    report("async ingest acknowledgement", &mut acks);
+
+    for mode in ["vector", "lexical", "hybrid"] {
+        let mut latencies: Vec<Duration> = Vec::new();
+        for i in 0..200 {
+            let query = &texts[(i * 7919) % texts.len()];
+            let t = Instant::now();
+            bench
+                .post(
+                    "/v1/memory/search",
+                    &json!({"query": query, "mode": mode, "top_k": 10}),
+                )
+                .await?;
+            latencies.push(t.elapsed());
+        }
+        report(&format!("search {mode} top-10"), &mut latencies);
+    }
+    Ok(())
+}
+
+fn report(what: &str, samples: &mut [Duration]) {
+    samples.sort();
+    println!(
+        "{what}: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({} requests)",
+        percentile_ms(samples, 50.0),
+        percentile_ms(samples, 95.0),
+        percentile_ms(samples, 99.0),
+        samples.len()
+    );
+}
+
+/// Every LoCoMo turn's text, as realistic chat messages.
+fn corpus(path: &str) -> anyhow::Result<Vec<String>> {
+    let data: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+    )?;
+    let mut texts = Vec::new();
+    for sample in &data {
+        for (key, session) in sample["conversation"].as_object().context("conversation")? {
+            if key.starts_with("session_") && !key.ends_with("date_time") {
+                for turn in session.as_array().into_iter().flatten() {
+                    if let Some(t) = turn["text"].as_str() {
+                        texts.push(t.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    anyhow::ensure!(!texts.is_empty(), "no texts in {path}");
+    Ok(texts)
+}

@@ -13,6 +13,7 @@ mod dashboard;
 mod embeddings;
 mod errors;
 mod helpers;
+mod isolation;
 mod jobs;
 mod members;
 mod messages;

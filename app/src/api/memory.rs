@@ -80,6 +80,48 @@ pub struct ConversationPage {
     pub total: u64,
     pub page: u64,
     pub page_size: u64,
+    /// Pass as `cursor` for the next page (keyset paging: stable and fast at any depth);
+    /// absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /v1/conversations`: creates one ahead of its messages (idempotent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversationRequest {
+    pub conversation_id: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+/// `PUT /v1/conversations/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConversationRequest {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+}
+
+/// `GET /v1/conversations/{id}/stats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationStats {
+    pub conversation_id: String,
+    pub tenant_id: String,
+    pub total_messages: i64,
+    pub user_messages: i64,
+    pub assistant_messages: i64,
+    pub system_messages: i64,
+    pub avg_importance: Option<f64>,
+    pub first_message_at: Option<String>,
+    pub last_message_at: Option<String>,
 }
 
 /// `POST /v1/memory/search` (the GET form takes the same fields as query parameters, with

@@ -1,26 +1,35 @@
-//! `/v1/conversations`: list, read and delete a tenant's conversations. Conversations are
-//! created by their first message; their counters are kept exact by the store.
+//! `/v1/conversations`: a tenant's conversations. They are created by their first message (or
+//! ahead of it with POST); their counters are kept exact by the store.
 
-use app::api::memory::{ConversationPage, ConversationResponse};
+use app::api::memory::{
+    ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
+    UpdateConversationRequest,
+};
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     routing::get,
     Json, Router,
 };
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{error::ApiError, messages::requested_tenant, Result};
+use super::{error::ApiError, extract::AppJson, messages::requested_tenant, Result};
 use crate::{
     auth::{Access, Principal},
+    domain::messages as rules,
     state::AppState,
     store::{entities::conversations, memory, StoreError},
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/conversations", get(list))
-        .route("/v1/conversations/{id}", get(fetch).delete(delete))
+        .route("/v1/conversations", get(list).post(create))
+        .route(
+            "/v1/conversations/{id}",
+            get(fetch).put(update).delete(delete),
+        )
+        .route("/v1/conversations/{id}/stats", get(stats))
 }
 
 pub fn response(c: conversations::Model) -> ConversationResponse {
@@ -43,6 +52,26 @@ struct ListQuery {
     archived: Option<bool>,
     page: Option<u64>,
     page_size: Option<u64>,
+    /// RFC 3339: only conversations updated at or after it.
+    updated_since: Option<String>,
+    /// From a previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// Cursors are `<updated_at in µs>_<id>`: opaque to clients, cheap to check.
+fn encode_cursor(c: &conversations::Model) -> String {
+    format!("{}_{}", c.updated_at.timestamp_micros(), c.id)
+}
+
+fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String)> {
+    let invalid = || ApiError::validation("cursor", "cursor is not one this server issued");
+    let (micros, id) = raw.split_once('_').ok_or_else(invalid)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    Ok((at, id.to_owned()))
 }
 
 async fn list(
@@ -68,14 +97,136 @@ async fn list(
             "page_size must be 1 to 100",
         ));
     }
-    let (items, total) =
-        memory::list_conversations(&state.db, &tenant.tenant_id, q.archived, page, page_size)
-            .await?;
+    let updated_since = q
+        .updated_since
+        .as_deref()
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(raw)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::validation("updated_since", "updated_since must be an RFC 3339 time")
+                })
+        })
+        .transpose()?;
+    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let query = memory::ConversationQuery {
+        archived: q.archived,
+        updated_since,
+        after,
+        page,
+        page_size,
+    };
+    let (items, total) = memory::list_conversations(&state.db, &tenant.tenant_id, &query).await?;
+    let next_cursor = (items.len() as u64 == page_size)
+        .then(|| items.last().map(encode_cursor))
+        .flatten();
     Ok(Json(ConversationPage {
         conversations: items.into_iter().map(response).collect(),
         total,
         page,
         page_size,
+        next_cursor,
+    }))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppJson(req): AppJson<CreateConversationRequest>,
+) -> Result<(StatusCode, Json<ConversationResponse>)> {
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(req.tenant_id.as_deref())?,
+            Access::Write,
+        )
+        .await?;
+    let id = rules::conversation_id(&req.conversation_id)?;
+    let title = check_title(req.title)?;
+    let metadata = rules::metadata(req.metadata)?;
+    let (conversation, created) =
+        memory::create_conversation(&state.db, &tenant.tenant_id, &id, title, metadata).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(response(conversation))))
+}
+
+fn check_title(title: Option<String>) -> Result<Option<String>> {
+    let title = title.map(|t| t.trim().to_owned());
+    if title.as_ref().is_some_and(|t| t.chars().count() > 512) {
+        return Err(ApiError::validation(
+            "title",
+            "title must be at most 512 characters",
+        ));
+    }
+    Ok(title)
+}
+
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<TenantQuery>,
+    AppJson(req): AppJson<UpdateConversationRequest>,
+) -> Result<Json<ConversationResponse>> {
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(q.tenant_id.as_deref())?,
+            Access::Write,
+        )
+        .await?;
+    let title = check_title(req.title)?;
+    let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
+    let updated = memory::update_conversation(
+        &state.db,
+        &tenant.tenant_id,
+        &id,
+        title,
+        metadata,
+        req.archived,
+    )
+    .await
+    .map_err(not_found)?;
+    Ok(Json(response(updated)))
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<ConversationStats>> {
+    let tenant = principal
+        .tenant(
+            &state,
+            requested_tenant(q.tenant_id.as_deref())?,
+            Access::Read,
+        )
+        .await?;
+    memory::get_conversation(&state.db, &tenant.tenant_id, &id)
+        .await
+        .map_err(not_found)?;
+    let s = memory::conversation_stats(&state.db, &tenant.tenant_id, &id).await?;
+    let count = |role: &str| {
+        s.per_role
+            .iter()
+            .find(|(r, _)| r == role)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(Json(ConversationStats {
+        conversation_id: id,
+        tenant_id: tenant.tenant_id,
+        total_messages: s.per_role.iter().map(|(_, n)| n).sum(),
+        user_messages: count("user"),
+        assistant_messages: count("assistant"),
+        system_messages: count("system"),
+        avg_importance: s.avg_importance,
+        first_message_at: s.first.map(|t| t.to_rfc3339()),
+        last_message_at: s.last.map(|t| t.to_rfc3339()),
     }))
 }
 

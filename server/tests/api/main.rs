@@ -9,6 +9,7 @@ mod api_keys;
 mod auth;
 mod batch;
 mod cli;
+mod conversations;
 mod dashboard;
 mod embeddings;
 mod errors;

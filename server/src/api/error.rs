@@ -224,10 +224,7 @@ impl From<crate::embed::EmbedError> for ApiError {
             // The provider's own message may name internal hosts: log it, say little.
             Fault::Runtime | Fault::Config => {
                 tracing::warn!(error = %e.message, "embedding provider failed");
-                Self::Unavailable(
-                    "The embedding provider is unavailable; nothing was stored. Retry later."
-                        .into(),
-                )
+                Self::Unavailable("The embedding provider is unavailable; retry later.".into())
             }
         }
     }

@@ -46,6 +46,11 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_REDIS_PREFIX",
     "MEMORY_EMBEDDING_MODE",
     "MEMORY_JOB_WORKERS",
+    "MEMORY_EMBEDDING_BASE_URL",
+    "MEMORY_EMBEDDING_MODEL",
+    "MEMORY_EMBEDDING_API_KEY",
+    "MEMORY_OPENAI_API_KEY",
+    "MEMORY_GEMINI_API_KEY",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
@@ -167,6 +172,10 @@ pub struct EmbeddingSettings {
     pub provider: EmbeddingProviderKind,
     pub dimensions: usize,
     pub model_dir: Option<PathBuf>,
+    /// Remote providers: where, which model, and the key (never logged).
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<SecretString>,
 }
 
 /// Defaults of the retention job.

@@ -414,6 +414,16 @@ fn embedding(
             1..=16_000,
         )?,
         model_dir: get("MEMORY_EMBEDDING_MODEL_DIR").map(PathBuf::from),
+        base_url: get("MEMORY_EMBEDDING_BASE_URL"),
+        model: get("MEMORY_EMBEDDING_MODEL"),
+        // The original's provider-specific names are accepted too.
+        api_key: get("MEMORY_EMBEDDING_API_KEY")
+            .or_else(|| match provider {
+                EmbeddingProviderKind::OpenAi => get("MEMORY_OPENAI_API_KEY"),
+                EmbeddingProviderKind::Gemini => get("MEMORY_GEMINI_API_KEY"),
+                _ => None,
+            })
+            .map(SecretString::from),
     })
 }
 

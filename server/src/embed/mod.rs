@@ -3,6 +3,7 @@
 //! - [`EmbeddingProvider`]: the interface; batch-first, because every backend is far faster
 //!   per text in batches.
 //! - [`local`]: all-MiniLM-L6-v2 in-process through ONNX Runtime (the default; no API key).
+//! - [`remote`]: OpenAI-compatible, Ollama and Gemini over HTTP (retries, circuit breaker).
 //! - [`fake`]: deterministic hashed n-grams, for tests only (refused in production).
 //! - [`EmbedError`]: failures classified by fault, so callers know whether a retry can help.
 //!
@@ -10,6 +11,7 @@
 
 pub mod fake;
 pub mod local;
+pub mod remote;
 
 use std::sync::Arc;
 
@@ -72,10 +74,34 @@ pub fn from_settings(
         EmbeddingProviderKind::Local => Arc::new(local::LocalProvider::load(
             &local::files::model_dir(settings.model_dir.as_deref()),
         )?),
-        other => {
-            return Err(EmbedError::config(format!(
-                "MEMORY_EMBEDDING_PROVIDER={other:?} is not available in this build yet"
-            )))
+        remote => {
+            let protocol = match remote {
+                EmbeddingProviderKind::OpenAi => remote::Protocol::OpenAi,
+                EmbeddingProviderKind::Ollama => remote::Protocol::Ollama,
+                _ => remote::Protocol::Gemini,
+            };
+            let (default_url, default_model) = match protocol {
+                remote::Protocol::OpenAi => ("https://api.openai.com/v1", "text-embedding-3-small"),
+                remote::Protocol::Ollama => ("http://127.0.0.1:11434", "all-minilm"),
+                remote::Protocol::Gemini => (
+                    "https://generativelanguage.googleapis.com",
+                    "text-embedding-004",
+                ),
+            };
+            Arc::new(remote::RemoteProvider::new(remote::RemoteSettings {
+                protocol,
+                base_url: settings
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| default_url.into()),
+                model: settings
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| default_model.into()),
+                api_key: settings.api_key.clone(),
+                dimensions: settings.dimensions,
+                timeout: std::time::Duration::from_secs(30),
+            })?)
         }
     };
     if provider.dimensions() != settings.dimensions {

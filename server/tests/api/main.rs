@@ -19,5 +19,6 @@ mod jobs;
 mod members;
 mod messages;
 mod migrations;
+mod providers;
 mod ratelimit;
 mod search;

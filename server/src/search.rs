@@ -86,6 +86,12 @@ pub struct Hit {
     pub lexical_rank: Option<usize>,
 }
 
+/// The ranked hits, and whether only the lexical retriever could run.
+pub struct Outcome {
+    pub hits: Vec<Hit>,
+    pub degraded: bool,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     #[error(transparent)]
@@ -105,11 +111,22 @@ pub async fn run(
     embedder: &dyn EmbeddingProvider,
     weights: &RankingWeights,
     q: &Query,
-) -> Result<Vec<Hit>, SearchError> {
+) -> Result<Outcome, SearchError> {
     let n = depth(q.top_k);
+    let mut degraded = false;
     let query_vector = match q.mode {
         Mode::Lexical => None,
-        _ => embedder.embed(vec![q.text.clone()]).await?.pop(),
+        Mode::Vector => embedder.embed(vec![q.text.clone()]).await?.pop(),
+        // Hybrid keeps answering from its lexical half while the provider is down, and says so.
+        Mode::Hybrid => match embedder.embed(vec![q.text.clone()]).await {
+            Ok(mut v) => v.pop(),
+            Err(e) if e.fault != crate::embed::Fault::User => {
+                tracing::warn!(error = %e, "query embedding failed; hybrid search falls back to lexical");
+                degraded = true;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     let vector_hits = match &query_vector {
         Some(v) => vectors::vector_candidates(db, &q.tenant_id, v, &q.filters, n).await?,
@@ -199,5 +216,5 @@ pub async fn run(
             .then(a.message.id.cmp(&b.message.id))
     });
     hits.truncate(q.top_k);
-    Ok(hits)
+    Ok(Outcome { hits, degraded })
 }

@@ -164,6 +164,9 @@ pub struct SearchResponse {
     /// Number of items returned.
     pub total: usize,
     pub items: Vec<SearchHit>,
+    /// Set when the answer is degraded (hybrid search without its vector half).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<String>,
 }
 
 /// One remembered message and why it ranks where it does.

@@ -167,7 +167,12 @@ async fn run(
         fusion,
         filters,
     };
-    let hits = search::run(&state.db, state.embedder.as_ref(), &weights, &query).await?;
+    let outcome = search::run(&state.db, state.embedder.as_ref(), &weights, &query).await?;
+    let notice = outcome.degraded.then(|| {
+        "The embedding provider is unavailable: these results come from full-text search only."
+            .to_owned()
+    });
+    let hits = outcome.hits;
     let explain = req.explain.unwrap_or(false);
     let items: Vec<SearchHit> = hits
         .into_iter()
@@ -200,5 +205,6 @@ async fn run(
     Ok(Json(SearchResponse {
         total: items.len(),
         items,
+        notice,
     }))
 }

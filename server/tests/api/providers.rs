@@ -219,6 +219,20 @@ async fn an_outage_leaves_messages_pending_until_the_provider_is_back() {
     assert_eq!(r.status(), 503);
     let (code, _) = error_envelope(r).await;
     assert_eq!(code, "unavailable");
+    // Hybrid search still answers from full-text search, and says so.
+    let r: Value = app
+        .call(
+            Method::GET,
+            "/v1/memory/search?query=outage",
+            &alice.access_token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["items"][0]["content"], "written during an outage");
+    assert!(r["notice"].as_str().unwrap().contains("full-text"));
     // Still down: the job fails and is rescheduled, not dropped.
     assert_eq!(server::jobs::run_once(&app.state, "w").await.unwrap(), 1);
     assert_eq!(

@@ -43,7 +43,7 @@ use crate::{config::Settings, metrics, state::AppState};
 
 /// The REST API (everything under `/v1`, plus `/metrics`), without the dashboard.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let mut api = Router::new()
+    let api = Router::new()
         .merge(admin::router())
         .merge(auth::router())
         .merge(api_keys::router())
@@ -52,11 +52,29 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(batch::router())
         .merge(conversations::router())
         .merge(memory::router());
-    if state.settings.http.metrics_public {
-        api = api.route("/metrics", get(metrics::export));
-    }
+    let api = if state.settings.http.metrics_public {
+        api.route("/metrics", get(metrics::export))
+    } else {
+        api.route("/metrics", get(private_metrics))
+    };
     api.route("/v1", axum::routing::any(middleware::not_found))
         .route("/v1/{*rest}", axum::routing::any(middleware::not_found))
+}
+
+/// `/metrics` when `MEMORY_METRICS_PUBLIC=false`: instance administrators only.
+async fn private_metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    principal: crate::auth::Principal,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    if !principal.is_instance_admin {
+        return Err(error::ApiError::Forbidden(
+            "Metrics are restricted to instance administrators.".into(),
+        ));
+    }
+    Ok(metrics::export(axum::extract::State(state.metrics.clone()))
+        .await
+        .into_response())
 }
 
 /// Wraps the whole application (API and dashboard) in the shared layers.
@@ -81,6 +99,13 @@ pub fn layers(router: Router, state: &AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            settings
+                .http
+                .hsts
+                .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,

@@ -51,6 +51,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_EMBEDDING_API_KEY",
     "MEMORY_OPENAI_API_KEY",
     "MEMORY_GEMINI_API_KEY",
+    "MEMORY_HSTS",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
@@ -192,8 +193,11 @@ pub struct RetentionSettings {
 pub struct HttpSettings {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
-    /// Whether `/metrics` is served without credentials.
+    /// Whether `/metrics` is served without credentials (otherwise: instance admins only).
     pub metrics_public: bool,
+    /// Send `Strict-Transport-Security`: on by default behind a trusted proxy (which terminates
+    /// TLS), off for a plain-HTTP local server where it would be wrong.
+    pub hsts: bool,
 }
 
 /// A configuration error that names the offending variable.

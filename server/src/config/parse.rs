@@ -129,6 +129,11 @@ pub(super) fn build(
             1024..=1 << 30,
         )?,
         metrics_public: boolean(get, "MEMORY_METRICS_PUBLIC", true)?,
+        hsts: boolean(
+            get,
+            "MEMORY_HSTS",
+            get("MEMORY_TRUSTED_PROXIES").is_some_and(|p| !p.trim().is_empty()),
+        )?,
     };
     let log_format = match get("MEMORY_LOG_FORMAT").as_deref() {
         None if environment.is_production_like() => LogFormat::Json,

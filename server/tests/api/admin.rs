@@ -110,3 +110,30 @@ async fn metrics_count_requests_by_route_template() {
         "raw paths never become labels"
     );
 }
+
+#[tokio::test]
+async fn private_metrics_are_for_instance_admins_only() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![
+                ("MEMORY_METRICS_PUBLIC".into(), "false".into()),
+                ("MEMORY_ADMIN_EMAILS".into(), "root@example.com".into()),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    let user = app.register_and_login("someone", None).await;
+    let root = app.register_and_login("root", None).await;
+    let r = app
+        .call(reqwest::Method::GET, "/metrics", &user.access_token, None)
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = app
+        .call(reqwest::Method::GET, "/metrics", &root.access_token, None)
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("memory_mesh_build_info"));
+}

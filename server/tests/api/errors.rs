@@ -128,3 +128,26 @@ async fn cors_allows_only_configured_origins() {
         .headers()
         .contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn hsts_is_sent_behind_a_trusted_proxy_and_not_on_plain_local_http() {
+    let local = spawn_app(Backend::Sqlite).await;
+    assert!(!local
+        .get("/v1/admin/health")
+        .await
+        .headers()
+        .contains_key("strict-transport-security"));
+    let proxied = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![("MEMORY_TRUSTED_PROXIES".into(), "10.0.0.1".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let r = proxied.get("/v1/admin/health").await;
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}

@@ -31,12 +31,35 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let options = state.leptos.clone();
     let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     Router::new()
-        .leptos_routes(state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(state, routes, content_security_policy, move || {
+            shell(options.clone())
+        })
         // Precompressed assets are served when present; WASM is cached by the browser.
         .nest_service(
             "/pkg",
             ServeDir::new(pkg).precompressed_br().precompressed_gzip(),
         )
+}
+
+/// Sets a strict Content-Security-Policy on each rendered page. Leptos puts a fresh nonce on the
+/// inline hydration script; the policy allows that script, same-origin modules and WASM, and
+/// nothing else: no inline scripts without the nonce, no foreign hosts, no framing.
+fn content_security_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
 }
 
 /// Unknown paths outside the API: a browser (which asks for HTML) gets the dashboard's own "page
@@ -51,5 +74,10 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
         return crate::api::middleware::not_found().await;
     }
     let uri = req.uri().clone();
-    leptos_axum::file_and_error_handler::<AppState, _>(shell)(uri, State(state), req).await
+    leptos_axum::file_and_error_handler_with_context::<AppState, _>(content_security_policy, shell)(
+        uri,
+        State(state),
+        req,
+    )
+    .await
 }

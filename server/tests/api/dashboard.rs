@@ -13,6 +13,20 @@ async fn the_dashboard_is_server_rendered_with_its_hydration_scripts() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy")
+        .to_owned();
     assert!(response.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -24,6 +38,10 @@ async fn the_dashboard_is_server_rendered_with_its_hydration_scripts() {
     assert!(
         html.contains("/pkg/memory-mesh_bg.wasm"),
         "preloads the WASM"
+    );
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the inline hydration script carries the policy's nonce"
     );
 }
 
@@ -38,6 +56,7 @@ async fn browsers_get_the_dashboards_html_404_page() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+    assert!(response.headers().contains_key("content-security-policy"));
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"), "{html}");
 }

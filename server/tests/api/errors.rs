@@ -151,3 +151,35 @@ async fn hsts_is_sent_behind_a_trusted_proxy_and_not_on_plain_local_http() {
         "max-age=31536000; includeSubDomains"
     );
 }
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_gets_the_504_envelope() {
+    // A real slow request: a 1000-message batch through the local model takes seconds.
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![
+                ("MEMORY_EMBEDDING_PROVIDER".into(), "local".into()),
+                ("MEMORY_REQUEST_TIMEOUT_SECONDS".into(), "1".into()),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", None).await;
+    let messages: Vec<serde_json::Value> = (0..1000)
+        .map(|i| serde_json::json!({"conversation_id": "c", "role": "user",
+            "content": format!("message number {i} with enough words to keep the model busy for a while")}))
+        .collect();
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages/batch",
+            &alice.access_token,
+            Some(serde_json::json!({"messages": messages})),
+        )
+        .await;
+    assert_eq!(r.status(), 504);
+    let (code, _) = error_envelope(r).await;
+    assert_eq!(code, "timeout");
+}

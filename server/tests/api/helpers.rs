@@ -369,3 +369,36 @@ pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
+
+/// Starts the real `memory-mesh` binary in `dir` (embedded default plus `envs`) on a random
+/// port; returns the child and its base URL.
+pub fn start_binary(dir: &std::path::Path, envs: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
+        command.env_remove(key);
+    }
+    let mut child = command
+        .current_dir(dir)
+        .env("MEMORY_PORT", "0")
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Logs share stdout with the "running at" line; keep draining it so the server never
+    // blocks on a full pipe.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("running at"))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .map(str::to_owned)
+        })
+        .expect("the server prints its URL");
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}

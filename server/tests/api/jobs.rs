@@ -1,10 +1,6 @@
 //! Async embedding: 202 at once, a durable job embeds; leases, reclaim, and survival of kill -9.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -245,35 +241,13 @@ async fn concurrent_workers_on_postgres_never_claim_the_same_job() {
     assert!(a.iter().all(|x| b.iter().all(|y| x.job_id != y.job_id)));
 }
 
-/// Starts the real binary on a random port; returns the child and its base URL.
 fn start_binary(dir: &std::path::Path, workers: &str) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memory-mesh"))
-        .current_dir(dir)
-        .env("MEMORY_PORT", "0")
-        .env("MEMORY_EMBEDDING_PROVIDER", "fake")
-        .env("MEMORY_EMBEDDING_MODE", "async")
-        .env("MEMORY_JOB_WORKERS", workers)
-        .env_remove("MEMORY_DATABASE_URL")
-        .env_remove("MEMORY_REDIS_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Logs share stdout with the "running at" line; keep draining it so the server never
-    // blocks on a full pipe.
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("running at"))
-        .and_then(|l| {
-            l.split_whitespace()
-                .find(|w| w.starts_with("http://"))
-                .map(str::to_owned)
-        })
-        .expect("the server prints its URL");
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    let envs = [
+        ("MEMORY_EMBEDDING_PROVIDER", "fake"),
+        ("MEMORY_EMBEDDING_MODE", "async"),
+        ("MEMORY_JOB_WORKERS", workers),
+    ];
+    crate::helpers::start_binary(dir, &envs)
 }
 
 #[tokio::test]

@@ -139,3 +139,31 @@ async fn a_tenants_budget_is_its_own() {
         "another tenant is unaffected"
     );
 }
+
+#[tokio::test]
+async fn two_server_processes_sharing_redis_enforce_one_budget() {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let envs = [
+        ("MEMORY_REDIS_URL", redis_url()),
+        ("MEMORY_REDIS_PREFIX", prefix),
+        ("MEMORY_GLOBAL_RATE_LIMIT", "6/minute".to_owned()),
+        ("MEMORY_EMBEDDING_PROVIDER", "fake".to_owned()),
+    ];
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
+    let (mut a, url_a) = start_binary(&dir_a.path, &envs);
+    let (mut b, url_b) = start_binary(&dir_b.path, &envs);
+    let client = http_client();
+    let mut statuses = Vec::new();
+    for url in [
+        &url_a, &url_b, &url_a, &url_b, &url_a, &url_b, &url_a, &url_b,
+    ] {
+        let r = client.get(format!("{url}/v1/x")).send().await.unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [404, 404, 404, 404, 404, 404, 429, 429]);
+    for child in [&mut a, &mut b] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

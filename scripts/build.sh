@@ -22,7 +22,7 @@ if [ ! -f "$site/memory-mesh_bg.wasm" ] || [ "$wasm" -nt "$site/memory-mesh_bg.w
   gzip -9 -k -f "$site/memory-mesh_bg.wasm" "$site/memory-mesh.js"
 fi
 cp style/main.css "$site/memory-mesh.css"
-cp style/favicon.svg "$site/favicon.svg"
+cp -r public/. target/site/
 
 log "building the server"
 cargo build --quiet --release -p server

@@ -10,7 +10,7 @@ use axum::{
 };
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 
 use crate::state::AppState;
 
@@ -29,7 +29,8 @@ pub fn options(settings: &crate::config::Settings) -> LeptosOptions {
 pub fn router(state: &AppState) -> Router<AppState> {
     let routes = generate_route_list(App);
     let options = state.leptos.clone();
-    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let root = std::path::Path::new(options.site_root.as_ref()).to_path_buf();
+    let pkg = root.join(options.site_pkg_dir.as_ref());
     Router::new()
         .leptos_routes_with_context(state, routes, content_security_policy, move || {
             shell(options.clone())
@@ -39,6 +40,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/pkg",
             ServeDir::new(pkg).precompressed_br().precompressed_gzip(),
         )
+        // Files of `public/` (copied to the site root by scripts/build.sh and cargo-leptos).
+        .route_service("/favicon.svg", ServeFile::new(root.join("favicon.svg")))
 }
 
 /// Sets a strict Content-Security-Policy on each rendered page. Leptos puts a fresh nonce on the

@@ -21,7 +21,7 @@ use super::{
     error::ApiError,
     extract::AppJson,
     messages::{
-        embed_or_defer, requested_tenant, response, validate, write_status, TenantQuery, WriteQuery,
+        embed_or_defer, resolve_tenant, response, validate, write_status, TenantQuery, WriteQuery,
     },
     Result,
 };
@@ -84,10 +84,7 @@ async fn create(
     for (index, item) in req.messages.into_iter().enumerate() {
         let key = item.tenant_id.clone();
         if !tenants.contains_key(&key) {
-            let resolved = match requested_tenant(key.as_deref()) {
-                Ok(t) => principal.tenant(&state, t, Access::Write).await,
-                Err(e) => Err(e),
-            };
+            let resolved = resolve_tenant(&state, &principal, key.as_deref(), Access::Write).await;
             tenants.insert(key.clone(), resolved.map_err(|e| item_error(&e)));
         }
         let outcome = match &tenants[&key] {
@@ -145,13 +142,7 @@ async fn update(
     AppJson(req): AppJson<BatchUpdateRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
     check_size(req.updates.len(), "updates")?;
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Write).await?;
     let mut result = BatchResponse::default();
     for item in req.updates {
         match super::messages::apply_update(
@@ -186,13 +177,7 @@ async fn delete(
     AppJson(req): AppJson<BatchDeleteRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
     check_size(req.message_ids.len(), "message_ids")?;
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Write).await?;
     let ids: Vec<Uuid> = req
         .message_ids
         .iter()

@@ -14,7 +14,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{error::ApiError, extract::AppJson, messages::requested_tenant, Result};
+use super::{error::ApiError, extract::AppJson, messages::resolve_tenant, Result};
 use crate::{
     auth::{Access, Principal},
     domain::messages as rules,
@@ -79,13 +79,7 @@ async fn list(
     principal: Principal,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ConversationPage>> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Read,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Read).await?;
     let page = q.page.unwrap_or(1);
     let page_size = q.page_size.unwrap_or(20);
     if page == 0 {
@@ -134,13 +128,8 @@ async fn create(
     principal: Principal,
     AppJson(req): AppJson<CreateConversationRequest>,
 ) -> Result<(StatusCode, Json<ConversationResponse>)> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(req.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant =
+        resolve_tenant(&state, &principal, req.tenant_id.as_deref(), Access::Write).await?;
     let id = rules::conversation_id(&req.conversation_id)?;
     let title = check_title(req.title)?;
     let metadata = rules::metadata(req.metadata)?;
@@ -172,13 +161,7 @@ async fn update(
     Query(q): Query<TenantQuery>,
     AppJson(req): AppJson<UpdateConversationRequest>,
 ) -> Result<Json<ConversationResponse>> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Write).await?;
     let title = check_title(req.title)?;
     let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
     let updated = memory::update_conversation(
@@ -200,13 +183,7 @@ async fn stats(
     Path(id): Path<String>,
     Query(q): Query<TenantQuery>,
 ) -> Result<Json<ConversationStats>> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Read,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Read).await?;
     memory::get_conversation(&state.db, &tenant.tenant_id, &id)
         .await
         .map_err(not_found)?;
@@ -250,13 +227,7 @@ async fn fetch(
     Path(id): Path<String>,
     Query(q): Query<TenantQuery>,
 ) -> Result<Json<ConversationResponse>> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Read,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Read).await?;
     let conversation = memory::get_conversation(&state.db, &tenant.tenant_id, &id)
         .await
         .map_err(not_found)?;
@@ -271,13 +242,7 @@ async fn delete(
     Path(id): Path<String>,
     Query(q): Query<TenantQuery>,
 ) -> Result<StatusCode> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Write).await?;
     let conversation = memory::get_conversation(&state.db, &tenant.tenant_id, &id)
         .await
         .map_err(not_found)?;

@@ -8,7 +8,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{error::ApiError, extract::AppJson, messages::requested_tenant, Result};
+use super::{error::ApiError, extract::AppJson, messages::resolve_tenant, Result};
 use crate::{
     auth::{Access, Principal},
     domain::{ids::parse_id, messages::Role, ranking::RankingWeights},
@@ -92,13 +92,7 @@ async fn run(
     principal: Principal,
     req: SearchRequest,
 ) -> Result<Json<SearchResponse>> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(req.tenant_id.as_deref())?,
-            Access::Read,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, req.tenant_id.as_deref(), Access::Read).await?;
     let text = req.query.trim().to_owned();
     if text.is_empty() || text.chars().count() > 10_000 {
         return Err(ApiError::validation(

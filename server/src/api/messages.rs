@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{error::ApiError, extract::AppJson, Result};
 use crate::{
-    auth::{Access, Principal},
+    auth::{Access, Principal, TenantContext},
     domain::{
         messages::{self as rules, ImportanceWeights, Role},
         TenantId,
@@ -50,13 +50,19 @@ pub fn response(m: messages::Model) -> MessageResponse {
     }
 }
 
-/// Checks a requested tenant id's format before resolution, so garbage is a 422, not a 403.
-pub fn requested_tenant(raw: Option<&str>) -> Result<Option<&str>> {
-    if let Some(t) = raw {
+/// Resolves the tenant a data request acts in: a requested `tenant_id` is format-checked first
+/// (garbage is a 422 naming the field, not a 403), then resolved through the credential.
+pub async fn resolve_tenant(
+    state: &AppState,
+    principal: &Principal,
+    requested: Option<&str>,
+    access: Access,
+) -> Result<TenantContext> {
+    if let Some(t) = requested {
         TenantId::parse(t)
             .map_err(|m| ApiError::validation("tenant_id", format!("tenant_id {m}")))?;
     }
-    Ok(raw)
+    principal.tenant(state, requested, access).await
 }
 
 /// Validates one create request into a storable message.
@@ -139,13 +145,8 @@ async fn create(
     Query(w): Query<WriteQuery>,
     AppJson(req): AppJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageResponse>)> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(req.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant =
+        resolve_tenant(&state, &principal, req.tenant_id.as_deref(), Access::Write).await?;
     let new = validate(req, &tenant.tenant_id, Utc::now())?;
     let vector = embed_or_defer(&state, vec![new.content.clone()], w.defer)
         .await?
@@ -177,13 +178,7 @@ async fn get(
     Path(id): Path<String>,
     Query(q): Query<TenantQuery>,
 ) -> Result<Json<MessageResponse>> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Read,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Read).await?;
     let message = memory::get_message(&state.db, &tenant.tenant_id, message_id(&id)?)
         .await
         .map_err(not_found)?;
@@ -201,13 +196,7 @@ async fn update(
     Query(w): Query<WriteQuery>,
     AppJson(req): AppJson<UpdateMessageRequest>,
 ) -> Result<Json<MessageResponse>> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Write).await?;
     let updated = apply_update(&state, &tenant.tenant_id, &id, req, w.defer).await?;
     Ok(Json(response(updated)))
 }
@@ -254,13 +243,7 @@ async fn delete(
     Path(id): Path<String>,
     Query(q): Query<TenantQuery>,
 ) -> Result<StatusCode> {
-    let tenant = principal
-        .tenant(
-            &state,
-            requested_tenant(q.tenant_id.as_deref())?,
-            Access::Write,
-        )
-        .await?;
+    let tenant = resolve_tenant(&state, &principal, q.tenant_id.as_deref(), Access::Write).await?;
     memory::delete_message(&state.db, &tenant.tenant_id, message_id(&id)?)
         .await
         .map_err(not_found)?;

@@ -1,4 +1,5 @@
-//! The command line: `memory-mesh [serve]` and `memory-mesh migrate up|down|status`.
+//! The command line: `memory-mesh [serve]`, `memory-mesh migrate up|down|status` and
+//! `memory-mesh admin grant|revoke <user>`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -25,6 +26,19 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Manage instance administrators (cross-tenant views, private metrics).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminAction {
+    /// Make a registered user (by email or username) an instance administrator.
+    Grant { user: String },
+    /// Take instance administration away from a user.
+    Revoke { user: String },
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -51,6 +65,7 @@ pub async fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
+        Command::Admin { action } => admin(settings, action).await,
     }
 }
 
@@ -88,5 +103,20 @@ async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()
             }
         }
     }
+    Ok(())
+}
+
+async fn admin(settings: Settings, action: AdminAction) -> anyhow::Result<()> {
+    let db = store::connect(&settings.database).await?;
+    store::migrate(&db).await?;
+    let (user, grant) = match &action {
+        AdminAction::Grant { user } => (user, true),
+        AdminAction::Revoke { user } => (user, false),
+    };
+    if !store::accounts::set_instance_admin(&db, user, grant).await? {
+        anyhow::bail!("no user with the email or username {user:?}");
+    }
+    let verb = if grant { "is now" } else { "is no longer" };
+    println!("{user} {verb} an instance administrator");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The search pipeline: embed the query, run the retrievers the mode asks for, fuse their
 //! rankings, and score each candidate with importance and recency. No HTTP types here.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::Utc;
 use uuid::Uuid;
@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     domain::ranking::{self, RankingWeights},
     embed::{dot, EmbedError, EmbeddingProvider},
-    store::{entities::messages, memory, vectors, StoreError},
+    store::{entities::messages, memory, vector_index::VectorIndex, vectors, StoreError},
 };
 
 /// Which retrievers run.
@@ -108,6 +108,7 @@ fn depth(top_k: usize) -> usize {
 
 pub async fn run(
     db: &sea_orm::DatabaseConnection,
+    index: Option<&Arc<VectorIndex>>,
     embedder: &dyn EmbeddingProvider,
     weights: &RankingWeights,
     q: &Query,
@@ -128,14 +129,20 @@ pub async fn run(
             Err(e) => return Err(e.into()),
         },
     };
-    let vector_hits = match &query_vector {
-        Some(v) => vectors::vector_candidates(db, &q.tenant_id, v, &q.filters, n).await?,
-        None => Vec::new(),
+    // The two retrievers are independent: run them concurrently.
+    let vector = async {
+        match &query_vector {
+            Some(v) => vectors::vector_candidates(db, index, &q.tenant_id, v, &q.filters, n).await,
+            None => Ok(Vec::new()),
+        }
     };
-    let lexical_hits = match q.mode {
-        Mode::Vector => Vec::new(),
-        _ => vectors::lexical_candidates(db, &q.tenant_id, &q.text, &q.filters, n).await?,
+    let lexical = async {
+        match q.mode {
+            Mode::Vector => Ok(Vec::new()),
+            _ => vectors::lexical_candidates(db, &q.tenant_id, &q.text, &q.filters, n).await,
+        }
     };
+    let (vector_hits, lexical_hits) = tokio::try_join!(vector, lexical)?;
 
     let vector_rank: HashMap<Uuid, (usize, f32)> = vector_hits
         .iter()
@@ -151,70 +158,101 @@ pub async fn run(
         .map(|(i, (id, rel))| (*id, (i + 1, rel / lexical_max)))
         .collect();
     let mut ids: Vec<Uuid> = vector_hits.iter().map(|(id, _)| *id).collect();
-    ids.extend(
-        lexical_hits
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| !vector_rank.contains_key(id)),
-    );
+    let lexical_only: Vec<Uuid> = lexical_hits
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !vector_rank.contains_key(id))
+        .collect();
+    ids.extend(&lexical_only);
 
-    // Lexical-only hits get their cosine similarity too, so every result is explained alike.
+    // Importance and time of every candidate (and the vectors of lexical-only hits, so every
+    // result is explained alike), without reading their text: only the winners are fetched.
+    let want_vectors: &[Uuid] = if query_vector.is_some() {
+        &lexical_only
+    } else {
+        &[]
+    };
+    let facts = vectors::ranking_facts(db, index, &q.tenant_id, &ids, want_vectors).await?;
     let mut similarity: HashMap<Uuid, f64> = vector_rank
         .iter()
         .map(|(id, (_, s))| (*id, f64::from(*s)))
         .collect();
     if let Some(v) = &query_vector {
-        let missing: Vec<Uuid> = ids
-            .iter()
-            .copied()
-            .filter(|id| !similarity.contains_key(id))
-            .collect();
-        for (id, vector) in vectors::embeddings_of(db, &missing).await? {
-            similarity.insert(id, f64::from(dot(v, &vector)));
+        for id in &lexical_only {
+            if let Some((_, Some(vector))) = facts.get(id) {
+                similarity.insert(*id, f64::from(dot(v, vector)));
+            }
         }
     }
-
     let sim_range = similarity
         .values()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
             (lo.min(*s), hi.max(*s))
         });
+
     let now = Utc::now();
-    let mut hits: Vec<Hit> = memory::messages_by_ids(db, &q.tenant_id, &ids)
-        .await?
-        .into_iter()
-        .map(|message| {
-            let v = vector_rank.get(&message.id).map(|(r, _)| *r);
-            let l = lexical_rank.get(&message.id);
+    let mut scored: Vec<Scored> = ids
+        .iter()
+        .filter_map(|id| {
+            let (f, _) = facts.get(id)?;
+            let v = vector_rank.get(id).map(|(r, _)| *r);
+            let l = lexical_rank.get(id);
             let relevance = match q.mode {
-                Mode::Vector => similarity.get(&message.id).copied().unwrap_or(0.0),
+                Mode::Vector => similarity.get(id).copied().unwrap_or(0.0),
                 Mode::Lexical => l.map_or(0.0, |(_, rel)| *rel),
                 Mode::Hybrid => match q.fusion {
                     Fusion::Rrf => ranking::rrf(&[v, l.map(|(r, _)| *r)]),
                     Fusion::Score => ranking::convex(
-                        similarity.get(&message.id).copied(),
+                        similarity.get(id).copied(),
                         sim_range,
                         l.map(|(_, rel)| *rel),
                     ),
                 },
             };
-            let decay = ranking::decay(message.created_at, now, weights.half_life_hours);
-            Hit {
-                score: ranking::score(weights, relevance, message.importance_score, decay),
+            let decay = ranking::decay(f.created_at, now, weights.half_life_hours);
+            Some(Scored {
+                id: *id,
+                score: ranking::score(weights, relevance, f.importance, decay),
                 relevance,
-                similarity: similarity.get(&message.id).copied(),
                 decay,
                 vector_rank: v,
                 lexical_rank: l.map(|(r, _)| *r),
-                message,
-            }
+            })
         })
         .collect();
-    hits.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.message.id.cmp(&b.message.id))
-    });
-    hits.truncate(q.top_k);
+    scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    scored.truncate(q.top_k);
+
+    let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
+    let mut rows: HashMap<Uuid, messages::Model> =
+        memory::messages_by_ids(db, &q.tenant_id, &winners)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    let hits = scored
+        .into_iter()
+        .filter_map(|s| {
+            Some(Hit {
+                message: rows.remove(&s.id)?,
+                score: s.score,
+                relevance: s.relevance,
+                similarity: similarity.get(&s.id).copied(),
+                decay: s.decay,
+                vector_rank: s.vector_rank,
+                lexical_rank: s.lexical_rank,
+            })
+        })
+        .collect();
     Ok(Outcome { hits, degraded })
+}
+
+/// A candidate's score before its message is read.
+struct Scored {
+    id: Uuid,
+    score: f64,
+    relevance: f64,
+    decay: f64,
+    vector_rank: Option<usize>,
+    lexical_rank: Option<usize>,
 }

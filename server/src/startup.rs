@@ -28,6 +28,22 @@ impl Application {
         let db = store::connect(&settings.database).await?;
         store::migrate(&db).await?;
         check_embedding_dimensions(&db, &settings).await?;
+        // The embedded mode searches vectors in memory; PostgreSQL has its HNSW index.
+        let vector_index = match settings.database.is_postgres() {
+            true => None,
+            false => {
+                let started = Instant::now();
+                let index =
+                    store::vector_index::VectorIndex::load(&db, settings.embedding.dimensions)
+                        .await
+                        .context("loading the vector index")?;
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "vector index loaded"
+                );
+                Some(Arc::new(index))
+            }
+        };
         let redis = match &settings.redis_url {
             Some(url) => Some(
                 connect_redis(url.expose())
@@ -61,6 +77,7 @@ impl Application {
             limiter,
             embedder,
             job_notify: Default::default(),
+            vector_index,
         };
         let routes = api::router(&state)
             .merge(dashboard::router(&state))
@@ -97,6 +114,13 @@ impl Application {
             &shutdown,
             &tracker,
         );
+        if let Some(index) = self.state.vector_index.clone() {
+            tracker.spawn(keep_index_current(
+                index,
+                self.state.db.clone(),
+                shutdown.clone(),
+            ));
+        }
         tracker.close();
         let served = axum::serve(
             self.listener,
@@ -114,6 +138,24 @@ impl Application {
             tracing::warn!("workers still busy after 30 s; their leases will hand the jobs on");
         }
         served
+    }
+}
+
+/// Applies writes to the vector index in the background, so the search after a bulk import
+/// does not pay for applying it (searches still catch up themselves, so they are never stale).
+async fn keep_index_current(
+    index: Arc<store::vector_index::VectorIndex>,
+    db: sea_orm::DatabaseConnection,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+        }
+        if let Err(e) = index.catch_up(&db).await {
+            tracing::warn!(error = %e, "vector index catch-up failed; the next search retries");
+        }
     }
 }
 

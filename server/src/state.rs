@@ -25,6 +25,8 @@ pub struct AppState {
     pub embedder: Arc<dyn crate::embed::EmbeddingProvider>,
     /// Wakes this instance's embedding workers when a job is enqueued here.
     pub job_notify: Arc<tokio::sync::Notify>,
+    /// The embedded mode's in-memory vector index (`None` on PostgreSQL, which uses HNSW).
+    pub vector_index: Option<Arc<crate::store::vector_index::VectorIndex>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

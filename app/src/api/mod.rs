@@ -2,6 +2,7 @@
 //! dashboard's HTTP client.
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod client;
 pub mod error;

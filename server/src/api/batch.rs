@@ -76,6 +76,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
     check_size(req.messages.len(), "messages")?;
     let now = Utc::now();
+    let importance = state.settings.ranking.importance;
     // Each distinct tenant is resolved (and rate-limited) once per batch.
     type Resolved = std::result::Result<TenantContext, (String, String, Option<String>)>;
     let mut tenants: HashMap<Option<String>, Resolved> = HashMap::new();
@@ -88,9 +89,8 @@ async fn create(
             tenants.insert(key.clone(), resolved.map_err(|e| item_error(&e)));
         }
         let outcome = match &tenants[&key] {
-            Ok(tenant) => {
-                validate(item, &tenant.tenant_id, now).map_err(|e| item_error(&ApiError::from(e)))
-            }
+            Ok(tenant) => validate(item, &tenant.tenant_id, now, importance)
+                .map_err(|e| item_error(&ApiError::from(e))),
             Err(e) => Err(e.clone()),
         };
         match outcome {

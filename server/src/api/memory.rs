@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::{error::ApiError, extract::AppJson, messages::resolve_tenant, Result};
 use crate::{
     auth::{Access, Principal},
-    domain::{ids::parse_id, messages::Role, ranking::RankingWeights},
+    domain::{ids::parse_id, messages::Role},
     search::{self, Fusion, Mode},
     state::AppState,
     store::vectors::Filters,
@@ -152,7 +152,7 @@ async fn run(
         end: time(req.end.as_deref(), "end")?,
         metadata,
     };
-    let weights = RankingWeights::default();
+    let weights = state.settings.ranking.weights;
     let query = search::Query {
         tenant_id: tenant.tenant_id,
         text,
@@ -161,7 +161,14 @@ async fn run(
         fusion,
         filters,
     };
-    let outcome = search::run(&state.db, state.embedder.as_ref(), &weights, &query).await?;
+    let outcome = search::run(
+        &state.db,
+        state.vector_index.as_ref(),
+        state.embedder.as_ref(),
+        &weights,
+        &query,
+    )
+    .await?;
     let notice = outcome.degraded.then(|| {
         "The embedding provider is unavailable: these results come from full-text search only."
             .to_owned()

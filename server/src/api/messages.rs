@@ -70,6 +70,7 @@ pub fn validate(
     req: CreateMessageRequest,
     tenant_id: &str,
     now: DateTime<Utc>,
+    weights: ImportanceWeights,
 ) -> Result<memory::NewMessage, rules::Invalid> {
     let role = Role::parse(&req.role).map_err(|m| rules::Invalid::new("role", m))?;
     let created_at = match req.created_at.as_deref() {
@@ -88,13 +89,7 @@ pub fn validate(
         role: role.as_str().to_owned(),
         content: rules::content(&req.content)?,
         metadata: rules::metadata(req.metadata)?,
-        importance_score: rules::importance(
-            role,
-            created_at,
-            now,
-            override_,
-            ImportanceWeights::default(),
-        ),
+        importance_score: rules::importance(role, created_at, now, override_, weights),
         importance_override: override_,
         created_at,
     })
@@ -147,7 +142,12 @@ async fn create(
 ) -> Result<(StatusCode, Json<MessageResponse>)> {
     let tenant =
         resolve_tenant(&state, &principal, req.tenant_id.as_deref(), Access::Write).await?;
-    let new = validate(req, &tenant.tenant_id, Utc::now())?;
+    let new = validate(
+        req,
+        &tenant.tenant_id,
+        Utc::now(),
+        state.settings.ranking.importance,
+    )?;
     let vector = embed_or_defer(&state, vec![new.content.clone()], w.defer)
         .await?
         .and_then(|mut v| v.pop());

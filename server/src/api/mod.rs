@@ -3,7 +3,7 @@
 //! - [`error`]: `ApiError` and the JSON error envelope.
 //! - [`middleware`]: request ids, error envelopes, the JSON 404 fallback.
 //! - [`extract`]: `AppJson`, whose rejections use the envelope.
-//! - [`admin`]: health and readiness.
+//! - [`admin`]: health and readiness; [`analytics`]: usage views (instance admins: all tenants).
 //! - [`auth`], [`api_keys`], [`tenants`]: accounts, sessions, keys, members.
 //! - [`messages`], [`conversations`], [`memory`]: the memory itself and its search.
 //!
@@ -12,6 +12,7 @@
 //! outside every layer that can reject a request, so even a 413, 504 or 429 carries them.
 
 pub mod admin;
+pub mod analytics;
 pub mod api_keys;
 pub mod auth;
 pub mod batch;
@@ -45,6 +46,7 @@ use crate::{config::Settings, metrics, state::AppState};
 pub fn router(state: &AppState) -> Router<AppState> {
     let api = Router::new()
         .merge(admin::router())
+        .merge(analytics::router())
         .merge(auth::router())
         .merge(api_keys::router())
         .merge(tenants::router())

@@ -9,6 +9,8 @@ use std::{fmt, net::IpAddr, path::PathBuf, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::domain::{messages::ImportanceWeights, ranking::RankingWeights};
+
 mod parse;
 
 pub use parse::{redact_url, Rate};
@@ -52,6 +54,13 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_OPENAI_API_KEY",
     "MEMORY_GEMINI_API_KEY",
     "MEMORY_HSTS",
+    "MEMORY_RANKING_SIMILARITY_WEIGHT",
+    "MEMORY_RANKING_IMPORTANCE_WEIGHT",
+    "MEMORY_RANKING_RECENCY_WEIGHT",
+    "MEMORY_RANKING_HALF_LIFE_HOURS",
+    "MEMORY_IMPORTANCE_RECENCY_WEIGHT",
+    "MEMORY_IMPORTANCE_ROLE_WEIGHT",
+    "MEMORY_IMPORTANCE_EXPLICIT_WEIGHT",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
@@ -132,6 +141,7 @@ pub struct Settings {
     pub global_rate_limit: Rate,
     pub tenant_rate_limit: Rate,
     pub retention: RetentionSettings,
+    pub ranking: RankingSettings,
     pub http: HttpSettings,
     /// Directory holding the dashboard's built assets (`pkg/`), as scripts/build.sh lays it out.
     pub site_root: PathBuf,
@@ -186,6 +196,15 @@ pub struct RetentionSettings {
     pub importance_threshold: f64,
     pub schedule: Duration,
     pub delete_after_days: u32,
+}
+
+/// How search scores results and how importance is scored at write time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RankingSettings {
+    /// `score = w_sim·relevance + w_imp·importance + w_rec·decay`, and decay's half-life.
+    pub weights: RankingWeights,
+    /// Write-time importance from recency and role (an explicit override always wins).
+    pub importance: ImportanceWeights,
 }
 
 /// Request hygiene.

@@ -115,6 +115,7 @@ pub(super) fn build(
         )?),
         delete_after_days: number(get, "MEMORY_RETENTION_DELETE_AFTER_DAYS", 90u32, 1..=36_500)?,
     };
+    let ranking = ranking(get)?;
     let http = HttpSettings {
         request_timeout: Duration::from_secs(number(
             get,
@@ -188,6 +189,7 @@ pub(super) fn build(
         global_rate_limit: rate("MEMORY_GLOBAL_RATE_LIMIT", "200/minute")?,
         tenant_rate_limit: rate("MEMORY_TENANT_RATE_LIMIT", "120/minute")?,
         retention,
+        ranking,
         http,
         site_root: PathBuf::from(get("MEMORY_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
         log_format,
@@ -240,6 +242,55 @@ fn fraction(
         return Err(ConfigError::new(key, "must be between 0 and 1"));
     }
     Ok(value)
+}
+
+/// A non-negative, finite weight.
+fn weight(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: f64,
+) -> Result<f64, ConfigError> {
+    // NaN fails the range check too.
+    number(get, key, default, 0.0..=1000.0)
+}
+
+/// Ranking and importance weights. Each group is normalised by its sum when used, so only the
+/// ratios matter, but an all-zero group would make every score 0/0 and is refused.
+fn ranking(get: &dyn Fn(&str) -> Option<String>) -> Result<RankingSettings, ConfigError> {
+    let d = RankingWeights::default();
+    let weights = RankingWeights {
+        relevance: weight(get, "MEMORY_RANKING_SIMILARITY_WEIGHT", d.relevance)?,
+        importance: weight(get, "MEMORY_RANKING_IMPORTANCE_WEIGHT", d.importance)?,
+        recency: weight(get, "MEMORY_RANKING_RECENCY_WEIGHT", d.recency)?,
+        half_life_hours: number(
+            get,
+            "MEMORY_RANKING_HALF_LIFE_HOURS",
+            d.half_life_hours,
+            0.01..=1e6,
+        )?,
+    };
+    if weights.relevance + weights.importance + weights.recency <= 0.0 {
+        return Err(ConfigError::new(
+            "MEMORY_RANKING_SIMILARITY_WEIGHT",
+            "the three MEMORY_RANKING_*_WEIGHT settings must not all be 0",
+        ));
+    }
+    let d = ImportanceWeights::default();
+    let importance = ImportanceWeights {
+        recency: weight(get, "MEMORY_IMPORTANCE_RECENCY_WEIGHT", d.recency)?,
+        role: weight(get, "MEMORY_IMPORTANCE_ROLE_WEIGHT", d.role)?,
+        explicit: weight(get, "MEMORY_IMPORTANCE_EXPLICIT_WEIGHT", d.explicit)?,
+    };
+    if importance.recency + importance.role + importance.explicit <= 0.0 {
+        return Err(ConfigError::new(
+            "MEMORY_IMPORTANCE_RECENCY_WEIGHT",
+            "the three MEMORY_IMPORTANCE_*_WEIGHT settings must not all be 0",
+        ));
+    }
+    Ok(RankingSettings {
+        weights,
+        importance,
+    })
 }
 
 fn boolean(

@@ -54,6 +54,9 @@ fn a_bad_value_names_its_variable() {
         ("MEMORY_ENVIRONMENT", "prodution"),
         ("MEMORY_ALLOWED_ORIGINS", "example.com"),
         ("MEMORY_HOST", "localhost:80"),
+        ("MEMORY_RANKING_SIMILARITY_WEIGHT", "-1"),
+        ("MEMORY_RANKING_HALF_LIFE_HOURS", "0"),
+        ("MEMORY_IMPORTANCE_ROLE_WEIGHT", "NaN"),
     ] {
         let err = Settings::from_vars(&with_data_dir(&[(key, value)])).unwrap_err();
         assert_eq!(err.key, key, "{key}={value} gave {err}");
@@ -152,4 +155,31 @@ fn env_example_documents_every_setting() {
             "{key} missing from .env.example"
         );
     }
+}
+
+#[test]
+fn ranking_weights_are_configurable_and_never_all_zero() {
+    let s = Settings::from_vars(&with_data_dir(&[])).unwrap();
+    assert_eq!(s.ranking.weights.relevance, 0.6);
+    assert_eq!(s.ranking.weights.half_life_hours, 168.0);
+    assert_eq!(s.ranking.importance.role, 0.2);
+    let s = Settings::from_vars(&with_data_dir(&[
+        ("MEMORY_RANKING_SIMILARITY_WEIGHT", "1"),
+        ("MEMORY_RANKING_IMPORTANCE_WEIGHT", "0"),
+        ("MEMORY_RANKING_RECENCY_WEIGHT", "0"),
+        ("MEMORY_RANKING_HALF_LIFE_HOURS", "24"),
+        ("MEMORY_IMPORTANCE_ROLE_WEIGHT", "1"),
+    ]))
+    .unwrap();
+    assert_eq!(s.ranking.weights.relevance, 1.0);
+    assert_eq!(s.ranking.weights.importance, 0.0);
+    assert_eq!(s.ranking.weights.half_life_hours, 24.0);
+    assert_eq!(s.ranking.importance.role, 1.0);
+    let zero = [
+        ("MEMORY_RANKING_SIMILARITY_WEIGHT", "0"),
+        ("MEMORY_RANKING_IMPORTANCE_WEIGHT", "0"),
+        ("MEMORY_RANKING_RECENCY_WEIGHT", "0"),
+    ];
+    let err = Settings::from_vars(&with_data_dir(&zero)).unwrap_err();
+    assert!(err.to_string().contains("must not all be 0"), "{err}");
 }

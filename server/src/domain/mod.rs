@@ -6,3 +6,4 @@ pub mod ids;
 pub use ids::{Email, TenantId, Username};
 pub mod messages;
 pub mod ranking;
+pub mod stopwords;

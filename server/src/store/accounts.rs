@@ -163,6 +163,25 @@ pub async fn record_login(db: &DatabaseConnection, user_id: Uuid) -> Result<(), 
     Ok(())
 }
 
+/// Grants or revokes instance administration for the user with this email or username; `false`
+/// when there is no such user.
+pub async fn set_instance_admin(
+    db: &DatabaseConnection,
+    identifier: &str,
+    admin: bool,
+) -> Result<bool, StoreError> {
+    let Some(user) = user_by_email_or_username(db, identifier).await? else {
+        return Ok(false);
+    };
+    users::Entity::update_many()
+        .col_expr(users::Column::IsInstanceAdmin, Expr::value(admin))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(db)
+        .await?;
+    Ok(true)
+}
+
 /// Updates profile fields; uniqueness conflicts become [`StoreError::Conflict`].
 pub async fn update_profile(
     db: &DatabaseConnection,

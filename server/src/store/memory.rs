@@ -170,15 +170,22 @@ pub async fn get_message(
 
 /// Messages by id within a tenant (search results), in no particular order.
 pub async fn messages_by_ids(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant: &str,
     ids: &[Uuid],
 ) -> Result<Vec<messages::Model>, StoreError> {
-    Ok(messages::Entity::find()
-        .filter(messages::Column::TenantId.eq(tenant))
+    // Looked up by primary key alone, the tenant checked on the rows: given `tenant_id = ? AND
+    // id IN (…)`, SQLite's planner (without statistics) walks the tenant index over every
+    // message of the tenant instead — 10 ms instead of 0.1 at 10k messages.
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = messages::Entity::find()
         .filter(messages::Column::Id.is_in(ids.iter().copied()))
         .all(db)
-        .await?)
+        .await?;
+    found.retain(|m| m.tenant_id == tenant);
+    Ok(found)
 }
 
 /// A change to a message; `None` fields stay as they are.
@@ -439,14 +446,10 @@ pub async fn delete_messages(
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, StoreError> {
     let txn = super::begin_write(db).await?;
-    let found = messages::Entity::find()
-        .filter(messages::Column::TenantId.eq(tenant))
-        .filter(messages::Column::Id.is_in(ids.iter().copied()))
-        .all(&txn)
-        .await?;
+    let found = messages_by_ids(&txn, tenant, ids).await?;
     let deleted: Vec<Uuid> = found.iter().map(|m| m.id).collect();
+    // Only ids just read from this tenant: the primary key alone is the cheaper plan.
     messages::Entity::delete_many()
-        .filter(messages::Column::TenantId.eq(tenant))
         .filter(messages::Column::Id.is_in(deleted.iter().copied()))
         .exec(&txn)
         .await?;

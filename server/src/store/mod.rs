@@ -13,9 +13,11 @@ use sea_orm::{
 use crate::config::DatabaseSettings;
 
 pub mod accounts;
+pub mod analytics;
 pub mod entities;
 pub mod jobs;
 pub mod memory;
+pub mod vector_index;
 pub mod vectors;
 
 /// Errors of the store layer; the HTTP layer maps them to statuses.

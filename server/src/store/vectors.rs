@@ -3,8 +3,9 @@
 //! - PostgreSQL: `embedding vector(n)` searched through its HNSW index (cosine), with pgvector's
 //!   iterative scan so filters do not starve the result; lexical search on the generated
 //!   `content_tsv` with `ts_rank_cd`.
-//! - SQLite: little-endian f32 blobs scored exactly in Rust over every candidate of the tenant
-//!   that passes the filters (so recall is exact); lexical search with FTS5's BM25.
+//! - SQLite: little-endian f32 blobs, searched through the in-process [`VectorIndex`] (an int8
+//!   scan of the tenant's vectors, re-ranked exactly from the blobs); lexical search with FTS5's
+//!   BM25.
 //!
 //! Both retrievers apply the same [`Filters`] in SQL and never leave the tenant.
 
@@ -12,8 +13,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
 use uuid::Uuid;
 
-use super::StoreError;
-use crate::embed::dot;
+use std::{collections::HashMap, sync::Arc};
+
+use super::{
+    vector_index::{Facts, VectorIndex},
+    StoreError,
+};
+use crate::{domain::stopwords::is_stopword, embed::dot};
 
 /// Search filters, all optional, applied by both retrievers.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +31,18 @@ pub struct Filters {
     pub end: Option<DateTime<Utc>>,
     /// `metadata.<key> = <value>` equality, compared as text. Keys are validated by the caller.
     pub metadata: Vec<(String, String)>,
+}
+
+impl Filters {
+    /// True when only the tenant restricts the search.
+    pub fn is_empty(&self) -> bool {
+        self.conversation_id.is_none()
+            && self.role.is_none()
+            && self.importance_min.is_none()
+            && self.start.is_none()
+            && self.end.is_none()
+            && self.metadata.is_empty()
+    }
 }
 
 /// Builds `WHERE` conditions with numbered placeholders starting after `values`.
@@ -76,7 +94,7 @@ fn to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn from_blob(b: &[u8]) -> Vec<f32> {
+pub(super) fn from_blob(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
@@ -144,6 +162,7 @@ pub async fn clear_embedding(db: &impl ConnectionTrait, id: Uuid) -> Result<(), 
 /// The `limit` messages most similar to `query`, as `(id, cosine similarity)`, best first.
 pub async fn vector_candidates(
     db: &sea_orm::DatabaseConnection,
+    index: Option<&Arc<VectorIndex>>,
     tenant: &str,
     query: &[f32],
     filters: &Filters,
@@ -189,30 +208,127 @@ pub async fn vector_candidates(
             out.sort_by(|a, b| b.1.total_cmp(&a.1));
             Ok(out)
         }
-        _ => {
+        _ => match index {
+            Some(index) => sqlite_indexed(db, index, tenant, query, filters, limit).await,
+            None => {
+                let sql = format!(
+                    "SELECT m.id, m.embedding FROM messages m WHERE {condition} AND m.embedding IS NOT NULL"
+                );
+                let rows = db
+                    .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+                    .await?;
+                let mut scored = rows
+                    .iter()
+                    .map(|r| {
+                        let id: Uuid = r.try_get("", "id")?;
+                        let blob: Vec<u8> = r.try_get("", "embedding")?;
+                        Ok((id, dot(query, &from_blob(&blob))))
+                    })
+                    .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+                scored.truncate(limit);
+                Ok(scored)
+            }
+        },
+    }
+}
+
+/// SQLite with the in-process index: catch the index up, then search it — only among the ids
+/// the filters allow, when there are filters (found by SQL, which owns those columns).
+async fn sqlite_indexed(
+    db: &sea_orm::DatabaseConnection,
+    index: &Arc<VectorIndex>,
+    tenant: &str,
+    query: &[f32],
+    filters: &Filters,
+    limit: usize,
+) -> Result<Vec<(Uuid, f32)>, StoreError> {
+    let backend = DbBackend::Sqlite;
+    index.catch_up(db).await?;
+    let allowed = match filters.is_empty() {
+        true => None,
+        false => {
+            let mut values = Vec::new();
+            let condition = where_clause(backend, tenant, filters, &mut values);
             let sql = format!(
-                "SELECT m.id, m.embedding FROM messages m WHERE {condition} AND m.embedding IS NOT NULL"
+                "SELECT m.id FROM messages m WHERE {condition} AND m.embedding IS NOT NULL"
             );
             let rows = db
                 .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
                 .await?;
-            let mut scored = rows
-                .iter()
-                .map(|r| {
-                    let id: Uuid = r.try_get("", "id")?;
-                    let blob: Vec<u8> = r.try_get("", "embedding")?;
-                    Ok((id, dot(query, &from_blob(&blob))))
-                })
-                .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-            scored.truncate(limit);
-            Ok(scored)
+            Some(
+                rows.iter()
+                    .map(|r| r.try_get::<Uuid>("", "id"))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
+    };
+    // The scan is milliseconds of CPU at 10⁵ vectors: keep it off the async workers.
+    let (idx, t, q) = (index.clone(), tenant.to_owned(), query.to_vec());
+    tokio::task::spawn_blocking(move || idx.search(&t, &q, allowed.as_deref(), limit))
+        .await
+        .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("vector search failed: {e}"))))
+}
+
+/// What ranking needs of each candidate: importance, creation time and (for those in
+/// `want_vectors`) the stored vector. From the index when it holds the message, else one query.
+pub async fn ranking_facts(
+    db: &sea_orm::DatabaseConnection,
+    index: Option<&Arc<VectorIndex>>,
+    tenant: &str,
+    ids: &[Uuid],
+    want_vectors: &[Uuid],
+) -> Result<HashMap<Uuid, (Facts, Option<Vec<f32>>)>, StoreError> {
+    let mut out: HashMap<Uuid, (Facts, Option<Vec<f32>>)> = HashMap::with_capacity(ids.len());
+    if let Some(index) = index {
+        for (id, (vector, facts)) in index.lookup(tenant, ids) {
+            out.insert(id, (facts, Some(vector)));
         }
     }
+    let missing: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| !out.contains_key(id))
+        .collect();
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let backend = db.get_database_backend();
+    let placeholders: Vec<String> = (1..=missing.len()).map(|i| format!("${i}")).collect();
+    let values: Vec<Value> = missing.iter().map(|id| Value::from(*id)).collect();
+    // By primary key alone (see `memory::messages_by_ids` for why), the tenant checked per row.
+    let sql = format!(
+        "SELECT id, tenant_id, importance_score, created_at FROM messages WHERE id IN ({})",
+        placeholders.join(",")
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .await?;
+    for r in &rows {
+        if r.try_get::<String>("", "tenant_id")? != tenant {
+            continue;
+        }
+        let facts = Facts {
+            importance: r.try_get("", "importance_score")?,
+            created_at: r.try_get("", "created_at")?,
+        };
+        out.insert(r.try_get("", "id")?, (facts, None));
+    }
+    let need: Vec<Uuid> = want_vectors
+        .iter()
+        .copied()
+        .filter(|id| out.get(id).is_some_and(|(_, v)| v.is_none()))
+        .collect();
+    for (id, vector) in embeddings_of(db, &need).await? {
+        if let Some(entry) = out.get_mut(&id) {
+            entry.1 = Some(vector);
+        }
+    }
+    Ok(out)
 }
 
 /// Stored embeddings of `ids` (for explaining lexical-only hits), by id.
-pub async fn embeddings_of(
+async fn embeddings_of(
     db: &sea_orm::DatabaseConnection,
     ids: &[Uuid],
 ) -> Result<Vec<(Uuid, Vec<f32>)>, StoreError> {
@@ -245,14 +361,20 @@ pub async fn embeddings_of(
 }
 
 /// Words of `query` worth matching: letters and digits only, so user text can never become
-/// query syntax.
+/// query syntax, without stop words unless the query has nothing else.
 fn terms(query: &str) -> Vec<String> {
-    query
+    let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .take(64)
-        .collect()
+        .collect();
+    let content: Vec<String> = words.iter().filter(|w| !is_stopword(w)).cloned().collect();
+    if content.is_empty() {
+        words
+    } else {
+        content
+    }
 }
 
 /// The `limit` best full-text matches (any query word), as `(id, relevance)`, best first.

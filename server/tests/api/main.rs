@@ -5,6 +5,7 @@
 //! MEMORY_TEST_DATABASE_URL / MEMORY_TEST_REDIS_URL. Set TEST_LOG=1 to see the server's logs.
 
 mod admin;
+mod analytics;
 mod api_keys;
 mod auth;
 mod batch;
@@ -22,3 +23,4 @@ mod migrations;
 mod providers;
 mod ratelimit;
 mod search;
+mod vector_index;

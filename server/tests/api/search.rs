@@ -227,3 +227,45 @@ async fn search_never_crosses_tenants_and_rejects_bad_parameters() {
         assert_eq!(e["error"]["field"], field, "{query}: {e}");
     }
 }
+
+#[tokio::test]
+async fn configured_weights_change_importance_and_ranking() {
+    // Rank by importance alone, and score importance by role alone.
+    let vars = [
+        ("MEMORY_RANKING_SIMILARITY_WEIGHT", "0"),
+        ("MEMORY_RANKING_IMPORTANCE_WEIGHT", "1"),
+        ("MEMORY_RANKING_RECENCY_WEIGHT", "0"),
+        ("MEMORY_RANKING_HALF_LIFE_HOURS", "24"),
+        ("MEMORY_IMPORTANCE_RECENCY_WEIGHT", "0"),
+        ("MEMORY_IMPORTANCE_ROLE_WEIGHT", "1"),
+        ("MEMORY_IMPORTANCE_EXPLICIT_WEIGHT", "0"),
+    ];
+    let options = Options {
+        vars: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Options::default()
+    };
+    let app = spawn_app_with(Backend::Sqlite, options).await;
+    let alice = app.register_and_login("alice", None).await;
+    seed(&app, &alice.access_token).await;
+    let r = search(
+        &app,
+        &alice.access_token,
+        "query=peanuts%20allergy&top_k=5&explain=true",
+    )
+    .await;
+    let top = &r["items"][0];
+    // The system message is the least relevant to peanuts but the most important by role (0.9).
+    assert_eq!(top["content"], "The user works as a nurse in Porto");
+    assert!(
+        (top["importance"].as_f64().unwrap() - 0.9).abs() < 1e-9,
+        "{top}"
+    );
+    assert!((top["score"].as_f64().unwrap() - 0.9).abs() < 1e-9, "{top}");
+    assert_eq!(
+        top["explain"]["weights"],
+        json!({"relevance": 0.0, "importance": 1.0, "recency": 0.0, "half_life_hours": 24.0})
+    );
+}

@@ -1,0 +1,76 @@
+//! The scan's arithmetic: int8 quantisation, the integer dot product and a bounded top-n.
+
+/// Scales `v` so its largest component maps to ±127.
+pub(super) fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 {
+        return (vec![0; v.len()], 0.0);
+    }
+    let k = 127.0 / max;
+    let code = v.iter().map(|x| (x * k).round() as i8).collect();
+    (code, max / 127.0)
+}
+
+/// Integer dot product of two code rows. Written as fixed-width chunks with independent
+/// accumulators, which the compiler turns into packed multiply-adds (SSE2 `pmaddwd`).
+pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    let mut acc = [0i32; 16];
+    let chunks = a.len() / 16;
+    for c in 0..chunks {
+        let (x, y) = (&a[c * 16..c * 16 + 16], &b[c * 16..c * 16 + 16]);
+        for k in 0..16 {
+            acc[k] += i32::from(x[k]) * i32::from(y[k]);
+        }
+    }
+    let mut sum: i32 = acc.iter().sum();
+    for k in chunks * 16..a.len() {
+        sum += i32::from(a[k]) * i32::from(b[k]);
+    }
+    sum
+}
+
+/// Keeps the `n` best `(score, slot)` pairs seen.
+pub(super) struct TopN {
+    n: usize,
+    pub(super) heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF32, usize)>>,
+}
+
+/// A score ordered by `total_cmp`, so it can live in a heap.
+#[derive(Clone, Copy)]
+pub(super) struct OrdF32(pub(super) f32);
+impl PartialEq for OrdF32 {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for OrdF32 {}
+impl PartialOrd for OrdF32 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF32 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl TopN {
+    pub(super) fn new(n: usize) -> Self {
+        Self {
+            n,
+            heap: std::collections::BinaryHeap::with_capacity(n + 1),
+        }
+    }
+
+    pub(super) fn offer(&mut self, score: f32, slot: usize) {
+        if self.heap.len() < self.n {
+            self.heap.push(std::cmp::Reverse((OrdF32(score), slot)));
+        } else if let Some(worst) = self.heap.peek() {
+            if score > worst.0 .0 .0 {
+                self.heap.pop();
+                self.heap.push(std::cmp::Reverse((OrdF32(score), slot)));
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The index's in-memory layout: per-tenant shards of vectors and ranking facts, and the map
+//! from message id to slot, updated in place.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::scan::quantize;
+
+/// What ranking needs of an indexed message besides its vector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Facts {
+    pub importance: f64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One row as the index mirrors it.
+pub(super) struct Row {
+    pub(super) id: Uuid,
+    pub(super) tenant: String,
+    pub(super) vector: Vec<f32>,
+    pub(super) facts: Facts,
+}
+
+/// One tenant's vectors, structure-of-arrays: row-major int8 codes with a per-vector scale for
+/// the scan, the f32 vectors for the exact re-rank, and the ranking facts.
+#[derive(Default)]
+pub(super) struct Shard {
+    pub(super) ids: Vec<Uuid>,
+    /// `ids.len() × dims` codes: `round(v · 127 / max|v|)`.
+    pub(super) codes: Vec<i8>,
+    /// `max|v| / 127`: multiplies a code dot product back to the vector's scale.
+    pub(super) scales: Vec<f32>,
+    pub(super) vectors: Vec<f32>,
+    pub(super) facts: Vec<Facts>,
+}
+
+/// Moves the last `dims`-wide row of `rows` into row `i` and drops the last.
+pub(super) fn swap_remove_row<T: Copy>(rows: &mut Vec<T>, i: usize, dims: usize) {
+    let last = rows.len() / dims - 1;
+    if i != last {
+        let (head, tail) = rows.split_at_mut(last * dims);
+        head[i * dims..(i + 1) * dims].copy_from_slice(&tail[..dims]);
+    }
+    rows.truncate(last * dims);
+}
+
+impl Shard {
+    pub(super) fn push(&mut self, row: &Row, code: &[i8], scale: f32) -> usize {
+        self.ids.push(row.id);
+        self.codes.extend_from_slice(code);
+        self.scales.push(scale);
+        self.vectors.extend_from_slice(&row.vector);
+        self.facts.push(row.facts);
+        self.ids.len() - 1
+    }
+
+    pub(super) fn set(&mut self, slot: usize, row: &Row, code: &[i8], scale: f32, dims: usize) {
+        self.codes[slot * dims..(slot + 1) * dims].copy_from_slice(code);
+        self.vectors[slot * dims..(slot + 1) * dims].copy_from_slice(&row.vector);
+        self.scales[slot] = scale;
+        self.facts[slot] = row.facts;
+    }
+
+    pub(super) fn vector(&self, slot: usize, dims: usize) -> &[f32] {
+        &self.vectors[slot * dims..(slot + 1) * dims]
+    }
+
+    /// Removes slot `i` by moving the last vector into it; returns the id that moved, if any.
+    pub(super) fn swap_remove(&mut self, i: usize, dims: usize) -> Option<Uuid> {
+        let last = self.ids.len() - 1;
+        self.ids.swap_remove(i);
+        self.scales.swap_remove(i);
+        self.facts.swap_remove(i);
+        swap_remove_row(&mut self.codes, i, dims);
+        swap_remove_row(&mut self.vectors, i, dims);
+        (i != last).then(|| self.ids[i])
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Inner {
+    /// The last `vector_log.seq` applied.
+    pub(super) applied: i64,
+    pub(super) shards: HashMap<String, Shard>,
+    /// Where each indexed message is: its tenant and slot.
+    pub(super) slots: HashMap<Uuid, (String, usize)>,
+}
+
+impl Inner {
+    pub(super) fn remove(&mut self, id: Uuid, dims: usize) {
+        let Some((tenant, slot)) = self.slots.remove(&id) else {
+            return;
+        };
+        if let Some(shard) = self.shards.get_mut(&tenant) {
+            if let Some(moved) = shard.swap_remove(slot, dims) {
+                self.slots.insert(moved, (tenant.clone(), slot));
+            }
+            if shard.ids.is_empty() {
+                self.shards.remove(&tenant);
+            }
+        }
+    }
+
+    pub(super) fn upsert(&mut self, row: &Row, dims: usize) {
+        if row.vector.len() != dims {
+            return;
+        }
+        let (code, scale) = quantize(&row.vector);
+        if let Some((t, slot)) = self.slots.get(&row.id) {
+            if *t == row.tenant {
+                let shard = self.shards.get_mut(t).expect("slot points at a shard");
+                shard.set(*slot, row, &code, scale, dims);
+                return;
+            }
+            self.remove(row.id, dims);
+        }
+        let slot = self
+            .shards
+            .entry(row.tenant.clone())
+            .or_default()
+            .push(row, &code, scale);
+        self.slots.insert(row.id, (row.tenant.clone(), slot));
+    }
+}

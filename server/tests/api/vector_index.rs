@@ -1,0 +1,230 @@
+//! Vector search is never stale: every write path shows in the very next search, on both
+//! backends. On SQLite that is the in-process index catching up from `vector_log`, so writes
+//! made behind the server's back (another tool on the same file) count too.
+
+use reqwest::Method;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{json, Value};
+
+use crate::{helpers::*, messages::store};
+
+/// Contents found by a vector-only search, best first.
+async fn found(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/memory/search",
+            token,
+            Some(json!({"query": query, "mode": "vector", "top_k": 10})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: Value) -> Value {
+    let r = app.call(method, path, token, Some(body)).await;
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn every_write_path_shows_in_the_next_vector_search() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        let first = store(&app, t, "c1", "user", "violin lessons on tuesday").await;
+        assert_eq!(
+            found(&app, t, "violin lessons").await[0],
+            "violin lessons on tuesday"
+        );
+
+        let batch = send(
+            &app,
+            t,
+            Method::POST,
+            "/v1/messages/batch",
+            json!({"messages": [
+                {"conversation_id": "c2", "role": "user", "content": "the cat is called Miso"},
+                {"conversation_id": "c2", "role": "user", "content": "garden tomatoes ripen in july"},
+            ]}),
+        )
+        .await;
+        assert_eq!(
+            found(&app, t, "the cat is called Miso").await[0],
+            "the cat is called Miso"
+        );
+
+        // An edit re-embeds: the old text is no longer what the vector matches.
+        let id = first["id"].as_str().unwrap();
+        send(
+            &app,
+            t,
+            Method::PUT,
+            &format!("/v1/messages/{id}"),
+            json!({"content": "cello lessons on friday"}),
+        )
+        .await;
+        let hits = found(&app, t, "cello lessons on friday").await;
+        assert_eq!(hits[0], "cello lessons on friday", "{backend:?}");
+        assert!(!hits.contains(&"violin lessons on tuesday".to_owned()));
+
+        // Archiving hides a message from search; un-archiving brings it back.
+        send(
+            &app,
+            t,
+            Method::PUT,
+            &format!("/v1/messages/{id}"),
+            json!({"archived": true}),
+        )
+        .await;
+        assert!(!found(&app, t, "cello lessons")
+            .await
+            .contains(&"cello lessons on friday".to_owned()));
+        send(
+            &app,
+            t,
+            Method::PUT,
+            &format!("/v1/messages/{id}"),
+            json!({"archived": false}),
+        )
+        .await;
+        assert!(found(&app, t, "cello lessons")
+            .await
+            .contains(&"cello lessons on friday".to_owned()));
+
+        // Deletes: one message, a batch, and a conversation with its messages.
+        let r = app
+            .call(Method::DELETE, &format!("/v1/messages/{id}"), t, None)
+            .await;
+        assert!(r.status().is_success());
+        assert!(!found(&app, t, "cello")
+            .await
+            .contains(&"cello lessons on friday".to_owned()));
+        let tomato = batch["created"][1]["id"].as_str().unwrap();
+        send(
+            &app,
+            t,
+            Method::DELETE,
+            "/v1/messages/batch",
+            json!({"message_ids": [tomato]}),
+        )
+        .await;
+        assert_eq!(
+            found(&app, t, "tomatoes").await,
+            ["the cat is called Miso"],
+            "{backend:?}"
+        );
+        let r = app
+            .call(
+                Method::DELETE,
+                "/v1/conversations/c2?delete_messages=true",
+                t,
+                None,
+            )
+            .await;
+        assert!(r.status().is_success(), "{}", r.status());
+        assert!(found(&app, t, "cat").await.is_empty(), "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_search_sees_rows_changed_behind_the_servers_back_and_survives_restarts() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register_and_login("alice", None).await;
+    let t = &alice.access_token;
+    store(&app, t, "c", "user", "my passport expires in march").await;
+    store(&app, t, "c", "user", "dentist appointment next week").await;
+    let index = app.state.vector_index.clone().expect("SQLite has an index");
+    index.catch_up(&app.state.db).await.unwrap();
+    assert_eq!(index.len("alice"), 2);
+    let db = &app.state.db;
+    let sql = |s: &str| Statement::from_string(DbBackend::Sqlite, s.to_owned());
+
+    // Another tool archives a message directly in the file.
+    db.execute_raw(sql(
+        "UPDATE messages SET archived = TRUE WHERE content LIKE 'dentist%'",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        found(&app, t, "dentist appointment").await,
+        ["my passport expires in march"]
+    );
+    assert_eq!(index.len("alice"), 1);
+
+    // A log emptied by someone else (the sequence restarts below ours) forces a full reload.
+    let reloads = index.reloads();
+    db.execute_raw(sql("UPDATE messages SET archived = FALSE"))
+        .await
+        .unwrap();
+    db.execute_raw(sql("DELETE FROM vector_log")).await.unwrap();
+    db.execute_raw(sql("DELETE FROM sqlite_sequence WHERE name = 'vector_log'"))
+        .await
+        .unwrap();
+    let hits = found(&app, t, "dentist appointment").await;
+    assert_eq!(hits[0], "dentist appointment next week");
+    assert_eq!(index.reloads(), reloads + 1);
+
+    // A new process on the same file loads what is there.
+    let url = app.state.settings.database.url.expose().to_owned();
+    let second = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![("MEMORY_DATABASE_URL".into(), url)],
+            ..Default::default()
+        },
+    )
+    .await;
+    let tokens = second.login("alice").await;
+    let token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        found(&second, token, "passport").await[0],
+        "my passport expires in march"
+    );
+    assert_eq!(second.state.vector_index.as_ref().unwrap().len("alice"), 2);
+}
+
+#[tokio::test]
+async fn vector_search_looks_at_the_whole_tenant_not_the_newest_few() {
+    // The original only scored the newest 80 messages on SQLite; ours scans them all.
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        store(&app, t, "old", "user", "the wifi password is on the fridge").await;
+        let filler: Vec<Value> = (0..300)
+            .map(|i| {
+                json!({"conversation_id": "noise", "role": "assistant",
+                             "content": format!("status report number {i}: nothing new")})
+            })
+            .collect();
+        send(
+            &app,
+            t,
+            Method::POST,
+            "/v1/messages/batch",
+            json!({"messages": filler}),
+        )
+        .await;
+        let hits = found(&app, t, "wifi password fridge").await;
+        assert_eq!(hits[0], "the wifi password is on the fridge", "{backend:?}");
+        let r = app
+            .call(
+                Method::GET,
+                "/v1/memory/search?query=wifi%20password&mode=vector&conversation_id=old",
+                t,
+                None,
+            )
+            .await;
+        let r: Value = r.json().await.unwrap();
+        assert_eq!(r["total"], 1, "filters apply to the index scan too");
+    }
+}

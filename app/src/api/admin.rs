@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Liveness answer: the process serves requests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthReport {
     /// Always `"ok"` when the process answers at all.
     pub status: String,
@@ -19,6 +20,7 @@ pub struct HealthReport {
 
 /// Readiness answer: whether each dependency this instance needs answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReadinessReport {
     /// `ok` when every component is `ok`, `degraded` when only optional ones fail (HTTP 200),
     /// `down` when a required one fails (HTTP 503).
@@ -29,6 +31,7 @@ pub struct ReadinessReport {
 
 /// The state of one dependency in a [`ReadinessReport`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ComponentStatus {
     /// `database` or `redis`.
     pub name: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One tenant's footprint, as instance administrators see it in `GET /v1/analytics/tenants`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TenantUsage {
     pub tenant_id: String,
     pub name: String,

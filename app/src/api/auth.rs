@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v1/auth/register`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub email: String,
@@ -18,6 +19,7 @@ pub struct RegisterRequest {
 
 /// A user as the API shows it: never any password material.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserResponse {
     pub id: String,
     pub email: String,
@@ -32,6 +34,7 @@ pub struct UserResponse {
 
 /// One tenant a user belongs to, with their role there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TenantMembership {
     pub tenant_id: String,
     /// `admin`, `member` or `read_only`.
@@ -40,6 +43,7 @@ pub struct TenantMembership {
 
 /// `POST /v1/auth/login`: by email or by username.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[serde(default)]
@@ -54,6 +58,7 @@ pub struct LoginRequest {
 
 /// Answer of login and refresh.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     pub refresh_token: String,
@@ -65,6 +70,7 @@ pub struct TokenResponse {
 
 /// `POST /v1/auth/refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
@@ -72,6 +78,7 @@ pub struct RefreshRequest {
 
 /// `PUT /v1/auth/me`: profile fields only — tenant and role cannot be changed here.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     #[serde(default)]
@@ -84,6 +91,7 @@ pub struct UpdateMeRequest {
 
 /// `POST /v1/auth/change-password`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
@@ -92,6 +100,7 @@ pub struct ChangePasswordRequest {
 
 /// `POST /v1/auth/api-keys`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     pub name: String,
@@ -106,6 +115,7 @@ pub struct CreateApiKeyRequest {
 
 /// An API key as listed: never the key itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyResponse {
     pub id: String,
     pub name: String,
@@ -122,6 +132,7 @@ pub struct ApiKeyResponse {
 
 /// A member of a tenant (`GET /v1/tenants/{tenant_id}/members`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemberResponse {
     pub user_id: String,
     pub email: String,
@@ -132,6 +143,7 @@ pub struct MemberResponse {
 
 /// `POST /v1/tenants/{tenant_id}/members`: adds an existing user by email or username.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// Email or username of a registered user.
@@ -141,6 +153,7 @@ pub struct AddMemberRequest {
 
 /// `PUT /v1/tenants/{tenant_id}/members/{user_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     pub role: String,

@@ -4,12 +4,14 @@ use serde::{Deserialize, Serialize};
 
 /// `{"error": {...}}` — the body of every 4xx and 5xx answer of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// What went wrong, for programs (`code`) and people (`message`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `not_found`, `validation_failed`, `rate_limited`, …
     pub code: String,

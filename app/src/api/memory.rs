@@ -5,6 +5,7 @@ use serde_json::Value;
 
 /// `POST /v1/messages` (and each item of a batch).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateMessageRequest {
     /// Optional: the credential's tenant is used when omitted.
@@ -26,6 +27,7 @@ pub struct CreateMessageRequest {
 
 /// `PUT /v1/messages/{id}`: every field optional. `"metadata": null` clears metadata.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMessageRequest {
     #[serde(default)]
@@ -45,6 +47,7 @@ fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D
 
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageResponse {
     pub id: String,
     pub tenant_id: String,
@@ -61,6 +64,7 @@ pub struct MessageResponse {
 
 /// A conversation with its exact counters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationResponse {
     pub id: String,
     pub tenant_id: String,
@@ -75,6 +79,7 @@ pub struct ConversationResponse {
 
 /// `GET /v1/conversations`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationPage {
     pub conversations: Vec<ConversationResponse>,
     pub total: u64,
@@ -87,6 +92,7 @@ pub struct ConversationPage {
 
 /// `POST /v1/conversations`: creates one ahead of its messages (idempotent).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateConversationRequest {
     pub conversation_id: String,
@@ -100,6 +106,7 @@ pub struct CreateConversationRequest {
 
 /// `PUT /v1/conversations/{id}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateConversationRequest {
     #[serde(default)]
@@ -112,6 +119,7 @@ pub struct UpdateConversationRequest {
 
 /// `GET /v1/conversations/{id}/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationStats {
     pub conversation_id: String,
     pub tenant_id: String,
@@ -127,6 +135,7 @@ pub struct ConversationStats {
 /// `POST /v1/memory/search` (the GET form takes the same fields as query parameters, with
 /// metadata filters as `metadata.<key>=<value>`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     #[serde(default)]
@@ -160,6 +169,7 @@ pub struct SearchRequest {
 
 /// Search results, best first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
     /// Number of items returned.
     pub total: usize,
@@ -171,6 +181,7 @@ pub struct SearchResponse {
 
 /// One remembered message and why it ranks where it does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchHit {
     pub message_id: String,
     pub conversation_id: String,
@@ -191,6 +202,7 @@ pub struct SearchHit {
 
 /// With `explain=true`: every component of the score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Explain {
     pub mode: String,
     /// Hybrid mode only: `score` or `rrf`.
@@ -207,6 +219,7 @@ pub struct Explain {
 
 /// The score's weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Weights {
     pub relevance: f64,
     pub importance: f64,
@@ -216,6 +229,7 @@ pub struct Weights {
 
 /// `POST /v1/messages/batch`: up to 1000 messages.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BatchCreateRequest {
     pub messages: Vec<CreateMessageRequest>,
@@ -223,6 +237,7 @@ pub struct BatchCreateRequest {
 
 /// One item of `PUT /v1/messages/batch/update`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BatchUpdateItem {
     pub message_id: String,
@@ -231,6 +246,7 @@ pub struct BatchUpdateItem {
 
 /// `PUT /v1/messages/batch/update`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BatchUpdateRequest {
     pub updates: Vec<BatchUpdateItem>,
@@ -238,6 +254,7 @@ pub struct BatchUpdateRequest {
 
 /// `DELETE /v1/messages/batch`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BatchDeleteRequest {
     pub message_ids: Vec<String>,
@@ -245,6 +262,7 @@ pub struct BatchDeleteRequest {
 
 /// The answer of every batch route: 201/200 when every item succeeded, 207 otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BatchResponse {
     pub created: Vec<MessageResponse>,
     pub updated: Vec<MessageResponse>,
@@ -254,6 +272,7 @@ pub struct BatchResponse {
 
 /// Why one item of a batch failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BatchItemError {
     /// Position in the request (create), or the id (update, delete).
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -3,18 +3,27 @@
 use std::time::Instant;
 
 use app::api::admin::{ComponentStatus, HealthReport, ReadinessReport};
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use axum::{extract::State, http::StatusCode, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{state::AppState, store};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/health", get(health))
-        .route("/v1/admin/readiness", get(readiness))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(readiness))
 }
 
 /// Liveness: 200 whenever the process serves requests. It deliberately checks no dependency, so
 /// an orchestrator does not restart healthy processes while the database is briefly away.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/health",
+    tag = "operations",
+    summary = "Liveness: 200 whenever the process serves",
+    responses((status = 200, description = "Alive", body = HealthReport)),
+    security(())
+)]
 async fn health(State(state): State<AppState>) -> Json<HealthReport> {
     Json(HealthReport {
         status: "ok".into(),
@@ -27,6 +36,14 @@ async fn health(State(state): State<AppState>) -> Json<HealthReport> {
 
 /// Readiness: 200 when the database answers (`ok`, or `degraded` when a configured Redis does
 /// not); 503 `down`, naming the failing component, when the database does not.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/readiness",
+    tag = "operations",
+    summary = "Readiness of the database (required) and Redis (optional)",
+    responses((status = 200, description = "ok, or degraded without Redis", body = ReadinessReport), (status = 503, description = "The database does not answer", body = ReadinessReport)),
+    security(())
+)]
 async fn readiness(State(state): State<AppState>) -> (StatusCode, Json<ReadinessReport>) {
     let mut components = vec![
         check("database", async {

@@ -3,15 +3,23 @@
 //! `memory-mesh admin grant`); tenant admins and API keys get 403.
 
 use app::api::analytics::TenantUsage;
-use axum::{extract::State, routing::get, Json, Router};
+use axum::{extract::State, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{error::ApiError, Result};
 use crate::{auth::Principal, state::AppState, store::analytics};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/analytics/tenants", get(tenants))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(tenants))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/analytics/tenants",
+    tag = "analytics",
+    summary = "Every tenant's footprint (instance administrators only)",
+    responses((status = 200, description = "One row per tenant", body = Vec<TenantUsage>), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody))
+)]
 async fn tenants(
     State(state): State<AppState>,
     principal: Principal,

@@ -4,10 +4,10 @@ use app::api::auth::{ApiKeyResponse, CreateApiKeyRequest};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::{delete, post},
-    Json, Router,
+    Json,
 };
 use chrono::Utc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{error::ApiError, extract::AppJson, Result};
@@ -17,10 +17,10 @@ use crate::{
     store::{accounts, entities::api_keys as entity},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/api-keys", post(create).get(list))
-        .route("/v1/auth/api-keys/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(revoke))
 }
 
 /// Keys manage keys only through a person's session: a leaked key cannot mint more keys.
@@ -44,6 +44,14 @@ fn response(key: entity::Model, full: Option<String>) -> ApiKeyResponse {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/auth/api-keys",
+    tag = "api-keys",
+    summary = "Create an API key (shown once)",
+    request_body = CreateApiKeyRequest,
+    responses((status = 201, description = "The key, with its secret this once", body = ApiKeyResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -107,6 +115,13 @@ async fn admin_tenants(state: &AppState, principal: &Principal) -> Result<Vec<St
         .collect())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/auth/api-keys",
+    tag = "api-keys",
+    summary = "API keys of the tenants you administer (never the secret)",
+    responses((status = 200, description = "The keys", body = Vec<ApiKeyResponse>), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody))
+)]
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -117,6 +132,14 @@ async fn list(
     Ok(Json(keys.into_iter().map(|k| response(k, None)).collect()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/auth/api-keys/{id}",
+    tag = "api-keys",
+    summary = "Revoke a key at once",
+    params(("id" = String, Path, description = "Key id")),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+)]
 async fn revoke(
     State(state): State<AppState>,
     principal: Principal,

@@ -9,10 +9,10 @@ use app::api::auth::{
 use axum::{
     extract::{ConnectInfo, State},
     http::{header, HeaderMap, StatusCode},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use chrono::Utc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{error::ApiError, extract::AppJson, Result};
@@ -23,20 +23,29 @@ use crate::{
     store::{accounts, entities::users},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/register", post(register))
-        .route("/v1/auth/login", post(login))
-        .route("/v1/auth/refresh", post(refresh))
-        .route("/v1/auth/logout", post(logout))
-        .route("/v1/auth/me", get(me).put(update_me))
-        .route("/v1/auth/change-password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me, update_me))
+        .routes(routes!(change_password))
 }
 
 fn field<T>(name: &str, parsed: std::result::Result<T, String>) -> Result<T> {
     parsed.map_err(|m| ApiError::validation(name, format!("{name} {m}")))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/auth/register",
+    tag = "auth",
+    summary = "Create an account (and its tenant)",
+    request_body = RegisterRequest,
+    responses((status = 201, description = "The new user", body = UserResponse), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "Email, username or tenant taken", body = app::api::error::ErrorBody)),
+    security(())
+)]
 async fn register(
     State(state): State<AppState>,
     AppJson(req): AppJson<RegisterRequest>,
@@ -98,6 +107,15 @@ pub fn user_response(user: users::Model, tenants: Vec<TenantMembership>) -> User
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "auth",
+    summary = "Log in with email or username",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Access and refresh tokens", body = TokenResponse), (status = 401, description = "Wrong credentials", body = app::api::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = app::api::error::ErrorBody)),
+    security(())
+)]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -174,6 +192,15 @@ fn token_response(
 
 /// Rotates the refresh token. A token of an older generation means it was copied: the whole
 /// session is revoked, so both the thief and the victim must log in again.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/refresh",
+    tag = "auth",
+    summary = "Rotate a refresh token",
+    request_body = RefreshRequest,
+    responses((status = 200, description = "New tokens; the old refresh token stops working", body = TokenResponse), (status = 401, description = "Unknown, expired or replayed token (a replay revokes the session)", body = app::api::error::ErrorBody)),
+    security(())
+)]
 async fn refresh(
     State(state): State<AppState>,
     AppJson(req): AppJson<RefreshRequest>,
@@ -211,6 +238,13 @@ async fn refresh(
     Ok(Json(token_response(&state, user.id, session.id, &next)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "auth",
+    summary = "End this session",
+    responses((status = 204, description = "Its access and refresh tokens stop working"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody))
+)]
 async fn logout(State(state): State<AppState>, principal: Principal) -> Result<StatusCode> {
     let session = principal.session_id().ok_or_else(|| {
         ApiError::BadRequest("Logout ends a login session; revoke API keys instead.".into())
@@ -236,12 +270,27 @@ async fn current_user(state: &AppState, principal: &Principal) -> Result<users::
         .ok_or_else(|| ApiError::Unauthorized("Missing or invalid credentials.".into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/auth/me",
+    tag = "auth",
+    summary = "The current user and their tenants",
+    responses((status = 200, description = "The user", body = UserResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody))
+)]
 async fn me(State(state): State<AppState>, principal: Principal) -> Result<Json<UserResponse>> {
     let user = current_user(&state, &principal).await?;
     let tenants = memberships(&state, user.id).await?;
     Ok(Json(user_response(user, tenants)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/auth/me",
+    tag = "auth",
+    summary = "Update the profile",
+    request_body = UpdateMeRequest,
+    responses((status = 200, description = "The user", body = UserResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "Email taken", body = app::api::error::ErrorBody))
+)]
 async fn update_me(
     State(state): State<AppState>,
     principal: Principal,
@@ -275,6 +324,14 @@ async fn update_me(
 
 /// Changes the password and revokes every other session (a stolen session dies with the old
 /// password); the caller's own session stays.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/change-password",
+    tag = "auth",
+    summary = "Change the password (ends every other session)",
+    request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn change_password(
     State(state): State<AppState>,
     principal: Principal,

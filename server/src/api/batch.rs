@@ -11,10 +11,10 @@ use app::api::memory::{
 use axum::{
     extract::{Query, State},
     http::StatusCode,
-    routing::{post, put},
-    Json, Router,
+    Json,
 };
 use chrono::Utc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
@@ -34,12 +34,12 @@ use crate::{
 /// Most items in one batch request.
 pub const MAX_BATCH: usize = 1000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/messages/batch", post(create).delete(delete))
-        .route("/v1/messages/batch/update", put(update).post(update))
-        // The original's spellings, kept as aliases.
-        .route("/v1/messages/batch/delete", post(delete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, delete))
+        .routes(routes!(update))
+        // The original's spelling, kept as an alias.
+        .routes(routes!(delete_alias))
 }
 
 fn item_error(e: &ApiError) -> (String, String, Option<String>) {
@@ -68,6 +68,15 @@ fn status(errors: &[BatchItemError], ok: StatusCode) -> StatusCode {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/messages/batch",
+    tag = "messages",
+    summary = "Store up to 1000 messages in one transaction",
+    params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
+    request_body = BatchCreateRequest,
+    responses((status = 201, description = "All stored", body = BatchResponse), (status = 202, description = "All stored; embeddings queued", body = BatchResponse), (status = 207, description = "Valid items stored, invalid ones reported by index", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -135,6 +144,15 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    method(put, post),
+    path = "/v1/messages/batch/update",
+    tag = "messages",
+    summary = "Edit up to 1000 messages",
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    request_body = BatchUpdateRequest,
+    responses((status = 200, description = "All updated", body = BatchResponse), (status = 207, description = "Some items failed (reported by id)", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -170,6 +188,15 @@ async fn update(
     Ok((status(&result.errors, StatusCode::OK), Json(result)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/messages/batch",
+    tag = "messages",
+    summary = "Delete up to 1000 messages",
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    request_body = BatchDeleteRequest,
+    responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -199,4 +226,22 @@ async fn delete(
         }
     }
     Ok((status(&result.errors, StatusCode::OK), Json(result)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/messages/batch/delete",
+    tag = "messages",
+    summary = "Delete up to 1000 messages (the original API's spelling of DELETE /v1/messages/batch)",
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    request_body = BatchDeleteRequest,
+    responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
+async fn delete_alias(
+    state: State<AppState>,
+    principal: Principal,
+    query: Query<TenantQuery>,
+    body: AppJson<BatchDeleteRequest>,
+) -> Result<(StatusCode, Json<BatchResponse>)> {
+    delete(state, principal, query, body).await
 }

@@ -8,11 +8,11 @@ use app::api::memory::{
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
-    routing::get,
-    Json, Router,
+    Json,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{error::ApiError, extract::AppJson, messages::resolve_tenant, Result};
 use crate::{
@@ -22,14 +22,11 @@ use crate::{
     store::{entities::conversations, memory, StoreError},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/conversations", get(list).post(create))
-        .route(
-            "/v1/conversations/{id}",
-            get(fetch).put(update).delete(delete),
-        )
-        .route("/v1/conversations/{id}/stats", get(stats))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(fetch, update, delete))
+        .routes(routes!(stats))
 }
 
 pub fn response(c: conversations::Model) -> ConversationResponse {
@@ -74,6 +71,14 @@ fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String)> {
     Ok((at, id.to_owned()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/conversations",
+    tag = "conversations",
+    summary = "The tenant's conversations, newest activity first",
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("archived" = Option<bool>, Query, description = "Only archived (true) or active (false) conversations"), ("page" = Option<u64>, Query, description = "Page number, from 1"), ("page_size" = Option<u64>, Query, description = "Items per page (1..100, default 20)"), ("updated_since" = Option<String>, Query, description = "RFC 3339: only conversations updated since"), ("cursor" = Option<String>, Query, description = "A previous page's `next_cursor` (keyset paging)")),
+    responses((status = 200, description = "One page", body = ConversationPage), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -123,6 +128,14 @@ async fn list(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/conversations",
+    tag = "conversations",
+    summary = "Create a conversation ahead of its first message",
+    request_body = CreateConversationRequest,
+    responses((status = 201, description = "Created", body = ConversationResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "The id exists in the tenant", body = app::api::error::ErrorBody))
+)]
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -154,6 +167,15 @@ fn check_title(title: Option<String>) -> Result<Option<String>> {
     Ok(title)
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/conversations/{id}",
+    tag = "conversations",
+    summary = "Retitle, re-tag or archive a conversation",
+    params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    request_body = UpdateConversationRequest,
+    responses((status = 200, description = "The conversation", body = ConversationResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -177,6 +199,14 @@ async fn update(
     Ok(Json(response(updated)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/conversations/{id}/stats",
+    tag = "conversations",
+    summary = "Message counts by role, average importance, first and last message",
+    params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    responses((status = 200, description = "Statistics", body = ConversationStats), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+)]
 async fn stats(
     State(state): State<AppState>,
     principal: Principal,
@@ -221,6 +251,14 @@ fn not_found(e: StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/conversations/{id}",
+    tag = "conversations",
+    summary = "A conversation",
+    params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    responses((status = 200, description = "The conversation", body = ConversationResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+)]
 async fn fetch(
     State(state): State<AppState>,
     principal: Principal,
@@ -236,6 +274,14 @@ async fn fetch(
 
 /// Deletes a conversation. One that still has messages needs `delete_messages=true`, so a
 /// slip cannot silently erase history.
+#[utoipa::path(
+    delete,
+    path = "/v1/conversations/{id}",
+    tag = "conversations",
+    summary = "Delete a conversation",
+    params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("delete_messages" = Option<bool>, Query, description = "Also delete its messages (required when it has any)")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 409, description = "It has messages and delete_messages is not true", body = app::api::error::ErrorBody))
+)]
 async fn delete(
     State(state): State<AppState>,
     principal: Principal,

@@ -4,11 +4,11 @@ use app::api::memory::{CreateMessageRequest, MessageResponse, UpdateMessageReque
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
-    routing::post,
-    Json, Router,
+    Json,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{error::ApiError, extract::AppJson, Result};
@@ -22,11 +22,10 @@ use crate::{
     store::{entities::messages, memory},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/messages", post(create)).route(
-        "/v1/messages/{id}",
-        axum::routing::get(get).put(update).delete(delete),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(get, update, delete))
 }
 
 /// `?tenant_id=` on routes addressed by id.
@@ -134,6 +133,15 @@ pub fn write_status(messages: &[messages::Model]) -> StatusCode {
 
 /// Stores a message. Inline mode answers once message and vector are durable (201); async mode
 /// answers as soon as message and job are (202).
+#[utoipa::path(
+    post,
+    path = "/v1/messages",
+    tag = "messages",
+    summary = "Store a message (its conversation is created if new)",
+    params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
+    request_body = CreateMessageRequest,
+    responses((status = 201, description = "Stored and embedded", body = MessageResponse), (status = 202, description = "Stored; the embedding is queued", body = MessageResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -172,6 +180,14 @@ fn not_found(e: crate::store::StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{id}",
+    tag = "messages",
+    summary = "A message",
+    params(("id" = String, Path, description = "Message id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    responses((status = 200, description = "The message", body = MessageResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+)]
 async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -188,6 +204,15 @@ async fn get(
 /// Edits a message. New content is embedded before the write, and the vector replaced in the
 /// same transaction (or, deferred, the old vector dropped and a job queued); an explicit
 /// importance override is kept until another replaces it.
+#[utoipa::path(
+    put,
+    path = "/v1/messages/{id}",
+    tag = "messages",
+    summary = "Edit a message (new content is re-embedded)",
+    params(("id" = String, Path, description = "Message id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
+    request_body = UpdateMessageRequest,
+    responses((status = 200, description = "The message", body = MessageResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -237,6 +262,14 @@ pub async fn apply_update(
     Ok(updated)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/messages/{id}",
+    tag = "messages",
+    summary = "Delete a message",
+    params(("id" = String, Path, description = "Message id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+)]
 async fn delete(
     State(state): State<AppState>,
     principal: Principal,

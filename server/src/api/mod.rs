@@ -6,6 +6,7 @@
 //! - [`admin`]: health and readiness; [`analytics`]: usage views (instance admins: all tenants).
 //! - [`auth`], [`api_keys`], [`tenants`]: accounts, sessions, keys, members.
 //! - [`messages`], [`conversations`], [`memory`]: the memory itself and its search.
+//! - [`docs`]: the OpenAPI document (`/v1/openapi.json`), generated from the handlers.
 //!
 //! Layer order (outermost first): metrics → request id + error envelope → security headers →
 //! CORS → per-IP rate limit → timeout → body limit → routes. Request ids and envelopes sit
@@ -17,6 +18,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod batch;
 pub mod conversations;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod memory;
@@ -44,7 +46,8 @@ use crate::{config::Settings, metrics, state::AppState};
 
 /// The REST API (everything under `/v1`, plus `/metrics`), without the dashboard.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let api = Router::new()
+    use utoipa::OpenApi;
+    let (api, doc) = utoipa_axum::router::OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(admin::router())
         .merge(analytics::router())
         .merge(auth::router())
@@ -53,7 +56,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(messages::router())
         .merge(batch::router())
         .merge(conversations::router())
-        .merge(memory::router());
+        .merge(memory::router())
+        .split_for_parts();
+    let doc = doc.to_json().expect("the OpenAPI document serialises");
+    let api = api.route(
+        "/v1/openapi.json",
+        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
+    );
     let api = if state.settings.http.metrics_public {
         api.route("/metrics", get(metrics::export))
     } else {

@@ -6,9 +6,9 @@ use app::api::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, put},
-    Json, Router,
+    Json,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{error::ApiError, extract::AppJson, Result};
@@ -18,13 +18,10 @@ use crate::{
     store::{accounts, accounts::ROLES, entities},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant_id}/members", get(list).post(add))
-        .route(
-            "/v1/tenants/{tenant_id}/members/{user_id}",
-            put(update).delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, add))
+        .routes(routes!(update, remove))
 }
 
 fn check_role(role: &str) -> Result<()> {
@@ -48,6 +45,14 @@ fn response(m: entities::memberships::Model, u: entities::users::Model) -> Membe
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/members",
+    tag = "members",
+    summary = "Members of a tenant",
+    params(("tenant_id" = String, Path, description = "Tenant")),
+    responses((status = 200, description = "Members and roles", body = Vec<MemberResponse>), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody))
+)]
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -62,6 +67,15 @@ async fn list(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant_id}/members",
+    tag = "members",
+    summary = "Add a registered user to the tenant",
+    params(("tenant_id" = String, Path, description = "Tenant")),
+    request_body = AddMemberRequest,
+    responses((status = 201, description = "The membership", body = MemberResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "Already a member", body = app::api::error::ErrorBody))
+)]
 async fn add(
     State(state): State<AppState>,
     principal: Principal,
@@ -85,6 +99,15 @@ fn member_id(raw: &str) -> Result<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("No such member.".into()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/tenants/{tenant_id}/members/{user_id}",
+    tag = "members",
+    summary = "Change a member's role",
+    params(("tenant_id" = String, Path, description = "Tenant"), ("user_id" = String, Path, description = "User id")),
+    request_body = UpdateMemberRequest,
+    responses((status = 204, description = "Changed"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+)]
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -102,6 +125,14 @@ async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/tenants/{tenant_id}/members/{user_id}",
+    tag = "members",
+    summary = "Remove a member",
+    params(("tenant_id" = String, Path, description = "Tenant"), ("user_id" = String, Path, description = "User id")),
+    responses((status = 204, description = "Removed"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+)]
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,

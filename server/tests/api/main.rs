@@ -20,6 +20,7 @@ mod jobs;
 mod members;
 mod messages;
 mod migrations;
+mod openapi;
 mod providers;
 mod ratelimit;
 mod search;

@@ -1,0 +1,96 @@
+//! `/v1/openapi.json`: public, and true to the server — every documented operation exists, and
+//! exactly the operations documented as needing no credential answer without one.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_running_server() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let r = app.get("/v1/openapi.json").await;
+    assert_eq!(r.status(), 200, "served without credentials");
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(doc["info"]["title"], "Memory Mesh");
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["name"], "x-api-key");
+    assert!(doc["components"]["schemas"]["MessageResponse"].is_object());
+
+    let paths = doc["paths"].as_object().unwrap();
+    for expected in [
+        "/v1/messages",
+        "/v1/messages/{id}",
+        "/v1/messages/batch",
+        "/v1/memory/search",
+        "/v1/conversations/{id}/stats",
+        "/v1/auth/api-keys/{id}",
+        "/v1/tenants/{tenant_id}/members/{user_id}",
+        "/v1/analytics/tenants",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is documented");
+    }
+
+    let mut operations = 0;
+    let mut public = Vec::new();
+    for (path, item) in paths {
+        let concrete = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "x"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method, operation) in item.as_object().unwrap() {
+            let Ok(m) = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue; // not an operation (e.g. shared parameters)
+            };
+            operations += 1;
+            let r = app
+                .client
+                .request(m, app.url(&concrete))
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            assert!(
+                status != 404 && status != 405,
+                "{method} {path} is documented but the server answers {status}"
+            );
+            let open = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().all(|req| req.as_object().unwrap().is_empty()));
+            if open {
+                public.push(format!("{method} {path}"));
+                assert_ne!(status, 401, "{method} {path} is documented as public");
+            } else {
+                assert_eq!(
+                    status, 401,
+                    "{method} {path} is documented as needing a credential"
+                );
+            }
+        }
+    }
+    assert!(operations >= 30, "{operations} operations");
+    public.sort();
+    assert_eq!(
+        public,
+        [
+            "get /v1/admin/health",
+            "get /v1/admin/readiness",
+            "post /v1/auth/login",
+            "post /v1/auth/refresh",
+            "post /v1/auth/register",
+        ]
+    );
+}

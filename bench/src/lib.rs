@@ -76,6 +76,19 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
 
 impl Bench {
     /// POSTs JSON, failing on any non-2xx answer.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        let status = r.status();
+        let text = r.text().await?;
+        anyhow::ensure!(status.is_success(), "{path}: {status}: {text}");
+        Ok(serde_json::from_str(&text)?)
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let r = self
             .client

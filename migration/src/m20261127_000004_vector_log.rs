@@ -1,8 +1,9 @@
 //! SQLite only: a change log of the rows the in-process vector index mirrors.
 //!
-//! The embedded mode keeps every tenant's vectors in memory for fast search. Triggers append the
-//! id of every message whose vector, visibility or ranking facts may have changed (insert;
-//! update of the embedding, `archived` or importance; delete, cascades included), so the index catches up before each search
+//! The embedded mode keeps every tenant's vectors and words in memory for fast search. Triggers append the
+//! id of every message whose text, vector, visibility or ranking facts may have changed
+//! (insert; update of the content, embedding, `archived` or importance; delete, cascades
+//! included), so the index catches up before each search
 //! from one indexed range read, whatever wrote the row: a request, the job worker, retention or
 //! a command-line tool. `AUTOINCREMENT` numbers are never reused and, with SQLite's single
 //! writer, commit in order. PostgreSQL searches its HNSW index and needs none of this.
@@ -16,7 +17,7 @@ pub struct Migration;
 const SQLITE: &str = r#"
 CREATE TABLE vector_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id blob NOT NULL);
 CREATE TRIGGER vector_log_insert AFTER INSERT ON messages BEGIN INSERT INTO vector_log (message_id) VALUES (new.id); END;
-CREATE TRIGGER vector_log_update AFTER UPDATE OF embedding, archived, importance_score ON messages BEGIN INSERT INTO vector_log (message_id) VALUES (new.id); END;
+CREATE TRIGGER vector_log_update AFTER UPDATE OF content, embedding, archived, importance_score ON messages BEGIN INSERT INTO vector_log (message_id) VALUES (new.id); END;
 CREATE TRIGGER vector_log_delete AFTER DELETE ON messages BEGIN INSERT INTO vector_log (message_id) VALUES (old.id); END
 "#;
 

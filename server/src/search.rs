@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     domain::ranking::{self, RankingWeights},
     embed::{dot, EmbedError, EmbeddingProvider},
-    store::{entities::messages, memory, vector_index::VectorIndex, vectors, StoreError},
+    store::{entities::messages, index::MemoryIndex, memory, vectors, StoreError},
 };
 
 /// Which retrievers run.
@@ -108,7 +108,7 @@ fn depth(top_k: usize) -> usize {
 
 pub async fn run(
     db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<VectorIndex>>,
+    index: Option<&Arc<MemoryIndex>>,
     embedder: &dyn EmbeddingProvider,
     weights: &RankingWeights,
     q: &Query,
@@ -139,7 +139,7 @@ pub async fn run(
     let lexical = async {
         match q.mode {
             Mode::Vector => Ok(Vec::new()),
-            _ => vectors::lexical_candidates(db, &q.tenant_id, &q.text, &q.filters, n).await,
+            _ => vectors::lexical_candidates(db, index, &q.tenant_id, &q.text, &q.filters, n).await,
         }
     };
     let (vector_hits, lexical_hits) = tokio::try_join!(vector, lexical)?;

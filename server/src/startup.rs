@@ -29,14 +29,13 @@ impl Application {
         store::migrate(&db).await?;
         check_embedding_dimensions(&db, &settings).await?;
         // The embedded mode searches vectors in memory; PostgreSQL has its HNSW index.
-        let vector_index = match settings.database.is_postgres() {
+        let index = match settings.database.is_postgres() {
             true => None,
             false => {
                 let started = Instant::now();
-                let index =
-                    store::vector_index::VectorIndex::load(&db, settings.embedding.dimensions)
-                        .await
-                        .context("loading the vector index")?;
+                let index = store::index::MemoryIndex::load(&db, settings.embedding.dimensions)
+                    .await
+                    .context("loading the vector index")?;
                 tracing::info!(
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "vector index loaded"
@@ -77,7 +76,7 @@ impl Application {
             limiter,
             embedder,
             job_notify: Default::default(),
-            vector_index,
+            index,
         };
         let routes = api::router(&state)
             .merge(dashboard::router(&state))
@@ -114,7 +113,7 @@ impl Application {
             &shutdown,
             &tracker,
         );
-        if let Some(index) = self.state.vector_index.clone() {
+        if let Some(index) = self.state.index.clone() {
             tracker.spawn(keep_index_current(
                 index,
                 self.state.db.clone(),
@@ -144,7 +143,7 @@ impl Application {
 /// Applies writes to the vector index in the background, so the search after a bulk import
 /// does not pay for applying it (searches still catch up themselves, so they are never stale).
 async fn keep_index_current(
-    index: Arc<store::vector_index::VectorIndex>,
+    index: Arc<store::index::MemoryIndex>,
     db: sea_orm::DatabaseConnection,
     shutdown: CancellationToken,
 ) {

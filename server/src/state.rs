@@ -26,7 +26,7 @@ pub struct AppState {
     /// Wakes this instance's embedding workers when a job is enqueued here.
     pub job_notify: Arc<tokio::sync::Notify>,
     /// The embedded mode's in-memory vector index (`None` on PostgreSQL, which uses HNSW).
-    pub vector_index: Option<Arc<crate::store::vector_index::VectorIndex>>,
+    pub index: Option<Arc<crate::store::index::MemoryIndex>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -179,7 +179,7 @@ async fn run(
     };
     let outcome = search::run(
         &state.db,
-        state.vector_index.as_ref(),
+        state.index.as_ref(),
         state.embedder.as_ref(),
         &weights,
         &query,

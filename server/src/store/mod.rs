@@ -15,9 +15,9 @@ use crate::config::DatabaseSettings;
 pub mod accounts;
 pub mod analytics;
 pub mod entities;
+pub mod index;
 pub mod jobs;
 pub mod memory;
-pub mod vector_index;
 pub mod vectors;
 
 /// Errors of the store layer; the HTTP layer maps them to statuses.

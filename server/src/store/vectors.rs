@@ -3,7 +3,7 @@
 //! - PostgreSQL: `embedding vector(n)` searched through its HNSW index (cosine), with pgvector's
 //!   iterative scan so filters do not starve the result; lexical search on the generated
 //!   `content_tsv` with `ts_rank_cd`.
-//! - SQLite: little-endian f32 blobs, searched through the in-process [`VectorIndex`] (an int8
+//! - SQLite: little-endian f32 blobs, searched through the in-process [`MemoryIndex`] (an int8
 //!   scan of the tenant's vectors, re-ranked exactly from the blobs); lexical search with FTS5's
 //!   BM25.
 //!
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use std::{collections::HashMap, sync::Arc};
 
 use super::{
-    vector_index::{Facts, VectorIndex},
+    index::{Facts, MemoryIndex},
     StoreError,
 };
 use crate::{domain::stopwords::is_stopword, embed::dot};
@@ -162,7 +162,7 @@ pub async fn clear_embedding(db: &impl ConnectionTrait, id: Uuid) -> Result<(), 
 /// The `limit` messages most similar to `query`, as `(id, cosine similarity)`, best first.
 pub async fn vector_candidates(
     db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<VectorIndex>>,
+    index: Option<&Arc<MemoryIndex>>,
     tenant: &str,
     query: &[f32],
     filters: &Filters,
@@ -233,36 +233,41 @@ pub async fn vector_candidates(
     }
 }
 
+/// The ids the filters allow, found by SQL (which owns those columns); `None` without filters.
+async fn allowed_ids(
+    db: &sea_orm::DatabaseConnection,
+    tenant: &str,
+    filters: &Filters,
+) -> Result<Option<Vec<Uuid>>, StoreError> {
+    if filters.is_empty() {
+        return Ok(None);
+    }
+    let backend = DbBackend::Sqlite;
+    let mut values = Vec::new();
+    let condition = where_clause(backend, tenant, filters, &mut values);
+    let sql = format!("SELECT m.id FROM messages m WHERE {condition}");
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .await?;
+    Ok(Some(
+        rows.iter()
+            .map(|r| r.try_get::<Uuid>("", "id"))
+            .collect::<Result<Vec<_>, _>>()?,
+    ))
+}
+
 /// SQLite with the in-process index: catch the index up, then search it — only among the ids
 /// the filters allow, when there are filters (found by SQL, which owns those columns).
 async fn sqlite_indexed(
     db: &sea_orm::DatabaseConnection,
-    index: &Arc<VectorIndex>,
+    index: &Arc<MemoryIndex>,
     tenant: &str,
     query: &[f32],
     filters: &Filters,
     limit: usize,
 ) -> Result<Vec<(Uuid, f32)>, StoreError> {
-    let backend = DbBackend::Sqlite;
     index.catch_up(db).await?;
-    let allowed = match filters.is_empty() {
-        true => None,
-        false => {
-            let mut values = Vec::new();
-            let condition = where_clause(backend, tenant, filters, &mut values);
-            let sql = format!(
-                "SELECT m.id FROM messages m WHERE {condition} AND m.embedding IS NOT NULL"
-            );
-            let rows = db
-                .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
-                .await?;
-            Some(
-                rows.iter()
-                    .map(|r| r.try_get::<Uuid>("", "id"))
-                    .collect::<Result<Vec<_>, _>>()?,
-            )
-        }
-    };
+    let allowed = allowed_ids(db, tenant, filters).await?;
     // The scan is milliseconds of CPU at 10⁵ vectors: keep it off the async workers.
     let (idx, t, q) = (index.clone(), tenant.to_owned(), query.to_vec());
     tokio::task::spawn_blocking(move || idx.search(&t, &q, allowed.as_deref(), limit))
@@ -274,7 +279,7 @@ async fn sqlite_indexed(
 /// `want_vectors`) the stored vector. From the index when it holds the message, else one query.
 pub async fn ranking_facts(
     db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<VectorIndex>>,
+    index: Option<&Arc<MemoryIndex>>,
     tenant: &str,
     ids: &[Uuid],
     want_vectors: &[Uuid],
@@ -380,11 +385,25 @@ fn terms(query: &str) -> Vec<String> {
 /// The `limit` best full-text matches (any query word), as `(id, relevance)`, best first.
 pub async fn lexical_candidates(
     db: &sea_orm::DatabaseConnection,
+    index: Option<&Arc<MemoryIndex>>,
     tenant: &str,
     query: &str,
     filters: &Filters,
     limit: usize,
 ) -> Result<Vec<(Uuid, f64)>, StoreError> {
+    if let Some(index) = index {
+        // SQLite: the in-memory BM25 of the index (FTS5 ranked every match of every tenant).
+        index.catch_up(db).await?;
+        let allowed = allowed_ids(db, tenant, filters).await?;
+        let (idx, t, q) = (index.clone(), tenant.to_owned(), query.to_owned());
+        return tokio::task::spawn_blocking(move || idx.lexical(&t, &q, allowed.as_deref(), limit))
+            .await
+            .map_err(|e| {
+                StoreError::Db(sea_orm::DbErr::Custom(format!(
+                    "lexical search failed: {e}"
+                )))
+            });
+    }
     let words = terms(query);
     if words.is_empty() {
         return Ok(Vec::new());

@@ -1,20 +1,22 @@
-//! The embedded mode's in-process vector index: every tenant's searchable vectors in memory,
-//! scanned in full (no approximate graph) as 8-bit codes, the best few hundred re-ranked with
-//! their f32 vectors, plus each message's importance and time so ranking needs no query.
+//! The embedded mode's in-process search index, both retrievers of hybrid search in memory:
+//! every tenant's vectors, scanned in full (no approximate graph) as 8-bit codes with the best
+//! few hundred re-ranked by their f32 vectors; a BM25 inverted index of their words ([`text`]);
+//! and each message's importance and time, so ranking needs no query.
 //!
 //! Why a scan and not a graph: at the sizes one embedded instance holds (10⁵ vectors), an int8
 //! scan reads 38 MB in a few milliseconds, finds every candidate under any filter and needs no
 //! tuning; the f32 re-rank makes the reported similarities exact. Memory: about 1.9 kB per
 //! 384-d vector (int8 + f32).
 //!
-//! Consistency: the index mirrors `messages` rows that have an embedding and are not archived.
+//! Consistency: the index mirrors the `messages` rows that are not archived (their vectors once
+//! they have one).
 //! SQLite triggers append each changed message id to `vector_log` (migration 4), and
-//! [`VectorIndex::catch_up`] applies the log before every search, re-reading each changed row.
+//! [`MemoryIndex::catch_up`] applies the log before every search, re-reading each changed row.
 //! So a search never misses a write that returned before it, whatever wrote the row. A gap in
 //! the log (another process pruned it) triggers a full reload.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{
         atomic::{AtomicU64, Ordering},
         RwLock,
@@ -34,29 +36,32 @@ mod scan;
 mod shard;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use scan::{dot_i8, quantize, TopN};
 pub use shard::Facts;
 use shard::{Inner, Row};
 
 /// The columns [`row`] reads.
-const COLUMNS: &str = "id, tenant_id, embedding, importance_score, created_at";
+const COLUMNS: &str = "id, tenant_id, content, embedding, importance_score, created_at";
 
-fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
-    let blob: Vec<u8> = r.try_get("", "embedding")?;
-    Ok(Row {
+/// A message as the index mirrors it, and its text. No embedding yet: an empty vector.
+fn row(r: &sea_orm::QueryResult) -> Result<(Row, String), sea_orm::DbErr> {
+    let blob: Option<Vec<u8>> = r.try_get("", "embedding")?;
+    let row = Row {
         id: r.try_get("", "id")?,
         tenant: r.try_get("", "tenant_id")?,
-        vector: super::vectors::from_blob(&blob),
+        vector: blob.map_or_else(Vec::new, |b| super::vectors::from_blob(&b)),
         facts: Facts {
             importance: r.try_get("", "importance_score")?,
             created_at: r.try_get("", "created_at")?,
         },
-    })
+    };
+    Ok((row, r.try_get("", "content")?))
 }
 
 /// Every tenant's searchable vectors, kept in step with the database.
-pub struct VectorIndex {
+pub struct MemoryIndex {
     dims: usize,
     inner: RwLock<Inner>,
     /// One catch-up at a time; searches that arrive meanwhile wait for it rather than repeat it.
@@ -65,7 +70,7 @@ pub struct VectorIndex {
     reloads: AtomicU64,
 }
 
-impl VectorIndex {
+impl MemoryIndex {
     /// Loads every searchable vector. Reads the log position first: anything written during the
     /// load is applied again by the next catch-up, which is harmless (it re-reads the row).
     pub async fn load(db: &DatabaseConnection, dims: usize) -> Result<Self, StoreError> {
@@ -92,7 +97,7 @@ impl VectorIndex {
         let rows = db
             .query_all_raw(Statement::from_string(
                 DbBackend::Sqlite,
-                format!("SELECT {COLUMNS} FROM messages WHERE embedding IS NOT NULL AND archived = FALSE"),
+                format!("SELECT {COLUMNS} FROM messages WHERE archived = FALSE"),
             ))
             .await?;
         let mut fresh = Inner {
@@ -100,7 +105,8 @@ impl VectorIndex {
             ..Inner::default()
         };
         for r in &rows {
-            fresh.upsert(&row(r)?, self.dims);
+            let (row, content) = row(r)?;
+            fresh.mirror(&row, &content, self.dims);
         }
         *self.inner.write().expect("index lock") = fresh;
         self.reloads.fetch_add(1, Ordering::Relaxed);
@@ -187,8 +193,7 @@ impl VectorIndex {
         for chunk in ids.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT {COLUMNS} FROM messages \
-                 WHERE embedding IS NOT NULL AND archived = FALSE AND id IN ({})",
+                "SELECT {COLUMNS} FROM messages WHERE archived = FALSE AND id IN ({})",
                 placeholders.join(",")
             );
             let values: Vec<Value> = chunk.iter().map(|id| (*id).into()).collect();
@@ -205,10 +210,10 @@ impl VectorIndex {
         }
         let mut inner = self.inner.write().expect("index lock");
         for id in ids {
-            inner.remove(*id, self.dims);
+            inner.forget(*id, self.dims);
         }
-        for row in &present {
-            inner.upsert(row, self.dims);
+        for (row, content) in &present {
+            inner.mirror(row, content, self.dims);
         }
         inner.applied = last;
         Ok(())
@@ -305,6 +310,23 @@ impl VectorIndex {
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out.truncate(n);
         out
+    }
+
+    /// The `n` best BM25 matches of `tenant`'s messages for any word of `query`, as
+    /// `(id, score)`, best first; `allowed` restricts them to those ids.
+    pub fn lexical(
+        &self,
+        tenant: &str,
+        query: &str,
+        allowed: Option<&[Uuid]>,
+        n: usize,
+    ) -> Vec<(Uuid, f64)> {
+        let inner = self.inner.read().expect("index lock");
+        let Some(shard) = inner.texts.get(tenant) else {
+            return Vec::new();
+        };
+        let allowed: Option<HashSet<Uuid>> = allowed.map(|ids| ids.iter().copied().collect());
+        shard.search(query, allowed.as_ref(), n)
     }
 
     /// The stored vectors and ranking facts of those `ids` that are indexed under `tenant`.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::scan::quantize;
+use super::{scan::quantize, text::TextShard};
 
 /// What ranking needs of an indexed message besides its vector.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,6 +86,10 @@ pub(super) struct Inner {
     pub(super) shards: HashMap<String, Shard>,
     /// Where each indexed message is: its tenant and slot.
     pub(super) slots: HashMap<Uuid, (String, usize)>,
+    /// Each tenant's words (every non-archived message, embedded or not).
+    pub(super) texts: HashMap<String, TextShard>,
+    /// The tenant under which each message's words are indexed.
+    pub(super) text_tenant: HashMap<Uuid, String>,
 }
 
 impl Inner {
@@ -122,5 +126,44 @@ impl Inner {
             .or_default()
             .push(row, &code, scale);
         self.slots.insert(row.id, (row.tenant.clone(), slot));
+    }
+
+    /// Mirrors one message: its words always, its vector when it has one.
+    pub(super) fn mirror(&mut self, row: &Row, content: &str, dims: usize) {
+        if self
+            .text_tenant
+            .get(&row.id)
+            .is_some_and(|t| *t != row.tenant)
+        {
+            self.remove_text(row.id);
+        }
+        self.texts
+            .entry(row.tenant.clone())
+            .or_default()
+            .upsert(row.id, content);
+        self.text_tenant.insert(row.id, row.tenant.clone());
+        if row.vector.len() == dims {
+            self.upsert(row, dims);
+        } else {
+            self.remove(row.id, dims);
+        }
+    }
+
+    /// Forgets a message (deleted, archived, or about to be re-mirrored).
+    pub(super) fn forget(&mut self, id: Uuid, dims: usize) {
+        self.remove(id, dims);
+        self.remove_text(id);
+    }
+
+    fn remove_text(&mut self, id: Uuid) {
+        let Some(tenant) = self.text_tenant.remove(&id) else {
+            return;
+        };
+        if let Some(shard) = self.texts.get_mut(&tenant) {
+            shard.remove(id);
+            if shard.is_empty() {
+                self.texts.remove(&tenant);
+            }
+        }
     }
 }

@@ -60,7 +60,7 @@ fn upsert_remove_and_scan_keep_slots_consistent() {
     }
     assert_eq!(inner.shards["a"].ids.len(), 4);
     assert!(!inner.shards.contains_key("b"), "empty shards are dropped");
-    let index = VectorIndex {
+    let index = MemoryIndex {
         dims,
         inner: RwLock::new(inner),
         syncing: tokio::sync::Mutex::new(()),
@@ -106,7 +106,7 @@ fn the_int8_scan_finds_what_an_exact_scan_finds() {
     for r in &rows {
         inner.upsert(r, dims);
     }
-    let index = VectorIndex {
+    let index = MemoryIndex {
         dims,
         inner: RwLock::new(inner),
         syncing: tokio::sync::Mutex::new(()),

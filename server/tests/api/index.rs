@@ -142,7 +142,7 @@ async fn sqlite_search_sees_rows_changed_behind_the_servers_back_and_survives_re
     let t = &alice.access_token;
     store(&app, t, "c", "user", "my passport expires in march").await;
     store(&app, t, "c", "user", "dentist appointment next week").await;
-    let index = app.state.vector_index.clone().expect("SQLite has an index");
+    let index = app.state.index.clone().expect("SQLite has an index");
     index.catch_up(&app.state.db).await.unwrap();
     assert_eq!(index.len("alice"), 2);
     let db = &app.state.db;
@@ -189,7 +189,7 @@ async fn sqlite_search_sees_rows_changed_behind_the_servers_back_and_survives_re
         found(&second, token, "passport").await[0],
         "my passport expires in march"
     );
-    assert_eq!(second.state.vector_index.as_ref().unwrap().len("alice"), 2);
+    assert_eq!(second.state.index.as_ref().unwrap().len("alice"), 2);
 }
 
 #[tokio::test]
@@ -226,5 +226,83 @@ async fn vector_search_looks_at_the_whole_tenant_not_the_newest_few() {
             .await;
         let r: Value = r.json().await.unwrap();
         assert_eq!(r["total"], 1, "filters apply to the index scan too");
+    }
+}
+
+/// Contents found by a lexical-only search, best first.
+async fn found_lexically(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/memory/search",
+            token,
+            Some(json!({"query": query, "mode": "lexical", "top_k": 10})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn lexical_search_sees_unembedded_messages_edits_and_deletes_at_once() {
+    for backend in BACKENDS {
+        let options = Options {
+            vars: vec![("MEMORY_JOB_WORKERS".into(), "0".into())],
+            ..Default::default()
+        };
+        let app = spawn_app_with(backend, options).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        // Queued for embedding (no worker runs): words are searchable before the vector exists.
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages?async=true",
+                t,
+                Some(json!({"conversation_id": "c", "role": "user",
+                            "content": "The plumber arrives on Thursday"})),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            found_lexically(&app, t, "when does the plumber arrive?").await,
+            ["The plumber arrives on Thursday"],
+            "{backend:?}: stemmed and stop words ignored"
+        );
+        send(
+            &app,
+            t,
+            Method::PUT,
+            &format!("/v1/messages/{id}?async=true"),
+            json!({"content": "The electrician arrives on Friday"}),
+        )
+        .await;
+        assert!(
+            found_lexically(&app, t, "plumber").await.is_empty(),
+            "{backend:?}"
+        );
+        assert_eq!(found_lexically(&app, t, "electrician").await.len(), 1);
+        let r = app
+            .call(Method::DELETE, &format!("/v1/messages/{id}"), t, None)
+            .await;
+        assert!(r.status().is_success());
+        assert!(
+            found_lexically(&app, t, "electrician").await.is_empty(),
+            "{backend:?}"
+        );
+        // Another tenant's words are never matched.
+        let bob = app.register_and_login("bob", None).await;
+        store(&app, &bob.access_token, "c", "user", "electrician invoice").await;
+        assert!(found_lexically(&app, t, "electrician").await.is_empty());
     }
 }

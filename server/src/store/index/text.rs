@@ -1,0 +1,197 @@
+//! The lexical half of the in-process index: a BM25 inverted index per tenant.
+//!
+//! Why not FTS5: SQLite's FTS5 ranks every message that matches any query word, through its
+//! row machinery, over every tenant's messages, then joins back to filter by tenant — 25 ms per
+//! query at 10k messages and linear beyond. Posting lists in memory, partitioned by tenant, score
+//! the same matches in well under a millisecond. Terms are made as FTS5's `porter unicode61` and
+//! PostgreSQL's `english` configuration make them: lower-cased alphanumeric words, English stop
+//! words dropped, Porter/Snowball-stemmed.
+
+use std::collections::HashMap;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use uuid::Uuid;
+
+use crate::domain::stopwords::is_stopword;
+
+/// BM25's term-frequency saturation and length normalisation (the customary values).
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// Words beyond this are ignored (a pasted document should not cost a million postings).
+const MAX_TERMS: usize = 4096;
+
+/// Lower-cased, stop-word-free, stemmed terms of `text`, in order (repeats kept).
+pub fn terms(text: &str) -> Vec<String> {
+    thread_local! {
+        static STEMMER: Stemmer = Stemmer::create(Algorithm::English);
+    }
+    STEMMER.with(|stemmer| {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .filter(|w| !is_stopword(w))
+            .take(MAX_TERMS)
+            .map(|w| stemmer.stem(&w).into_owned())
+            .collect()
+    })
+}
+
+/// One tenant's inverted index. Documents are numbered as they arrive; a removed number is
+/// never reused, and its postings are removed with it.
+#[derive(Default)]
+pub struct TextShard {
+    /// Term → postings `(doc, term frequency)`.
+    postings: HashMap<String, Vec<(u32, u32)>>,
+    /// Doc → its message, length in terms and distinct terms (to remove it again).
+    docs: HashMap<u32, Doc>,
+    by_id: HashMap<Uuid, u32>,
+    next: u32,
+    total_len: u64,
+}
+
+struct Doc {
+    id: Uuid,
+    len: u32,
+    terms: Vec<String>,
+}
+
+impl TextShard {
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Indexes `text` as message `id`, replacing what was indexed for it before.
+    pub fn upsert(&mut self, id: Uuid, text: &str) {
+        self.remove(id);
+        let terms = terms(text);
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        for t in &terms {
+            *counts.entry(t.clone()).or_default() += 1;
+        }
+        let doc = self.next;
+        self.next += 1;
+        for (term, tf) in &counts {
+            self.postings
+                .entry(term.clone())
+                .or_default()
+                .push((doc, *tf));
+        }
+        self.total_len += terms.len() as u64;
+        self.docs.insert(
+            doc,
+            Doc {
+                id,
+                len: terms.len() as u32,
+                terms: counts.into_keys().collect(),
+            },
+        );
+        self.by_id.insert(id, doc);
+    }
+
+    pub fn remove(&mut self, id: Uuid) {
+        let Some(doc) = self.by_id.remove(&id) else {
+            return;
+        };
+        let Some(d) = self.docs.remove(&doc) else {
+            return;
+        };
+        self.total_len -= u64::from(d.len);
+        for term in d.terms {
+            if let Some(list) = self.postings.get_mut(&term) {
+                // Postings are in arrival order, so the doc is found by binary search.
+                if let Ok(i) = list.binary_search_by_key(&doc, |(d, _)| *d) {
+                    list.remove(i);
+                }
+                if list.is_empty() {
+                    self.postings.remove(&term);
+                }
+            }
+        }
+    }
+
+    /// The `n` best BM25 matches of any of `query`'s terms, as `(id, score)`, best first;
+    /// `allowed` restricts them to those ids.
+    pub fn search(
+        &self,
+        query: &str,
+        allowed: Option<&std::collections::HashSet<Uuid>>,
+        n: usize,
+    ) -> Vec<(Uuid, f64)> {
+        let mut words = terms(query);
+        words.sort();
+        words.dedup();
+        let count = self.docs.len() as f32;
+        if count == 0.0 || n == 0 {
+            return Vec::new();
+        }
+        let avg_len = (self.total_len as f32 / count).max(1.0);
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for word in &words {
+            let Some(list) = self.postings.get(word) else {
+                continue;
+            };
+            let df = list.len() as f32;
+            let idf = (1.0 + (count - df + 0.5) / (df + 0.5)).ln();
+            for (doc, tf) in list {
+                let len = self.docs[doc].len as f32;
+                let tf = *tf as f32;
+                let s = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
+                *scores.entry(*doc).or_default() += s;
+            }
+        }
+        let mut ranked: Vec<(Uuid, f64)> = scores
+            .into_iter()
+            .map(|(doc, s)| (self.docs[&doc].id, f64::from(s)))
+            .filter(|(id, _)| allowed.is_none_or(|a| a.contains(id)))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(n);
+        ranked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_stemmed_lower_case_words_without_stop_words() {
+        assert_eq!(
+            terms("What did Caroline RESEARCH? Running, runs!"),
+            ["carolin", "research", "run", "run"]
+        );
+    }
+
+    #[test]
+    fn bm25_prefers_rare_words_and_forgets_removed_documents() {
+        let mut shard = TextShard::default();
+        let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+        shard.upsert(ids[0], "we went camping by the lake");
+        shard.upsert(ids[1], "the lake was cold");
+        shard.upsert(ids[2], "adoption agencies interview camping families");
+        shard.upsert(ids[3], "the lake, the lake, the lake");
+        let hits = shard.search("adoption near the lake", None, 10);
+        assert_eq!(hits[0].0, ids[2], "the rare word wins: {hits:?}");
+        assert_eq!(hits.len(), 4);
+        shard.remove(ids[2]);
+        assert!(shard.search("adoption", None, 10).is_empty());
+        shard.upsert(ids[1], "now it is about adoption");
+        assert_eq!(
+            shard.search("adoption", None, 10)[0].0,
+            ids[1],
+            "replaced text"
+        );
+        assert!(
+            shard.search("cold", None, 10).is_empty(),
+            "old text forgotten"
+        );
+        let only: std::collections::HashSet<Uuid> = [ids[0]].into();
+        let hits = shard.search("lake", Some(&only), 10);
+        assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [ids[0]]);
+        for id in &ids {
+            shard.remove(*id);
+        }
+        assert!(shard.is_empty() && shard.postings.is_empty() && shard.total_len == 0);
+    }
+}

@@ -75,28 +75,21 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
 }
 
 impl Bench {
-    /// POSTs JSON, failing on any non-2xx answer.
+    /// GETs JSON, failing on any non-2xx answer.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
-            .send()
-            .await?;
-        let status = r.status();
-        let text = r.text().await?;
-        anyhow::ensure!(status.is_success(), "{path}: {status}: {text}");
-        Ok(serde_json::from_str(&text)?)
+        self.send(self.client.get(format!("{}{path}", self.url)), path)
+            .await
     }
 
+    /// POSTs JSON, failing on any non-2xx answer.
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await?;
+        let request = self.client.post(format!("{}{path}", self.url)).json(body);
+        self.send(request, path).await
+    }
+
+    /// Sends with the bench user's token; a non-2xx answer is an error naming the path.
+    async fn send(&self, request: reqwest::RequestBuilder, path: &str) -> anyhow::Result<Value> {
+        let r = request.bearer_auth(&self.token).send().await?;
         let status = r.status();
         let text = r.text().await?;
         anyhow::ensure!(status.is_success(), "{path}: {status}: {text}");

@@ -10,12 +10,21 @@ use crate::{helpers::*, messages::store};
 
 /// Contents found by a vector-only search, best first.
 async fn found(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    found_by(app, token, query, "vector").await
+}
+
+/// Contents found by a lexical-only search, best first.
+async fn found_lexically(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    found_by(app, token, query, "lexical").await
+}
+
+async fn found_by(app: &TestApp, token: &str, query: &str, mode: &str) -> Vec<String> {
     let r = app
         .call(
             Method::POST,
             "/v1/memory/search",
             token,
-            Some(json!({"query": query, "mode": "vector", "top_k": 10})),
+            Some(json!({"query": query, "mode": mode, "top_k": 10})),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -227,26 +236,6 @@ async fn vector_search_looks_at_the_whole_tenant_not_the_newest_few() {
         let r: Value = r.json().await.unwrap();
         assert_eq!(r["total"], 1, "filters apply to the index scan too");
     }
-}
-
-/// Contents found by a lexical-only search, best first.
-async fn found_lexically(app: &TestApp, token: &str, query: &str) -> Vec<String> {
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/memory/search",
-            token,
-            Some(json!({"query": query, "mode": "lexical", "top_k": 10})),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let r: Value = r.json().await.unwrap();
-    r["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["content"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

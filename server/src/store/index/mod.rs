@@ -60,6 +60,17 @@ fn row(r: &sea_orm::QueryResult) -> Result<(Row, String), sea_orm::DbErr> {
     Ok((row, r.try_get("", "content")?))
 }
 
+/// The oldest (`MIN`) or newest (`MAX`) sequence number in `vector_log`; 0 when it is empty.
+async fn log_bound(db: &DatabaseConnection, which: &str) -> Result<i64, StoreError> {
+    let sql = format!("SELECT COALESCE({which}(seq), 0) AS bound FROM vector_log");
+    Ok(db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+        .await?
+        .map(|r| r.try_get::<i64>("", "bound"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
 /// Every tenant's searchable vectors, kept in step with the database.
 pub struct MemoryIndex {
     dims: usize,
@@ -85,15 +96,7 @@ impl MemoryIndex {
     }
 
     async fn reload(&self, db: &DatabaseConnection) -> Result<(), StoreError> {
-        let head = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT COALESCE(MAX(seq), 0) AS head FROM vector_log",
-            ))
-            .await?
-            .map(|r| r.try_get::<i64>("", "head"))
-            .transpose()?
-            .unwrap_or(0);
+        let head = log_bound(db, "MAX").await?;
         let rows = db
             .query_all_raw(Statement::from_string(
                 DbBackend::Sqlite,
@@ -152,7 +155,7 @@ impl MemoryIndex {
             ids.sort_unstable();
             ids.dedup();
             self.apply(db, &ids, last).await?;
-            if last - self.pruned_below(db).await? > PRUNE_AFTER {
+            if last - log_bound(db, "MIN").await? > PRUNE_AFTER {
                 self.prune(db, last).await?;
             }
             if (rows.len() as i64) < CATCH_UP_BATCH {
@@ -167,15 +170,7 @@ impl MemoryIndex {
         if applied == 0 {
             return Ok(());
         }
-        let head = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT COALESCE(MAX(seq), 0) AS head FROM vector_log",
-            ))
-            .await?
-            .map(|r| r.try_get::<i64>("", "head"))
-            .transpose()?
-            .unwrap_or(0);
+        let head = log_bound(db, "MAX").await?;
         if head < applied {
             return self.reload(db).await;
         }
@@ -217,18 +212,6 @@ impl MemoryIndex {
         }
         inner.applied = last;
         Ok(())
-    }
-
-    async fn pruned_below(&self, db: &DatabaseConnection) -> Result<i64, StoreError> {
-        Ok(db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT COALESCE(MIN(seq), 0) AS low FROM vector_log",
-            ))
-            .await?
-            .map(|r| r.try_get::<i64>("", "low"))
-            .transpose()?
-            .unwrap_or(0))
     }
 
     /// Drops applied log rows, keeping the newest so the sequence (and gap detection) goes on.

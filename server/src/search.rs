@@ -129,20 +129,17 @@ pub async fn run(
             Err(e) => return Err(e.into()),
         },
     };
-    // The two retrievers are independent: run them concurrently.
-    let vector = async {
-        match &query_vector {
-            Some(v) => vectors::vector_candidates(db, index, &q.tenant_id, v, &q.filters, n).await,
-            None => Ok(Vec::new()),
-        }
-    };
-    let lexical = async {
-        match q.mode {
-            Mode::Vector => Ok(Vec::new()),
-            _ => vectors::lexical_candidates(db, index, &q.tenant_id, &q.text, &q.filters, n).await,
-        }
-    };
-    let (vector_hits, lexical_hits) = tokio::try_join!(vector, lexical)?;
+    let text = (q.mode != Mode::Vector).then_some(q.text.as_str());
+    let (vector_hits, lexical_hits) = vectors::candidates(
+        db,
+        index,
+        &q.tenant_id,
+        query_vector.as_deref(),
+        text,
+        &q.filters,
+        n,
+    )
+    .await?;
 
     let vector_rank: HashMap<Uuid, (usize, f32)> = vector_hits
         .iter()

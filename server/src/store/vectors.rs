@@ -3,11 +3,11 @@
 //! - PostgreSQL: `embedding vector(n)` searched through its HNSW index (cosine), with pgvector's
 //!   iterative scan so filters do not starve the result; lexical search on the generated
 //!   `content_tsv` with `ts_rank_cd`.
-//! - SQLite: little-endian f32 blobs, searched through the in-process [`MemoryIndex`] (an int8
-//!   scan of the tenant's vectors, re-ranked exactly from the blobs); lexical search with FTS5's
-//!   BM25.
+//! - SQLite: little-endian f32 blobs; both retrievers run in the in-process [`MemoryIndex`]
+//!   (int8 scan + exact re-rank, BM25), restricted to the ids the filters allow in SQL.
 //!
-//! Both retrievers apply the same [`Filters`] in SQL and never leave the tenant.
+//! [`candidates`] is the one entry point. Both backends apply the same [`Filters`] in SQL and
+//! never leave the tenant.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
@@ -19,7 +19,6 @@ use super::{
     index::{Facts, MemoryIndex},
     StoreError,
 };
-use crate::{domain::stopwords::is_stopword, embed::dot};
 
 /// Search filters, all optional, applied by both retrievers.
 #[derive(Debug, Clone, Default)]
@@ -159,78 +158,52 @@ pub async fn clear_embedding(db: &impl ConnectionTrait, id: Uuid) -> Result<(), 
     Ok(())
 }
 
-/// The `limit` messages most similar to `query`, as `(id, cosine similarity)`, best first.
-pub async fn vector_candidates(
+/// PostgreSQL: the `limit` messages most similar to `query`, as `(id, cosine similarity)`,
+/// best first.
+async fn pg_vector_candidates(
     db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<MemoryIndex>>,
     tenant: &str,
     query: &[f32],
     filters: &Filters,
     limit: usize,
 ) -> Result<Vec<(Uuid, f32)>, StoreError> {
-    let backend = db.get_database_backend();
+    let backend = DbBackend::Postgres;
     let mut values = Vec::new();
     let condition = where_clause(backend, tenant, filters, &mut values);
-    match backend {
-        DbBackend::Postgres => {
-            // Bound as a binary vector: a text parameter cast in SQL is parsed again for every
-            // row and keeps the planner off the HNSW index (466 ms vs a few ms at 10k rows).
-            values.push(pg_vector(query));
-            let q = values.len();
-            values.push((limit as i64).into());
-            let sql = format!(
-                "SELECT m.id, 1 - (m.embedding <=> ${q}) AS similarity \
-                 FROM messages m WHERE {condition} AND m.embedding IS NOT NULL \
-                 ORDER BY m.embedding <=> ${q} LIMIT ${}",
-                values.len()
-            );
-            // ef_search 100 keeps recall on real embeddings at ≥ 0.95 of exact search; the
-            // iterative scan continues through the graph when filters reject candidates.
-            let txn = db.begin().await?;
-            txn.execute_unprepared(
-                "SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order",
-            )
-            .await?;
-            let rows = txn
-                .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
-                .await?;
-            txn.commit().await?;
-            let mut out = rows
-                .iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get::<Uuid>("", "id")?,
-                        r.try_get::<f64>("", "similarity")? as f32,
-                    ))
-                })
-                .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-            // relaxed_order may return slightly out of order: restore it.
-            out.sort_by(|a, b| b.1.total_cmp(&a.1));
-            Ok(out)
-        }
-        _ => match index {
-            Some(index) => sqlite_indexed(db, index, tenant, query, filters, limit).await,
-            None => {
-                let sql = format!(
-                    "SELECT m.id, m.embedding FROM messages m WHERE {condition} AND m.embedding IS NOT NULL"
-                );
-                let rows = db
-                    .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
-                    .await?;
-                let mut scored = rows
-                    .iter()
-                    .map(|r| {
-                        let id: Uuid = r.try_get("", "id")?;
-                        let blob: Vec<u8> = r.try_get("", "embedding")?;
-                        Ok((id, dot(query, &from_blob(&blob))))
-                    })
-                    .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-                scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-                scored.truncate(limit);
-                Ok(scored)
-            }
-        },
-    }
+    // Bound as a binary vector: a text parameter cast in SQL is parsed again for every
+    // row and keeps the planner off the HNSW index (466 ms vs a few ms at 10k rows).
+    values.push(pg_vector(query));
+    let q = values.len();
+    values.push((limit as i64).into());
+    let sql = format!(
+        "SELECT m.id, 1 - (m.embedding <=> ${q}) AS similarity \
+         FROM messages m WHERE {condition} AND m.embedding IS NOT NULL \
+         ORDER BY m.embedding <=> ${q} LIMIT ${}",
+        values.len()
+    );
+    // ef_search 100 keeps recall on real embeddings at ≥ 0.95 of exact search; the
+    // iterative scan continues through the graph when filters reject candidates.
+    let txn = db.begin().await?;
+    txn.execute_unprepared(
+        "SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order",
+    )
+    .await?;
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .await?;
+    txn.commit().await?;
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<Uuid>("", "id")?,
+                r.try_get::<f64>("", "similarity")? as f32,
+            ))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    // relaxed_order may return slightly out of order: restore it.
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(out)
 }
 
 /// The ids the filters allow, found by SQL (which owns those columns); `None` without filters.
@@ -256,23 +229,46 @@ async fn allowed_ids(
     ))
 }
 
-/// SQLite with the in-process index: catch the index up, then search it — only among the ids
-/// the filters allow, when there are filters (found by SQL, which owns those columns).
-async fn sqlite_indexed(
+/// Both retrievers' candidates: `(id, cosine similarity)` for `vector`, `(id, relevance)` for
+/// `text`, each best first, `limit` at most. On SQLite from the in-memory index, caught up and
+/// filtered once for both; on PostgreSQL two concurrent queries (HNSW and full-text).
+pub async fn candidates(
     db: &sea_orm::DatabaseConnection,
-    index: &Arc<MemoryIndex>,
+    index: Option<&Arc<MemoryIndex>>,
     tenant: &str,
-    query: &[f32],
+    vector: Option<&[f32]>,
+    text: Option<&str>,
     filters: &Filters,
     limit: usize,
-) -> Result<Vec<(Uuid, f32)>, StoreError> {
+) -> Result<(Vec<(Uuid, f32)>, Vec<(Uuid, f64)>), StoreError> {
+    let Some(index) = index else {
+        let vectors = async {
+            match vector {
+                Some(v) => pg_vector_candidates(db, tenant, v, filters, limit).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let words = async {
+            match text {
+                Some(t) => pg_lexical_candidates(db, tenant, t, filters, limit).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        return tokio::try_join!(vectors, words);
+    };
     index.catch_up(db).await?;
     let allowed = allowed_ids(db, tenant, filters).await?;
-    // The scan is milliseconds of CPU at 10⁵ vectors: keep it off the async workers.
-    let (idx, t, q) = (index.clone(), tenant.to_owned(), query.to_vec());
-    tokio::task::spawn_blocking(move || idx.search(&t, &q, allowed.as_deref(), limit))
-        .await
-        .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("vector search failed: {e}"))))
+    // Milliseconds of CPU at 10⁵ messages: keep it off the async workers.
+    let (idx, t) = (index.clone(), tenant.to_owned());
+    let (v, q) = (vector.map(<[f32]>::to_vec), text.map(str::to_owned));
+    tokio::task::spawn_blocking(move || {
+        let allowed = allowed.as_deref();
+        let vectors = v.map_or_else(Vec::new, |v| idx.search(&t, &v, allowed, limit));
+        let words = q.map_or_else(Vec::new, |q| idx.lexical(&t, &q, allowed, limit));
+        (vectors, words)
+    })
+    .await
+    .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("index search failed: {e}"))))
 }
 
 /// What ranking needs of each candidate: importance, creation time and (for those in
@@ -286,9 +282,7 @@ pub async fn ranking_facts(
 ) -> Result<HashMap<Uuid, (Facts, Option<Vec<f32>>)>, StoreError> {
     let mut out: HashMap<Uuid, (Facts, Option<Vec<f32>>)> = HashMap::with_capacity(ids.len());
     if let Some(index) = index {
-        for (id, (vector, facts)) in index.lookup(tenant, ids) {
-            out.insert(id, (facts, Some(vector)));
-        }
+        out.extend(index.lookup(tenant, ids, want_vectors));
     }
     let missing: Vec<Uuid> = ids
         .iter()
@@ -318,6 +312,10 @@ pub async fn ranking_facts(
             created_at: r.try_get("", "created_at")?,
         };
         out.insert(r.try_get("", "id")?, (facts, None));
+    }
+    if index.is_some() {
+        // The index holds every stored vector: a message it lacks has none yet.
+        return Ok(out);
     }
     let need: Vec<Uuid> = want_vectors
         .iter()
@@ -366,82 +364,44 @@ async fn embeddings_of(
 }
 
 /// Words of `query` worth matching: letters and digits only, so user text can never become
-/// query syntax, without stop words unless the query has nothing else.
+/// query syntax. (`plainto_tsquery` drops stop words and stems the rest.)
 fn terms(query: &str) -> Vec<String> {
-    let words: Vec<String> = query
+    query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .take(64)
-        .collect();
-    let content: Vec<String> = words.iter().filter(|w| !is_stopword(w)).cloned().collect();
-    if content.is_empty() {
-        words
-    } else {
-        content
-    }
+        .collect()
 }
 
-/// The `limit` best full-text matches (any query word), as `(id, relevance)`, best first.
-pub async fn lexical_candidates(
+/// PostgreSQL: the `limit` best full-text matches (any query word), as `(id, relevance)`, best
+/// first.
+async fn pg_lexical_candidates(
     db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<MemoryIndex>>,
     tenant: &str,
     query: &str,
     filters: &Filters,
     limit: usize,
 ) -> Result<Vec<(Uuid, f64)>, StoreError> {
-    if let Some(index) = index {
-        // SQLite: the in-memory BM25 of the index (FTS5 ranked every match of every tenant).
-        index.catch_up(db).await?;
-        let allowed = allowed_ids(db, tenant, filters).await?;
-        let (idx, t, q) = (index.clone(), tenant.to_owned(), query.to_owned());
-        return tokio::task::spawn_blocking(move || idx.lexical(&t, &q, allowed.as_deref(), limit))
-            .await
-            .map_err(|e| {
-                StoreError::Db(sea_orm::DbErr::Custom(format!(
-                    "lexical search failed: {e}"
-                )))
-            });
-    }
     let words = terms(query);
     if words.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = db.get_database_backend();
+    let backend = DbBackend::Postgres;
     let mut values = Vec::new();
     let condition = where_clause(backend, tenant, filters, &mut values);
-    let sql = match backend {
-        DbBackend::Postgres => {
-            // OR of the stemmed words: a question shares some words with its answer, rarely all.
-            values.push(words.join(" ").into());
-            let q = values.len();
-            values.push((limit as i64).into());
-            format!(
-                "WITH q AS (SELECT to_tsquery('english', \
-                   coalesce(nullif(replace(plainto_tsquery('english', ${q})::text, '&', '|'), ''), 'zzzznomatch')) AS tsq) \
-                 SELECT m.id, ts_rank_cd(m.content_tsv, q.tsq, 32)::float8 AS relevance \
-                 FROM messages m, q WHERE {condition} AND m.content_tsv @@ q.tsq \
-                 ORDER BY relevance DESC LIMIT ${}",
-                values.len()
-            )
-        }
-        _ => {
-            // SQLite numbers `$n` parameters by first appearance: the MATCH placeholder must
-            // come after the filter placeholders in the text, as it does in `values`.
-            let fts: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
-            values.push(fts.join(" OR ").into());
-            let q = values.len();
-            values.push((limit as i64).into());
-            format!(
-                "SELECT m.id, -bm25(messages_fts) AS relevance FROM messages_fts \
-                 JOIN messages m ON m.id = messages_fts.message_id \
-                 WHERE {condition} AND messages_fts MATCH ${q} \
-                 ORDER BY bm25(messages_fts) LIMIT ${}",
-                values.len()
-            )
-        }
-    };
+    // OR of the stemmed words: a question shares some words with its answer, rarely all.
+    values.push(words.join(" ").into());
+    let q = values.len();
+    values.push((limit as i64).into());
+    let sql = format!(
+        "WITH q AS (SELECT to_tsquery('english', \
+           coalesce(nullif(replace(plainto_tsquery('english', ${q})::text, '&', '|'), ''), 'zzzznomatch')) AS tsq) \
+         SELECT m.id, ts_rank_cd(m.content_tsv, q.tsq, 32)::float8 AS relevance \
+         FROM messages m, q WHERE {condition} AND m.content_tsv @@ q.tsq \
+         ORDER BY relevance DESC LIMIT ${}",
+        values.len()
+    );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
         .await?;

@@ -244,7 +244,7 @@ impl MemoryIndex {
             return Vec::new();
         };
         let slots: Vec<usize> = match allowed {
-            None => Vec::new(),
+            None => (0..shard.ids.len()).collect(),
             Some(ids) => ids
                 .iter()
                 .filter_map(|id| inner.slots.get(id))
@@ -252,29 +252,16 @@ impl MemoryIndex {
                 .map(|(_, slot)| *slot)
                 .collect(),
         };
-        let total = if allowed.is_some() {
-            slots.len()
-        } else {
-            shard.ids.len()
-        };
         let pool = (n * 4).max(200);
-        let candidates: Vec<usize> = if total <= pool {
-            // Small enough to score exactly outright.
-            if allowed.is_some() {
-                slots
-            } else {
-                (0..total).collect()
-            }
+        // Small enough to score exactly outright; otherwise the int8 scan picks the pool.
+        let candidates: Vec<usize> = if slots.len() <= pool {
+            slots
         } else {
             let (q, q_scale) = quantize(query);
             let mut top = TopN::new(pool);
-            let mut score = |slot: usize| {
+            for slot in slots {
                 let code = &shard.codes[slot * dims..(slot + 1) * dims];
                 top.offer(dot_i8(&q, code) as f32 * q_scale * shard.scales[slot], slot);
-            };
-            match allowed {
-                None => (0..total).for_each(&mut score),
-                Some(_) => slots.iter().for_each(|s| score(*s)),
             }
             top.heap
                 .into_iter()
@@ -312,17 +299,24 @@ impl MemoryIndex {
         shard.search(query, allowed.as_ref(), n)
     }
 
-    /// The stored vectors and ranking facts of those `ids` that are indexed under `tenant`.
-    pub fn lookup(&self, tenant: &str, ids: &[Uuid]) -> HashMap<Uuid, (Vec<f32>, Facts)> {
+    /// The ranking facts of those `ids` that are indexed under `tenant`, with their stored
+    /// vectors for those also in `want_vectors` (copies cost 1.5 kB each: only when asked).
+    pub fn lookup(
+        &self,
+        tenant: &str,
+        ids: &[Uuid],
+        want_vectors: &[Uuid],
+    ) -> HashMap<Uuid, (Facts, Option<Vec<f32>>)> {
+        let want: HashSet<&Uuid> = want_vectors.iter().collect();
         let inner = self.inner.read().expect("index lock");
         ids.iter()
             .filter_map(|id| {
                 let (t, slot) = inner.slots.get(id)?;
                 let shard = inner.shards.get(t).filter(|_| t == tenant)?;
-                Some((
-                    *id,
-                    (shard.vector(*slot, self.dims).to_vec(), shard.facts[*slot]),
-                ))
+                let vector = want
+                    .contains(id)
+                    .then(|| shard.vector(*slot, self.dims).to_vec());
+                Some((*id, (shard.facts[*slot], vector)))
             })
             .collect()
     }

@@ -105,3 +105,85 @@ pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank].as_secs_f64() * 1000.0
 }
+
+/// Every LoCoMo turn's text, as realistic chat messages, and every question, as realistic queries.
+pub fn corpus(path: &str) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let data: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+    )?;
+    let mut texts = Vec::new();
+    let mut questions = Vec::new();
+    for sample in &data {
+        for qa in sample["qa"].as_array().into_iter().flatten() {
+            if let Some(q) = qa["question"].as_str() {
+                questions.push(q.to_owned());
+            }
+        }
+        for (key, session) in sample["conversation"].as_object().context("conversation")? {
+            if key.starts_with("session_") && !key.ends_with("date_time") {
+                for turn in session.as_array().into_iter().flatten() {
+                    if let Some(t) = turn["text"].as_str() {
+                        texts.push(t.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    anyhow::ensure!(
+        !texts.is_empty() && !questions.is_empty(),
+        "no texts or questions in {path}"
+    );
+    Ok((texts, questions))
+}
+
+/// PostgreSQL: makes sure `messages` has been analysed since the load, so searches run on the
+/// plans a live service gets. With autovacuum on (PostgreSQL's default), waits for it (migration 5
+/// has it analyse every 2000 changed rows); with autovacuum off, runs `ANALYZE` itself. Says which.
+pub async fn ensure_analyzed(url: &str) -> anyhow::Result<String> {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+    let db = Database::connect(url).await?;
+    let scalar = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await?
+                .context("no answer")
+        }
+    };
+    let autovacuum: String = scalar("SHOW autovacuum").await?.try_get_by_index(0)?;
+    if autovacuum != "on" {
+        db.execute_unprepared("ANALYZE messages").await?;
+        return Ok("autovacuum is off on this server: ran ANALYZE messages".into());
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let pending: i64 = scalar(
+            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'messages'",
+        )
+        .await?
+        .try_get_by_index(0)?;
+        if pending < 2000 {
+            return Ok(format!(
+                "waited {:.0} s for autovacuum to analyse messages",
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(300),
+            "autovacuum did not analyse messages within 5 minutes"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Prints the p50 / p95 / p99 of `samples` (sorting them).
+pub fn report(what: &str, samples: &mut [Duration]) {
+    samples.sort();
+    println!(
+        "{what}: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({} requests)",
+        percentile_ms(samples, 50.0),
+        percentile_ms(samples, 95.0),
+        percentile_ms(samples, 99.0),
+        samples.len()
+    );
+}

@@ -114,32 +114,37 @@ pub async fn run(
     q: &Query,
 ) -> Result<Outcome, SearchError> {
     let n = depth(q.top_k);
-    let mut degraded = false;
-    let query_vector = match q.mode {
-        Mode::Lexical => None,
-        Mode::Vector => embedder.embed(vec![q.text.clone()]).await?.pop(),
-        // Hybrid keeps answering from its lexical half while the provider is down, and says so.
-        Mode::Hybrid => match embedder.embed(vec![q.text.clone()]).await {
-            Ok(mut v) => v.pop(),
-            Err(e) if e.fault != crate::embed::Fault::User => {
-                tracing::warn!(error = %e, "query embedding failed; hybrid search falls back to lexical");
-                degraded = true;
-                None
-            }
-            Err(e) => return Err(e.into()),
-        },
+    // The query's embedding (one core, its own model session) and the lexical retriever (the
+    // other core) run at the same time; the vector retriever follows the embedding.
+    let embedding = async {
+        match q.mode {
+            Mode::Lexical => Ok((None, false)),
+            Mode::Vector => Ok((Some(embedder.embed_query(q.text.clone()).await?), false)),
+            // Hybrid keeps answering from its lexical half while the provider is down, and
+            // says so.
+            Mode::Hybrid => match embedder.embed_query(q.text.clone()).await {
+                Ok(v) => Ok((Some(v), false)),
+                Err(e) if e.fault != crate::embed::Fault::User => {
+                    tracing::warn!(error = %e, "query embedding failed; hybrid search falls back to lexical");
+                    Ok((None, true))
+                }
+                Err(e) => Err(SearchError::from(e)),
+            },
+        }
     };
-    let text = (q.mode != Mode::Vector).then_some(q.text.as_str());
-    let (vector_hits, lexical_hits) = vectors::candidates(
-        db,
-        index,
-        &q.tenant_id,
-        query_vector.as_deref(),
-        text,
-        &q.filters,
-        n,
-    )
-    .await?;
+    let lexical = async {
+        let scope = vectors::Scope::new(db, index, &q.tenant_id, &q.filters).await?;
+        let hits = match q.mode {
+            Mode::Vector => Vec::new(),
+            _ => scope.lexical(&q.text, n).await?,
+        };
+        Ok::<_, SearchError>((scope, hits))
+    };
+    let ((query_vector, degraded), (scope, lexical_hits)) = tokio::try_join!(embedding, lexical)?;
+    let vector_hits = match &query_vector {
+        Some(v) => scope.nearest(v, n).await?,
+        None => Vec::new(),
+    };
 
     let vector_rank: HashMap<Uuid, (usize, f32)> = vector_hits
         .iter()

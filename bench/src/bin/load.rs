@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bench::percentile_ms;
+use bench::{corpus, report};
 use serde_json::{json, Value};
 
 #[tokio::main]
@@ -72,6 +72,10 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    if let Ok(url) = std::env::var("BENCH_DATABASE_URL") {
+        println!("{}", bench::ensure_analyzed(&url).await?);
+    }
+
     for mode in ["vector", "lexical", "hybrid"] {
         let mut latencies: Vec<Duration> = Vec::new();
         for i in 0..200 {
@@ -88,45 +92,4 @@ async fn main() -> anyhow::Result<()> {
         report(&format!("search {mode} top-10"), &mut latencies);
     }
     Ok(())
-}
-
-fn report(what: &str, samples: &mut [Duration]) {
-    samples.sort();
-    println!(
-        "{what}: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({} requests)",
-        percentile_ms(samples, 50.0),
-        percentile_ms(samples, 95.0),
-        percentile_ms(samples, 99.0),
-        samples.len()
-    );
-}
-
-/// Every LoCoMo turn's text, as realistic chat messages, and every question, as realistic queries.
-fn corpus(path: &str) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let data: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
-    )?;
-    let mut texts = Vec::new();
-    let mut questions = Vec::new();
-    for sample in &data {
-        for qa in sample["qa"].as_array().into_iter().flatten() {
-            if let Some(q) = qa["question"].as_str() {
-                questions.push(q.to_owned());
-            }
-        }
-        for (key, session) in sample["conversation"].as_object().context("conversation")? {
-            if key.starts_with("session_") && !key.ends_with("date_time") {
-                for turn in session.as_array().into_iter().flatten() {
-                    if let Some(t) = turn["text"].as_str() {
-                        texts.push(t.to_owned());
-                    }
-                }
-            }
-        }
-    }
-    anyhow::ensure!(
-        !texts.is_empty() && !questions.is_empty(),
-        "no texts or questions in {path}"
-    );
-    Ok((texts, questions))
 }

@@ -63,6 +63,15 @@ pub trait EmbeddingProvider: Send + Sync {
 
     /// Embeds `texts` in order; one vector per text.
     async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError>;
+
+    /// Embeds one search query. Providers that can should answer it without queueing behind
+    /// bulk work (the local model has a session of its own for queries).
+    async fn embed_query(&self, text: String) -> Result<Vec<f32>, EmbedError> {
+        self.embed(vec![text])
+            .await?
+            .pop()
+            .ok_or_else(|| EmbedError::runtime("the provider returned no vector"))
+    }
 }
 
 /// Builds the configured provider, checking its width against the setting.

@@ -6,11 +6,12 @@
 //! - SQLite: little-endian f32 blobs; both retrievers run in the in-process [`MemoryIndex`]
 //!   (int8 scan + exact re-rank, BM25), restricted to the ids the filters allow in SQL.
 //!
-//! [`candidates`] is the one entry point. Both backends apply the same [`Filters`] in SQL and
-//! never leave the tenant.
+//! [`Scope`] is the one entry point: prepared once per search (on SQLite: the index caught up,
+//! the filters resolved), then asked for either retriever's candidates. Both backends apply the
+//! same [`Filters`] in SQL and never leave the tenant.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use std::{collections::HashMap, sync::Arc};
@@ -181,17 +182,11 @@ async fn pg_vector_candidates(
          ORDER BY m.embedding <=> ${q} LIMIT ${}",
         values.len()
     );
-    // ef_search 100 keeps recall on real embeddings at ≥ 0.95 of exact search; the
-    // iterative scan continues through the graph when filters reject candidates.
-    let txn = db.begin().await?;
-    txn.execute_unprepared(
-        "SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order",
-    )
-    .await?;
-    let rows = txn
+    // The session's `hnsw.*` settings (see `store::connect`) keep recall ≥ 0.95 of exact search
+    // and let filters through; the planner picks HNSW or the tenant's rows by their sizes.
+    let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
         .await?;
-    txn.commit().await?;
     let mut out = rows
         .iter()
         .map(|r| {
@@ -229,46 +224,81 @@ async fn allowed_ids(
     ))
 }
 
-/// Both retrievers' candidates: `(id, cosine similarity)` for `vector`, `(id, relevance)` for
-/// `text`, each best first, `limit` at most. On SQLite from the in-memory index, caught up and
-/// filtered once for both; on PostgreSQL two concurrent queries (HNSW and full-text).
-pub async fn candidates(
-    db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<MemoryIndex>>,
-    tenant: &str,
-    vector: Option<&[f32]>,
-    text: Option<&str>,
-    filters: &Filters,
-    limit: usize,
-) -> Result<(Vec<(Uuid, f32)>, Vec<(Uuid, f64)>), StoreError> {
-    let Some(index) = index else {
-        let vectors = async {
-            match vector {
-                Some(v) => pg_vector_candidates(db, tenant, v, filters, limit).await,
-                None => Ok(Vec::new()),
+/// One search's view of a tenant, prepared once for both retrievers: on SQLite the in-memory
+/// index caught up with every committed write and the ids the filters allow; on PostgreSQL
+/// nothing (each retriever's query applies the filters itself).
+pub struct Scope<'a> {
+    db: &'a sea_orm::DatabaseConnection,
+    index: Option<&'a Arc<MemoryIndex>>,
+    tenant: &'a str,
+    filters: &'a Filters,
+    allowed: Option<Arc<Vec<Uuid>>>,
+}
+
+impl<'a> Scope<'a> {
+    pub async fn new(
+        db: &'a sea_orm::DatabaseConnection,
+        index: Option<&'a Arc<MemoryIndex>>,
+        tenant: &'a str,
+        filters: &'a Filters,
+    ) -> Result<Self, StoreError> {
+        let allowed = match index {
+            Some(index) => {
+                index.catch_up(db).await?;
+                allowed_ids(db, tenant, filters).await?.map(Arc::new)
             }
+            None => None,
         };
-        let words = async {
-            match text {
-                Some(t) => pg_lexical_candidates(db, tenant, t, filters, limit).await,
-                None => Ok(Vec::new()),
-            }
+        Ok(Self {
+            db,
+            index,
+            tenant,
+            filters,
+            allowed,
+        })
+    }
+
+    /// The `limit` messages most similar to `vector`, as `(id, cosine similarity)`, best first.
+    pub async fn nearest(
+        &self,
+        vector: &[f32],
+        limit: usize,
+    ) -> Result<Vec<(Uuid, f32)>, StoreError> {
+        let Some(index) = self.index else {
+            return pg_vector_candidates(self.db, self.tenant, vector, self.filters, limit).await;
         };
-        return tokio::try_join!(vectors, words);
-    };
-    index.catch_up(db).await?;
-    let allowed = allowed_ids(db, tenant, filters).await?;
-    // Milliseconds of CPU at 10⁵ messages: keep it off the async workers.
-    let (idx, t) = (index.clone(), tenant.to_owned());
-    let (v, q) = (vector.map(<[f32]>::to_vec), text.map(str::to_owned));
-    tokio::task::spawn_blocking(move || {
-        let allowed = allowed.as_deref();
-        let vectors = v.map_or_else(Vec::new, |v| idx.search(&t, &v, allowed, limit));
-        let words = q.map_or_else(Vec::new, |q| idx.lexical(&t, &q, allowed, limit));
-        (vectors, words)
-    })
-    .await
-    .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("index search failed: {e}"))))
+        let v = vector.to_vec();
+        self.blocking(index, move |idx, t, allowed| {
+            idx.search(t, &v, allowed, limit)
+        })
+        .await
+    }
+
+    /// The `limit` best full-text matches of `text`, as `(id, relevance)`, best first.
+    pub async fn lexical(&self, text: &str, limit: usize) -> Result<Vec<(Uuid, f64)>, StoreError> {
+        let Some(index) = self.index else {
+            return pg_lexical_candidates(self.db, self.tenant, text, self.filters, limit).await;
+        };
+        let q = text.to_owned();
+        self.blocking(index, move |idx, t, allowed| {
+            idx.lexical(t, &q, allowed, limit)
+        })
+        .await
+    }
+
+    /// Runs `f` on the index off the async workers (milliseconds of CPU at 10⁵ messages).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        index: &Arc<MemoryIndex>,
+        f: impl FnOnce(&MemoryIndex, &str, Option<&[Uuid]>) -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (idx, t, allowed) = (index.clone(), self.tenant.to_owned(), self.allowed.clone());
+        tokio::task::spawn_blocking(move || f(&idx, &t, allowed.as_deref().map(Vec::as_slice)))
+            .await
+            .map_err(|e| {
+                StoreError::Db(sea_orm::DbErr::Custom(format!("index search failed: {e}")))
+            })
+    }
 }
 
 /// What ranking needs of each candidate: importance, creation time and (for those in

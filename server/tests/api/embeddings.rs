@@ -42,7 +42,7 @@ async fn the_local_model_embeds_by_meaning() {
 }
 
 #[tokio::test]
-async fn batching_and_padding_do_not_change_a_vector() {
+async fn batching_padding_and_the_query_session_do_not_change_a_vector() {
     let p = provider();
     let short = "Hi".to_string();
     let long = "A much longer message that forces the short one to be padded in the batch, \
@@ -51,8 +51,12 @@ async fn batching_and_padding_do_not_change_a_vector() {
     let alone = p.embed(vec![short.clone()]).await.unwrap().remove(0);
     let batched = p.embed(vec![long, short.clone()]).await.unwrap().remove(1);
     assert!(dot(&alone, &batched) > 0.9999, "{}", dot(&alone, &batched));
-    let again = p.embed(vec![short]).await.unwrap().remove(0);
+    let again = p.embed(vec![short.clone()]).await.unwrap().remove(0);
     assert_eq!(alone, again, "deterministic");
+    // Search embeds queries in a session of their own (one thread): the same model, so a query
+    // and a stored message with the same text must meet at similarity 1.
+    let query = p.embed_query(short).await.unwrap();
+    assert!(dot(&alone, &query) > 0.9999, "{}", dot(&alone, &query));
 }
 
 #[tokio::test]

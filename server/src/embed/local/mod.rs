@@ -5,6 +5,10 @@
 //! pool, never on the async workers. Texts are sorted by length and embedded in chunks of
 //! [`CHUNK`], padded only to the longest text of each chunk, then mean-pooled over real tokens
 //! and normalised, as sentence-transformers does.
+//!
+//! Two sessions of the model: one for batches (the job worker, batch writes; as many threads as
+//! cores) and one, single-threaded, for search queries, so a search never waits for a batch of
+//! 32 texts to finish (measured in `bench --bin embed`).
 
 pub mod files;
 
@@ -26,7 +30,11 @@ pub const MAX_TOKENS: usize = 256;
 const DIMENSIONS: usize = 384;
 
 struct Model {
-    session: Mutex<Session>,
+    /// Bulk embedding, all cores.
+    batches: Mutex<Session>,
+    /// Search queries, one core: one short text gains little from a second thread, and the
+    /// other core stays free for the batch session running beside it.
+    queries: Mutex<Session>,
     tokenizer: Tokenizer,
 }
 
@@ -55,14 +63,19 @@ impl LocalProvider {
         files::verify(dir)?;
         let env = environment(&dir.join("libonnxruntime.so"))?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let load_error =
-            |e: &dyn std::fmt::Display| EmbedError::config(format!("loading model.onnx: {e}"));
-        let session = Session::builder(env)
-            .map_err(|e| load_error(&e))?
-            .with_intra_threads(threads)
-            .map_err(|e| load_error(&e))?
-            .commit_from_file(dir.join("model.onnx"))
-            .map_err(|e| load_error(&e))?;
+        let session = |threads: usize| {
+            let load_error =
+                |e: &dyn std::fmt::Display| EmbedError::config(format!("loading model.onnx: {e}"));
+            Session::builder(env)
+                .map_err(|e| load_error(&e))?
+                .with_intra_threads(threads)
+                .map_err(|e| load_error(&e))?
+                .with_intra_op_spinning(false)
+                .map_err(|e| load_error(&e))?
+                .commit_from_file(dir.join("model.onnx"))
+                .map_err(|e| load_error(&e))
+        };
+        let (batches, queries) = (session(threads)?, session(1)?);
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| EmbedError::config(format!("loading tokenizer.json: {e}")))?;
         // The shipped tokenizer pads every input to 128 tokens; pad per batch instead (about 4x
@@ -79,7 +92,8 @@ impl LocalProvider {
             .map_err(|e| EmbedError::config(format!("configuring the tokenizer: {e}")))?;
         Ok(Self {
             model: Arc::new(Model {
-                session: Mutex::new(session),
+                batches: Mutex::new(batches),
+                queries: Mutex::new(queries),
                 tokenizer,
             }),
         })
@@ -94,14 +108,18 @@ impl Model {
         let mut out = vec![Vec::new(); texts.len()];
         for chunk in order.chunks(CHUNK) {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
-            for (&i, vector) in chunk.iter().zip(self.embed_chunk(&batch)?) {
+            for (&i, vector) in chunk.iter().zip(self.embed_chunk(&self.batches, &batch)?) {
                 out[i] = vector;
             }
         }
         Ok(out)
     }
 
-    fn embed_chunk(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn embed_chunk(
+        &self,
+        session: &Mutex<Session>,
+        texts: &[&str],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             EmbedError::runtime(format!("local model: {what}: {e}"))
         };
@@ -128,10 +146,7 @@ impl Model {
             "attention_mask" => tensor(mask.clone())?,
             "token_type_ids" => tensor(types)?,
         ];
-        let mut session = self
-            .session
-            .lock()
-            .map_err(|_| fail("session", &"poisoned"))?;
+        let mut session = session.lock().map_err(|_| fail("session", &"poisoned"))?;
         let outputs = session.run(inputs).map_err(|e| fail("inference", &e))?;
         let (shape, hidden) = outputs["last_hidden_state"]
             .try_extract_tensor::<f32>()
@@ -175,5 +190,16 @@ impl EmbeddingProvider for LocalProvider {
         spawn_blocking_with_tracing(move || model.embed_sorted(&texts))
             .await
             .map_err(|e| EmbedError::runtime(format!("local model task failed: {e}")))?
+    }
+
+    async fn embed_query(&self, text: String) -> Result<Vec<f32>, EmbedError> {
+        let model = self.model.clone();
+        spawn_blocking_with_tracing(move || model.embed_chunk(&model.queries, &[&text]))
+            .await
+            .map_err(|e| EmbedError::runtime(format!("local model task failed: {e}")))?
+            .and_then(|mut v| {
+                v.pop()
+                    .ok_or_else(|| EmbedError::runtime("local model: no vector for the query"))
+            })
     }
 }

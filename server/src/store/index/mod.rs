@@ -38,7 +38,7 @@ mod shard;
 mod tests;
 mod text;
 
-use scan::{dot_i8, quantize, TopN};
+use scan::{best_rows, quantize};
 pub use shard::Facts;
 use shard::{Inner, Row};
 
@@ -243,30 +243,21 @@ impl MemoryIndex {
         let Some(shard) = inner.shards.get(tenant) else {
             return Vec::new();
         };
-        let slots: Vec<usize> = match allowed {
-            None => (0..shard.ids.len()).collect(),
-            Some(ids) => ids
-                .iter()
+        let slots: Option<Vec<usize>> = allowed.map(|ids| {
+            ids.iter()
                 .filter_map(|id| inner.slots.get(id))
                 .filter(|(t, _)| t == tenant)
                 .map(|(_, slot)| *slot)
-                .collect(),
-        };
+                .collect()
+        });
+        let rows = slots.as_ref().map_or(shard.ids.len(), Vec::len);
         let pool = (n * 4).max(200);
         // Small enough to score exactly outright; otherwise the int8 scan picks the pool.
-        let candidates: Vec<usize> = if slots.len() <= pool {
-            slots
+        let candidates: Vec<usize> = if rows <= pool {
+            slots.unwrap_or_else(|| (0..rows).collect())
         } else {
-            let (q, q_scale) = quantize(query);
-            let mut top = TopN::new(pool);
-            for slot in slots {
-                let code = &shard.codes[slot * dims..(slot + 1) * dims];
-                top.offer(dot_i8(&q, code) as f32 * q_scale * shard.scales[slot], slot);
-            }
-            top.heap
-                .into_iter()
-                .map(|std::cmp::Reverse((_, slot))| slot)
-                .collect()
+            let (q, _) = quantize(query);
+            best_rows(&q, &shard.codes, &shard.scales, slots.as_deref(), pool)
         };
         let mut out: Vec<(Uuid, f32)> = candidates
             .into_iter()

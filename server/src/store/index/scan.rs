@@ -1,4 +1,5 @@
-//! The scan's arithmetic: int8 quantisation, the integer dot product and a bounded top-n.
+//! The scan's arithmetic: int8 quantisation, the integer dot product, the scan over a shard's
+//! rows and a bounded top-n.
 
 /// Scales `v` so its largest component maps to ±127.
 pub(super) fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
@@ -12,7 +13,8 @@ pub(super) fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
 }
 
 /// Integer dot product of two code rows. Written as fixed-width chunks with independent
-/// accumulators, which the compiler turns into packed multiply-adds (SSE2 `pmaddwd`).
+/// accumulators, which the compiler turns into packed multiply-adds.
+#[inline(always)]
 pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     let mut acc = [0i32; 16];
     let chunks = a.len() / 16;
@@ -27,6 +29,57 @@ pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         sum += i32::from(a[k]) * i32::from(b[k]);
     }
     sum
+}
+
+/// The `pool` rows most similar to the query code `q`: among `slots`, or every row when `None`.
+/// `codes` holds the rows, `dims` wide; `scales` their scale factors.
+pub(super) fn best_rows(
+    q: &[i8],
+    codes: &[i8],
+    scales: &[f32],
+    slots: Option<&[usize]>,
+    pool: usize,
+) -> Vec<usize> {
+    // Compiled once per instruction set and picked at run time (pulp): the default x86-64
+    // target has only SSE2, and the same loop with AVX2 scans 100k rows 3x faster (10.4 →
+    // 3.3 ms measured here), without `unsafe` in this crate.
+    pulp::Arch::new().dispatch(Scan {
+        q,
+        codes,
+        scales,
+        slots,
+        pool,
+    })
+}
+
+struct Scan<'a> {
+    q: &'a [i8],
+    codes: &'a [i8],
+    scales: &'a [f32],
+    slots: Option<&'a [usize]>,
+    pool: usize,
+}
+
+impl pulp::WithSimd for Scan<'_> {
+    type Output = Vec<usize>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Vec<usize> {
+        let dims = self.q.len();
+        let mut top = TopN::new(self.pool);
+        let mut offer = |slot: usize| {
+            let code = &self.codes[slot * dims..(slot + 1) * dims];
+            top.offer(dot_i8(self.q, code) as f32 * self.scales[slot], slot);
+        };
+        match self.slots {
+            Some(slots) => slots.iter().for_each(|&s| offer(s)),
+            None => (0..self.scales.len()).for_each(offer),
+        }
+        top.heap
+            .into_iter()
+            .map(|std::cmp::Reverse((_, slot))| slot)
+            .collect()
+    }
 }
 
 /// Keeps the `n` best `(score, slot)` pairs seen.

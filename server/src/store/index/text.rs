@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use rust_stemmers::{Algorithm, Stemmer};
 use uuid::Uuid;
 
+use super::scan::TopN;
 use crate::domain::stopwords::is_stopword;
 
 /// BM25's term-frequency saturation and length normalisation (the customary values).
@@ -41,19 +42,35 @@ pub fn terms(text: &str) -> Vec<String> {
 /// never reused, and its postings are removed with it.
 #[derive(Default)]
 pub struct TextShard {
-    /// Term → postings `(doc, term frequency)`.
-    postings: HashMap<String, Vec<(u32, u32)>>,
-    /// Doc → its message, length in terms and distinct terms (to remove it again).
+    /// Term → postings, in document order.
+    postings: HashMap<String, Vec<Posting>>,
+    /// Doc → its message and distinct terms (to remove it again).
     docs: HashMap<u32, Doc>,
     by_id: HashMap<Uuid, u32>,
     next: u32,
     total_len: u64,
 }
 
+/// One term in one document, with what BM25 needs of that document, so scoring a posting
+/// list reads nothing else.
+#[derive(Clone, Copy)]
+struct Posting {
+    doc: u32,
+    tf: u32,
+    len: u32,
+}
+
 struct Doc {
     id: Uuid,
     len: u32,
     terms: Vec<String>,
+}
+
+/// A query term's place in its posting list while the lists are merged.
+struct Cursor<'a> {
+    list: &'a [Posting],
+    at: usize,
+    idf: f32,
 }
 
 impl TextShard {
@@ -71,18 +88,19 @@ impl TextShard {
         }
         let doc = self.next;
         self.next += 1;
+        let len = terms.len() as u32;
         for (term, tf) in &counts {
             self.postings
                 .entry(term.clone())
                 .or_default()
-                .push((doc, *tf));
+                .push(Posting { doc, tf: *tf, len });
         }
-        self.total_len += terms.len() as u64;
+        self.total_len += u64::from(len);
         self.docs.insert(
             doc,
             Doc {
                 id,
-                len: terms.len() as u32,
+                len,
                 terms: counts.into_keys().collect(),
             },
         );
@@ -100,7 +118,7 @@ impl TextShard {
         for term in d.terms {
             if let Some(list) = self.postings.get_mut(&term) {
                 // Postings are in arrival order, so the doc is found by binary search.
-                if let Ok(i) = list.binary_search_by_key(&doc, |(d, _)| *d) {
+                if let Ok(i) = list.binary_search_by_key(&doc, |p| p.doc) {
                     list.remove(i);
                 }
                 if list.is_empty() {
@@ -112,6 +130,10 @@ impl TextShard {
 
     /// The `n` best BM25 matches of any of `query`'s terms, as `(id, score)`, best first;
     /// `allowed` restricts them to those ids.
+    ///
+    /// Document at a time: the query terms' posting lists (each in document order) are merged,
+    /// each document's score is complete when the merge leaves it, and only the best `n` are
+    /// kept — no score table over every match, and ids are looked up for the winners only.
     pub fn search(
         &self,
         query: &str,
@@ -126,27 +148,41 @@ impl TextShard {
             return Vec::new();
         }
         let avg_len = (self.total_len as f32 / count).max(1.0);
-        let mut scores: HashMap<u32, f32> = HashMap::new();
-        for word in &words {
-            let Some(list) = self.postings.get(word) else {
-                continue;
-            };
-            let df = list.len() as f32;
-            let idf = (1.0 + (count - df + 0.5) / (df + 0.5)).ln();
-            for (doc, tf) in list {
-                let len = self.docs[doc].len as f32;
-                let tf = *tf as f32;
-                let s = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
-                *scores.entry(*doc).or_default() += s;
+        let mut cursors: Vec<Cursor> = words
+            .iter()
+            .filter_map(|w| self.postings.get(w))
+            .map(|list| {
+                let df = list.len() as f32;
+                let idf = (1.0 + (count - df + 0.5) / (df + 0.5)).ln();
+                Cursor { list, at: 0, idf }
+            })
+            .collect();
+        let mut top = TopN::new(n);
+        // The smallest document any list is at; every list at it contributes.
+        while let Some(doc) = cursors
+            .iter()
+            .filter_map(|c| c.list.get(c.at).map(|p| p.doc))
+            .min()
+        {
+            let mut score = 0f32;
+            for c in &mut cursors {
+                if let Some(p) = c.list.get(c.at).filter(|p| p.doc == doc) {
+                    let (tf, len) = (p.tf as f32, p.len as f32);
+                    score += c.idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
+                    c.at += 1;
+                }
+            }
+            let admitted = allowed.is_none_or(|a| a.contains(&self.docs[&doc].id));
+            if admitted {
+                top.offer(score, doc as usize);
             }
         }
-        let mut ranked: Vec<(Uuid, f64)> = scores
+        let mut ranked: Vec<(Uuid, f64)> = top
+            .heap
             .into_iter()
-            .map(|(doc, s)| (self.docs[&doc].id, f64::from(s)))
-            .filter(|(id, _)| allowed.is_none_or(|a| a.contains(id)))
+            .map(|std::cmp::Reverse((s, doc))| (self.docs[&(doc as u32)].id, f64::from(s.0)))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(n);
         ranked
     }
 }

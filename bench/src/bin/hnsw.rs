@@ -1,0 +1,147 @@
+//! PostgreSQL: how many of the exact nearest neighbours pgvector's HNSW search finds, and how
+//! fast, at several `hnsw.ef_search` values (`MEMORY_DATABASE_HNSW_EF_SEARCH`, default 100).
+//!
+//! Run after `load` has filled the database:
+//! `BENCH_DATABASE_URL=postgres://…/bench_db cargo run --release -p bench --bin hnsw`.
+//! Queries are 200 LoCoMo questions embedded by the local model; the tenant is the one with the
+//! most embedded messages. HNSW results come from the product's own retriever
+//! (`store::vectors::Scope::nearest`, on a pool opened as the server opens it); exact results from a
+//! full scan of the tenant's vectors. Prints recall@10 and recall@100 (the depth a top-10
+//! search asks for) and the latency of each.
+
+use std::{collections::HashSet, time::Instant};
+
+use anyhow::Context;
+use bench::{corpus, report};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use server::{
+    config::{DatabaseSettings, Redacted},
+    embed::{local, EmbeddingProvider},
+    store::{self, vectors},
+};
+use uuid::Uuid;
+
+const QUERIES: usize = 200;
+const DEPTHS: [usize; 2] = [10, 100];
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let url = std::env::var("BENCH_DATABASE_URL").context("set BENCH_DATABASE_URL")?;
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
+    let (_, questions) = corpus(&path)?;
+    let questions: Vec<String> = (0..QUERIES)
+        .map(|i| questions[(i * 7919) % questions.len()].clone())
+        .collect();
+    let model_dir = std::env::var_os("MEMORY_EMBEDDING_MODEL_DIR").map(std::path::PathBuf::from);
+    let model = local::LocalProvider::load(&local::files::model_dir(model_dir.as_deref()))?;
+    let vectors = model.embed(questions).await?;
+
+    let settings = |ef: u32| DatabaseSettings {
+        url: Redacted::new(url.clone()),
+        max_connections: 2,
+        hnsw_ef_search: ef,
+    };
+    let db = store::connect(&settings(100)).await?;
+    let (tenant, size) = biggest_tenant(&db).await?;
+    println!("tenant {tenant}: {size} embedded messages; {QUERIES} LoCoMo questions");
+    println!(
+        "plan of the product's query: {}",
+        plan(&db, &tenant, &vectors[0]).await?
+    );
+
+    let mut exact = Vec::new();
+    let mut latencies = Vec::new();
+    for v in &vectors {
+        let t = Instant::now();
+        exact.push(exact_top(&db, &tenant, v, DEPTHS[1]).await?);
+        latencies.push(t.elapsed());
+    }
+    report("exact scan top-100", &mut latencies);
+
+    let filters = vectors::Filters::default();
+    for ef in [40, 100, 200] {
+        let db = store::connect(&settings(ef)).await?;
+        for depth in DEPTHS {
+            let mut found = 0usize;
+            let mut latencies = Vec::new();
+            for (v, truth) in vectors.iter().zip(&exact) {
+                let t = Instant::now();
+                let hits = vectors::Scope::new(&db, None, &tenant, &filters)
+                    .await?
+                    .nearest(v, depth)
+                    .await?;
+                latencies.push(t.elapsed());
+                let truth: HashSet<Uuid> = truth.iter().take(depth).copied().collect();
+                found += hits.iter().filter(|(id, _)| truth.contains(id)).count();
+            }
+            let recall = found as f64 / (depth * vectors.len()) as f64;
+            report(
+                &format!("ef_search {ef}: recall@{depth} {recall:.3}, HNSW top-{depth}"),
+                &mut latencies,
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn biggest_tenant(db: &DatabaseConnection) -> anyhow::Result<(String, i64)> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT tenant_id, count(*) AS n FROM messages WHERE embedding IS NOT NULL \
+             GROUP BY tenant_id ORDER BY n DESC LIMIT 1",
+        ))
+        .await?
+        .context("no embedded messages: run the load bench first")?;
+    Ok((row.try_get("", "tenant_id")?, row.try_get("", "n")?))
+}
+
+fn vector(v: &[f32]) -> Value {
+    Value::Vector(Some(sea_orm::prelude::PgVector::from(v.to_vec())))
+}
+
+/// The true nearest neighbours: every vector of the tenant compared (the `OFFSET 0` fence keeps
+/// the planner from answering the `ORDER BY` from the HNSW index).
+async fn exact_top(
+    db: &DatabaseConnection,
+    tenant: &str,
+    v: &[f32],
+    k: usize,
+) -> anyhow::Result<Vec<Uuid>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM (SELECT id, embedding <=> $1 AS d FROM messages \
+               WHERE tenant_id = $2 AND archived = FALSE AND embedding IS NOT NULL OFFSET 0) s \
+             ORDER BY d LIMIT $3",
+            [vector(v), tenant.into(), (k as i64).into()],
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "id"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The scan node PostgreSQL chooses for the retriever's query shape.
+async fn plan(db: &DatabaseConnection, tenant: &str, v: &[f32]) -> anyhow::Result<String> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "EXPLAIN SELECT m.id FROM messages m \
+             WHERE m.tenant_id = $1 AND m.archived = FALSE AND m.embedding IS NOT NULL \
+             ORDER BY m.embedding <=> $2 LIMIT 100",
+            [tenant.into(), vector(v)],
+        ))
+        .await?;
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<Result<_, _>>()?;
+    Ok(lines
+        .iter()
+        .find(|l| l.contains("Scan"))
+        .map_or_else(|| lines.join(" / "), |l| l.trim().to_owned()))
+}

@@ -82,7 +82,7 @@ pub(super) fn build(
     let database = DatabaseSettings {
         url: Redacted::new(database_url),
         max_connections: number(get, "MEMORY_DATABASE_MAX_CONNECTIONS", 20u32, 1..=1000)?,
-        hnsw_ef_search: number(get, "MEMORY_DATABASE_HNSW_EF_SEARCH", 200u32, 10..=1000)?,
+        hnsw_ef_search: number(get, "MEMORY_DATABASE_HNSW_EF_SEARCH", 400u32, 10..=1000)?,
     };
     let redis_url = match get("MEMORY_REDIS_URL") {
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {

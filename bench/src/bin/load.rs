@@ -76,10 +76,12 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", bench::ensure_analyzed(&url).await?);
     }
 
-    for mode in ["vector", "lexical", "hybrid"] {
+    // Each mode asks its own 200 questions: a question asked before would find its vector
+    // remembered (embed::cache) and measure the cache, not the search.
+    for (m, mode) in ["vector", "lexical", "hybrid"].into_iter().enumerate() {
         let mut latencies: Vec<Duration> = Vec::new();
         for i in 0..200 {
-            let query = &questions[(i * 7919) % questions.len()];
+            let query = &questions[((i + 200 * m) * 7919) % questions.len()];
             let t = Instant::now();
             bench
                 .post(
@@ -91,5 +93,18 @@ async fn main() -> anyhow::Result<()> {
         }
         report(&format!("search {mode} top-10"), &mut latencies);
     }
+    // One question asked again and again (an agent re-checking): its vector is remembered.
+    let mut latencies: Vec<Duration> = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        bench
+            .post(
+                "/v1/memory/search",
+                &json!({"query": questions[0], "mode": "hybrid", "top_k": 10}),
+            )
+            .await?;
+        latencies.push(t.elapsed());
+    }
+    report("search hybrid top-10, one query repeated", &mut latencies);
     Ok(())
 }

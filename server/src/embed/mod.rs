@@ -5,10 +5,12 @@
 //! - [`local`]: all-MiniLM-L6-v2 in-process through ONNX Runtime (the default; no API key).
 //! - [`remote`]: OpenAI-compatible, Ollama and Gemini over HTTP (retries, circuit breaker).
 //! - [`fake`]: deterministic hashed n-grams, for tests only (refused in production).
+//! - [`cache`]: remembers recent query vectors in front of whichever provider is configured.
 //! - [`EmbedError`]: failures classified by fault, so callers know whether a retry can help.
 //!
 //! Vectors are L2-normalised by every provider, so cosine similarity is a dot product.
 
+pub mod cache;
 pub mod fake;
 pub mod local;
 pub mod remote;
@@ -121,7 +123,7 @@ pub fn from_settings(
             settings.dimensions
         )));
     }
-    Ok(provider)
+    Ok(Arc::new(cache::QueryCache::new(provider)))
 }
 
 /// Scales `v` to unit length (leaves a zero vector alone).

@@ -188,6 +188,39 @@ async fn each_protocol_embeds_through_its_fake_server() {
 }
 
 #[tokio::test]
+async fn a_repeated_search_query_is_embedded_once() {
+    let (url, fake) = start_fake().await;
+    let app = app_with("openai", format!("{url}/v1")).await;
+    let alice = app.register_and_login("alice", None).await;
+    write(&app, &alice.access_token, "remote embeddings work").await;
+    let search = |query: &'static str| {
+        let (app, token) = (&app, alice.access_token.clone());
+        async move {
+            let path = format!("/v1/memory/search?query={query}&mode=vector");
+            let r = app.call(Method::GET, &path, &token, None).await;
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let first = search("remote%20embeddings").await;
+    let again = search("remote%20embeddings").await;
+    assert_eq!(first["items"], again["items"], "same vector, same answer");
+    let queries = || {
+        let seen = fake.seen.lock().unwrap();
+        seen.iter()
+            .filter(|(_, b)| b["input"] == json!(["remote embeddings"]))
+            .count()
+    };
+    assert_eq!(queries(), 1, "the second search did not call the provider");
+    search("something%20else").await;
+    assert_eq!(
+        fake.seen.lock().unwrap().len(),
+        3,
+        "message, first query, new query"
+    );
+}
+
+#[tokio::test]
 async fn a_429_is_retried_after_its_retry_after() {
     let (url, fake) = start_fake().await;
     *fake.behaviour.lock().unwrap() = Behaviour::RateLimitOnce;

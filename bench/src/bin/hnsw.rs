@@ -1,5 +1,5 @@
 //! PostgreSQL: how many of the exact nearest neighbours pgvector's HNSW search finds, and how
-//! fast, at several `hnsw.ef_search` values (`MEMORY_DATABASE_HNSW_EF_SEARCH`, default 100).
+//! fast, at several `hnsw.ef_search` values (`MEMORY_DATABASE_HNSW_EF_SEARCH`, default 400).
 //!
 //! Run after `load` has filled the database:
 //! `BENCH_DATABASE_URL=postgres://…/bench_db cargo run --release -p bench --bin hnsw`.

@@ -97,6 +97,15 @@ fn postgres_session(settings: &DatabaseSettings) -> [(&'static str, String); 3] 
     ]
 }
 
+/// `ids` as the parameters of an `IN (…)` list: the placeholders `$1,$2,…` and their values.
+pub(crate) fn id_params(ids: &[uuid::Uuid]) -> (String, Vec<sea_orm::Value>) {
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    (
+        placeholders.join(","),
+        ids.iter().map(|id| (*id).into()).collect(),
+    )
+}
+
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://")?;
     Some(rest.split('?').next().unwrap_or(rest))

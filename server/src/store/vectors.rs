@@ -323,12 +323,10 @@ pub async fn ranking_facts(
         return Ok(out);
     }
     let backend = db.get_database_backend();
-    let placeholders: Vec<String> = (1..=missing.len()).map(|i| format!("${i}")).collect();
-    let values: Vec<Value> = missing.iter().map(|id| Value::from(*id)).collect();
+    let (list, values) = super::id_params(&missing);
     // By primary key alone (see `memory::messages_by_ids` for why), the tenant checked per row.
     let sql = format!(
-        "SELECT id, tenant_id, importance_score, created_at FROM messages WHERE id IN ({})",
-        placeholders.join(",")
+        "SELECT id, tenant_id, importance_score, created_at FROM messages WHERE id IN ({list})"
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
@@ -369,12 +367,10 @@ async fn embeddings_of(
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let (list, values) = super::id_params(ids);
     let sql = format!(
-        "SELECT id, embedding FROM messages WHERE embedding IS NOT NULL AND id IN ({})",
-        placeholders.join(",")
+        "SELECT id, embedding FROM messages WHERE embedding IS NOT NULL AND id IN ({list})"
     );
-    let values: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
         .await?;

@@ -38,6 +38,16 @@ pub struct Options {
     pub existing_pg_database: Option<String>,
 }
 
+impl Options {
+    /// No embedding worker runs: async jobs wait until a test runs them.
+    pub fn no_workers() -> Self {
+        Self {
+            vars: vec![("MEMORY_JOB_WORKERS".into(), "0".into())],
+            ..Default::default()
+        }
+    }
+}
+
 pub fn admin_database_url() -> String {
     std::env::var("MEMORY_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())

@@ -241,11 +241,7 @@ async fn vector_search_looks_at_the_whole_tenant_not_the_newest_few() {
 #[tokio::test]
 async fn lexical_search_sees_unembedded_messages_edits_and_deletes_at_once() {
     for backend in BACKENDS {
-        let options = Options {
-            vars: vec![("MEMORY_JOB_WORKERS".into(), "0".into())],
-            ..Default::default()
-        };
-        let app = spawn_app_with(backend, options).await;
+        let app = spawn_app_with(backend, Options::no_workers()).await;
         let alice = app.register_and_login("alice", None).await;
         let t = &alice.access_token;
         // Queued for embedding (no worker runs): words are searchable before the vector exists.

@@ -8,13 +8,6 @@ use server::store::jobs;
 
 use crate::{helpers::*, messages::post_message};
 
-fn no_workers() -> Options {
-    Options {
-        vars: vec![("MEMORY_JOB_WORKERS".into(), "0".into())],
-        ..Default::default()
-    }
-}
-
 async fn drain(app: &TestApp) {
     while server::jobs::run_once(&app.state, "test-drain")
         .await
@@ -41,7 +34,7 @@ async fn top_hit(app: &TestApp, token: &str, query: &str) -> Option<String> {
 #[tokio::test]
 async fn an_async_write_is_acknowledged_at_once_and_embedded_by_a_job() {
     for backend in BACKENDS {
-        let app = spawn_app_with(backend, no_workers()).await;
+        let app = spawn_app_with(backend, Options::no_workers()).await;
         let alice = app.register_and_login("alice", None).await;
         let t = &alice.access_token;
         let r = app
@@ -129,7 +122,7 @@ async fn the_background_worker_embeds_async_batches() {
 #[tokio::test]
 async fn an_edit_queued_for_embedding_never_leaves_a_stale_vector() {
     for backend in BACKENDS {
-        let app = spawn_app_with(backend, no_workers()).await;
+        let app = spawn_app_with(backend, Options::no_workers()).await;
         let alice = app.register_and_login("alice", None).await;
         let t = &alice.access_token;
         let r = post_message(
@@ -166,7 +159,7 @@ async fn an_edit_queued_for_embedding_never_leaves_a_stale_vector() {
 #[tokio::test]
 async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
     for backend in BACKENDS {
-        let app = spawn_app_with(backend, no_workers()).await;
+        let app = spawn_app_with(backend, Options::no_workers()).await;
         let alice = app.register_and_login("alice", None).await;
         let r = app
             .call(
@@ -217,7 +210,7 @@ async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
 
 #[tokio::test]
 async fn concurrent_workers_on_postgres_never_claim_the_same_job() {
-    let app = spawn_app_with(Backend::Postgres, no_workers()).await;
+    let app = spawn_app_with(Backend::Postgres, Options::no_workers()).await;
     let alice = app.register_and_login("alice", None).await;
     let messages: Vec<Value> = (0..60)
         .map(|i| json!({"conversation_id": "c", "role": "user", "content": format!("m{i}")}))

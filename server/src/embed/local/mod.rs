@@ -63,10 +63,10 @@ impl LocalProvider {
         files::verify(dir)?;
         let env = environment(&dir.join("libonnxruntime.so"))?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        // ONNX Runtime's pool threads spin after each run by default, burning the cores the
-        // query session, SQLite and the HTTP handlers need: with two sessions spinning, an idle
-        // query took 7.6 ms instead of 5.4. Without spinning, batch throughput is unchanged
-        // (204 vs 195 texts/s) and the async acknowledgement p99 halved (20.5 → 10.6 ms).
+        // ONNX Runtime's pool threads spin after each run by default, taking CPU from the query
+        // session, SQLite and the HTTP handlers (two spinning two-thread sessions slowed an idle
+        // query to 7.6 ms from 5.4). Without spinning, batch throughput is unchanged (204 vs 195
+        // texts/s, `bench --bin embed`).
         let session = |threads: usize| {
             let load_error =
                 |e: &dyn std::fmt::Display| EmbedError::config(format!("loading model.onnx: {e}"));

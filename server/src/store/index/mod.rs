@@ -23,7 +23,7 @@ use std::{
     },
 };
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -186,12 +186,9 @@ impl MemoryIndex {
     ) -> Result<(), StoreError> {
         let mut present = Vec::new();
         for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT {COLUMNS} FROM messages WHERE archived = FALSE AND id IN ({})",
-                placeholders.join(",")
-            );
-            let values: Vec<Value> = chunk.iter().map(|id| (*id).into()).collect();
+            let (list, values) = super::id_params(chunk);
+            let sql =
+                format!("SELECT {COLUMNS} FROM messages WHERE archived = FALSE AND id IN ({list})");
             let rows = db
                 .query_all_raw(Statement::from_sql_and_values(
                     DbBackend::Sqlite,

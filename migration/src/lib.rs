@@ -13,6 +13,7 @@ mod m20261123_000002_create_memory;
 mod m20261123_000003_create_retention;
 mod m20261127_000004_vector_log;
 mod m20261127_000005_search_upkeep;
+mod m20261127_000006_pg_search_log;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_retention::Migration),
             Box::new(m20261127_000004_vector_log::Migration),
             Box::new(m20261127_000005_search_upkeep::Migration),
+            Box::new(m20261127_000006_pg_search_log::Migration),
         ]
     }
 }

@@ -108,7 +108,7 @@ fn depth(top_k: usize) -> usize {
 
 pub async fn run(
     db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<MemoryIndex>>,
+    index: &Arc<MemoryIndex>,
     embedder: &dyn EmbeddingProvider,
     weights: &RankingWeights,
     q: &Query,

@@ -28,21 +28,17 @@ impl Application {
         let db = store::connect(&settings.database).await?;
         store::migrate(&db).await?;
         check_embedding_dimensions(&db, &settings).await?;
-        // The embedded mode searches vectors in memory; PostgreSQL has its HNSW index.
-        let index = match settings.database.is_postgres() {
-            true => None,
-            false => {
-                let started = Instant::now();
-                let index = store::index::MemoryIndex::load(&db, settings.embedding.dimensions)
-                    .await
-                    .context("loading the vector index")?;
-                tracing::info!(
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "vector index loaded"
-                );
-                Some(Arc::new(index))
-            }
-        };
+        // Lexical search (and, on SQLite, vector search) runs in memory; PostgreSQL's HNSW
+        // index searches its vectors.
+        let started = Instant::now();
+        let index = store::index::MemoryIndex::load(&db, settings.embedding.dimensions)
+            .await
+            .context("loading the search index")?;
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index loaded"
+        );
+        let index = Arc::new(index);
         let redis = match &settings.redis_url {
             Some(url) => Some(
                 connect_redis(url.expose())
@@ -113,13 +109,11 @@ impl Application {
             &shutdown,
             &tracker,
         );
-        if let Some(index) = self.state.index.clone() {
-            tracker.spawn(keep_index_current(
-                index,
-                self.state.db.clone(),
-                shutdown.clone(),
-            ));
-        }
+        tracker.spawn(keep_index_current(
+            self.state.index.clone(),
+            self.state.db.clone(),
+            shutdown.clone(),
+        ));
         tracker.close();
         let served = axum::serve(
             self.listener,

@@ -25,8 +25,8 @@ pub struct AppState {
     pub embedder: Arc<dyn crate::embed::EmbeddingProvider>,
     /// Wakes this instance's embedding workers when a job is enqueued here.
     pub job_notify: Arc<tokio::sync::Notify>,
-    /// The embedded mode's in-memory vector index (`None` on PostgreSQL, which uses HNSW).
-    pub index: Option<Arc<crate::store::index::MemoryIndex>>,
+    /// The in-memory search index: words on both backends, vectors on SQLite.
+    pub index: Arc<crate::store::index::MemoryIndex>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

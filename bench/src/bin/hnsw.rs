@@ -63,6 +63,9 @@ async fn main() -> anyhow::Result<()> {
     report("exact scan top-100", &mut latencies);
 
     let filters = vectors::Filters::default();
+    // Scope needs the search index (it serves the lexical half); on PostgreSQL it holds no
+    // vectors, so `nearest` is pgvector's.
+    let index = std::sync::Arc::new(store::index::MemoryIndex::load(&db, 384).await?);
     for ef in [100, 200, 400, 800] {
         let db = store::connect(&settings(ef)).await?;
         for depth in DEPTHS {
@@ -70,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
             let mut latencies = Vec::new();
             for (v, truth) in vectors.iter().zip(&exact) {
                 let t = Instant::now();
-                let hits = vectors::Scope::new(&db, None, &tenant, &filters)
+                let hits = vectors::Scope::new(&db, &index, &tenant, &filters)
                     .await?
                     .nearest(v, depth)
                     .await?;

@@ -179,7 +179,7 @@ async fn run(
     };
     let outcome = search::run(
         &state.db,
-        state.index.as_ref(),
+        &state.index,
         state.embedder.as_ref(),
         &weights,
         &query,

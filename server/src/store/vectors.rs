@@ -1,14 +1,14 @@
 //! Embedding storage and the two retrievers of search, per backend.
 //!
 //! - PostgreSQL: `embedding vector(n)` searched through its HNSW index (cosine), with pgvector's
-//!   iterative scan so filters do not starve the result; lexical search on the generated
-//!   `content_tsv` with `ts_rank_cd`.
-//! - SQLite: little-endian f32 blobs; both retrievers run in the in-process [`MemoryIndex`]
-//!   (int8 scan + exact re-rank, BM25), restricted to the ids the filters allow in SQL.
+//!   iterative scan so filters do not starve the result.
+//! - SQLite: little-endian f32 blobs, searched in the in-process [`MemoryIndex`] (int8 scan +
+//!   exact re-rank).
+//! - Lexical search on both: the [`MemoryIndex`]'s BM25.
 //!
-//! [`Scope`] is the one entry point: prepared once per search (on SQLite: the index caught up,
-//! the filters resolved), then asked for either retriever's candidates. Both backends apply the
-//! same [`Filters`] in SQL and never leave the tenant.
+//! [`Scope`] is the one entry point: prepared once per search (the index caught up, the filters
+//! resolved to the ids they allow), then asked for either retriever's candidates. Both backends
+//! apply the same [`Filters`] in SQL and never leave the tenant.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
@@ -210,7 +210,7 @@ async fn allowed_ids(
     if filters.is_empty() {
         return Ok(None);
     }
-    let backend = DbBackend::Sqlite;
+    let backend = db.get_database_backend();
     let mut values = Vec::new();
     let condition = where_clause(backend, tenant, filters, &mut values);
     let sql = format!("SELECT m.id FROM messages m WHERE {condition}");
@@ -224,12 +224,12 @@ async fn allowed_ids(
     ))
 }
 
-/// One search's view of a tenant, prepared once for both retrievers: on SQLite the in-memory
-/// index caught up with every committed write and the ids the filters allow; on PostgreSQL
-/// nothing (each retriever's query applies the filters itself).
+/// One search's view of a tenant, prepared once for both retrievers: the in-memory index caught
+/// up with every committed write and the ids the filters allow. (PostgreSQL's vector query
+/// applies the filters itself.)
 pub struct Scope<'a> {
     db: &'a sea_orm::DatabaseConnection,
-    index: Option<&'a Arc<MemoryIndex>>,
+    index: &'a Arc<MemoryIndex>,
     tenant: &'a str,
     filters: &'a Filters,
     allowed: Option<Arc<Vec<Uuid>>>,
@@ -238,17 +238,12 @@ pub struct Scope<'a> {
 impl<'a> Scope<'a> {
     pub async fn new(
         db: &'a sea_orm::DatabaseConnection,
-        index: Option<&'a Arc<MemoryIndex>>,
+        index: &'a Arc<MemoryIndex>,
         tenant: &'a str,
         filters: &'a Filters,
     ) -> Result<Self, StoreError> {
-        let allowed = match index {
-            Some(index) => {
-                index.catch_up(db).await?;
-                allowed_ids(db, tenant, filters).await?.map(Arc::new)
-            }
-            None => None,
-        };
+        index.catch_up(db).await?;
+        let allowed = allowed_ids(db, tenant, filters).await?.map(Arc::new);
         Ok(Self {
             db,
             index,
@@ -264,35 +259,31 @@ impl<'a> Scope<'a> {
         vector: &[f32],
         limit: usize,
     ) -> Result<Vec<(Uuid, f32)>, StoreError> {
-        let Some(index) = self.index else {
+        if !self.index.holds_vectors() {
             return pg_vector_candidates(self.db, self.tenant, vector, self.filters, limit).await;
-        };
+        }
         let v = vector.to_vec();
-        self.blocking(index, move |idx, t, allowed| {
-            idx.search(t, &v, allowed, limit)
-        })
-        .await
+        self.blocking(move |idx, t, allowed| idx.search(t, &v, allowed, limit))
+            .await
     }
 
     /// The `limit` best full-text matches of `text`, as `(id, relevance)`, best first.
     pub async fn lexical(&self, text: &str, limit: usize) -> Result<Vec<(Uuid, f64)>, StoreError> {
-        let Some(index) = self.index else {
-            return pg_lexical_candidates(self.db, self.tenant, text, self.filters, limit).await;
-        };
         let q = text.to_owned();
-        self.blocking(index, move |idx, t, allowed| {
-            idx.lexical(t, &q, allowed, limit)
-        })
-        .await
+        self.blocking(move |idx, t, allowed| idx.lexical(t, &q, allowed, limit))
+            .await
     }
 
     /// Runs `f` on the index off the async workers (milliseconds of CPU at 10⁵ messages).
     async fn blocking<T: Send + 'static>(
         &self,
-        index: &Arc<MemoryIndex>,
         f: impl FnOnce(&MemoryIndex, &str, Option<&[Uuid]>) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (idx, t, allowed) = (index.clone(), self.tenant.to_owned(), self.allowed.clone());
+        let (idx, t, allowed) = (
+            self.index.clone(),
+            self.tenant.to_owned(),
+            self.allowed.clone(),
+        );
         tokio::task::spawn_blocking(move || f(&idx, &t, allowed.as_deref().map(Vec::as_slice)))
             .await
             .map_err(|e| {
@@ -305,15 +296,13 @@ impl<'a> Scope<'a> {
 /// `want_vectors`) the stored vector. From the index when it holds the message, else one query.
 pub async fn ranking_facts(
     db: &sea_orm::DatabaseConnection,
-    index: Option<&Arc<MemoryIndex>>,
+    index: &MemoryIndex,
     tenant: &str,
     ids: &[Uuid],
     want_vectors: &[Uuid],
 ) -> Result<HashMap<Uuid, (Facts, Option<Vec<f32>>)>, StoreError> {
     let mut out: HashMap<Uuid, (Facts, Option<Vec<f32>>)> = HashMap::with_capacity(ids.len());
-    if let Some(index) = index {
-        out.extend(index.lookup(tenant, ids, want_vectors));
-    }
+    out.extend(index.lookup(tenant, ids, want_vectors));
     let missing: Vec<Uuid> = ids
         .iter()
         .copied()
@@ -341,7 +330,7 @@ pub async fn ranking_facts(
         };
         out.insert(r.try_get("", "id")?, (facts, None));
     }
-    if index.is_some() {
+    if index.holds_vectors() {
         // The index holds every stored vector: a message it lacks has none yet.
         return Ok(out);
     }
@@ -384,59 +373,6 @@ async fn embeddings_of(
                 _ => from_blob(&r.try_get::<Vec<u8>>("", "embedding")?),
             };
             Ok((id, v))
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(Into::into)
-}
-
-/// Words of `query` worth matching: letters and digits only, so user text can never become
-/// query syntax. (`plainto_tsquery` drops stop words and stems the rest.)
-fn terms(query: &str) -> Vec<String> {
-    query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .take(64)
-        .collect()
-}
-
-/// PostgreSQL: the `limit` best full-text matches (any query word), as `(id, relevance)`, best
-/// first.
-async fn pg_lexical_candidates(
-    db: &sea_orm::DatabaseConnection,
-    tenant: &str,
-    query: &str,
-    filters: &Filters,
-    limit: usize,
-) -> Result<Vec<(Uuid, f64)>, StoreError> {
-    let words = terms(query);
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = DbBackend::Postgres;
-    let mut values = Vec::new();
-    let condition = where_clause(backend, tenant, filters, &mut values);
-    // OR of the stemmed words: a question shares some words with its answer, rarely all.
-    values.push(words.join(" ").into());
-    let q = values.len();
-    values.push((limit as i64).into());
-    let sql = format!(
-        "WITH q AS (SELECT to_tsquery('english', \
-           coalesce(nullif(replace(plainto_tsquery('english', ${q})::text, '&', '|'), ''), 'zzzznomatch')) AS tsq) \
-         SELECT m.id, ts_rank_cd(m.content_tsv, q.tsq, 32)::float8 AS relevance \
-         FROM messages m, q WHERE {condition} AND m.content_tsv @@ q.tsq \
-         ORDER BY relevance DESC LIMIT ${}",
-        values.len()
-    );
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<Uuid>("", "id")?,
-                r.try_get::<f64>("", "relevance")?,
-            ))
         })
         .collect::<Result<_, sea_orm::DbErr>>()
         .map_err(Into::into)

@@ -1,5 +1,5 @@
-//! The schema on each backend: pgvector column and HNSW index on PostgreSQL, no FTS5 on SQLite,
-//! reversible migrations, and the start-up check of the embedding width.
+//! The schema on each backend: pgvector column, HNSW index and change log on PostgreSQL, no FTS5
+//! on SQLite, reversible migrations, and the start-up check of the embedding width.
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -54,12 +54,22 @@ async fn postgres_gets_a_384_wide_vector_column_with_a_cosine_hnsw_index() {
     )
     .await;
     assert_eq!(distance_zero, 1);
-    let lexical = scalar_i64(
+    // The insert is logged, with its transaction, for the instances' in-process text index;
+    // the `tsvector` column nothing reads any more is gone.
+    let logged = scalar_i64(
         &app.state.db,
-        "SELECT count(*) FROM messages WHERE content_tsv @@ plainto_tsquery('english', 'pgvector')",
+        "SELECT count(*) FROM vector_log l JOIN messages m ON m.id = l.message_id \
+         WHERE m.content = 'hello pgvector' AND l.xid > 0",
     )
     .await;
-    assert_eq!(lexical, 1);
+    assert_eq!(logged, 1);
+    let tsv = scalar_i64(
+        &app.state.db,
+        "SELECT count(*) FROM pg_attribute \
+         WHERE attrelid = 'messages'::regclass AND attname = 'content_tsv' AND NOT attisdropped",
+    )
+    .await;
+    assert_eq!(tsv, 0);
 }
 
 #[tokio::test]

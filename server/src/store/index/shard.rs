@@ -81,8 +81,6 @@ impl Shard {
 
 #[derive(Default)]
 pub(super) struct Inner {
-    /// The last `vector_log.seq` applied.
-    pub(super) applied: i64,
     pub(super) shards: HashMap<String, Shard>,
     /// Where each indexed message is: its tenant and slot.
     pub(super) slots: HashMap<Uuid, (String, usize)>,

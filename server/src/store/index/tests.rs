@@ -21,6 +21,17 @@ fn unit(seed: u64, dims: usize) -> Vec<f32> {
     v
 }
 
+/// An embedded-mode index over `inner`, with no database behind it.
+fn in_memory(dims: usize, inner: Inner) -> MemoryIndex {
+    MemoryIndex {
+        dims,
+        backend: DbBackend::Sqlite,
+        inner: RwLock::new(inner),
+        cursor: tokio::sync::Mutex::new(log::Cursor::default()),
+        reloads: AtomicU64::new(0),
+    }
+}
+
 #[test]
 fn int8_scores_stay_close_to_exact_cosine() {
     let dims = 384;
@@ -60,12 +71,7 @@ fn upsert_remove_and_scan_keep_slots_consistent() {
     }
     assert_eq!(inner.shards["a"].ids.len(), 4);
     assert!(!inner.shards.contains_key("b"), "empty shards are dropped");
-    let index = MemoryIndex {
-        dims,
-        inner: RwLock::new(inner),
-        syncing: tokio::sync::Mutex::new(()),
-        reloads: AtomicU64::new(0),
-    };
+    let index = in_memory(dims, inner);
     let hits = index.search("a", &unit(99, dims), None, 2);
     assert_eq!(
         hits[0].0, ids[1],
@@ -106,12 +112,7 @@ fn the_int8_scan_finds_what_an_exact_scan_finds() {
     for r in &rows {
         inner.upsert(r, dims);
     }
-    let index = MemoryIndex {
-        dims,
-        inner: RwLock::new(inner),
-        syncing: tokio::sync::Mutex::new(()),
-        reloads: AtomicU64::new(0),
-    };
+    let index = in_memory(dims, inner);
     let mut found = 0;
     for q in 0..20 {
         let query = unit(10_000 + q, dims);

@@ -1,0 +1,234 @@
+//! Reading `vector_log`, the change log the index catches up from, on each backend.
+//!
+//! Both logs number their rows (`seq`) and name a changed message; the index re-reads each named
+//! message, so applying a row twice is harmless but missing one is not. What differs is how a
+//! reader knows it has seen every committed row:
+//!
+//! - SQLite has one writer at a time, so rows commit in `seq` order: everything up to the last
+//!   `seq` read has been seen, and a hole in the numbers means another process pruned rows this
+//!   one had not read (reload).
+//! - PostgreSQL writers commit in any order: a row numbered below one already read can commit
+//!   later. Each row records its transaction (`xid`), and a read also returns the transactions
+//!   still in progress in its snapshot (`pg_snapshot_xip`). A row invisible to that read was
+//!   written either before it, by one of those transactions, or after it, with a higher `seq`
+//!   (the sequence is not cached, so numbers follow time). So the next read asks for rows past
+//!   the highest `seq` seen or written by those transactions. Rows older than
+//!   [`PG_KEEP`] are pruned; an instance that has not read the log for [`PG_MAX_QUIET`] reloads
+//!   instead of trusting it.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use uuid::Uuid;
+
+use crate::store::StoreError;
+
+/// Log rows read per query.
+const BATCH: i64 = 5000;
+/// SQLite: the log is pruned once this many applied rows accumulate.
+const SQLITE_PRUNE_AFTER: i64 = 10_000;
+/// PostgreSQL: how long rows stay in the log (every instance reads it several times a second).
+const PG_KEEP: &str = "1 hour";
+/// PostgreSQL: how often one instance prunes.
+const PG_PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// PostgreSQL: an instance silent for this long may have missed pruned rows: it reloads.
+const PG_MAX_QUIET: Duration = Duration::from_secs(15 * 60);
+
+/// How far a reader has read.
+#[derive(Debug, Clone)]
+pub(super) struct Cursor {
+    /// The highest `seq` read.
+    pub(super) seq: i64,
+    /// PostgreSQL: the transactions in progress when the log was last read.
+    pending: Vec<i64>,
+    /// When the log was last read.
+    read_at: Instant,
+    /// PostgreSQL: when this instance last pruned.
+    pruned_at: Option<Instant>,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Self {
+            seq: 0,
+            pending: Vec::new(),
+            read_at: Instant::now(),
+            pruned_at: None,
+        }
+    }
+}
+
+/// What the next read of the log found.
+pub(super) enum Step {
+    /// These messages changed; `more` when the batch was full.
+    Changes {
+        ids: Vec<Uuid>,
+        cursor: Cursor,
+        more: bool,
+    },
+    /// The log cannot say what changed: read everything again.
+    Reload,
+}
+
+/// The position to read from after a full load that starts now: anything committed after it
+/// is read again, which is harmless.
+pub(super) async fn start(db: &DatabaseConnection) -> Result<Cursor, StoreError> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT COALESCE((SELECT MAX(seq) FROM vector_log), 0) AS seq, {PG_PENDING} AS pending"
+        ),
+        _ => "SELECT COALESCE(MAX(seq), 0) AS seq, '' AS pending FROM vector_log".into(),
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("vector_log".into())))?;
+    Ok(Cursor {
+        seq: row.try_get("", "seq")?,
+        pending: parse_pending(&row.try_get::<String>("", "pending")?),
+        ..Cursor::default()
+    })
+}
+
+/// The transactions in progress in the statement's snapshot, as `1,2,3`.
+const PG_PENDING: &str = "(SELECT COALESCE(string_agg(x::text, ','), '') \
+     FROM pg_snapshot_xip(pg_current_snapshot()) x)";
+
+fn parse_pending(raw: &str) -> Vec<i64> {
+    raw.split(',').filter_map(|x| x.parse().ok()).collect()
+}
+
+/// Reads the changes after `cursor`.
+pub(super) async fn next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, StoreError> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => pg_next(db, cursor).await,
+        _ => sqlite_next(db, cursor).await,
+    }
+}
+
+async fn sqlite_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, StoreError> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "SELECT seq, message_id FROM vector_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            [cursor.seq.into(), BATCH.into()],
+        ))
+        .await?;
+    let applied = cursor.seq;
+    let Some(last) = rows.last() else {
+        // Nothing new: a log whose newest row is behind ours was pruned and restarted (or the
+        // database was replaced).
+        if applied > 0 && sqlite_bound(db, "MAX").await? < applied {
+            return Ok(Step::Reload);
+        }
+        return Ok(Step::Changes {
+            ids: Vec::new(),
+            cursor: cursor.clone(),
+            more: false,
+        });
+    };
+    let first: i64 = rows[0].try_get("", "seq")?;
+    if first != applied + 1 && applied > 0 {
+        return Ok(Step::Reload);
+    }
+    let last: i64 = last.try_get("", "seq")?;
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "message_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if last - sqlite_bound(db, "MIN").await? > SQLITE_PRUNE_AFTER {
+        // Keeps the newest row so the numbering (and the hole check) goes on.
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "DELETE FROM vector_log WHERE seq < $1",
+            [last.into()],
+        ))
+        .await?;
+    }
+    Ok(Step::Changes {
+        more: rows.len() as i64 == BATCH,
+        ids: dedup(ids),
+        cursor: Cursor {
+            seq: last,
+            read_at: Instant::now(),
+            ..cursor.clone()
+        },
+    })
+}
+
+/// The oldest (`MIN`) or newest (`MAX`) `seq` in SQLite's log; 0 when it is empty.
+async fn sqlite_bound(db: &DatabaseConnection, which: &str) -> Result<i64, StoreError> {
+    let sql = format!("SELECT COALESCE({which}(seq), 0) AS bound FROM vector_log");
+    Ok(db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+        .await?
+        .map(|r| r.try_get::<i64>("", "bound"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, StoreError> {
+    if cursor.read_at.elapsed() > PG_MAX_QUIET {
+        return Ok(Step::Reload);
+    }
+    let pending = cursor
+        .pending
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    // One statement, so the rows and the list of transactions in progress come from one
+    // snapshot.
+    let sql = format!(
+        "SELECT s.pending, l.seq, l.message_id FROM (SELECT {PG_PENDING} AS pending) s \
+         LEFT JOIN LATERAL (SELECT seq, message_id FROM vector_log \
+           WHERE seq > $1 OR xid = ANY(string_to_array($2, ',')::bigint[]) \
+           ORDER BY seq LIMIT $3) l ON TRUE"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            &sql,
+            [cursor.seq.into(), pending.into(), BATCH.into()],
+        ))
+        .await?;
+    let read_at = Instant::now();
+    let now_pending = match rows.first() {
+        Some(r) => parse_pending(&r.try_get::<String>("", "pending")?),
+        None => Vec::new(),
+    };
+    let mut seq = cursor.seq;
+    let mut ids = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(s) = r.try_get::<Option<i64>>("", "seq")? {
+            seq = seq.max(s);
+            ids.push(r.try_get::<Uuid>("", "message_id")?);
+        }
+    }
+    let mut pruned_at = cursor.pruned_at;
+    if pruned_at.is_none_or(|at| at.elapsed() > PG_PRUNE_EVERY) {
+        db.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("DELETE FROM vector_log WHERE logged_at < now() - interval '{PG_KEEP}'"),
+        ))
+        .await?;
+        pruned_at = Some(Instant::now());
+    }
+    Ok(Step::Changes {
+        more: ids.len() as i64 == BATCH,
+        ids: dedup(ids),
+        cursor: Cursor {
+            seq,
+            pending: now_pending,
+            read_at,
+            pruned_at,
+        },
+    })
+}
+
+fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}

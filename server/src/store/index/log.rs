@@ -179,11 +179,16 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
         .collect::<Vec<_>>()
         .join(",");
     // One statement, so the rows and the list of transactions in progress come from one
-    // snapshot.
+    // snapshot. Two index reads, not `seq > $1 OR xid = ANY(…)`: PostgreSQL answers that OR by
+    // filtering the whole log (14 ms at 100k rows, on every search). The first `$3` rows past
+    // `seq` suffice: the outer `LIMIT` keeps no row beyond the last of them.
     let sql = format!(
         "SELECT s.pending, l.seq, l.message_id FROM (SELECT {PG_PENDING} AS pending) s \
-         LEFT JOIN LATERAL (SELECT seq, message_id FROM vector_log \
-           WHERE seq > $1 OR xid = ANY(string_to_array($2, ',')::bigint[]) \
+         LEFT JOIN LATERAL ( \
+           (SELECT seq, message_id FROM vector_log WHERE seq > $1 ORDER BY seq LIMIT $3) \
+           UNION \
+           (SELECT seq, message_id FROM vector_log \
+            WHERE xid = ANY(string_to_array($2, ',')::bigint[])) \
            ORDER BY seq LIMIT $3) l ON TRUE"
     );
     let rows = db

@@ -129,3 +129,35 @@ fn the_int8_scan_finds_what_an_exact_scan_finds() {
     }
     assert!(found >= 198, "recall@10 {found}/200");
 }
+
+#[test]
+fn a_scan_split_over_two_threads_picks_the_same_rows_as_one() {
+    // Above the split size, with and without a slot filter: the two halves' best rows, merged,
+    // are the best rows of the whole.
+    let dims = 16;
+    let rows = 50_000;
+    let mut codes = Vec::with_capacity(rows * dims);
+    let mut scales = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let (code, scale) = quantize(&unit(i as u64, dims));
+        codes.extend(code);
+        scales.push(scale);
+    }
+    let (q, _) = quantize(&unit(7_777_777, dims));
+    let score =
+        |slot: usize| dot_i8(&q, &codes[slot * dims..(slot + 1) * dims]) as f32 * scales[slot];
+    let evens: Vec<usize> = (0..rows).step_by(2).collect();
+    for slots in [None, Some(evens.as_slice())] {
+        let candidates: Vec<usize> = slots.map_or_else(|| (0..rows).collect(), <[usize]>::to_vec);
+        let mut exact: Vec<f32> = candidates.iter().map(|&s| score(s)).collect();
+        exact.sort_by(|a, b| b.total_cmp(a));
+        let got = best_rows(&q, &codes, &scales, slots, 300);
+        assert_eq!(got.len(), 300);
+        if slots.is_some() {
+            assert!(got.iter().all(|s| s % 2 == 0), "only allowed slots");
+        }
+        let mut got: Vec<f32> = got.iter().map(|&s| score(s)).collect();
+        got.sort_by(|a, b| b.total_cmp(a));
+        assert_eq!(got, exact[..300], "slots filter: {}", slots.is_some());
+    }
+}

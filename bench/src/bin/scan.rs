@@ -1,0 +1,126 @@
+//! The embedded mode's vector retriever alone: `MemoryIndex::search` (int8 scan + f32 re-rank)
+//! over one tenant's vectors, without the model, HTTP or the rest of a search.
+//!
+//! Run with: `cargo run --release -p bench --bin scan -- [rows]` (default 100000). Fills a
+//! temporary SQLite database with `rows` random unit vectors (384-d; the scan's cost does not
+//! depend on what the vectors mean), loads the index from it as the server does, and times 300
+//! searches for the best 100 (the depth a top-10 search asks for), unfiltered and restricted to
+//! half the rows (a filtered search). Prints p50/p95/p99.
+
+use std::time::Instant;
+
+use bench::report;
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use server::{
+    config::{DatabaseSettings, Redacted},
+    store::{self, index::MemoryIndex},
+};
+use uuid::Uuid;
+
+const DIMS: usize = 384;
+const SEARCHES: usize = 300;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let rows: usize = std::env::args().nth(1).map_or(Ok(100_000), |a| a.parse())?;
+    let dir = std::env::temp_dir().join(format!("mm-scan-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run(rows, &dir).await;
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+async fn run(rows: usize, dir: &std::path::Path) -> anyhow::Result<()> {
+    let db = store::connect(&DatabaseSettings {
+        url: Redacted::new(format!("sqlite://{}/scan.db?mode=rwc", dir.display())),
+        max_connections: 2,
+        hnsw_ef_search: 400,
+    })
+    .await?;
+    store::migrate(&db).await?;
+    let now = Utc::now();
+    let sql =
+        |s: &str, values: Vec<Value>| Statement::from_sql_and_values(DbBackend::Sqlite, s, values);
+    db.execute_raw(sql(
+        "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('t', 't', $1, $1)",
+        vec![now.into()],
+    ))
+    .await?;
+    db.execute_raw(sql(
+        "INSERT INTO conversations (tenant_id, id, created_at, updated_at) VALUES ('t', 'c', $1, $1)",
+        vec![now.into()],
+    ))
+    .await?;
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(rows);
+    for chunk in (0..rows).collect::<Vec<_>>().chunks(5000) {
+        let txn = db.begin().await?;
+        for &i in chunk {
+            let id = Uuid::new_v4();
+            ids.push(id);
+            let blob: Vec<u8> = unit(i as u64)
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect();
+            txn.execute_raw(sql(
+                "INSERT INTO messages (id, tenant_id, conversation_id, role, content, \
+                 importance_score, embedding, embedding_status, created_at, updated_at) \
+                 VALUES ($1, 't', 'c', 'user', $2, 0.5, $3, 'completed', $4, $4)",
+                vec![
+                    id.into(),
+                    format!("message {i}").into(),
+                    blob.into(),
+                    now.into(),
+                ],
+            ))
+            .await?;
+        }
+        txn.commit().await?;
+    }
+    println!(
+        "{rows} random {DIMS}-d vectors stored in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let index = MemoryIndex::load(&db, DIMS).await?;
+    println!("index loaded in {:.1} s", started.elapsed().as_secs_f64());
+
+    let half: Vec<Uuid> = ids.iter().step_by(2).copied().collect();
+    for (what, allowed) in [
+        ("all rows", None),
+        ("half the rows (filtered)", Some(&half[..])),
+    ] {
+        let mut latencies = Vec::with_capacity(SEARCHES);
+        for s in 0..SEARCHES {
+            let query = unit(1_000_000 + s as u64);
+            let t = Instant::now();
+            let hits = index.search("t", &query, allowed, 100);
+            latencies.push(t.elapsed());
+            anyhow::ensure!(hits.len() == 100, "the scan found {} rows", hits.len());
+        }
+        report(
+            &format!("vector retriever, top 100 of {what}"),
+            &mut latencies,
+        );
+    }
+    Ok(())
+}
+
+/// A deterministic pseudo-random unit vector.
+fn unit(seed: u64) -> Vec<f32> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut v: Vec<f32> = (0..DIMS)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        })
+        .collect();
+    let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt();
+    v.iter_mut().for_each(|a| *a /= norm);
+    v
+}

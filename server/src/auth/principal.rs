@@ -73,14 +73,16 @@ impl FromRequestParts<AppState> for Principal {
 async fn from_access_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let claims = super::tokens::verify_access(&state.settings.auth.jwt_secret, token)
         .ok_or_else(unauthorized)?;
-    let session = accounts::active_session(&state.db, claims.sid)
-        .await?
+    // Both rows at once (every request pays for this): the session must be live and the
+    // token's, the user active.
+    let (session, user) = tokio::try_join!(
+        accounts::active_session(&state.db, claims.sid),
+        accounts::user_by_id(&state.db, claims.sub),
+    )?;
+    let session = session
         .filter(|s| s.user_id == claims.sub)
         .ok_or_else(unauthorized)?;
-    let user = accounts::user_by_id(&state.db, session.user_id)
-        .await?
-        .filter(|u| u.is_active)
-        .ok_or_else(unauthorized)?;
+    let user = user.filter(|u| u.is_active).ok_or_else(unauthorized)?;
     Ok(Principal {
         user_id: user.id,
         is_instance_admin: user.is_instance_admin,
@@ -158,6 +160,8 @@ impl Principal {
         let forbidden = |t: &str| {
             ApiError::Forbidden(format!("This credential has no access to tenant '{t}'."))
         };
+        // A user's only membership, when it is how the tenant was found, is already read.
+        let mut known = None;
         let (tenant_id, key_scope) = match (&self.credential, requested) {
             (Credential::ApiKey { tenant_id, .. }, Some(t)) if t != tenant_id => {
                 return Err(forbidden(t))
@@ -170,9 +174,14 @@ impl Principal {
             ) => (tenant_id.clone(), Some(scope.as_str())),
             (Credential::Session { .. }, Some(t)) => (t.to_owned(), None),
             (Credential::Session { .. }, None) => {
-                let memberships = accounts::memberships_of(&state.db, self.user_id).await?;
+                let mut memberships = accounts::memberships_of(&state.db, self.user_id).await?;
                 match memberships.as_slice() {
-                    [only] => (only.tenant_id.clone(), None),
+                    [_] => {
+                        let only = memberships.remove(0);
+                        let tenant = only.tenant_id.clone();
+                        known = Some(only);
+                        (tenant, None)
+                    }
                     [] => return Err(ApiError::Forbidden("You belong to no tenant.".into())),
                     _ => {
                         return Err(ApiError::validation(
@@ -184,9 +193,12 @@ impl Principal {
             }
         };
         // Membership is checked for keys too: a key stops working in a tenant its creator left.
-        let membership = accounts::membership(&state.db, &tenant_id, self.user_id)
-            .await?
-            .ok_or_else(|| forbidden(&tenant_id))?;
+        let membership = match known {
+            Some(m) => m,
+            None => accounts::membership(&state.db, &tenant_id, self.user_id)
+                .await?
+                .ok_or_else(|| forbidden(&tenant_id))?,
+        };
         let role = membership.role;
         let allowed = match access {
             Access::Read => true,

@@ -46,14 +46,23 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
         .build()?;
-    let user = format!("bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let password = "BenchPass123";
-    let r = client
-        .post(format!("{url}/v1/auth/register"))
-        .json(&json!({"email": format!("{user}@example.com"), "username": user, "password": password}))
-        .send()
-        .await?;
-    anyhow::ensure!(r.status() == 201, "register: {}", r.text().await?);
+    // `BENCH_USER` logs in as the user of an earlier run on the same database, to measure
+    // searches again without storing everything again.
+    let user = match std::env::var("BENCH_USER") {
+        Ok(user) => user,
+        Err(_) => {
+            let user = format!("bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+            let r = client
+                .post(format!("{url}/v1/auth/register"))
+                .json(&json!({"email": format!("{user}@example.com"), "username": user, "password": password}))
+                .send()
+                .await?;
+            anyhow::ensure!(r.status() == 201, "register: {}", r.text().await?);
+            user
+        }
+    };
+    eprintln!("bench user {user} (BENCH_USER={user} searches this run's data again)");
     let tokens: Value = client
         .post(format!("{url}/v1/auth/login"))
         .json(&json!({"username": user, "password": password}))

@@ -7,9 +7,11 @@
 //! most embedded messages. HNSW results come from the product's own retriever
 //! (`store::vectors::Scope::nearest`, on a pool opened as the server opens it); exact results from a
 //! full scan of the tenant's vectors. Prints recall@10 and recall@100 (the depth a top-10
-//! search asks for) and the latency of each. Recall counts a result as found when it is as near
-//! as the k-th true neighbour (ann-benchmarks' definition: near-duplicate messages are
-//! interchangeable), and also, stricter, when it is the very same message.
+//! search asks for) and the latency of each, and how long the in-process search index (words
+//! only, on PostgreSQL) takes to load and how much memory it adds. Recall counts a result as
+//! found when it is as near as the k-th true neighbour (ann-benchmarks' definition:
+//! near-duplicate messages are interchangeable), and also, stricter, when it is the very same
+//! message.
 
 use std::{collections::HashSet, time::Instant};
 
@@ -65,7 +67,13 @@ async fn main() -> anyhow::Result<()> {
     let filters = vectors::Filters::default();
     // Scope needs the search index (it serves the lexical half); on PostgreSQL it holds no
     // vectors, so `nearest` is pgvector's.
+    let (rss, t) = (rss_mb(), Instant::now());
     let index = std::sync::Arc::new(store::index::MemoryIndex::load(&db, 384).await?);
+    println!(
+        "search index (words only on PostgreSQL): loaded in {:.1} s, resident memory +{:.0} MB",
+        t.elapsed().as_secs_f64(),
+        rss_mb() - rss
+    );
     for ef in [100, 200, 400, 800] {
         let db = store::connect(&settings(ef)).await?;
         for depth in DEPTHS {
@@ -163,4 +171,15 @@ async fn plan(db: &DatabaseConnection, tenant: &str, v: &[f32]) -> anyhow::Resul
         .iter()
         .find(|l| l.contains("Scan"))
         .map_or_else(|| lines.join(" / "), |l| l.trim().to_owned()))
+}
+
+/// This process's resident memory, from `/proc/self/status` (Linux), in MB.
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }

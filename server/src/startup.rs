@@ -134,20 +134,32 @@ impl Application {
     }
 }
 
-/// Applies writes to the vector index in the background, so the search after a bulk import
-/// does not pay for applying it (searches still catch up themselves, so they are never stale).
+/// Applies writes to the search index in the background, so the search after a bulk import
+/// does not pay for applying it (searches still catch up themselves, so they are never stale),
+/// and prunes the change log once a minute.
 async fn keep_index_current(
     index: Arc<store::index::MemoryIndex>,
     db: sea_orm::DatabaseConnection,
     shutdown: CancellationToken,
 ) {
+    let mut pruned = Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
         }
         if let Err(e) = index.catch_up(&db).await {
-            tracing::warn!(error = %e, "vector index catch-up failed; the next search retries");
+            tracing::warn!(error = %e, "search index catch-up failed; the next search retries");
+        }
+        if pruned.elapsed() >= std::time::Duration::from_secs(60) {
+            pruned = Instant::now();
+            match index.prune_log(&db).await {
+                Ok(0) => {}
+                Ok(rows) => tracing::debug!(rows, "pruned the search index's change log"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning the change log failed; retried in a minute")
+                }
+            }
         }
     }
 }

@@ -255,6 +255,28 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
         1,
         "caught up from the log, not reloaded"
     );
+
+    // Pruning drops only rows older than an hour.
+    direct
+        .execute_unprepared(
+            "INSERT INTO vector_log (message_id, logged_at) \
+             VALUES (gen_random_uuid(), now() - interval '2 hours')",
+        )
+        .await
+        .unwrap();
+    let count = "SELECT count(*) AS n FROM vector_log";
+    let logged = || async {
+        direct
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, count))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    let before = logged().await;
+    assert_eq!(b.state.index.prune_log(&b.state.db).await.unwrap(), 1);
+    assert_eq!(logged().await, before - 1);
     direct.close().await.ok();
 }
 

@@ -29,8 +29,6 @@ const BATCH: i64 = 5000;
 const SQLITE_PRUNE_AFTER: i64 = 10_000;
 /// PostgreSQL: how long rows stay in the log (every instance reads it several times a second).
 const PG_KEEP: &str = "1 hour";
-/// PostgreSQL: how often one instance prunes.
-const PG_PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// PostgreSQL: an instance silent for this long may have missed pruned rows: it reloads.
 const PG_MAX_QUIET: Duration = Duration::from_secs(15 * 60);
 
@@ -43,8 +41,6 @@ pub(super) struct Cursor {
     pending: Vec<i64>,
     /// When the log was last read.
     read_at: Instant,
-    /// PostgreSQL: when this instance last pruned.
-    pruned_at: Option<Instant>,
 }
 
 impl Default for Cursor {
@@ -53,7 +49,6 @@ impl Default for Cursor {
             seq: 0,
             pending: Vec::new(),
             read_at: Instant::now(),
-            pruned_at: None,
         }
     }
 }
@@ -211,15 +206,6 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
             ids.push(r.try_get::<Uuid>("", "message_id")?);
         }
     }
-    let mut pruned_at = cursor.pruned_at;
-    if pruned_at.is_none_or(|at| at.elapsed() > PG_PRUNE_EVERY) {
-        db.execute_raw(Statement::from_string(
-            DbBackend::Postgres,
-            format!("DELETE FROM vector_log WHERE logged_at < now() - interval '{PG_KEEP}'"),
-        ))
-        .await?;
-        pruned_at = Some(Instant::now());
-    }
     Ok(Step::Changes {
         more: ids.len() as i64 == BATCH,
         ids: dedup(ids),
@@ -227,7 +213,6 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
             seq,
             pending: now_pending,
             read_at,
-            pruned_at,
         },
     })
 }
@@ -236,4 +221,20 @@ fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
     ids.sort_unstable();
     ids.dedup();
     ids
+}
+
+/// PostgreSQL: deletes log rows older than [`PG_KEEP`]; returns how many. Run in the
+/// background (see `startup`), never in a search's catch-up: at a high write rate a minute's
+/// rows take a while to delete. (SQLite's log is pruned as it is read.)
+pub(super) async fn prune(db: &DatabaseConnection) -> Result<u64, StoreError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(0);
+    }
+    let done = db
+        .execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("DELETE FROM vector_log WHERE logged_at < now() - interval '{PG_KEEP}'"),
+        ))
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -160,6 +160,12 @@ impl MemoryIndex {
         }
     }
 
+    /// Drops change-log rows every instance has long read (PostgreSQL; a no-op on SQLite);
+    /// returns how many.
+    pub async fn prune_log(&self, db: &DatabaseConnection) -> Result<u64, StoreError> {
+        log::prune(db).await
+    }
+
     /// Re-reads the current state of `ids` and mirrors it.
     async fn apply(&self, db: &DatabaseConnection, ids: &[Uuid]) -> Result<(), StoreError> {
         let mut present = Vec::new();

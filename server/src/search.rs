@@ -114,23 +114,32 @@ pub async fn run(
     q: &Query,
 ) -> Result<Outcome, SearchError> {
     let n = depth(q.top_k);
+    let started = std::time::Instant::now();
+    let ms = |since: std::time::Instant| since.elapsed().as_secs_f64() * 1000.0;
     // The query's embedding (one core, its own model session) and the lexical retriever (the
     // other core) run at the same time; the vector retriever follows the embedding.
     let embedding = async {
-        match q.mode {
-            Mode::Lexical => Ok((None, false)),
-            Mode::Vector => Ok((Some(embedder.embed_query(q.text.clone()).await?), false)),
-            // Hybrid keeps answering from its lexical half while the provider is down, and
-            // says so.
-            Mode::Hybrid => match embedder.embed_query(q.text.clone()).await {
-                Ok(v) => Ok((Some(v), false)),
-                Err(e) if e.fault != crate::embed::Fault::User => {
-                    tracing::warn!(error = %e, "query embedding failed; hybrid search falls back to lexical");
-                    Ok((None, true))
-                }
-                Err(e) => Err(SearchError::from(e)),
-            },
+        let out = async {
+            match q.mode {
+                Mode::Lexical => Ok((None, false)),
+                Mode::Vector => Ok((Some(embedder.embed_query(q.text.clone()).await?), false)),
+                // Hybrid keeps answering from its lexical half while the provider is down, and
+                // says so.
+                Mode::Hybrid => match embedder.embed_query(q.text.clone()).await {
+                    Ok(v) => Ok((Some(v), false)),
+                    Err(e) if e.fault != crate::embed::Fault::User => {
+                        tracing::warn!(
+                            error = %e,
+                            "query embedding failed; hybrid search falls back to lexical"
+                        );
+                        Ok((None, true))
+                    }
+                    Err(e) => Err(SearchError::from(e)),
+                },
+            }
         }
+        .await;
+        (out, ms(started))
     };
     let lexical = async {
         let scope = vectors::Scope::new(db, index, &q.tenant_id, &q.filters).await?;
@@ -138,13 +147,16 @@ pub async fn run(
             Mode::Vector => Vec::new(),
             _ => scope.lexical(&q.text, n).await?,
         };
-        Ok::<_, SearchError>((scope, hits))
+        Ok::<_, SearchError>((scope, hits, ms(started)))
     };
-    let ((query_vector, degraded), (scope, lexical_hits)) = tokio::try_join!(embedding, lexical)?;
+    let ((embedded, embed_ms), lexical) = tokio::join!(embedding, lexical);
+    let ((query_vector, degraded), (scope, lexical_hits, lexical_ms)) = (embedded?, lexical?);
+    let vector_started = std::time::Instant::now();
     let vector_hits = match &query_vector {
         Some(v) => scope.nearest(v, n).await?,
         None => Vec::new(),
     };
+    let vector_ms = ms(vector_started);
 
     let vector_rank: HashMap<Uuid, (usize, f32)> = vector_hits
         .iter()
@@ -174,6 +186,7 @@ pub async fn run(
     } else {
         &[]
     };
+    let rank_started = std::time::Instant::now();
     let facts = vectors::ranking_facts(db, index, &q.tenant_id, &ids, want_vectors).await?;
     let mut similarity: HashMap<Uuid, f64> = vector_rank
         .iter()
@@ -225,6 +238,8 @@ pub async fn run(
     scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
     scored.truncate(q.top_k);
 
+    let rank_ms = ms(rank_started);
+    let read_started = std::time::Instant::now();
     let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
     let mut rows: HashMap<Uuid, messages::Model> =
         memory::messages_by_ids(db, &q.tenant_id, &winners)
@@ -232,6 +247,17 @@ pub async fn run(
             .into_iter()
             .map(|m| (m.id, m))
             .collect();
+    // Where a search's time goes (`RUST_LOG=server::search=debug`): the embedding and the
+    // lexical retriever run side by side from the start; the rest follow one another.
+    tracing::debug!(
+        embed_ms,
+        lexical_ms,
+        vector_ms,
+        rank_ms,
+        read_ms = ms(read_started),
+        total_ms = ms(started),
+        "search timings"
+    );
     let hits = scored
         .into_iter()
         .filter_map(|s| {

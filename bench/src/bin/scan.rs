@@ -5,15 +5,18 @@
 //! temporary SQLite database with `rows` random unit vectors (384-d; the scan's cost does not
 //! depend on what the vectors mean), loads the index from it as the server does, and times 300
 //! searches for the best 100 (the depth a top-10 search asks for), unfiltered and restricted to
-//! half the rows (a filtered search). Prints p50/p95/p99.
+//! half the rows (a filtered search). Then times the local model's query embedding alone and
+//! right after a scan (which streams the codes through the cache the model's weights sit in).
+//! Prints p50/p95/p99.
 
 use std::time::Instant;
 
-use bench::report;
+use bench::{corpus, report};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
 use server::{
     config::{DatabaseSettings, Redacted},
+    embed::{local, EmbeddingProvider},
     store::{self, index::MemoryIndex},
 };
 use uuid::Uuid;
@@ -103,6 +106,29 @@ async fn run(rows: usize, dir: &std::path::Path) -> anyhow::Result<()> {
             &format!("vector retriever, top 100 of {what}"),
             &mut latencies,
         );
+    }
+
+    // Does a scan slow the next query's embedding (the scan streams the codes through the
+    // cache the model's weights sit in)? Query embeddings alone, then each after a scan.
+    let model_dir = std::env::var_os("MEMORY_EMBEDDING_MODEL_DIR").map(std::path::PathBuf::from);
+    let model = local::LocalProvider::load(&local::files::model_dir(model_dir.as_deref()))?;
+    let (_, questions) = corpus("../shared/data/locomo/locomo-dev.json")?;
+    for after_scan in [false, true] {
+        let mut latencies = Vec::with_capacity(SEARCHES);
+        for (s, q) in questions.iter().take(SEARCHES).enumerate() {
+            if after_scan {
+                index.search("t", &unit(2_000_000 + s as u64), None, 100);
+            }
+            let t = Instant::now();
+            model.embed_query(q.clone()).await?;
+            latencies.push(t.elapsed());
+        }
+        let what = if after_scan {
+            "right after a scan"
+        } else {
+            "alone"
+        };
+        report(&format!("query embedding, {what}"), &mut latencies);
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The search pipeline: embed the query, run the retrievers the mode asks for, fuse their
 //! rankings, and score each candidate with importance and recency. No HTTP types here.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use chrono::Utc;
 use uuid::Uuid;
@@ -114,32 +114,27 @@ pub async fn run(
     q: &Query,
 ) -> Result<Outcome, SearchError> {
     let n = depth(q.top_k);
-    let started = std::time::Instant::now();
-    let ms = |since: std::time::Instant| since.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
     // The query's embedding (one core, its own model session) and the lexical retriever (the
     // other core) run at the same time; the vector retriever follows the embedding.
     let embedding = async {
-        let out = async {
-            match q.mode {
-                Mode::Lexical => Ok((None, false)),
-                Mode::Vector => Ok((Some(embedder.embed_query(q.text.clone()).await?), false)),
-                // Hybrid keeps answering from its lexical half while the provider is down, and
-                // says so.
-                Mode::Hybrid => match embedder.embed_query(q.text.clone()).await {
-                    Ok(v) => Ok((Some(v), false)),
-                    Err(e) if e.fault != crate::embed::Fault::User => {
-                        tracing::warn!(
-                            error = %e,
-                            "query embedding failed; hybrid search falls back to lexical"
-                        );
-                        Ok((None, true))
-                    }
-                    Err(e) => Err(SearchError::from(e)),
-                },
-            }
+        match q.mode {
+            Mode::Lexical => Ok((None, false)),
+            Mode::Vector => Ok((Some(embedder.embed_query(q.text.clone()).await?), false)),
+            // Hybrid keeps answering from its lexical half while the provider is down, and
+            // says so.
+            Mode::Hybrid => match embedder.embed_query(q.text.clone()).await {
+                Ok(v) => Ok((Some(v), false)),
+                Err(e) if e.fault != crate::embed::Fault::User => {
+                    tracing::warn!(
+                        error = %e,
+                        "query embedding failed; hybrid search falls back to lexical"
+                    );
+                    Ok((None, true))
+                }
+                Err(e) => Err(SearchError::from(e)),
+            },
         }
-        .await;
-        (out, ms(started))
     };
     let lexical = async {
         let scope = vectors::Scope::new(db, index, &q.tenant_id, &q.filters).await?;
@@ -147,16 +142,17 @@ pub async fn run(
             Mode::Vector => Vec::new(),
             _ => scope.lexical(&q.text, n).await?,
         };
-        Ok::<_, SearchError>((scope, hits, ms(started)))
+        Ok::<_, SearchError>((scope, hits))
     };
-    let ((embedded, embed_ms), lexical) = tokio::join!(embedding, lexical);
-    let ((query_vector, degraded), (scope, lexical_hits, lexical_ms)) = (embedded?, lexical?);
-    let vector_started = std::time::Instant::now();
-    let vector_hits = match &query_vector {
-        Some(v) => scope.nearest(v, n).await?,
-        None => Vec::new(),
-    };
-    let vector_ms = ms(vector_started);
+    let (((query_vector, degraded), embed_ms), ((scope, lexical_hits), lexical_ms)) =
+        tokio::try_join!(timed(embedding), timed(lexical))?;
+    let (vector_hits, vector_ms) = timed(async {
+        match &query_vector {
+            Some(v) => scope.nearest(v, n).await,
+            None => Ok(Vec::new()),
+        }
+    })
+    .await?;
 
     let vector_rank: HashMap<Uuid, (usize, f32)> = vector_hits
         .iter()
@@ -186,7 +182,7 @@ pub async fn run(
     } else {
         &[]
     };
-    let rank_started = std::time::Instant::now();
+    let rank_started = Instant::now();
     let facts = vectors::ranking_facts(db, index, &q.tenant_id, &ids, want_vectors).await?;
     let mut similarity: HashMap<Uuid, f64> = vector_rank
         .iter()
@@ -239,7 +235,7 @@ pub async fn run(
     scored.truncate(q.top_k);
 
     let rank_ms = ms(rank_started);
-    let read_started = std::time::Instant::now();
+    let read_started = Instant::now();
     let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
     let mut rows: HashMap<Uuid, messages::Model> =
         memory::messages_by_ids(db, &q.tenant_id, &winners)
@@ -273,6 +269,17 @@ pub async fn run(
         })
         .collect();
     Ok(Outcome { hits, degraded })
+}
+
+/// Milliseconds since `since`.
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Runs `f`, and tells how long it took.
+async fn timed<T, E>(f: impl std::future::Future<Output = Result<T, E>>) -> Result<(T, f64), E> {
+    let started = Instant::now();
+    Ok((f.await?, ms(started)))
 }
 
 /// A candidate's score before its message is read.

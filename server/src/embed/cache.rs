@@ -16,7 +16,7 @@ pub const CAPACITY: usize = 1024;
 /// Wraps a provider and remembers the vectors of recent queries.
 pub struct QueryCache {
     inner: Arc<dyn EmbeddingProvider>,
-    vectors: quick_cache::sync::Cache<String, Arc<Vec<f32>>>,
+    vectors: quick_cache::sync::Cache<String, Vec<f32>>,
 }
 
 impl QueryCache {
@@ -44,10 +44,10 @@ impl EmbeddingProvider for QueryCache {
 
     async fn embed_query(&self, text: String) -> Result<Vec<f32>, EmbedError> {
         if let Some(v) = self.vectors.get(&text) {
-            return Ok(v.as_ref().clone());
+            return Ok(v);
         }
         let v = self.inner.embed_query(text.clone()).await?;
-        self.vectors.insert(text, Arc::new(v.clone()));
+        self.vectors.insert(text, v.clone());
         Ok(v)
     }
 }

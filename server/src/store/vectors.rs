@@ -225,14 +225,16 @@ async fn allowed_ids(
 }
 
 /// One search's view of a tenant, prepared once for both retrievers: the in-memory index caught
-/// up with every committed write and the ids the filters allow. (PostgreSQL's vector query
-/// applies the filters itself.)
+/// up with every committed write and the ids the filters allow. Prepared when the first
+/// retriever that reads the index asks: on SQLite at once (both do), on PostgreSQL only for the
+/// lexical retriever (its vector query reads the database and applies the filters itself), so a
+/// vector-only search there costs no catch-up and no id list.
 pub struct Scope<'a> {
     db: &'a sea_orm::DatabaseConnection,
     index: &'a Arc<MemoryIndex>,
     tenant: &'a str,
     filters: &'a Filters,
-    allowed: Option<Arc<Vec<Uuid>>>,
+    allowed: tokio::sync::OnceCell<Option<Arc<Vec<Uuid>>>>,
 }
 
 impl<'a> Scope<'a> {
@@ -242,15 +244,30 @@ impl<'a> Scope<'a> {
         tenant: &'a str,
         filters: &'a Filters,
     ) -> Result<Self, StoreError> {
-        index.catch_up(db).await?;
-        let allowed = allowed_ids(db, tenant, filters).await?.map(Arc::new);
-        Ok(Self {
+        let scope = Self {
             db,
             index,
             tenant,
             filters,
-            allowed,
-        })
+            allowed: tokio::sync::OnceCell::new(),
+        };
+        if index.holds_vectors() {
+            scope.prepared().await?;
+        }
+        Ok(scope)
+    }
+
+    /// Catches the index up and resolves the filters, once; the ids they allow (`None`: all).
+    async fn prepared(&self) -> Result<Option<Arc<Vec<Uuid>>>, StoreError> {
+        self.allowed
+            .get_or_try_init(|| async {
+                self.index.catch_up(self.db).await?;
+                Ok(allowed_ids(self.db, self.tenant, self.filters)
+                    .await?
+                    .map(Arc::new))
+            })
+            .await
+            .cloned()
     }
 
     /// The `limit` messages most similar to `vector`, as `(id, cosine similarity)`, best first.
@@ -282,7 +299,7 @@ impl<'a> Scope<'a> {
         let (idx, t, allowed) = (
             self.index.clone(),
             self.tenant.to_owned(),
-            self.allowed.clone(),
+            self.prepared().await?,
         );
         tokio::task::spawn_blocking(move || f(&idx, &t, allowed.as_deref().map(Vec::as_slice)))
             .await

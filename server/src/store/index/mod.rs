@@ -1,4 +1,4 @@
-//! The embedded mode's in-process search index, both retrievers of hybrid search in memory:
+//! The in-process search index; in the embedded mode both retrievers of hybrid search in memory:
 //! every tenant's vectors, scanned in full (no approximate graph) as 8-bit codes with the best
 //! few hundred re-ranked by their f32 vectors; a BM25 inverted index of their words ([`text`]);
 //! and each message's importance and time, so ranking needs no query.
@@ -9,8 +9,9 @@
 //! 384-d vector (int8 + f32).
 //!
 //! On PostgreSQL the index holds words only ([`MemoryIndex::holds_vectors`] is false): vectors
-//! are searched by pgvector's HNSW index in the database, but `ts_rank_cd` took ~100 ms per
-//! question at 10⁵ messages where this BM25 takes ~2 ms, with better recall.
+//! are searched by pgvector's HNSW index in the database, but `ts_rank_cd` took 93.6 ms per
+//! lexical search (p50) at 10⁵ messages where this BM25 takes 3.4 ms, and ranks better on its
+//! own (LoCoMo recall@10 0.671 vs 0.617; fused with vectors, 0.683 vs 0.699).
 //!
 //! Consistency: the index mirrors the `messages` rows that are not archived (their vectors once
 //! they have one). Triggers append each changed message id to `vector_log` (migrations 4 and 6),

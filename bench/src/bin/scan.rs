@@ -1,4 +1,4 @@
-//! The embedded mode's vector retriever alone: `MemoryIndex::search` (int8 scan + f32 re-rank)
+//! The embedded mode's vector retriever alone: `MemoryIndex::search` (sign-bit scan + f32 re-rank)
 //! over one tenant's vectors, without the model, HTTP or the rest of a search.
 //!
 //! Run with: `cargo run --release -p bench --bin scan -- [rows]` (default 100000). Fills a
@@ -7,8 +7,8 @@
 //! LoCoMo turns (about 190 a second to make) queried with its questions; loads the index from it
 //! as the server does, and times 300 searches for the best 100 (the depth a top-10 search asks
 //! for), unfiltered and restricted to half the rows (a filtered search). Recall@10 and @100
-//! against an exact scan tell what the int8 codes lose. Then times the local model's query embedding alone and
-//! right after a scan (which streams the codes through the cache the model's weights sit in).
+//! against an exact scan tell what the sign bits lose. Then times the local model's query embedding alone and
+//! right after a scan (which streams the bits through the cache the model's weights sit in).
 //! Prints p50/p95/p99.
 
 use std::time::Instant;
@@ -44,17 +44,7 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
     let (texts, questions) = corpus("../shared/data/locomo/locomo-dev.json")?;
     let started = Instant::now();
     let (vectors, queries) = if real {
-        // LoCoMo turns, cycled and numbered as the load bench stores them; its questions.
-        let mut vectors = Vec::with_capacity(rows);
-        for chunk in (0..rows).collect::<Vec<_>>().chunks(500) {
-            let batch = chunk
-                .iter()
-                .map(|i| format!("{} ({i})", texts[i % texts.len()]))
-                .collect();
-            vectors.extend(model.embed(batch).await?);
-        }
-        let asked = questions.iter().take(SEARCHES).cloned().collect();
-        (vectors, model.embed(asked).await?)
+        real_vectors(&model, rows, &texts, &questions).await?
     } else {
         let vectors = (0..rows).map(|i| unit(i as u64)).collect();
         let queries = (0..SEARCHES).map(|s| unit(1_000_000 + s as u64)).collect();
@@ -156,7 +146,7 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
         );
     }
 
-    // Does a scan slow the next query's embedding (the scan streams the codes through the
+    // Does a scan slow the next query's embedding (the scan streams the bits through the
     // cache the model's weights sit in)? Query embeddings alone, then each after a scan.
     for after_scan in [false, true] {
         let mut latencies = Vec::with_capacity(SEARCHES);
@@ -176,6 +166,46 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
         report(&format!("query embedding, {what}"), &mut latencies);
     }
     Ok(())
+}
+
+/// The model's embeddings of `rows` LoCoMo turns (cycled and numbered as the load bench stores
+/// them) and of its first questions. Kept in the temporary directory after the first run, since
+/// making them takes minutes: `mm-scan-real-{rows}.f32`.
+async fn real_vectors(
+    model: &local::LocalProvider,
+    rows: usize,
+    texts: &[String],
+    questions: &[String],
+) -> anyhow::Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
+    let path = std::env::temp_dir().join(format!("mm-scan-real-{rows}.f32"));
+    if let Ok(bytes) = std::fs::read(&path) {
+        let floats: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect();
+        let mut all: Vec<Vec<f32>> = floats.chunks_exact(DIMS).map(<[f32]>::to_vec).collect();
+        if all.len() == rows + SEARCHES {
+            let queries = all.split_off(rows);
+            return Ok((all, queries));
+        }
+    }
+    let mut vectors = Vec::with_capacity(rows + SEARCHES);
+    for chunk in (0..rows).collect::<Vec<_>>().chunks(500) {
+        let batch = chunk
+            .iter()
+            .map(|i| format!("{} ({i})", texts[i % texts.len()]))
+            .collect();
+        vectors.extend(model.embed(batch).await?);
+    }
+    vectors.extend(model.embed(questions[..SEARCHES].to_vec()).await?);
+    let bytes: Vec<u8> = vectors
+        .iter()
+        .flatten()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    std::fs::write(&path, bytes)?;
+    let queries = vectors.split_off(rows);
+    Ok((vectors, queries))
 }
 
 /// A deterministic pseudo-random unit vector.

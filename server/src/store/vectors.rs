@@ -2,8 +2,8 @@
 //!
 //! - PostgreSQL: `embedding vector(n)` searched through its HNSW index (cosine), with pgvector's
 //!   iterative scan so filters do not starve the result.
-//! - SQLite: little-endian f32 blobs, searched in the in-process [`MemoryIndex`] (int8 scan +
-//!   exact re-rank).
+//! - SQLite: little-endian f32 blobs, searched in the in-process [`MemoryIndex`] (sign-bit scan
+//!   + exact re-rank).
 //! - Lexical search on both: the [`MemoryIndex`]'s BM25.
 //!
 //! [`Scope`] is the one entry point: prepared once per search (the index caught up, the filters

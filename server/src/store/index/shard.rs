@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{scan::quantize, text::TextShard};
+use super::{scan::sign_bits, text::TextShard};
 
 /// What ranking needs of an indexed message besides its vector.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,15 +23,13 @@ pub(super) struct Row {
     pub(super) facts: Facts,
 }
 
-/// One tenant's vectors, structure-of-arrays: row-major int8 codes with a per-vector scale for
-/// the scan, the f32 vectors for the exact re-rank, and the ranking facts.
+/// One tenant's vectors, structure-of-arrays: row-major sign bits for the scan, the f32 vectors
+/// for the exact re-rank, and the ranking facts.
 #[derive(Default)]
 pub(super) struct Shard {
     pub(super) ids: Vec<Uuid>,
-    /// `ids.len() × dims` codes: `round(v · 127 / max|v|)`.
-    pub(super) codes: Vec<i8>,
-    /// `max|v| / 127`: multiplies a code dot product back to the vector's scale.
-    pub(super) scales: Vec<f32>,
+    /// `ids.len() × words(dims)` words of sign bits ([`sign_bits`]).
+    pub(super) bits: Vec<u64>,
     pub(super) vectors: Vec<f32>,
     pub(super) facts: Vec<Facts>,
 }
@@ -46,20 +44,24 @@ pub(super) fn swap_remove_row<T: Copy>(rows: &mut Vec<T>, i: usize, dims: usize)
     rows.truncate(last * dims);
 }
 
+/// Words of sign bits per `dims`-wide vector.
+pub(super) fn words(dims: usize) -> usize {
+    dims.div_ceil(64)
+}
+
 impl Shard {
-    pub(super) fn push(&mut self, row: &Row, code: &[i8], scale: f32) -> usize {
+    pub(super) fn push(&mut self, row: &Row, bits: &[u64]) -> usize {
         self.ids.push(row.id);
-        self.codes.extend_from_slice(code);
-        self.scales.push(scale);
+        self.bits.extend_from_slice(bits);
         self.vectors.extend_from_slice(&row.vector);
         self.facts.push(row.facts);
         self.ids.len() - 1
     }
 
-    pub(super) fn set(&mut self, slot: usize, row: &Row, code: &[i8], scale: f32, dims: usize) {
-        self.codes[slot * dims..(slot + 1) * dims].copy_from_slice(code);
+    pub(super) fn set(&mut self, slot: usize, row: &Row, bits: &[u64], dims: usize) {
+        let w = words(dims);
+        self.bits[slot * w..(slot + 1) * w].copy_from_slice(bits);
         self.vectors[slot * dims..(slot + 1) * dims].copy_from_slice(&row.vector);
-        self.scales[slot] = scale;
         self.facts[slot] = row.facts;
     }
 
@@ -71,9 +73,8 @@ impl Shard {
     pub(super) fn swap_remove(&mut self, i: usize, dims: usize) -> Option<Uuid> {
         let last = self.ids.len() - 1;
         self.ids.swap_remove(i);
-        self.scales.swap_remove(i);
         self.facts.swap_remove(i);
-        swap_remove_row(&mut self.codes, i, dims);
+        swap_remove_row(&mut self.bits, i, words(dims));
         swap_remove_row(&mut self.vectors, i, dims);
         (i != last).then(|| self.ids[i])
     }
@@ -109,11 +110,11 @@ impl Inner {
         if row.vector.len() != dims {
             return;
         }
-        let (code, scale) = quantize(&row.vector);
+        let bits = sign_bits(&row.vector);
         if let Some((t, slot)) = self.slots.get(&row.id) {
             if *t == row.tenant {
                 let shard = self.shards.get_mut(t).expect("slot points at a shard");
-                shard.set(*slot, row, &code, scale, dims);
+                shard.set(*slot, row, &bits, dims);
                 return;
             }
             self.remove(row.id, dims);
@@ -122,7 +123,7 @@ impl Inner {
             .shards
             .entry(row.tenant.clone())
             .or_default()
-            .push(row, &code, scale);
+            .push(row, &bits);
         self.slots.insert(row.id, (row.tenant.clone(), slot));
     }
 

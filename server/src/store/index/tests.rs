@@ -33,16 +33,18 @@ fn in_memory(dims: usize, inner: Inner) -> MemoryIndex {
 }
 
 #[test]
-fn int8_scores_stay_close_to_exact_cosine() {
-    let dims = 384;
-    let q = unit(1, dims);
-    for seed in 2..50 {
-        let v = unit(seed, dims);
-        let (qc, qs) = quantize(&q);
-        let (vc, vs) = quantize(&v);
-        let approx = dot_i8(&qc, &vc) as f32 * qs * vs;
-        let exact = crate::embed::dot(&q, &v);
-        assert!((approx - exact).abs() < 0.01, "{approx} vs {exact}");
+fn sign_bits_differ_where_signs_differ() {
+    for dims in [8, 64, 100, 384] {
+        let (a, b) = (unit(1, dims), unit(2, dims));
+        let differing = a
+            .iter()
+            .zip(&b)
+            .filter(|(x, y)| (**x > 0.0) != (**y > 0.0))
+            .count();
+        let (qa, qb) = (sign_bits(&a), sign_bits(&b));
+        assert_eq!(qa.len(), dims.div_ceil(64));
+        let counted: u32 = qa.iter().zip(&qb).map(|(x, y)| (x ^ y).count_ones()).sum();
+        assert_eq!(counted as usize, differing, "{dims} dimensions");
     }
 }
 
@@ -94,15 +96,28 @@ fn upsert_remove_and_scan_keep_slots_consistent() {
     );
 }
 
+/// Vectors in clusters, as embeddings of related texts are: `center` plus noise, normalised.
+fn clustered(seed: u64, center: &[f32]) -> Vec<f32> {
+    let noise = unit(seed, center.len());
+    let mut v: Vec<f32> = center
+        .iter()
+        .zip(&noise)
+        .map(|(c, n)| c + 0.9 * n)
+        .collect();
+    crate::embed::normalize(&mut v);
+    v
+}
+
 #[test]
-fn the_int8_scan_finds_what_an_exact_scan_finds() {
-    let dims = 64;
+fn the_bit_scan_with_its_re_rank_finds_what_an_exact_scan_finds() {
+    let dims = 384;
+    let centers: Vec<Vec<f32>> = (0..100).map(|c| unit(1_000_000 + c, dims)).collect();
     let mut inner = Inner::default();
-    let rows: Vec<Row> = (0..3000)
+    let rows: Vec<Row> = (0..20_000)
         .map(|i| Row {
             id: Uuid::new_v4(),
             tenant: "t".into(),
-            vector: unit(i, dims),
+            vector: clustered(i, &centers[i as usize % centers.len()]),
             facts: Facts {
                 importance: 0.5,
                 created_at: Utc::now(),
@@ -113,51 +128,79 @@ fn the_int8_scan_finds_what_an_exact_scan_finds() {
         inner.upsert(r, dims);
     }
     let index = in_memory(dims, inner);
-    let mut found = 0;
-    for q in 0..20 {
-        let query = unit(10_000 + q, dims);
-        let mut exact: Vec<(Uuid, f32)> = rows
-            .iter()
-            .map(|r| (r.id, crate::embed::dot(&query, &r.vector)))
-            .collect();
-        exact.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let got = index.search("t", &query, None, 10);
-        found += exact[..10]
-            .iter()
-            .filter(|e| got.iter().any(|g| g.0 == e.0))
-            .count();
+    // Half of every cluster: rows 0–99, 200–299, … (row i is in cluster i mod 100).
+    let half: Vec<Uuid> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (i / 100) % 2 == 0)
+        .map(|(_, r)| r.id)
+        .collect();
+    let half_set: HashSet<Uuid> = half.iter().copied().collect();
+    for allowed in [None, Some(&half[..])] {
+        let mut found = 0;
+        for q in 0..20 {
+            let query = clustered(50_000 + q, &centers[q as usize * 3]);
+            let mut exact: Vec<(Uuid, f32)> = rows
+                .iter()
+                .filter(|r| allowed.is_none() || half_set.contains(&r.id))
+                .map(|r| (r.id, crate::embed::dot(&query, &r.vector)))
+                .collect();
+            exact.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let got = index.search("t", &query, allowed, 100);
+            assert_eq!(got.len(), 100);
+            for (id, similarity) in &got {
+                let truth = exact.iter().find(|e| e.0 == *id).expect("an allowed row");
+                assert!((truth.1 - similarity).abs() < 1e-5, "exact similarities");
+            }
+            found += exact[..100]
+                .iter()
+                .filter(|e| got.iter().any(|g| g.0 == e.0))
+                .count();
+        }
+        assert!(
+            found >= 1980,
+            "recall@100 {found}/2000, filtered: {}",
+            allowed.is_some()
+        );
     }
-    assert!(found >= 198, "recall@10 {found}/200");
 }
 
 #[test]
-fn a_scan_split_over_two_threads_picks_the_same_rows_as_one() {
-    // Above the split size, with and without a slot filter: the two halves' best rows, merged,
-    // are the best rows of the whole.
-    let dims = 16;
-    let rows = 50_000;
-    let mut codes = Vec::with_capacity(rows * dims);
-    let mut scales = Vec::with_capacity(rows);
-    for i in 0..rows {
-        let (code, scale) = quantize(&unit(i as u64, dims));
-        codes.extend(code);
-        scales.push(scale);
-    }
-    let (q, _) = quantize(&unit(7_777_777, dims));
-    let score =
-        |slot: usize| dot_i8(&q, &codes[slot * dims..(slot + 1) * dims]) as f32 * scales[slot];
+fn the_bit_scan_picks_exactly_the_rows_that_differ_least() {
+    // With and without a slot filter: every row picked differs from the query in no more bits
+    // than any row left out, and exactly as many rows as asked are picked.
+    let dims = 100;
+    let rows = 5_000;
+    let bits: Vec<u64> = (0..rows)
+        .flat_map(|i| sign_bits(&unit(i as u64, dims)))
+        .collect();
+    let q = sign_bits(&unit(7_777_777, dims));
+    let w = q.len();
+    let distance = |slot: usize| -> u32 {
+        q.iter()
+            .zip(&bits[slot * w..(slot + 1) * w])
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum()
+    };
     let evens: Vec<usize> = (0..rows).step_by(2).collect();
     for slots in [None, Some(evens.as_slice())] {
-        let candidates: Vec<usize> = slots.map_or_else(|| (0..rows).collect(), <[usize]>::to_vec);
-        let mut exact: Vec<f32> = candidates.iter().map(|&s| score(s)).collect();
-        exact.sort_by(|a, b| b.total_cmp(a));
-        let got = best_rows(&q, &codes, &scales, slots, 300);
+        let part = slots.map_or(Part::All, Part::Slots);
+        let got = nearest_bits(&q, &bits, part, 300);
         assert_eq!(got.len(), 300);
-        if slots.is_some() {
-            assert!(got.iter().all(|s| s % 2 == 0), "only allowed slots");
-        }
-        let mut got: Vec<f32> = got.iter().map(|&s| score(s)).collect();
-        got.sort_by(|a, b| b.total_cmp(a));
-        assert_eq!(got, exact[..300], "slots filter: {}", slots.is_some());
+        let picked: HashSet<usize> = got.iter().copied().collect();
+        assert_eq!(picked.len(), 300, "no row twice");
+        let candidates: Vec<usize> = slots.map_or_else(|| (0..rows).collect(), <[usize]>::to_vec);
+        let worst_in = got.iter().map(|&s| distance(s)).max().unwrap();
+        let best_out = candidates
+            .iter()
+            .filter(|s| !picked.contains(s))
+            .map(|&s| distance(s))
+            .min()
+            .unwrap();
+        assert!(worst_in <= best_out, "{worst_in} > {best_out}");
+        assert!(
+            picked.iter().all(|s| candidates.contains(s)),
+            "only allowed slots"
+        );
     }
 }

@@ -1,0 +1,51 @@
+//! Async ingest acknowledgement alone: how long `POST /v1/messages?async=true` takes to answer
+//! 202, with the embedding worker running beside it (as in production) and without it (the
+//! write path's own cost).
+//!
+//! Run with: `cargo run --release -p bench --bin ack -- [stored] [acks]` (defaults 10000 and
+//! 1000). Stores `stored` messages inline first (the database's size matters to the write),
+//! then times `acks` acknowledgements one after another, once per worker setting, each on a
+//! fresh server over the same kind of data. SQLite by default; `BENCH_DATABASE_URL` as for
+//! `load`. Prints p50/p95/p99 and the worst.
+
+use std::time::{Duration, Instant};
+
+use bench::{corpus, report};
+use serde_json::{json, Value};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let stored: usize = std::env::args().nth(1).map_or(Ok(10_000), |a| a.parse())?;
+    let acks: usize = std::env::args().nth(2).map_or(Ok(1_000), |a| a.parse())?;
+    let (texts, _) = corpus("../shared/data/locomo/locomo-dev.json")?;
+    for workers in ["1", "0"] {
+        let bench = bench::start(&[("MEMORY_JOB_WORKERS", workers)]).await?;
+        for chunk in (0..stored).collect::<Vec<_>>().chunks(500) {
+            let messages: Vec<Value> = chunk
+                .iter()
+                .map(|i| {
+                    json!({"conversation_id": format!("c{}", i % 50), "role": "user",
+                           "content": format!("{} ({i})", texts[i % texts.len()])})
+                })
+                .collect();
+            bench
+                .post("/v1/messages/batch", &json!({"messages": messages}))
+                .await?;
+        }
+        let mut latencies = Vec::with_capacity(acks);
+        for i in 0..acks {
+            let body = json!({"conversation_id": "async", "role": "user",
+                              "content": texts[i % texts.len()]});
+            let t = Instant::now();
+            bench.post("/v1/messages?async=true", &body).await?;
+            latencies.push(t.elapsed());
+        }
+        let worst = latencies.iter().max().copied().unwrap_or(Duration::ZERO);
+        report(
+            &format!("async acknowledgement, {stored} stored, job workers {workers}"),
+            &mut latencies,
+        );
+        println!("  worst {:.1} ms", worst.as_secs_f64() * 1000.0);
+    }
+    Ok(())
+}

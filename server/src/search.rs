@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     domain::ranking::{self, RankingWeights},
     embed::{dot, EmbedError, EmbeddingProvider},
-    store::{entities::messages, index::MemoryIndex, memory, vectors, StoreError},
+    store::{entities::messages, index::MemoryIndex, memory, scope::Scope, vectors, StoreError},
 };
 
 /// Which retrievers run.
@@ -137,11 +137,15 @@ pub async fn run(
         }
     };
     let lexical = async {
-        let scope = vectors::Scope::new(db, index, &q.tenant_id, &q.filters).await?;
+        let scope = Scope::new(db, index, &q.tenant_id, &q.filters).await?;
         let hits = match q.mode {
             Mode::Vector => Vec::new(),
             _ => scope.lexical(&q.text, n).await?,
         };
+        // On PostgreSQL, the hits' ranking facts (and vectors, to explain those the vector
+        // retriever misses) are read while the query is still being embedded.
+        let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
+        scope.prefetch_facts(&ids, q.mode == Mode::Hybrid).await?;
         Ok::<_, SearchError>((scope, hits))
     };
     let (((query_vector, degraded), embed_ms), ((scope, lexical_hits), lexical_ms)) =
@@ -183,7 +187,7 @@ pub async fn run(
         &[]
     };
     let rank_started = Instant::now();
-    let facts = vectors::ranking_facts(db, index, &q.tenant_id, &ids, want_vectors).await?;
+    let facts = scope.facts(&ids, want_vectors).await?;
     let mut similarity: HashMap<Uuid, f64> = vector_rank
         .iter()
         .map(|(id, (_, s))| (*id, f64::from(*s)))

@@ -5,7 +5,7 @@
 //! `BENCH_DATABASE_URL=postgres://…/bench_db cargo run --release -p bench --bin hnsw`.
 //! Queries are 200 LoCoMo questions embedded by the local model; the tenant is the one with the
 //! most embedded messages. HNSW results come from the product's own retriever
-//! (`store::vectors::Scope::nearest`, on a pool opened as the server opens it); exact results from a
+//! (`store::scope::Scope::nearest`, on a pool opened as the server opens it); exact results from a
 //! full scan of the tenant's vectors. Prints recall@10 and recall@100 (the depth a top-10
 //! search asks for) and the latency of each, and how long the in-process search index (words
 //! only, on PostgreSQL) takes to load and how much memory it adds. Recall counts a result as
@@ -21,7 +21,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use server::{
     config::{DatabaseSettings, Redacted},
     embed::{local, EmbeddingProvider},
-    store::{self, vectors},
+    store::{self, scope, vectors},
 };
 use uuid::Uuid;
 
@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
             let mut latencies = Vec::new();
             for (v, truth) in vectors.iter().zip(&exact) {
                 let t = Instant::now();
-                let hits = vectors::Scope::new(&db, &index, &tenant, &filters)
+                let hits = scope::Scope::new(&db, &index, &tenant, &filters)
                     .await?
                     .nearest(v, depth)
                     .await?;

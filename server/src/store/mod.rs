@@ -18,6 +18,7 @@ pub mod entities;
 pub mod index;
 pub mod jobs;
 pub mod memory;
+pub mod scope;
 pub mod vectors;
 
 /// Errors of the store layer; the HTTP layer maps them to statuses.

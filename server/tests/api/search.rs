@@ -188,6 +188,61 @@ async fn hybrid_finds_rare_words_that_vector_search_ranks_lower() {
 }
 
 #[tokio::test]
+async fn a_hit_only_the_lexical_retriever_found_is_ranked_with_its_own_similarity() {
+    // 60 messages share the query's common words (so the vector retriever's 50 are all theirs);
+    // only the target has the query's rare word (so BM25 ranks it first). Its similarity is
+    // computed from its stored vector — on PostgreSQL read while the query is being embedded —
+    // and must equal what a vector search deep enough to reach it reports.
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let t = &app.register_and_login("alice", None).await.access_token;
+        let mut messages: Vec<Value> = (0..60)
+            .map(|i| {
+                json!({"conversation_id": "weather", "role": "user",
+                            "content": format!("weather today sunny and warm, day {i}")})
+            })
+            .collect();
+        messages.push(json!({"conversation_id": "trips", "role": "user",
+                             "content": "Notes on the spice market trip to Zanzibar"}));
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages/batch",
+                t,
+                Some(json!({ "messages": messages })),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{backend:?}");
+        let query = "query=weather%20today%20sunny%20warm%20zanzibar";
+        // top_k 5: each retriever looks 50 deep.
+        let hybrid = search(&app, t, &format!("{query}&top_k=5&explain=true")).await;
+        let top = hybrid["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["content"] == "Notes on the spice market trip to Zanzibar")
+            .expect("the lexical retriever's best is among the results");
+        assert_eq!(top["explain"]["lexical_rank"], 1, "{backend:?}");
+        assert!(
+            top["explain"]["vector_rank"].is_null(),
+            "{backend:?}: the vector retriever's 50 should be the weather messages"
+        );
+        let deep = search(&app, t, &format!("{query}&mode=vector&top_k=100")).await;
+        let same = deep["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["message_id"] == top["message_id"])
+            .expect("a vector search over every message finds it");
+        let (a, b) = (
+            top["similarity"].as_f64().expect("a similarity"),
+            same["similarity"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-5, "{backend:?}: {a} vs {b}");
+    }
+}
+
+#[tokio::test]
 async fn search_never_crosses_tenants_and_rejects_bad_parameters() {
     let app = spawn_app(Backend::Sqlite).await;
     let alice = app.register_and_login("alice", None).await;

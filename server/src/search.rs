@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::ranking::{self, RankingWeights},
-    embed::{dot, EmbedError, EmbeddingProvider},
+    embed::{EmbedError, EmbeddingProvider},
     store::{entities::messages, index::MemoryIndex, memory, scope::Scope, vectors, StoreError},
 };
 
@@ -142,17 +142,18 @@ pub async fn run(
             Mode::Vector => Vec::new(),
             _ => scope.lexical(&q.text, n).await?,
         };
-        // On PostgreSQL, the hits' ranking facts (and vectors, to explain those the vector
-        // retriever misses) are read while the query is still being embedded.
-        let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
-        scope.prefetch_facts(&ids, q.mode == Mode::Hybrid).await?;
         Ok::<_, SearchError>((scope, hits))
     };
     let (((query_vector, degraded), embed_ms), ((scope, lexical_hits), lexical_ms)) =
         tokio::try_join!(timed(embedding), timed(lexical))?;
     let (vector_hits, vector_ms) = timed(async {
         match &query_vector {
-            Some(v) => scope.nearest(v, n).await,
+            Some(v) => {
+                // The lexical hits' similarities too, so every result is explained alike (on
+                // PostgreSQL in the same query).
+                let lexical_ids: Vec<Uuid> = lexical_hits.iter().map(|(id, _)| *id).collect();
+                scope.nearest(v, n, &lexical_ids).await
+            }
             None => Ok(Vec::new()),
         }
     })
@@ -179,24 +180,19 @@ pub async fn run(
         .collect();
     ids.extend(&lexical_only);
 
-    // Importance and time of every candidate (and the vectors of lexical-only hits, so every
+    // Importance and time of every candidate (and the similarity of lexical-only hits, so every
     // result is explained alike), without reading their text: only the winners are fetched.
-    let want_vectors: &[Uuid] = if query_vector.is_some() {
-        &lexical_only
-    } else {
-        &[]
-    };
     let rank_started = Instant::now();
-    let facts = scope.facts(&ids, want_vectors).await?;
+    let facts = scope
+        .facts(&ids, query_vector.as_deref(), &lexical_only)
+        .await?;
     let mut similarity: HashMap<Uuid, f64> = vector_rank
         .iter()
         .map(|(id, (_, s))| (*id, f64::from(*s)))
         .collect();
-    if let Some(v) = &query_vector {
-        for id in &lexical_only {
-            if let Some((_, Some(vector))) = facts.get(id) {
-                similarity.insert(*id, f64::from(dot(v, vector)));
-            }
+    for id in &lexical_only {
+        if let Some((_, Some(s))) = facts.get(id) {
+            similarity.insert(*id, f64::from(*s));
         }
     }
     let sim_range = similarity

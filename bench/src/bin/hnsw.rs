@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
                 let t = Instant::now();
                 let hits = scope::Scope::new(&db, &index, &tenant, &filters)
                     .await?
-                    .nearest(v, depth)
+                    .nearest(v, depth, &[])
                     .await?;
                 latencies.push(t.elapsed());
                 let truth = &truth[..depth.min(truth.len())];

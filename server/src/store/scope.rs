@@ -10,9 +10,8 @@
 //! ranking facts. Both backends apply the same [`Filters`] in SQL and never leave the tenant.
 //!
 //! Round trips: on PostgreSQL every query is one, and a search's critical path is the query's
-//! embedding followed by the vector query. So the vector query returns its rows' ranking facts
-//! itself, and the lexical hits' facts (and vectors, to explain them) are read while the query is
-//! still being embedded ([`Scope::prefetch_facts`]): ranking then needs no query of its own.
+//! embedding followed by the vector query. So the vector query also returns its rows' ranking
+//! facts, and the lexical hits' facts and similarities: ranking then needs no query of its own.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -28,16 +27,9 @@ use super::{
     StoreError,
 };
 
-/// What ranking needs of a candidate: its facts and, when asked for, its stored vector.
-pub type RankingFacts = HashMap<Uuid, (Facts, Option<Vec<f32>>)>;
-
-/// Facts read from PostgreSQL during one search.
-#[derive(Default)]
-struct FactCache {
-    facts: RankingFacts,
-    /// Ids whose stored vector was read too (`None` there: the message has none yet).
-    vectors_read: HashSet<Uuid>,
-}
+/// What ranking needs of each candidate: its facts and, for those asked, its similarity to the
+/// query (`None`: it has no vector yet).
+pub type RankingFacts = HashMap<Uuid, (Facts, Option<f32>)>;
 
 /// One search's view of a tenant, prepared once for both retrievers: the in-memory index caught
 /// up with every committed write and the ids the filters allow. Prepared when the first
@@ -50,8 +42,8 @@ pub struct Scope<'a> {
     tenant: &'a str,
     filters: &'a Filters,
     allowed: tokio::sync::OnceCell<Option<Arc<Vec<Uuid>>>>,
-    /// PostgreSQL only: the index holds no facts there.
-    read: Mutex<FactCache>,
+    /// PostgreSQL only (the index holds no facts there): what the vector query returned.
+    read: Mutex<RankingFacts>,
 }
 
 impl<'a> Scope<'a> {
@@ -89,19 +81,24 @@ impl<'a> Scope<'a> {
     }
 
     /// The `limit` messages most similar to `vector`, as `(id, cosine similarity)`, best first.
+    /// On PostgreSQL the same query reads the ranking facts of those and of `also` (the lexical
+    /// hits), and the similarities of `also`, for [`Scope::facts`].
     pub async fn nearest(
         &self,
         vector: &[f32],
         limit: usize,
+        also: &[Uuid],
     ) -> Result<Vec<(Uuid, f32)>, StoreError> {
         if !self.index.holds_vectors() {
-            let rows =
-                pg_vector_candidates(self.db, self.tenant, vector, self.filters, limit).await?;
+            let (nearest, scored) =
+                pg_vector_candidates(self.db, self.tenant, vector, self.filters, limit, also)
+                    .await?;
             let mut read = self.read.lock().expect("fact cache");
-            return Ok(rows
+            read.extend(scored);
+            return Ok(nearest
                 .into_iter()
                 .map(|(id, similarity, facts)| {
-                    read.facts.entry(id).or_insert((facts, None));
+                    read.entry(id).or_insert((facts, Some(similarity)));
                     (id, similarity)
                 })
                 .collect());
@@ -118,69 +115,61 @@ impl<'a> Scope<'a> {
             .await
     }
 
-    /// Reads the ranking facts of `ids` now (and their vectors too, if `with_vectors`), so that
-    /// [`Scope::facts`] finds them without a query. Only PostgreSQL reads anything: the
-    /// in-process index holds SQLite's facts and vectors.
-    pub async fn prefetch_facts(&self, ids: &[Uuid], with_vectors: bool) -> Result<(), StoreError> {
-        if self.index.holds_vectors() || ids.is_empty() {
-            return Ok(());
-        }
-        let rows = read_facts(self.db, self.tenant, ids, with_vectors).await?;
-        let mut read = self.read.lock().expect("fact cache");
-        if with_vectors {
-            read.vectors_read.extend(ids);
-        }
-        read.facts.extend(rows);
-        Ok(())
-    }
-
     /// What ranking needs of each of `ids` (of this tenant; others are left out): importance,
-    /// creation time and, for those in `want_vectors`, the stored vector. From the index, or
-    /// from what this search already read, or else one query.
+    /// creation time and, for those in `score`, the similarity of their stored vector to
+    /// `query`. From the index, or from what the vector query read, or else one query.
     pub async fn facts(
         &self,
         ids: &[Uuid],
-        want_vectors: &[Uuid],
+        query: Option<&[f32]>,
+        score: &[Uuid],
     ) -> Result<RankingFacts, StoreError> {
+        let score = if query.is_some() { score } else { &[] };
+        let scored: HashSet<&Uuid> = score.iter().collect();
+        let similarity = |v: &[f32]| query.map(|q| crate::embed::dot(q, v));
         if self.index.holds_vectors() {
             // The index holds every stored vector: a message it lacks has none yet.
-            let mut out = self.index.lookup(self.tenant, ids, want_vectors);
+            let mut out: RankingFacts = self
+                .index
+                .lookup(self.tenant, ids, score)
+                .into_iter()
+                .map(|(id, (facts, vector))| (id, (facts, vector.and_then(|v| similarity(&v)))))
+                .collect();
             let missing: Vec<Uuid> = ids
                 .iter()
                 .filter(|id| !out.contains_key(id))
                 .copied()
                 .collect();
             if !missing.is_empty() {
-                out.extend(read_facts(self.db, self.tenant, &missing, false).await?);
+                let rows = read_facts(self.db, self.tenant, &missing, false).await?;
+                out.extend(rows.into_iter().map(|(id, (facts, _))| (id, (facts, None))));
             }
             return Ok(out);
         }
-        let (mut out, missing, need_vectors) = {
+        let (mut out, missing) = {
             let read = self.read.lock().expect("fact cache");
-            let want: HashSet<&Uuid> = want_vectors.iter().collect();
             let mut out = RankingFacts::with_capacity(ids.len());
             let mut missing = Vec::new();
-            let mut need_vectors = false;
             for id in ids {
-                let known = read
-                    .facts
-                    .get(id)
-                    .filter(|_| !want.contains(id) || read.vectors_read.contains(id));
-                match known {
-                    Some(entry) => {
-                        let vector = entry.1.clone().filter(|_| want.contains(id));
-                        out.insert(*id, (entry.0, vector));
+                match read.get(id) {
+                    Some(&(facts, s)) => {
+                        out.insert(*id, (facts, s.filter(|_| scored.contains(id))));
                     }
-                    None => {
-                        missing.push(*id);
-                        need_vectors |= want.contains(id);
-                    }
+                    None => missing.push(*id),
                 }
             }
-            (out, missing, need_vectors)
+            (out, missing)
         };
         if !missing.is_empty() {
-            out.extend(read_facts(self.db, self.tenant, &missing, need_vectors).await?);
+            let with_vectors = missing.iter().any(|id| scored.contains(id));
+            for (id, (facts, vector)) in
+                read_facts(self.db, self.tenant, &missing, with_vectors).await?
+            {
+                let s = vector
+                    .filter(|_| scored.contains(&id))
+                    .and_then(|v| similarity(&v));
+                out.insert(id, (facts, s));
+            }
         }
         Ok(out)
     }
@@ -203,15 +192,17 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// PostgreSQL: the `limit` messages most similar to `query`, as `(id, cosine similarity,
-/// ranking facts)`, best first.
+/// PostgreSQL, in one query: the `limit` messages most similar to `query`, as `(id, cosine
+/// similarity, ranking facts)`, best first; and the facts and similarities of the tenant's
+/// messages among `also`.
 async fn pg_vector_candidates(
     db: &sea_orm::DatabaseConnection,
     tenant: &str,
     query: &[f32],
     filters: &Filters,
     limit: usize,
-) -> Result<Vec<(Uuid, f32, Facts)>, StoreError> {
+    also: &[Uuid],
+) -> Result<(Vec<(Uuid, f32, Facts)>, RankingFacts), StoreError> {
     let backend = DbBackend::Postgres;
     let mut values = Vec::new();
     let condition = where_clause(backend, tenant, filters, &mut values);
@@ -220,34 +211,54 @@ async fn pg_vector_candidates(
     values.push(pg_vector(query));
     let q = values.len();
     values.push((limit as i64).into());
+    let l = values.len();
+    values.push(tenant.into());
+    let t = values.len();
+    // One text parameter (sea-orm's array binding is not enabled): read by primary key.
+    values.push(
+        also.iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+            .into(),
+    );
+    let a = values.len();
     let sql = format!(
-        "SELECT m.id, 1 - (m.embedding <=> ${q}) AS similarity, m.importance_score, \
-         m.created_at FROM messages m WHERE {condition} AND m.embedding IS NOT NULL \
-         ORDER BY m.embedding <=> ${q} LIMIT ${}",
-        values.len()
+        "(SELECT m.id, 1 - (m.embedding <=> ${q}) AS similarity, m.importance_score, \
+          m.created_at, TRUE AS nearest FROM messages m \
+          WHERE {condition} AND m.embedding IS NOT NULL ORDER BY m.embedding <=> ${q} LIMIT ${l}) \
+         UNION ALL \
+         (SELECT m.id, 1 - (m.embedding <=> ${q}), m.importance_score, m.created_at, FALSE \
+          FROM messages m WHERE m.id = ANY(string_to_array(${a}, ',')::uuid[]) \
+          AND m.tenant_id = ${t})"
     );
     // The session's `hnsw.*` settings (see `store::connect`) keep recall ≥ 0.95 of exact search
     // and let filters through; the planner picks HNSW or the tenant's rows by their sizes.
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
         .await?;
-    let mut out = rows
-        .iter()
-        .map(|r| {
-            let facts = Facts {
-                importance: r.try_get("", "importance_score")?,
-                created_at: r.try_get("", "created_at")?,
-            };
-            Ok((
-                r.try_get::<Uuid>("", "id")?,
-                r.try_get::<f64>("", "similarity")? as f32,
-                facts,
-            ))
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let mut nearest = Vec::with_capacity(limit);
+    let mut scored = RankingFacts::with_capacity(also.len());
+    for r in &rows {
+        let id: Uuid = r.try_get("", "id")?;
+        let similarity = r
+            .try_get::<Option<f64>>("", "similarity")?
+            .map(|s| s as f32);
+        let facts = Facts {
+            importance: r.try_get("", "importance_score")?,
+            created_at: r.try_get("", "created_at")?,
+        };
+        match (r.try_get::<bool>("", "nearest")?, similarity) {
+            (true, Some(s)) => nearest.push((id, s, facts)),
+            (true, None) => {}
+            (false, s) => {
+                scored.insert(id, (facts, s));
+            }
+        }
+    }
     // relaxed_order may return slightly out of order: restore it.
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Ok(out)
+    nearest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok((nearest, scored))
 }
 
 /// The ids the filters allow, found by SQL (which owns those columns); `None` without filters.
@@ -280,7 +291,7 @@ async fn read_facts(
     tenant: &str,
     ids: &[Uuid],
     with_vectors: bool,
-) -> Result<RankingFacts, StoreError> {
+) -> Result<HashMap<Uuid, (Facts, Option<Vec<f32>>)>, StoreError> {
     let backend = db.get_database_backend();
     let (list, values) = super::id_params(ids);
     let vector = if with_vectors { ", embedding" } else { "" };
@@ -292,7 +303,7 @@ async fn read_facts(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
         .await?;
-    let mut out = RankingFacts::with_capacity(rows.len());
+    let mut out = HashMap::with_capacity(rows.len());
     for r in &rows {
         if r.try_get::<String>("", "tenant_id")? != tenant {
             continue;

@@ -53,10 +53,29 @@ async fn batching_padding_and_the_query_session_do_not_change_a_vector() {
     assert!(dot(&alone, &batched) > 0.9999, "{}", dot(&alone, &batched));
     let again = p.embed(vec![short.clone()]).await.unwrap().remove(0);
     assert_eq!(alone, again, "deterministic");
-    // Search embeds queries in a session of their own (one thread): the same model, so a query
-    // and a stored message with the same text must meet at similarity 1.
+    // Search embeds queries in sessions of their own: the same model, so a query and a stored
+    // message with the same text must meet at similarity 1.
     let query = p.embed_query(short).await.unwrap();
     assert!(dot(&alone, &query) > 0.9999, "{}", dot(&alone, &query));
+}
+
+#[tokio::test]
+async fn batches_run_at_low_cpu_priority_so_requests_go_first() {
+    let _p = provider();
+    // /proc/self/task/<tid>/stat: "tid (name) state ..."; after the name, field 19 is nice.
+    let niced: Vec<(String, i64)> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (head, tail) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1.to_owned();
+            let nice = tail.split_whitespace().nth(16)?.parse().ok()?;
+            Some((name, nice))
+        })
+        .filter(|(name, _)| name == "embed-batches")
+        .collect();
+    assert!(!niced.is_empty(), "a batch thread is running");
+    assert!(niced.iter().all(|(_, nice)| *nice == 10), "{niced:?}");
 }
 
 #[tokio::test]

@@ -84,6 +84,34 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
 }
 
 impl Bench {
+    /// Stores `n` LoCoMo turns (cycled, numbered, over 50 conversations) with inline embedding,
+    /// 500 per batch request; prints a dot every 2000 when `progress`.
+    pub async fn store_turns(
+        &self,
+        n: usize,
+        texts: &[String],
+        progress: bool,
+    ) -> anyhow::Result<()> {
+        for (b, chunk) in (0..n).collect::<Vec<_>>().chunks(500).enumerate() {
+            let messages: Vec<Value> = chunk
+                .iter()
+                .map(|i| {
+                    json!({"conversation_id": format!("c{}", i % 50), "role": "user",
+                           "content": format!("{} ({i})", texts[i % texts.len()])})
+                })
+                .collect();
+            self.post("/v1/messages/batch", &json!({"messages": messages}))
+                .await?;
+            if progress && b % 4 == 3 {
+                eprint!(".");
+            }
+        }
+        if progress {
+            eprintln!();
+        }
+        Ok(())
+    }
+
     /// GETs JSON, failing on any non-2xx answer.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.send(self.client.get(format!("{}{path}", self.url)), path)

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use bench::{corpus, report};
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,18 +20,7 @@ async fn main() -> anyhow::Result<()> {
     let (texts, _) = corpus("../shared/data/locomo/locomo-dev.json")?;
     for workers in ["1", "0"] {
         let bench = bench::start(&[("MEMORY_JOB_WORKERS", workers)]).await?;
-        for chunk in (0..stored).collect::<Vec<_>>().chunks(500) {
-            let messages: Vec<Value> = chunk
-                .iter()
-                .map(|i| {
-                    json!({"conversation_id": format!("c{}", i % 50), "role": "user",
-                           "content": format!("{} ({i})", texts[i % texts.len()])})
-                })
-                .collect();
-            bench
-                .post("/v1/messages/batch", &json!({"messages": messages}))
-                .await?;
-        }
+        bench.store_turns(stored, &texts, false).await?;
         let mut latencies = Vec::with_capacity(acks);
         for i in 0..acks {
             let body = json!({"conversation_id": "async", "role": "user",

@@ -76,23 +76,8 @@ async fn time_searches(
 /// and waits until their embeddings are done.
 async fn ingest(bench: &bench::Bench, n: usize, texts: &[String]) -> anyhow::Result<()> {
     let started = Instant::now();
-    for (b, chunk) in (0..n).collect::<Vec<_>>().chunks(500).enumerate() {
-        let messages: Vec<Value> = chunk
-            .iter()
-            .map(|i| {
-                json!({"conversation_id": format!("c{}", i % 50), "role": "user",
-                       "content": format!("{} ({i})", texts[i % texts.len()])})
-            })
-            .collect();
-        bench
-            .post("/v1/messages/batch", &json!({"messages": messages}))
-            .await?;
-        if b % 4 == 3 {
-            eprint!(".");
-        }
-    }
+    bench.store_turns(n, texts, true).await?;
     let secs = started.elapsed().as_secs_f64();
-    eprintln!();
     println!(
         "inline batch ingest: {:.0} messages/s ({n} in {secs:.1} s)",
         n as f64 / secs

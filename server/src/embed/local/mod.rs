@@ -152,7 +152,12 @@ impl LocalProvider {
                 let _ = ready.send(Ok(()));
                 // Ends when the provider (every sender) is dropped.
                 for (texts, reply) in inbox {
-                    let _ = reply.send(thread_model.embed_sorted(&batches, &texts));
+                    // A panic in one batch fails that batch, not every later one.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        thread_model.embed_sorted(&batches, &texts)
+                    }))
+                    .unwrap_or_else(|_| Err(EmbedError::runtime("local model: a batch panicked")));
+                    let _ = reply.send(result);
                     thread_model.batching.fetch_sub(1, Ordering::SeqCst);
                 }
             })

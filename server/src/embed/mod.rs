@@ -134,7 +134,23 @@ pub fn normalize(v: &mut [f32]) {
     }
 }
 
-/// Dot product; the cosine similarity of two normalised vectors.
+/// Dot product; the cosine similarity of two normalised vectors. Summed in 16 independent
+/// lanes so the compiler can use packed multiply-adds (a plain `sum()` must add one product at a
+/// time, in order); inlined into the index's dispatched scan, it gets that scan's instruction set.
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut acc = [0f32; 16];
+    let chunks = a.len().min(b.len()) / 16;
+    for c in 0..chunks {
+        let (x, y) = (&a[c * 16..c * 16 + 16], &b[c * 16..c * 16 + 16]);
+        for k in 0..16 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = a[chunks * 16..]
+        .iter()
+        .zip(&b[chunks * 16..])
+        .map(|(x, y)| x * y)
+        .sum();
+    acc.iter().sum::<f32>() + tail
 }

@@ -129,12 +129,7 @@ impl<'a> Scope<'a> {
         let similarity = |v: &[f32]| query.map(|q| crate::embed::dot(q, v));
         if self.index.holds_vectors() {
             // The index holds every stored vector: a message it lacks has none yet.
-            let mut out: RankingFacts = self
-                .index
-                .lookup(self.tenant, ids, score)
-                .into_iter()
-                .map(|(id, (facts, vector))| (id, (facts, vector.and_then(|v| similarity(&v)))))
-                .collect();
+            let mut out = self.index.lookup(self.tenant, ids, query, score);
             let missing: Vec<Uuid> = ids
                 .iter()
                 .filter(|id| !out.contains_key(id))

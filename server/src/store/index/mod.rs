@@ -268,24 +268,26 @@ impl MemoryIndex {
         shard.search(query, allowed.as_ref(), n)
     }
 
-    /// The ranking facts of those `ids` that are indexed under `tenant`, with their stored
-    /// vectors for those also in `want_vectors` (copies cost 1.5 kB each: only when asked).
+    /// The ranking facts of those `ids` that are indexed under `tenant`, with the similarity of
+    /// their stored vector to `query` for those also in `score` (computed here, where the vectors
+    /// are, rather than copied out).
     pub fn lookup(
         &self,
         tenant: &str,
         ids: &[Uuid],
-        want_vectors: &[Uuid],
-    ) -> HashMap<Uuid, (Facts, Option<Vec<f32>>)> {
-        let want: HashSet<&Uuid> = want_vectors.iter().collect();
+        query: Option<&[f32]>,
+        score: &[Uuid],
+    ) -> HashMap<Uuid, (Facts, Option<f32>)> {
+        let score: HashSet<&Uuid> = score.iter().collect();
         let inner = self.inner.read().expect("index lock");
         ids.iter()
             .filter_map(|id| {
                 let (t, slot) = inner.slots.get(id)?;
                 let shard = inner.shards.get(t).filter(|_| t == tenant)?;
-                let vector = want
-                    .contains(id)
-                    .then(|| shard.vector(*slot, self.dims).to_vec());
-                Some((*id, (shard.facts[*slot], vector)))
+                let similarity = query
+                    .filter(|_| score.contains(id))
+                    .map(|q| crate::embed::dot(q, shard.vector(*slot, self.dims)));
+                Some((*id, (shard.facts[*slot], similarity)))
             })
             .collect()
     }

@@ -1,5 +1,5 @@
 //! The scan's arithmetic: one sign bit per dimension, the bit-difference (Hamming) scan that
-//! picks candidates, the exact f32 dot product that orders them, and a bounded top-n.
+//! picks candidates, and the exact similarities that order them.
 //!
 //! Why sign bits: the scan reads every row of a tenant on every search, and at 10⁵ rows the
 //! int8 codes it read before (38 MB) streamed the model's weights out of the cache — the query
@@ -110,25 +110,6 @@ impl pulp::WithSimd for Distances<'_> {
     }
 }
 
-/// The dot product of two f32 vectors, summed in 16 independent lanes so the compiler can use
-/// packed multiply-adds (a plain `sum()` must add one product at a time, in order).
-#[inline(always)]
-pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 16];
-    let chunks = a.len() / 16;
-    for c in 0..chunks {
-        let (x, y) = (&a[c * 16..c * 16 + 16], &b[c * 16..c * 16 + 16]);
-        for k in 0..16 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut sum: f32 = acc.iter().sum();
-    for k in chunks * 16..a.len() {
-        sum += a[k] * b[k];
-    }
-    sum
-}
-
 /// Exact similarities of the query to `slots`' f32 vectors (`vectors` holds the rows, `q.len()`
 /// wide), in the order given.
 pub(super) fn similarities(q: &[f32], vectors: &[f32], slots: &[usize]) -> Vec<f32> {
@@ -149,55 +130,11 @@ impl pulp::WithSimd for Similarities<'_> {
         let dims = self.q.len();
         let mut out = Vec::with_capacity(self.slots.len());
         for &slot in self.slots {
-            out.push(dot(self.q, &self.vectors[slot * dims..(slot + 1) * dims]));
+            out.push(crate::embed::dot(
+                self.q,
+                &self.vectors[slot * dims..(slot + 1) * dims],
+            ));
         }
         out
-    }
-}
-
-/// Keeps the `n` best `(score, slot)` pairs seen.
-pub(super) struct TopN {
-    n: usize,
-    pub(super) heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF32, usize)>>,
-}
-
-/// A score ordered by `total_cmp`, so it can live in a heap.
-#[derive(Clone, Copy)]
-pub(super) struct OrdF32(pub(super) f32);
-impl PartialEq for OrdF32 {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-impl Eq for OrdF32 {}
-impl PartialOrd for OrdF32 {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for OrdF32 {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
-    }
-}
-
-impl TopN {
-    pub(super) fn new(n: usize) -> Self {
-        Self {
-            n,
-            heap: std::collections::BinaryHeap::with_capacity(n + 1),
-        }
-    }
-
-    #[inline(always)]
-    pub(super) fn offer(&mut self, score: f32, slot: usize) {
-        if self.heap.len() < self.n {
-            self.heap.push(std::cmp::Reverse((OrdF32(score), slot)));
-        } else if let Some(worst) = self.heap.peek() {
-            if score > worst.0 .0 .0 {
-                self.heap.pop();
-                self.heap.push(std::cmp::Reverse((OrdF32(score), slot)));
-            }
-        }
     }
 }

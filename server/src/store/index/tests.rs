@@ -87,11 +87,11 @@ fn upsert_remove_and_scan_keep_slots_consistent() {
     assert_eq!(only.len(), 1);
     assert_eq!(only[0].0, ids[2]);
     assert!(index.search("b", &unit(1, dims), None, 3).is_empty());
-    let facts = index.lookup("a", &[ids[1], ids[0]], &[]);
+    let facts = index.lookup("a", &[ids[1], ids[0]], None, &[]);
     assert_eq!(facts.len(), 1, "removed ids are not found");
     assert_eq!(facts[&ids[1]].0.importance, 0.99);
     assert!(
-        index.lookup("b", &[ids[1]], &[]).is_empty(),
+        index.lookup("b", &[ids[1]], None, &[]).is_empty(),
         "lookups stay in the tenant"
     );
 }

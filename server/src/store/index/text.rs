@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use rust_stemmers::{Algorithm, Stemmer};
 use uuid::Uuid;
 
-use super::scan::TopN;
 use crate::domain::stopwords::is_stopword;
 
 /// BM25's term-frequency saturation and length normalisation (the customary values).
@@ -229,5 +228,52 @@ mod tests {
             shard.remove(*id);
         }
         assert!(shard.is_empty() && shard.postings.is_empty() && shard.total_len == 0);
+    }
+}
+
+/// Keeps the `n` best `(score, slot)` pairs seen.
+struct TopN {
+    n: usize,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF32, usize)>>,
+}
+
+/// A score ordered by `total_cmp`, so it can live in a heap.
+#[derive(Clone, Copy)]
+struct OrdF32(f32);
+impl PartialEq for OrdF32 {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for OrdF32 {}
+impl PartialOrd for OrdF32 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF32 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl TopN {
+    fn new(n: usize) -> Self {
+        Self {
+            n,
+            heap: std::collections::BinaryHeap::with_capacity(n + 1),
+        }
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, score: f32, slot: usize) {
+        if self.heap.len() < self.n {
+            self.heap.push(std::cmp::Reverse((OrdF32(score), slot)));
+        } else if let Some(worst) = self.heap.peek() {
+            if score > worst.0 .0 .0 {
+                self.heap.pop();
+                self.heap.push(std::cmp::Reverse((OrdF32(score), slot)));
+            }
+        }
     }
 }

@@ -28,7 +28,7 @@ use super::{
 use crate::{
     auth::{Access, Principal, TenantContext},
     state::AppState,
-    store::memory,
+    store::{ingest, memory},
 };
 
 /// Most items in one batch request.
@@ -125,7 +125,7 @@ async fn create(
                 .collect(),
             None => valid.into_iter().map(|m| (m, None)).collect(),
         };
-        stored = memory::insert_messages(&state.db, items, state.embedder.model_id()).await?;
+        stored = ingest::insert_messages(&state.db, items, state.embedder.model_id()).await?;
         state.job_notify.notify_one();
     }
     let ok = if stored.is_empty() {

@@ -19,7 +19,7 @@ use crate::{
         TenantId,
     },
     state::AppState,
-    store::{entities::messages, memory},
+    store::{entities::messages, ingest, memory},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,7 +70,7 @@ pub fn validate(
     tenant_id: &str,
     now: DateTime<Utc>,
     weights: ImportanceWeights,
-) -> Result<memory::NewMessage, rules::Invalid> {
+) -> Result<ingest::NewMessage, rules::Invalid> {
     let role = Role::parse(&req.role).map_err(|m| rules::Invalid::new("role", m))?;
     let created_at = match req.created_at.as_deref() {
         Some(raw) => Some(
@@ -82,7 +82,7 @@ pub fn validate(
     };
     let created_at = rules::created_at(created_at, now)?;
     let override_ = rules::importance_override(req.importance_override)?;
-    Ok(memory::NewMessage {
+    Ok(ingest::NewMessage {
         tenant_id: tenant_id.to_owned(),
         conversation_id: rules::conversation_id(&req.conversation_id)?,
         role: role.as_str().to_owned(),
@@ -160,7 +160,7 @@ async fn create(
         .await?
         .and_then(|mut v| v.pop());
     let stored =
-        memory::insert_messages(&state.db, vec![(new, vector)], state.embedder.model_id()).await?;
+        ingest::insert_messages(&state.db, vec![(new, vector)], state.embedder.model_id()).await?;
     state.job_notify.notify_one();
     let status = write_status(&stored);
     Ok((

@@ -14,137 +14,26 @@ use super::{
     jobs, vectors, StoreError,
 };
 
-/// A validated message ready to store.
-pub struct NewMessage {
-    pub tenant_id: String,
-    pub conversation_id: String,
-    pub role: String,
-    pub content: String,
-    pub metadata: serde_json::Value,
-    pub importance_score: f64,
-    pub importance_override: Option<f64>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// Inserts messages (creating their conversations when new) with their embeddings — or, for
-/// those without one, their embedding jobs — in one transaction: either all are stored or none.
-pub async fn insert_messages(
-    db: &DatabaseConnection,
-    items: Vec<(NewMessage, Option<Vec<f32>>)>,
-    model: &str,
-) -> Result<Vec<messages::Model>, StoreError> {
-    let txn = super::begin_write(db).await?;
-    let now = Utc::now();
-    let mut stored = Vec::with_capacity(items.len());
-    for (new, vector) in items {
-        ensure_conversation(&txn, &new.tenant_id, &new.conversation_id, now).await?;
-        let message = messages::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(new.tenant_id),
-            conversation_id: Set(new.conversation_id),
-            role: Set(new.role),
-            content: Set(new.content),
-            metadata: Set(new.metadata),
-            importance_score: Set(new.importance_score),
-            importance_override: Set(new.importance_override),
-            embedding_status: Set("pending".into()),
-            embedding_model: Set(None),
-            archived: Set(false),
-            created_at: Set(new.created_at),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        let message = match vector {
-            Some(v) => {
-                vectors::set_embedding(&txn, message.id, &v, model).await?;
-                messages::Model {
-                    embedding_status: "completed".into(),
-                    embedding_model: Some(model.to_owned()),
-                    ..message
-                }
-            }
-            // No vector yet (async mode, or the provider is down): a durable job will embed it.
-            None => {
-                jobs::enqueue(&txn, message.id, &message.tenant_id, now).await?;
-                message
-            }
-        };
-        bump_conversation(
-            &txn,
-            &message.tenant_id,
-            &message.conversation_id,
-            1,
-            Some(message.created_at),
-            now,
-        )
-        .await?;
-        stored.push(message);
-    }
-    txn.commit().await?;
-    Ok(stored)
-}
-
-async fn ensure_conversation(
+/// Takes `removed` messages off a conversation's count and recomputes `last_message_at` from the
+/// messages left (a delete can remove the newest). Inserts count up in `ingest`.
+async fn shrink_conversation(
     txn: &DatabaseTransaction,
     tenant: &str,
     id: &str,
+    removed: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let exists = conversations::Entity::find_by_id((tenant.to_owned(), id.to_owned()))
+    let last = messages::Entity::find()
+        .filter(messages::Column::TenantId.eq(tenant))
+        .filter(messages::Column::ConversationId.eq(id))
+        .order_by_desc(messages::Column::CreatedAt)
         .one(txn)
         .await?
-        .is_some();
-    if !exists {
-        conversations::ActiveModel {
-            tenant_id: Set(tenant.to_owned()),
-            id: Set(id.to_owned()),
-            title: Set(None),
-            metadata: Set(serde_json::json!({})),
-            message_count: Set(0),
-            last_message_at: Set(None),
-            archived: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(txn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Adds `delta` messages to a conversation's count; `last_message_at` is recomputed from its
-/// messages when they are removed (a delete can remove the newest).
-async fn bump_conversation(
-    txn: &DatabaseTransaction,
-    tenant: &str,
-    id: &str,
-    delta: i64,
-    written_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let conversation = conversations::Entity::find_by_id((tenant.to_owned(), id.to_owned()))
-        .one(txn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let last = if delta > 0 {
-        match (conversation.last_message_at, written_at) {
-            (Some(a), Some(b)) => Some(Ord::max(a, b)),
-            (a, b) => a.or(b),
-        }
-    } else {
-        messages::Entity::find()
-            .filter(messages::Column::TenantId.eq(tenant))
-            .filter(messages::Column::ConversationId.eq(id))
-            .order_by_desc(messages::Column::CreatedAt)
-            .one(txn)
-            .await?
-            .map(|m| m.created_at)
-    };
+        .map(|m| m.created_at);
     conversations::Entity::update_many()
         .col_expr(
             conversations::Column::MessageCount,
-            Expr::col(conversations::Column::MessageCount).add(delta),
+            Expr::col(conversations::Column::MessageCount).sub(removed),
         )
         .col_expr(conversations::Column::LastMessageAt, Expr::value(last))
         .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
@@ -258,7 +147,7 @@ pub async fn delete_message(
     let txn = super::begin_write(db).await?;
     let message = get_message(&txn, tenant, id).await?;
     messages::Entity::delete_by_id(id).exec(&txn).await?;
-    bump_conversation(&txn, tenant, &message.conversation_id, -1, None, Utc::now()).await?;
+    shrink_conversation(&txn, tenant, &message.conversation_id, 1, Utc::now()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -461,7 +350,7 @@ pub async fn delete_messages(
     }
     let now = Utc::now();
     for (conversation, count) in per_conversation {
-        bump_conversation(&txn, tenant, conversation, -count, None, now).await?;
+        shrink_conversation(&txn, tenant, conversation, count, now).await?;
     }
     txn.commit().await?;
     Ok(deleted)

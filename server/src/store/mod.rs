@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod entities;
 pub mod index;
+pub mod ingest;
 pub mod jobs;
 pub mod memory;
 pub mod scope;

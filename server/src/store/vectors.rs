@@ -86,6 +86,15 @@ pub(super) fn pg_vector(v: &[f32]) -> Value {
     Value::Vector(Some(sea_orm::prelude::PgVector::from(v.to_vec())))
 }
 
+/// The `embedding` column's value for `v` (NULL when there is none yet) on `backend`.
+pub(super) fn embedding_value(backend: DbBackend, v: Option<&[f32]>) -> Value {
+    match (backend, v) {
+        (DbBackend::Postgres, Some(v)) => pg_vector(v),
+        (DbBackend::Postgres, None) => Value::Vector(None),
+        (_, v) => v.map(to_blob).into(),
+    }
+}
+
 fn to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }

@@ -65,6 +65,90 @@ async fn a_batch_stores_valid_items_and_reports_invalid_ones_by_index() {
 }
 
 #[tokio::test]
+async fn a_full_async_batch_keeps_every_conversation_exact_and_queues_every_job() {
+    // 1000 messages: more than one INSERT's worth, over an existing conversation and a new
+    // one, with imported times out of order.
+    let base = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    let at = |minutes: i64| (base + chrono::Duration::minutes(minutes)).to_rfc3339();
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, Options::no_workers()).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        let newest_in_a = at(300_000);
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages?async=true",
+                t,
+                Some(
+                    json!({"conversation_id": "a", "role": "user", "content": "already here",
+                            "created_at": newest_in_a}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+        let minutes = |i: i64| (i * 7919) % 1000;
+        let items: Vec<Value> = (0..1000)
+            .map(|i| {
+                json!({"conversation_id": if i % 2 == 0 { "a" } else { "b" }, "role": "user",
+                       "content": format!("imported note {i}"), "created_at": at(minutes(i))})
+            })
+            .collect();
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages/batch?async=true",
+                t,
+                Some(json!({"messages": items})),
+            )
+            .await;
+        assert_eq!(r.status(), 202, "{backend:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["created"].as_array().unwrap().len(), 1000);
+
+        let conversation = |id: &'static str| {
+            let app = &app;
+            async move {
+                let c: Value = app
+                    .call(Method::GET, &format!("/v1/conversations/{id}"), t, None)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                let last =
+                    chrono::DateTime::parse_from_rfc3339(c["last_message_at"].as_str().unwrap())
+                        .unwrap();
+                (c["message_count"].as_i64().unwrap(), last)
+            }
+        };
+        let newest_in_b = (0..1000).filter(|i| i % 2 == 1).map(minutes).max().unwrap();
+        assert_eq!(
+            conversation("a").await,
+            (
+                501,
+                chrono::DateTime::parse_from_rfc3339(&newest_in_a).unwrap()
+            ),
+            "{backend:?}: the older imports leave the newest message in place"
+        );
+        assert_eq!(
+            conversation("b").await,
+            (
+                500,
+                chrono::DateTime::parse_from_rfc3339(&at(newest_in_b)).unwrap()
+            ),
+            "{backend:?}: the newest import, not the last one sent"
+        );
+        assert_eq!(
+            server::store::jobs::outstanding(&app.state.db)
+                .await
+                .unwrap(),
+            1001,
+            "{backend:?}: a job for every message"
+        );
+    }
+}
+
+#[tokio::test]
 async fn batch_size_limits_are_422() {
     let app = spawn_app(Backend::Sqlite).await;
     let alice = app.register_and_login("alice", None).await;

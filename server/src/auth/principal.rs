@@ -9,7 +9,11 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::{api::error::ApiError, state::AppState, store::accounts};
+use crate::{
+    api::error::ApiError,
+    state::AppState,
+    store::{accounts, callers},
+};
 
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
@@ -30,6 +34,9 @@ pub struct Principal {
     pub user_id: Uuid,
     pub is_instance_admin: bool,
     pub credential: Credential,
+    /// Read with the credential: a user's memberships in every tenant; an API key's creator's
+    /// membership in the key's tenant (none once they left it).
+    pub memberships: Vec<callers::Membership>,
 }
 
 /// What a request needs to do in its tenant.
@@ -73,50 +80,50 @@ impl FromRequestParts<AppState> for Principal {
 async fn from_access_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let claims = super::tokens::verify_access(&state.settings.auth.jwt_secret, token)
         .ok_or_else(unauthorized)?;
-    // Both rows at once (every request pays for this): the session must be live and the
-    // token's, the user active.
-    let (session, user) = tokio::try_join!(
-        accounts::active_session(&state.db, claims.sid),
-        accounts::user_by_id(&state.db, claims.sub),
-    )?;
-    let session = session
-        .filter(|s| s.user_id == claims.sub)
+    // One query (every request pays for it): the session must be live and the token's, the
+    // user active; their memberships come with them.
+    let caller = callers::by_session(&state.db, claims.sid, claims.sub, Utc::now())
+        .await?
         .ok_or_else(unauthorized)?;
-    let user = user.filter(|u| u.is_active).ok_or_else(unauthorized)?;
     Ok(Principal {
-        user_id: user.id,
-        is_instance_admin: user.is_instance_admin,
+        user_id: caller.user_id,
+        is_instance_admin: caller.is_instance_admin,
         credential: Credential::Session {
-            session_id: session.id,
+            session_id: claims.sid,
         },
+        memberships: caller.memberships,
     })
 }
 
 async fn from_api_key(state: &AppState, raw: &str) -> Result<Principal, ApiError> {
     let (prefix, secret) = super::api_keys::parse(raw).ok_or_else(unauthorized)?;
-    let key = accounts::api_key_by_prefix(&state.db, prefix)
+    let key = callers::by_key_prefix(&state.db, prefix)
         .await?
         .ok_or_else(unauthorized)?;
     let usable = key.revoked_at.is_none()
         && key.expires_at.is_none_or(|at| at > Utc::now())
-        && super::secrets_match(&super::sha256_hex(secret), &key.key_hash);
+        && super::secrets_match(&super::sha256_hex(secret), &key.key_hash)
+        && key.user_active;
     if !usable {
         return Err(unauthorized());
     }
-    let user = accounts::user_by_id(&state.db, key.user_id)
-        .await?
-        .filter(|u| u.is_active)
-        .ok_or_else(unauthorized)?;
-    limit(state, &format!("key:{}", key.id)).await?;
-    accounts::touch_api_key(&state.db, key.id).await?;
+    limit(state, &format!("key:{}", key.key_id)).await?;
+    // Last use is informational: recorded beside the request, not before its answer.
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = accounts::touch_api_key(&db, key.key_id).await {
+            tracing::warn!(error = %e, "could not record an API key's last use");
+        }
+    });
     Ok(Principal {
-        user_id: user.id,
+        user_id: key.user_id,
         is_instance_admin: false,
         credential: Credential::ApiKey {
-            key_id: key.id,
+            key_id: key.key_id,
             tenant_id: key.tenant_id,
             scope: key.scope,
         },
+        memberships: key.membership.into_iter().collect(),
     })
 }
 
@@ -160,8 +167,6 @@ impl Principal {
         let forbidden = |t: &str| {
             ApiError::Forbidden(format!("This credential has no access to tenant '{t}'."))
         };
-        // A user's only membership, when it is how the tenant was found, is already read.
-        let mut known = None;
         let (tenant_id, key_scope) = match (&self.credential, requested) {
             (Credential::ApiKey { tenant_id, .. }, Some(t)) if t != tenant_id => {
                 return Err(forbidden(t))
@@ -171,35 +176,27 @@ impl Principal {
                     tenant_id, scope, ..
                 },
                 _,
-            ) => (tenant_id.clone(), Some(scope.as_str())),
-            (Credential::Session { .. }, Some(t)) => (t.to_owned(), None),
-            (Credential::Session { .. }, None) => {
-                let mut memberships = accounts::memberships_of(&state.db, self.user_id).await?;
-                match memberships.as_slice() {
-                    [_] => {
-                        let only = memberships.remove(0);
-                        let tenant = only.tenant_id.clone();
-                        known = Some(only);
-                        (tenant, None)
-                    }
-                    [] => return Err(ApiError::Forbidden("You belong to no tenant.".into())),
-                    _ => {
-                        return Err(ApiError::validation(
-                            "tenant_id",
-                            "is required: you belong to several tenants",
-                        ))
-                    }
+            ) => (tenant_id.as_str(), Some(scope.as_str())),
+            (Credential::Session { .. }, Some(t)) => (t, None),
+            (Credential::Session { .. }, None) => match self.memberships.as_slice() {
+                [only] => (only.tenant_id.as_str(), None),
+                [] => return Err(ApiError::Forbidden("You belong to no tenant.".into())),
+                _ => {
+                    return Err(ApiError::validation(
+                        "tenant_id",
+                        "is required: you belong to several tenants",
+                    ))
                 }
-            }
+            },
         };
         // Membership is checked for keys too: a key stops working in a tenant its creator left.
-        let membership = match known {
-            Some(m) => m,
-            None => accounts::membership(&state.db, &tenant_id, self.user_id)
-                .await?
-                .ok_or_else(|| forbidden(&tenant_id))?,
-        };
-        let role = membership.role;
+        let role = self
+            .memberships
+            .iter()
+            .find(|m| m.tenant_id == tenant_id)
+            .map(|m| m.role.clone())
+            .ok_or_else(|| forbidden(tenant_id))?;
+        let tenant_id = tenant_id.to_owned();
         let allowed = match access {
             Access::Read => true,
             Access::Write => role != "read_only" && key_scope.is_none_or(|s| s == "write"),

@@ -365,16 +365,6 @@ pub async fn insert_api_key(
     Ok(active.insert(db).await?)
 }
 
-pub async fn api_key_by_prefix(
-    db: &DatabaseConnection,
-    prefix: &str,
-) -> Result<Option<api_keys::Model>, StoreError> {
-    Ok(api_keys::Entity::find()
-        .filter(api_keys::Column::Prefix.eq(prefix))
-        .one(db)
-        .await?)
-}
-
 /// Keys of the given tenants that are not revoked, newest first.
 pub async fn list_api_keys(
     db: &DatabaseConnection,

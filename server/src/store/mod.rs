@@ -14,6 +14,7 @@ use crate::config::DatabaseSettings;
 
 pub mod accounts;
 pub mod analytics;
+pub mod callers;
 pub mod entities;
 pub mod index;
 pub mod ingest;

@@ -51,13 +51,21 @@ async fn a_key_is_shown_once_and_works_in_either_header_until_revoked() {
         let via_bearer = app.call(Method::GET, "/v1/auth/me", &key, None).await;
         assert_eq!(via_bearer.status(), 200);
 
-        let listed: serde_json::Value = app
-            .call(Method::GET, "/v1/auth/api-keys", &alice.access_token, None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert!(listed[0]["last_used_at"].is_string(), "use is recorded");
+        // Last use is recorded beside the request, so it may land just after the answer.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let listed: serde_json::Value = app
+                .call(Method::GET, "/v1/auth/api-keys", &alice.access_token, None)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if listed[0]["last_used_at"].is_string() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "use is recorded");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
 
         let id = created["id"].as_str().unwrap();
         let path = format!("/v1/auth/api-keys/{id}");

@@ -115,8 +115,13 @@ pub async fn run(
 ) -> Result<Outcome, SearchError> {
     let n = depth(q.top_k);
     let started = Instant::now();
-    // The query's embedding (one core, its own model session) and the lexical retriever (the
-    // other core) run at the same time; the vector retriever follows the embedding.
+    let scope = Scope::new(db, index, &q.tenant_id, &q.filters);
+    // First the query's embedding, on every core the model may use, while the index catches up
+    // (a read of the change log, no real CPU). Then both retrievers at once: the vector one
+    // (on PostgreSQL a query the database works on) beside the lexical one (the index, on
+    // another core), which on PostgreSQL then sends a query of its own for its hits' facts and
+    // similarities. Scoring words beside the embedding instead slowed the embedding by more
+    // than the words took.
     let embedding = async {
         match q.mode {
             Mode::Lexical => Ok((None, false)),
@@ -136,28 +141,35 @@ pub async fn run(
             },
         }
     };
-    let lexical = async {
-        let scope = Scope::new(db, index, &q.tenant_id, &q.filters).await?;
-        let hits = match q.mode {
-            Mode::Vector => Vec::new(),
-            _ => scope.lexical(&q.text, n).await?,
-        };
-        Ok::<_, SearchError>((scope, hits))
-    };
-    let (((query_vector, degraded), embed_ms), ((scope, lexical_hits), lexical_ms)) =
-        tokio::try_join!(timed(embedding), timed(lexical))?;
-    let (vector_hits, vector_ms) = timed(async {
-        match &query_vector {
-            Some(v) => {
-                // The lexical hits' similarities too, so every result is explained alike (on
-                // PostgreSQL in the same query).
-                let lexical_ids: Vec<Uuid> = lexical_hits.iter().map(|(id, _)| *id).collect();
-                scope.nearest(v, n, &lexical_ids).await
-            }
-            None => Ok(Vec::new()),
+    let uses_index = index.holds_vectors() || q.mode != Mode::Vector;
+    let ready = async {
+        if uses_index {
+            scope.ready().await?;
         }
-    })
-    .await?;
+        Ok::<_, SearchError>(())
+    };
+    let (((query_vector, degraded), embed_ms), ()) = tokio::try_join!(timed(embedding), ready)?;
+
+    let vector = async {
+        match &query_vector {
+            Some(v) => Ok(scope.nearest(v, n).await?),
+            None => Ok::<_, SearchError>(Vec::new()),
+        }
+    };
+    let lexical = async {
+        if q.mode == Mode::Vector {
+            return Ok(Vec::new());
+        }
+        let hits = scope.lexical(&q.text, n).await?;
+        // Their similarities too, so every result is explained alike.
+        if let Some(v) = &query_vector {
+            let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
+            scope.score(&ids, v).await?;
+        }
+        Ok::<_, SearchError>(hits)
+    };
+    let ((vector_hits, vector_ms), (lexical_hits, lexical_ms)) =
+        tokio::try_join!(timed(vector), timed(lexical))?;
 
     let vector_rank: HashMap<Uuid, (usize, f32)> = vector_hits
         .iter()
@@ -243,8 +255,8 @@ pub async fn run(
             .into_iter()
             .map(|m| (m.id, m))
             .collect();
-    // Where a search's time goes (`RUST_LOG=server::search=debug`): the embedding and the
-    // lexical retriever run side by side from the start; the rest follow one another.
+    // Where a search's time goes (`RUST_LOG=server::search=debug`): the embedding, then the
+    // two retrievers side by side; the rest follow one another.
     tracing::debug!(
         embed_ms,
         lexical_ms,

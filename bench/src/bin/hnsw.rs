@@ -82,8 +82,7 @@ async fn main() -> anyhow::Result<()> {
             for (v, truth) in vectors.iter().zip(&exact) {
                 let t = Instant::now();
                 let hits = scope::Scope::new(&db, &index, &tenant, &filters)
-                    .await?
-                    .nearest(v, depth, &[])
+                    .nearest(v, depth)
                     .await?;
                 latencies.push(t.elapsed());
                 let truth = &truth[..depth.min(truth.len())];

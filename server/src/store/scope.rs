@@ -11,7 +11,8 @@
 //!
 //! Round trips: on PostgreSQL every query is one, and a search's critical path is the query's
 //! embedding followed by the vector query. So the vector query also returns its rows' ranking
-//! facts, and the lexical hits' facts and similarities: ranking then needs no query of its own.
+//! facts, and [`Scope::score`] reads the lexical hits' facts and similarities on another
+//! connection while it runs: ranking then needs no query of its own.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -47,24 +48,27 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub async fn new(
+    /// Cheap: nothing is read until a retriever asks (or [`Scope::ready`]).
+    pub fn new(
         db: &'a sea_orm::DatabaseConnection,
         index: &'a Arc<MemoryIndex>,
         tenant: &'a str,
         filters: &'a Filters,
-    ) -> Result<Self, StoreError> {
-        let scope = Self {
+    ) -> Self {
+        Self {
             db,
             index,
             tenant,
             filters,
             allowed: tokio::sync::OnceCell::new(),
             read: Mutex::default(),
-        };
-        if index.holds_vectors() {
-            scope.prepared().await?;
         }
-        Ok(scope)
+    }
+
+    /// Catches the index up and resolves the filters now, so that a search can do it while
+    /// the query is being embedded.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.prepared().await.map(|_| ())
     }
 
     /// Catches the index up and resolves the filters, once; the ids they allow (`None`: all).
@@ -81,24 +85,19 @@ impl<'a> Scope<'a> {
     }
 
     /// The `limit` messages most similar to `vector`, as `(id, cosine similarity)`, best first.
-    /// On PostgreSQL the same query reads the ranking facts of those and of `also` (the lexical
-    /// hits), and the similarities of `also`, for [`Scope::facts`].
+    /// On PostgreSQL the same query reads their ranking facts, for [`Scope::facts`].
     pub async fn nearest(
         &self,
         vector: &[f32],
         limit: usize,
-        also: &[Uuid],
     ) -> Result<Vec<(Uuid, f32)>, StoreError> {
         if !self.index.holds_vectors() {
-            let (nearest, scored) =
-                pg_vector_candidates(self.db, self.tenant, vector, self.filters, limit, also)
-                    .await?;
+            let nearest = pg_nearest(self.db, self.tenant, vector, self.filters, limit).await?;
             let mut read = self.read.lock().expect("fact cache");
-            read.extend(scored);
             return Ok(nearest
                 .into_iter()
                 .map(|(id, similarity, facts)| {
-                    read.entry(id).or_insert((facts, Some(similarity)));
+                    read.insert(id, (facts, Some(similarity)));
                     (id, similarity)
                 })
                 .collect());
@@ -106,6 +105,19 @@ impl<'a> Scope<'a> {
         let v = vector.to_vec();
         self.blocking(move |idx, t, allowed| idx.search(t, &v, allowed, limit))
             .await
+    }
+
+    /// Gets ready to tell [`Scope::facts`] the ranking facts of `ids` and their similarity to
+    /// `vector`. On PostgreSQL that is one query by primary key, which a search sends while
+    /// the vector query runs (on another connection, so the database works on both at once);
+    /// on SQLite the index has them at hand and this does nothing.
+    pub async fn score(&self, ids: &[Uuid], vector: &[f32]) -> Result<(), StoreError> {
+        if self.index.holds_vectors() || ids.is_empty() {
+            return Ok(());
+        }
+        let scored = pg_scored(self.db, self.tenant, ids, vector).await?;
+        self.read.lock().expect("fact cache").extend(scored);
+        Ok(())
     }
 
     /// The `limit` best full-text matches of `text`, as `(id, relevance)`, best first.
@@ -187,17 +199,15 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// PostgreSQL, in one query: the `limit` messages most similar to `query`, as `(id, cosine
-/// similarity, ranking facts)`, best first; and the facts and similarities of the tenant's
-/// messages among `also`.
-async fn pg_vector_candidates(
+/// PostgreSQL: the `limit` messages most similar to `query`, as `(id, cosine similarity,
+/// ranking facts)`, best first.
+async fn pg_nearest(
     db: &sea_orm::DatabaseConnection,
     tenant: &str,
     query: &[f32],
     filters: &Filters,
     limit: usize,
-    also: &[Uuid],
-) -> Result<(Vec<(Uuid, f32, Facts)>, RankingFacts), StoreError> {
+) -> Result<Vec<(Uuid, f32, Facts)>, StoreError> {
     let backend = DbBackend::Postgres;
     let mut values = Vec::new();
     let condition = where_clause(backend, tenant, filters, &mut values);
@@ -207,25 +217,10 @@ async fn pg_vector_candidates(
     let q = values.len();
     values.push((limit as i64).into());
     let l = values.len();
-    values.push(tenant.into());
-    let t = values.len();
-    // One text parameter (sea-orm's array binding is not enabled): read by primary key.
-    values.push(
-        also.iter()
-            .map(Uuid::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-            .into(),
-    );
-    let a = values.len();
     let sql = format!(
-        "(SELECT m.id, 1 - (m.embedding <=> ${q}) AS similarity, m.importance_score, \
-          m.created_at, TRUE AS nearest FROM messages m \
-          WHERE {condition} AND m.embedding IS NOT NULL ORDER BY m.embedding <=> ${q} LIMIT ${l}) \
-         UNION ALL \
-         (SELECT m.id, 1 - (m.embedding <=> ${q}), m.importance_score, m.created_at, FALSE \
-          FROM messages m WHERE m.id = ANY(string_to_array(${a}, ',')::uuid[]) \
-          AND m.tenant_id = ${t})"
+        "SELECT m.id, 1 - (m.embedding <=> ${q}) AS similarity, m.importance_score, \
+           m.created_at FROM messages m \
+         WHERE {condition} AND m.embedding IS NOT NULL ORDER BY m.embedding <=> ${q} LIMIT ${l}"
     );
     // The session's `hnsw.*` settings (see `store::connect`) keep recall ≥ 0.95 of exact search
     // and let filters through; the planner picks HNSW or the tenant's rows by their sizes.
@@ -233,27 +228,54 @@ async fn pg_vector_candidates(
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
         .await?;
     let mut nearest = Vec::with_capacity(limit);
-    let mut scored = RankingFacts::with_capacity(also.len());
     for r in &rows {
-        let id: Uuid = r.try_get("", "id")?;
-        let similarity = r
-            .try_get::<Option<f64>>("", "similarity")?
-            .map(|s| s as f32);
-        let facts = Facts {
-            importance: r.try_get("", "importance_score")?,
-            created_at: r.try_get("", "created_at")?,
-        };
-        match (r.try_get::<bool>("", "nearest")?, similarity) {
-            (true, Some(s)) => nearest.push((id, s, facts)),
-            (true, None) => {}
-            (false, s) => {
-                scored.insert(id, (facts, s));
-            }
-        }
+        let similarity: f64 = r.try_get("", "similarity")?;
+        nearest.push((r.try_get("", "id")?, similarity as f32, pg_facts(r)?));
     }
     // relaxed_order may return slightly out of order: restore it.
     nearest.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Ok((nearest, scored))
+    Ok(nearest)
+}
+
+/// PostgreSQL: the ranking facts of the tenant's messages among `ids`, and the similarity of
+/// their vectors to `query` (computed where the vectors are, not sent over).
+async fn pg_scored(
+    db: &sea_orm::DatabaseConnection,
+    tenant: &str,
+    ids: &[Uuid],
+    query: &[f32],
+) -> Result<RankingFacts, StoreError> {
+    // One text parameter (sea-orm's array binding is not enabled): read by primary key.
+    let listed = ids
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT m.id, 1 - (m.embedding <=> $1) AS similarity, m.importance_score, \
+               m.created_at FROM messages m \
+             WHERE m.id = ANY(string_to_array($2, ',')::uuid[]) AND m.tenant_id = $3",
+            [pg_vector(query), listed.into(), tenant.into()],
+        ))
+        .await?;
+    let mut scored = RankingFacts::with_capacity(rows.len());
+    for r in &rows {
+        let similarity: Option<f64> = r.try_get("", "similarity")?;
+        scored.insert(
+            r.try_get("", "id")?,
+            (pg_facts(r)?, similarity.map(|s| s as f32)),
+        );
+    }
+    Ok(scored)
+}
+
+fn pg_facts(r: &sea_orm::QueryResult) -> Result<Facts, StoreError> {
+    Ok(Facts {
+        importance: r.try_get("", "importance_score")?,
+        created_at: r.try_get("", "created_at")?,
+    })
 }
 
 /// The ids the filters allow, found by SQL (which owns those columns); `None` without filters.

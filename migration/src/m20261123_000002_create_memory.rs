@@ -87,7 +87,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if sql::is_postgres(manager) {
             // Needs a superuser the first time; `IF NOT EXISTS` makes it a no-op for an ordinary
-            // owner once an administrator has created it (docs/operations.md).
+            // owner once an administrator has created it (README, Production).
             sql::run(manager, "CREATE EXTENSION IF NOT EXISTS vector").await?;
         }
         sql::run(manager, TABLES).await?;

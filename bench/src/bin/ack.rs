@@ -30,11 +30,20 @@ async fn main() -> anyhow::Result<()> {
             latencies.push(t.elapsed());
         }
         let worst = latencies.iter().max().copied().unwrap_or(Duration::ZERO);
+        // Which requests were slow: the first few (cold connections) or any.
+        let mut slowest: Vec<(usize, Duration)> = latencies.iter().copied().enumerate().collect();
+        slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        let slowest: Vec<String> = slowest
+            .iter()
+            .take(12)
+            .map(|(i, d)| format!("#{i} {:.1}", d.as_secs_f64() * 1000.0))
+            .collect();
         report(
             &format!("async acknowledgement, {stored} stored, job workers {workers}"),
             &mut latencies,
         );
         println!("  worst {:.1} ms", worst.as_secs_f64() * 1000.0);
+        println!("  slowest (request number, ms): {}", slowest.join(", "));
     }
     Ok(())
 }

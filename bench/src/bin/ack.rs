@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
         let worst = latencies.iter().max().copied().unwrap_or(Duration::ZERO);
         // Which requests were slow: the first few (cold connections) or any.
         let mut slowest: Vec<(usize, Duration)> = latencies.iter().copied().enumerate().collect();
-        slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.1));
         let slowest: Vec<String> = slowest
             .iter()
             .take(12)

@@ -102,3 +102,46 @@ async fn cursor_paging_visits_every_conversation_once() {
         .await;
     assert_eq!(r.status(), 422);
 }
+
+#[tokio::test]
+async fn concurrent_first_messages_create_each_conversation_once_and_count_them_all() {
+    // Many requests racing to create the same new conversations: none may fail on the
+    // conversation's primary key, and every message must be counted.
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let writes = (0..30).map(|i| {
+            let body = json!({"conversation_id": format!("race{}", i % 3), "role": "user",
+                              "content": format!("racing {i}")});
+            app.call(
+                Method::POST,
+                "/v1/messages?async=true",
+                &alice.access_token,
+                Some(body),
+            )
+        });
+        let statuses: Vec<u16> = futures::future::join_all(writes)
+            .await
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        assert!(
+            statuses.iter().all(|s| *s == 202),
+            "{backend:?}: {statuses:?}"
+        );
+        for c in 0..3 {
+            let conversation: Value = app
+                .call(
+                    Method::GET,
+                    &format!("/v1/conversations/race{c}"),
+                    &alice.access_token,
+                    None,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(conversation["message_count"], 10, "{backend:?}");
+        }
+    }
+}

@@ -324,3 +324,61 @@ async fn configured_weights_change_importance_and_ranking() {
         json!({"relevance": 0.0, "importance": 1.0, "recency": 0.0, "half_life_hours": 24.0})
     );
 }
+
+#[tokio::test]
+async fn results_carry_each_message_whole_short_or_long_in_every_mode() {
+    // Ranking reads only facts; the winners' rows are read afterwards. A result must equal the
+    // stored message, short or long (a shortcut that carried candidates' text would have to
+    // cap it).
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        let long = format!(
+            "zeppelin airship notes: {}",
+            "hydrogen lift gas envelope ".repeat(300)
+        );
+        for (content, metadata) in [
+            (
+                "a zeppelin over the lake".to_owned(),
+                json!({"kind": "short", "n": 1}),
+            ),
+            (long.clone(), json!({"kind": "long", "tags": ["a", "b"]})),
+        ] {
+            let r = post_message(
+                &app,
+                t,
+                json!({"conversation_id": "air", "role": "user", "content": content,
+                       "metadata": metadata}),
+            )
+            .await;
+            assert_eq!(r.status(), 201);
+        }
+        for mode in ["vector", "lexical", "hybrid"] {
+            let result = search(&app, t, &format!("query=zeppelin&top_k=5&mode={mode}")).await;
+            let items = result["items"].as_array().unwrap();
+            assert_eq!(items.len(), 2, "{backend:?} {mode}");
+            for item in items {
+                let id = item["message_id"].as_str().unwrap();
+                let stored: Value = app
+                    .call(Method::GET, &format!("/v1/messages/{id}"), t, None)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                for field in [
+                    "content",
+                    "metadata",
+                    "role",
+                    "conversation_id",
+                    "created_at",
+                ] {
+                    assert_eq!(item[field], stored[field], "{backend:?} {mode} {field}");
+                }
+            }
+            // Stored trimmed, as every message is.
+            let long = long.trim_end().to_owned();
+            assert!(contents(&result).contains(&long), "{backend:?} {mode}");
+        }
+    }
+}

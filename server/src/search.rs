@@ -141,13 +141,7 @@ pub async fn run(
             },
         }
     };
-    let uses_index = index.holds_vectors() || q.mode != Mode::Vector;
-    let ready = async {
-        if uses_index {
-            scope.ready().await?;
-        }
-        Ok::<_, SearchError>(())
-    };
+    let ready = async { Ok::<_, SearchError>(scope.ready(q.mode != Mode::Vector).await?) };
     let (((query_vector, degraded), embed_ms), ()) = tokio::try_join!(timed(embedding), ready)?;
 
     let vector = async {

@@ -3,11 +3,11 @@
 //!
 //! Why set-based: an async acknowledgement is nothing but this write, and every round trip to
 //! the database is a wake-up that waits behind whatever else the two cores are doing (the
-//! embedding worker, above all). Per message the old loop made seven round trips; now
-//! PostgreSQL gets one statement (data-modifying `WITH` parts, committed on its own) and SQLite
-//! three statements in one `IMMEDIATE` transaction (it has no data-modifying `WITH`). A batch of
-//! 1000 costs the same number of statements as one message (split only to stay under the
-//! backends' limits on bound values).
+//! embedding worker, above all). For one message the loop this replaced made eight round trips
+//! (BEGIN and COMMIT included); now PostgreSQL gets one statement (data-modifying `WITH` parts,
+//! committed on its own) and SQLite three statements in one `IMMEDIATE` transaction (it has no
+//! data-modifying `WITH`). A batch of 1000 costs the same number of statements as one message
+//! (split only to stay under the backends' limits on bound values).
 //!
 //! Conversations are upserted with their counts added up per conversation first, so
 //! `message_count` and `last_message_at` stay exact in the same atomic write, as before.
@@ -18,7 +18,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use uuid::Uuid;
 
-use super::{entities::messages, vectors, StoreError};
+use super::{entities::messages, jobs, vectors, StoreError};
 
 /// A validated message ready to store.
 pub struct NewMessage {
@@ -70,30 +70,40 @@ pub async fn insert_messages(
         });
         vectors_of.push(vector);
     }
-    let mut statements = vec![conversations_upsert(&stored, now)];
+    // PostgreSQL: one statement, every part numbering its placeholders in one sequence.
+    let mut parts = Parts::new(backend == DbBackend::Postgres);
+    parts.add(|values| conversations_upsert(&stored, now, values));
     for (rows, vectors) in stored
         .chunks(ROWS_PER_STATEMENT)
         .zip(vectors_of.chunks(ROWS_PER_STATEMENT))
     {
-        statements.push(messages_insert(backend, rows, vectors));
-        let queued: Vec<_> = rows
+        parts.add(|values| messages_insert(backend, rows, vectors, values));
+        let queued: Vec<(Uuid, &str)> = rows
             .iter()
             .zip(vectors)
             .filter(|(_, v)| v.is_none())
-            .map(|(m, _)| m)
+            .map(|(m, _)| (m.id, m.tenant_id.as_str()))
             .collect();
         if !queued.is_empty() {
-            statements.push(jobs_insert(&queued, now));
+            parts.add(|values| jobs::enqueue_sql(&queued, now, values));
         }
     }
     match backend {
         DbBackend::Postgres => {
             // One statement commits atomically on its own: no BEGIN / COMMIT round trips.
-            db.execute_raw(combined(statements)).await?;
+            // Foreign keys are checked at its end, when the conversations the messages point
+            // to exist.
+            let clauses: Vec<String> = (parts.sql.iter().enumerate())
+                .map(|(i, sql)| format!("p{i} AS ({sql})"))
+                .collect();
+            let sql = format!("WITH {} SELECT 1", clauses.join(", "));
+            let values = parts.values.pop().unwrap_or_default();
+            db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await?;
         }
         _ => {
             let txn = super::begin_write(db).await?;
-            for (sql, values) in statements {
+            for (sql, values) in parts.sql.into_iter().zip(parts.values) {
                 txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                     .await?;
             }
@@ -103,10 +113,38 @@ pub async fn insert_messages(
     Ok(stored)
 }
 
-type Part = (String, Vec<Value>);
+/// The write's statements. Each part numbers its placeholders after the values already in the
+/// list it is given: its own list, or (`shared`, for one combined statement) the one list.
+struct Parts {
+    shared: bool,
+    sql: Vec<String>,
+    values: Vec<Vec<Value>>,
+}
+
+impl Parts {
+    fn new(shared: bool) -> Self {
+        Self {
+            shared,
+            sql: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, part: impl FnOnce(&mut Vec<Value>) -> String) {
+        if !self.shared || self.values.is_empty() {
+            self.values.push(Vec::new());
+        }
+        let values = self.values.last_mut().expect("a value list");
+        self.sql.push(part(values));
+    }
+}
 
 /// The conversations the messages belong to: created when new, their counters moved on.
-fn conversations_upsert(stored: &[messages::Model], now: DateTime<Utc>) -> Part {
+fn conversations_upsert(
+    stored: &[messages::Model],
+    now: DateTime<Utc>,
+    values: &mut Vec<Value>,
+) -> String {
     let mut per: BTreeMap<(&str, &str), (i64, DateTime<Utc>)> = BTreeMap::new();
     for m in stored {
         let entry = per
@@ -115,15 +153,15 @@ fn conversations_upsert(stored: &[messages::Model], now: DateTime<Utc>) -> Part 
         entry.0 += 1;
         entry.1 = entry.1.max(m.created_at);
     }
-    let mut values = Vec::with_capacity(per.len() * 4 + 1);
     values.push(now.into());
+    let at = values.len();
     let rows: Vec<String> = per
         .into_iter()
         .map(|((tenant, id), (count, last))| {
             values.extend([tenant.into(), id.into(), count.into(), last.into()]);
             let n = values.len();
             format!(
-                "(${}, ${}, '{{}}', ${}, ${}, FALSE, $1, $1)",
+                "(${}, ${}, '{{}}', ${}, ${}, FALSE, ${at}, ${at})",
                 n - 3,
                 n - 2,
                 n - 1,
@@ -131,7 +169,7 @@ fn conversations_upsert(stored: &[messages::Model], now: DateTime<Utc>) -> Part 
             )
         })
         .collect();
-    let sql = format!(
+    format!(
         "INSERT INTO conversations (tenant_id, id, metadata, message_count, last_message_at, \
            archived, created_at, updated_at) VALUES {} \
          ON CONFLICT (tenant_id, id) DO UPDATE SET \
@@ -141,8 +179,7 @@ fn conversations_upsert(stored: &[messages::Model], now: DateTime<Utc>) -> Part 
              THEN excluded.last_message_at ELSE conversations.last_message_at END, \
            updated_at = excluded.updated_at",
         rows.join(", ")
-    );
-    (sql, values)
+    )
 }
 
 /// The messages themselves, each with its vector when it has one.
@@ -150,9 +187,10 @@ fn messages_insert(
     backend: DbBackend,
     rows: &[messages::Model],
     vectors: &[Option<Vec<f32>>],
-) -> Part {
+    values: &mut Vec<Value>,
+) -> String {
     const COLUMNS: usize = 13;
-    let mut values = Vec::with_capacity(rows.len() * COLUMNS);
+    values.reserve(rows.len() * COLUMNS);
     let mut tuples = Vec::with_capacity(rows.len());
     for (m, v) in rows.iter().zip(vectors) {
         let first = values.len() + 1;
@@ -174,92 +212,10 @@ fn messages_insert(
         let placeholders: Vec<String> = (first..first + COLUMNS).map(|i| format!("${i}")).collect();
         tuples.push(format!("({})", placeholders.join(", ")));
     }
-    let sql = format!(
+    format!(
         "INSERT INTO messages (id, tenant_id, conversation_id, role, content, metadata, \
            importance_score, importance_override, embedding, embedding_status, embedding_model, \
            created_at, updated_at) VALUES {}",
         tuples.join(", ")
-    );
-    (sql, values)
-}
-
-/// A due embedding job for each message stored without a vector.
-fn jobs_insert(queued: &[&messages::Model], now: DateTime<Utc>) -> Part {
-    let mut values = Vec::with_capacity(queued.len() * 3 + 1);
-    values.push(now.into());
-    let rows: Vec<String> = queued
-        .iter()
-        .map(|m| {
-            values.extend([
-                Uuid::now_v7().into(),
-                m.id.into(),
-                m.tenant_id.clone().into(),
-            ]);
-            let n = values.len();
-            format!("(${}, ${}, ${}, 'pending', 0, $1, $1, $1)", n - 2, n - 1, n)
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO embedding_jobs (id, message_id, tenant_id, status, attempts, run_at, \
-           created_at, updated_at) VALUES {}",
-        rows.join(", ")
-    );
-    (sql, values)
-}
-
-/// PostgreSQL: the parts as one statement, each a data-modifying `WITH` clause with its
-/// placeholders renumbered after the previous parts'. Foreign keys are checked at the end of
-/// the statement, when the conversations the messages point to exist.
-fn combined(parts: Vec<Part>) -> Statement {
-    let mut clauses = Vec::with_capacity(parts.len());
-    let mut values = Vec::new();
-    for (i, (sql, part_values)) in parts.into_iter().enumerate() {
-        let offset = values.len();
-        clauses.push(format!("p{i} AS ({})", renumber(&sql, offset)));
-        values.extend(part_values);
-    }
-    Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("WITH {} SELECT 1", clauses.join(", ")),
-        values,
     )
-}
-
-/// `sql` with every placeholder `$n` turned into `$(n + offset)`. The parts above put user
-/// input only in bound values, never in the SQL text, so every `$` here is a placeholder.
-fn renumber(sql: &str, offset: usize) -> String {
-    if offset == 0 {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + sql.len() / 8);
-    let mut chars = sql.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        out.push(c);
-        if c != '$' {
-            continue;
-        }
-        let mut n = 0usize;
-        let mut digits = false;
-        while let Some(&(_, d)) = chars.peek() {
-            let Some(v) = d.to_digit(10) else { break };
-            n = n * 10 + v as usize;
-            digits = true;
-            chars.next();
-        }
-        if digits {
-            out.push_str(&(n + offset).to_string());
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::renumber;
-
-    #[test]
-    fn renumbering_shifts_every_placeholder_and_nothing_else() {
-        assert_eq!(renumber("($1, $12, 'x', $3)", 10), "($11, $22, 'x', $13)");
-        assert_eq!(renumber("($1, $2)", 0), "($1, $2)");
-    }
 }

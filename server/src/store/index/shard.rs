@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{scan::sign_bits, text::TextShard};
+use super::{scan::sign_bits, text::TextShard, IdMap};
 
 /// What ranking needs of an indexed message besides its vector.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,11 +84,11 @@ impl Shard {
 pub(super) struct Inner {
     pub(super) shards: HashMap<String, Shard>,
     /// Where each indexed message is: its tenant and slot.
-    pub(super) slots: HashMap<Uuid, (String, usize)>,
+    pub(super) slots: IdMap<(String, usize)>,
     /// Each tenant's words (every non-archived message, embedded or not).
     pub(super) texts: HashMap<String, TextShard>,
     /// The tenant under which each message's words are indexed.
-    pub(super) text_tenant: HashMap<Uuid, String>,
+    pub(super) text_tenant: IdMap<String>,
 }
 
 impl Inner {

@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use crate::domain::stopwords::is_stopword;
 
+use super::{IdMap, IdSet};
+
 /// BM25's term-frequency saturation and length normalisation (the customary values).
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
@@ -45,7 +47,7 @@ pub struct TextShard {
     postings: HashMap<String, Vec<Posting>>,
     /// Doc → its message and distinct terms (to remove it again).
     docs: HashMap<u32, Doc>,
-    by_id: HashMap<Uuid, u32>,
+    by_id: IdMap<u32>,
     next: u32,
     total_len: u64,
 }
@@ -133,12 +135,7 @@ impl TextShard {
     /// Document at a time: the query terms' posting lists (each in document order) are merged,
     /// each document's score is complete when the merge leaves it, and only the best `n` are
     /// kept — no score table over every match, and ids are looked up for the winners only.
-    pub fn search(
-        &self,
-        query: &str,
-        allowed: Option<&std::collections::HashSet<Uuid>>,
-        n: usize,
-    ) -> Vec<(Uuid, f64)> {
+    pub fn search(&self, query: &str, allowed: Option<&IdSet>, n: usize) -> Vec<(Uuid, f64)> {
         let mut words = terms(query);
         words.sort();
         words.dedup();
@@ -221,7 +218,7 @@ mod tests {
             shard.search("cold", None, 10).is_empty(),
             "old text forgotten"
         );
-        let only: std::collections::HashSet<Uuid> = [ids[0]].into();
+        let only: IdSet = [ids[0]].into_iter().collect();
         let hits = shard.search("lake", Some(&only), 10);
         assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [ids[0]]);
         for id in &ids {

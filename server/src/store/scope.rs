@@ -133,7 +133,8 @@ impl<'a> Scope<'a> {
 
     /// What ranking needs of each of `ids` (of this tenant; others are left out): importance,
     /// creation time and, for those in `score`, the similarity of their stored vector to
-    /// `query`. From the index, or from what the vector query read, or else one query.
+    /// `query`. From the index on SQLite; on PostgreSQL from what [`Scope::nearest`] and
+    /// [`Scope::score`] read, and one query for the facts of ids neither read.
     pub async fn facts(
         &self,
         ids: &[Uuid],
@@ -170,18 +171,12 @@ impl<'a> Scope<'a> {
             }
             (out, missing)
         };
-        // Ids neither retriever's query read (not in a search, which reads them all).
-        match query {
-            _ if missing.is_empty() => {}
-            Some(q) if missing.iter().any(|id| scored.contains(id)) => {
-                for (id, (facts, s)) in pg_scored(self.db, self.tenant, &missing, q).await? {
-                    out.insert(id, (facts, s.filter(|_| scored.contains(&id))));
-                }
-            }
-            _ => {
-                let rows = read_facts(self.db, self.tenant, &missing).await?;
-                out.extend(rows.into_iter().map(|(id, facts)| (id, (facts, None))));
-            }
+        // Lexical hits that were not scored (no query vector: lexical mode, or the provider
+        // down). With a query vector [`Scope::score`] has read them all already; asking again
+        // would only find the same rows again.
+        if !missing.is_empty() {
+            let rows = read_facts(self.db, self.tenant, &missing).await?;
+            out.extend(rows.into_iter().map(|(id, facts)| (id, (facts, None))));
         }
         Ok(out)
     }

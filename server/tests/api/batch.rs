@@ -232,17 +232,9 @@ async fn batch_update_and_delete_report_foreign_ids_as_missing() {
             )
             .await;
         assert_eq!(r.status(), 200);
-        let c: Value = app
-            .call(
-                Method::GET,
-                "/v1/conversations/c",
-                &alice.access_token,
-                None,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let c = app
+            .get_json("/v1/conversations/c", &alice.access_token)
+            .await;
         assert_eq!(c["message_count"], 0);
         let c: Value = app
             .call(Method::GET, "/v1/conversations/c", &bob.access_token, None)

@@ -130,17 +130,9 @@ async fn concurrent_first_messages_create_each_conversation_once_and_count_them_
             "{backend:?}: {statuses:?}"
         );
         for c in 0..3 {
-            let conversation: Value = app
-                .call(
-                    Method::GET,
-                    &format!("/v1/conversations/race{c}"),
-                    &alice.access_token,
-                    None,
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
+            let conversation = app
+                .get_json(&format!("/v1/conversations/race{c}"), &alice.access_token)
+                .await;
             assert_eq!(conversation["message_count"], 10, "{backend:?}");
         }
     }

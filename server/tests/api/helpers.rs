@@ -293,6 +293,15 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// GETs `path` with `credential` and parses the JSON answer, whatever its status.
+    pub async fn get_json(&self, path: &str, credential: &str) -> serde_json::Value {
+        self.call(reqwest::Method::GET, path, credential, None)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Registers `username` (creating `tenant` when given, else a personal tenant) and logs in.
     pub async fn register_and_login(&self, username: &str, tenant: Option<&str>) -> TestUser {
         let email = format!("{username}@example.com");

@@ -47,17 +47,9 @@ async fn a_stored_message_comes_back_embedded_with_its_importance() {
         assert_eq!(m["metadata"], json!({"topic": "baking"}));
         assert!((m["importance_score"].as_f64().unwrap() - 0.54).abs() < 0.01);
         let id = m["id"].as_str().unwrap();
-        let got: Value = app
-            .call(
-                Method::GET,
-                &format!("/v1/messages/{id}"),
-                &alice.access_token,
-                None,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let got = app
+            .get_json(&format!("/v1/messages/{id}"), &alice.access_token)
+            .await;
         assert_eq!(got, m);
     }
 }

@@ -156,17 +156,12 @@ async fn each_protocol_embeds_through_its_fake_server() {
         let (status, m) = write(&app, &alice.access_token, "remote embeddings work").await;
         assert_eq!(status, 201, "{provider}: {m}");
         assert_eq!(m["embedding_status"], "completed");
-        let r: Value = app
-            .call(
-                Method::GET,
+        let r = app
+            .get_json(
                 "/v1/memory/search?query=remote%20embeddings&mode=vector",
                 &alice.access_token,
-                None,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(
             r["items"][0]["content"], "remote embeddings work",
             "{provider}"

@@ -360,12 +360,7 @@ async fn results_carry_each_message_whole_short_or_long_in_every_mode() {
             assert_eq!(items.len(), 2, "{backend:?} {mode}");
             for item in items {
                 let id = item["message_id"].as_str().unwrap();
-                let stored: Value = app
-                    .call(Method::GET, &format!("/v1/messages/{id}"), t, None)
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
+                let stored = app.get_json(&format!("/v1/messages/{id}"), t).await;
                 for field in [
                     "content",
                     "metadata",

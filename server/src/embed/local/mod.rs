@@ -77,7 +77,8 @@ impl Role {
         const NO_SPIN: (&str, &str) = ("session.intra_op.allow_spinning", "0");
         // A query spins between the operators of its run and stops when the run ends: on two
         // threads 4.6 → 3.2 ms (the pool thread would otherwise sleep and wake ~300 times a
-        // run), and no CPU taken between queries.
+        // run). CPU over 50 queries 10 ms apart: 0.46 s, against 0.34 s never spinning and
+        // 0.89 s spinning on after each run.
         const SPIN: (&str, &str) = ("session.intra_op.allow_spinning", "1");
         const STOP: (&str, &str) = ("session.force_spinning_stop", "1");
         // Without VNNI, x86 multiplies u8 activations by s8 weights in 16-bit sums that can

@@ -32,8 +32,11 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
     if let Ok(url) = std::env::var("BENCH_DATABASE_URL") {
         vars.push(("MEMORY_DATABASE_URL".into(), url));
     }
-    if let Ok(model_dir) = std::env::var("MEMORY_EMBEDDING_MODEL_DIR") {
-        vars.push(("MEMORY_EMBEDDING_MODEL_DIR".into(), model_dir));
+    // Any MEMORY_* variable of the bench's environment reaches the server, to measure the same
+    // bench under other settings (the model directory, a provider, database settings).
+    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
+        vars.retain(|(key, _)| *key != k);
+        vars.push((k, v));
     }
     for (k, v) in extra {
         vars.retain(|(key, _)| key != k);

@@ -2,8 +2,8 @@
 //! 202, with the embedding worker running beside it (as in production) and without it (the
 //! write path's own cost).
 //!
-//! Run with: `cargo run --release -p bench --bin ack -- [stored] [acks]` (defaults 10000 and
-//! 1000). Stores `stored` messages inline first (the database's size matters to the write),
+//! Run with: `cargo run --release -p bench --bin ack -- [stored] [acks] [workers]` (defaults
+//! 10000, 1000 and `1,0`: with one job worker, then with none). Stores `stored` messages inline first (the database's size matters to the write),
 //! then times `acks` acknowledgements one after another, once per worker setting, each on a
 //! fresh server over the same kind of data. SQLite by default; `BENCH_DATABASE_URL` as for
 //! `load`. Prints p50/p95/p99 and the worst.
@@ -18,7 +18,8 @@ async fn main() -> anyhow::Result<()> {
     let stored: usize = std::env::args().nth(1).map_or(Ok(10_000), |a| a.parse())?;
     let acks: usize = std::env::args().nth(2).map_or(Ok(1_000), |a| a.parse())?;
     let (texts, _) = corpus("../shared/data/locomo/locomo-dev.json")?;
-    for workers in ["1", "0"] {
+    let workers = std::env::args().nth(3).unwrap_or_else(|| "1,0".into());
+    for workers in workers.split(',') {
         let bench = bench::start(&[("MEMORY_JOB_WORKERS", workers)]).await?;
         bench.store_turns(stored, &texts, false).await?;
         let mut latencies = Vec::with_capacity(acks);

@@ -45,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = |ef: u32| DatabaseSettings {
         url: Redacted::new(url.clone()),
         max_connections: 2,
+        min_connections: 1,
         hnsw_ef_search: ef,
     };
     let db = store::connect(&settings(100)).await?;

@@ -58,6 +58,7 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
     let db = store::connect(&DatabaseSettings {
         url: Redacted::new(format!("sqlite://{}/scan.db?mode=rwc", dir.display())),
         max_connections: 2,
+        min_connections: 1,
         hnsw_ef_search: 400,
     })
     .await?;

@@ -24,6 +24,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_DATA_DIR",
     "MEMORY_DATABASE_URL",
     "MEMORY_DATABASE_MAX_CONNECTIONS",
+    "MEMORY_DATABASE_MIN_CONNECTIONS",
     "MEMORY_REDIS_URL",
     "MEMORY_JWT_SECRET_KEY",
     "MEMORY_ACCESS_TOKEN_EXPIRE_MINUTES",
@@ -159,6 +160,10 @@ pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…`, normalised (the original's `+asyncpg` style is accepted).
     pub url: Redacted,
     pub max_connections: u32,
+    /// Connections opened at start and kept open (at most `max_connections`), so a request
+    /// rarely waits for a new one: sqlx 0.9 opens a PostgreSQL connection in ~90 ms over TLS
+    /// (it leaves Nagle's algorithm on, and the handshake's small writes wait for delayed ACKs).
+    pub min_connections: u32,
     /// PostgreSQL: candidates pgvector's HNSW search keeps per query (`hnsw.ef_search`); higher
     /// finds more of the exact nearest neighbours, slower. At 400 and 100k vectors in a tenant,
     /// recall against exact search is 0.981 for the top 10 and 0.963 for the top 100 a search

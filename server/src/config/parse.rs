@@ -79,9 +79,12 @@ pub(super) fn build(
             data_dir.join("memory-mesh.db").display()
         ),
     };
+    let max_connections = number(get, "MEMORY_DATABASE_MAX_CONNECTIONS", 20u32, 1..=1000)?;
     let database = DatabaseSettings {
         url: Redacted::new(database_url),
-        max_connections: number(get, "MEMORY_DATABASE_MAX_CONNECTIONS", 20u32, 1..=1000)?,
+        max_connections,
+        min_connections: number(get, "MEMORY_DATABASE_MIN_CONNECTIONS", 8u32, 1..=1000)?
+            .min(max_connections),
         hnsw_ef_search: number(get, "MEMORY_DATABASE_HNSW_EF_SEARCH", 400u32, 10..=1000)?,
     };
     let redis_url = match get("MEMORY_REDIS_URL") {

@@ -27,6 +27,20 @@ fn no_configuration_gives_the_embedded_default() {
     assert_eq!(s.global_rate_limit.limit, 200);
     assert_eq!(s.tenant_rate_limit.limit, 120);
     assert!(s.auth.jwt_secret_generated);
+    assert_eq!(
+        (s.database.max_connections, s.database.min_connections),
+        (20, 8)
+    );
+}
+
+#[test]
+fn the_pool_keeps_open_no_more_connections_than_it_may_have() {
+    let s =
+        Settings::from_vars(&with_data_dir(&[("MEMORY_DATABASE_MAX_CONNECTIONS", "3")])).unwrap();
+    assert_eq!(s.database.min_connections, 3);
+    let s =
+        Settings::from_vars(&with_data_dir(&[("MEMORY_DATABASE_MIN_CONNECTIONS", "2")])).unwrap();
+    assert_eq!(s.database.min_connections, 2);
 }
 
 #[test]
@@ -46,6 +60,7 @@ fn a_bad_value_names_its_variable() {
     for (key, value) in [
         ("MEMORY_PORT", "eighty"),
         ("MEMORY_PORT", "70000"),
+        ("MEMORY_DATABASE_MIN_CONNECTIONS", "0"),
         ("MEMORY_GLOBAL_RATE_LIMIT", "lots"),
         ("MEMORY_TENANT_RATE_LIMIT", "10/fortnight"),
         ("MEMORY_DATABASE_URL", "mysql://x"),

@@ -107,21 +107,33 @@ pub async fn claim(
             ],
         ))
         .await?;
-    let mut claimed = Vec::with_capacity(rows.len());
+    let mut jobs = Vec::with_capacity(rows.len());
     for row in rows {
         let job_id: Uuid = row.try_get("", "id")?;
         let message_id: Uuid = row.try_get("", "message_id")?;
         let attempts: i32 = row.try_get("", "attempts")?;
-        let content = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                "SELECT content FROM messages WHERE id = $1",
-                [message_id.into()],
-            ))
+        jobs.push((job_id, message_id, attempts));
+    }
+    // The claimed messages' texts in one read (one query per job was 32 round trips a batch).
+    let message_ids: Vec<Uuid> = jobs.iter().map(|j| j.1).collect();
+    let mut contents = std::collections::HashMap::with_capacity(jobs.len());
+    if !message_ids.is_empty() {
+        let (list, values) = super::id_params(&message_ids);
+        let sql = format!("SELECT id, content FROM messages WHERE id IN ({list})");
+        for row in txn
+            .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
             .await?
-            .map(|r| r.try_get::<String>("", "content"))
-            .transpose()?;
-        match content {
+        {
+            contents.insert(
+                row.try_get::<Uuid>("", "id")?,
+                row.try_get::<String>("", "content")?,
+            );
+        }
+    }
+    let mut claimed = Vec::with_capacity(jobs.len());
+    let mut orphans = Vec::new();
+    for (job_id, message_id, attempts) in jobs {
+        match contents.remove(&message_id) {
             Some(content) => claimed.push(Claimed {
                 job_id,
                 message_id,
@@ -129,15 +141,14 @@ pub async fn claim(
                 content,
             }),
             // The message is gone (the foreign key cascade normally removes its job first).
-            None => {
-                txn.execute_raw(Statement::from_sql_and_values(
-                    backend,
-                    "DELETE FROM embedding_jobs WHERE id = $1",
-                    [job_id.into()],
-                ))
-                .await?;
-            }
+            None => orphans.push(job_id),
         }
+    }
+    if !orphans.is_empty() {
+        let (list, values) = super::id_params(&orphans);
+        let sql = format!("DELETE FROM embedding_jobs WHERE id IN ({list})");
+        txn.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
+            .await?;
     }
     txn.commit().await?;
     Ok(claimed)
@@ -152,18 +163,50 @@ pub async fn complete(
     done: &[(Claimed, Vec<f32>)],
     model: &str,
 ) -> Result<(), StoreError> {
-    let txn = super::begin_write(db).await?;
-    let backend = txn.get_database_backend();
-    for (job, vector) in done {
-        vectors::set_embedding_if_content(&txn, job.message_id, vector, model, &job.content)
-            .await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "DELETE FROM embedding_jobs WHERE id = $1 AND locked_by = $2 AND status = 'running'",
-            [job.job_id.into(), worker.into()],
-        ))
-        .await?;
+    if done.is_empty() {
+        return Ok(());
     }
+    let backend = db.get_database_backend();
+    // Two statements whatever the batch's size. One per job was 64 round trips for a batch of
+    // 32 (100-145 ms on PostgreSQL at 10k messages), each waking the database while
+    // acknowledgements waited for it.
+    let mut values: Vec<Value> = vec![model.into()];
+    let rows: Vec<String> = done
+        .iter()
+        .map(|(job, vector)| {
+            values.extend([
+                job.message_id.into(),
+                vectors::embedding_value(backend, Some(vector)),
+                job.content.clone().into(),
+            ]);
+            let n = values.len();
+            format!("(${}, ${}, ${})", n - 2, n - 1, n)
+        })
+        .collect();
+    // `VALUES` names its columns column1, column2, … on both backends.
+    let update = format!(
+        "UPDATE messages SET embedding = v.column2, embedding_status = 'completed', \
+           embedding_model = $1 \
+         FROM (VALUES {}) AS v WHERE messages.id = v.column1 AND messages.content = v.column3",
+        rows.join(", ")
+    );
+    let mut job_values: Vec<Value> = vec![worker.into()];
+    let placeholders: Vec<String> = done
+        .iter()
+        .map(|(job, _)| {
+            job_values.push(job.job_id.into());
+            format!("${}", job_values.len())
+        })
+        .collect();
+    let delete = format!(
+        "DELETE FROM embedding_jobs WHERE locked_by = $1 AND status = 'running' AND id IN ({})",
+        placeholders.join(",")
+    );
+    let txn = super::begin_write(db).await?;
+    txn.execute_raw(Statement::from_sql_and_values(backend, &update, values))
+        .await?;
+    txn.execute_raw(Statement::from_sql_and_values(backend, &delete, job_values))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

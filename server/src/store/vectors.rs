@@ -105,51 +105,26 @@ pub(super) fn from_blob(b: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// Stores `vector` as the embedding of message `id` and marks it completed.
+/// Stores `vector` as the embedding of message `id` and marks it completed. (The job worker
+/// stores its batches with `jobs::complete`, only where the content is still the text embedded.)
 pub async fn set_embedding(
     db: &impl ConnectionTrait,
     id: Uuid,
     vector: &[f32],
     model: &str,
 ) -> Result<(), StoreError> {
-    write_embedding(db, id, vector, model, None).await
-}
-
-/// Like [`set_embedding`], but only if the message's content is still `content` (a queued
-/// embedding must not overwrite the vector of newer text).
-pub async fn set_embedding_if_content(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    vector: &[f32],
-    model: &str,
-    content: &str,
-) -> Result<(), StoreError> {
-    write_embedding(db, id, vector, model, Some(content)).await
-}
-
-async fn write_embedding(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    vector: &[f32],
-    model: &str,
-    content: Option<&str>,
-) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
-    let (target, value): (&str, Value) = match backend {
-        DbBackend::Postgres => ("$1", pg_vector(vector)),
-        _ => ("$1", to_blob(vector).into()),
-    };
-    let mut values = vec![value, model.into(), id.into()];
-    let mut sql = format!(
-        "UPDATE messages SET embedding = {target}, embedding_status = 'completed', \
-         embedding_model = $2 WHERE id = $3"
-    );
-    if let Some(c) = content {
-        values.push(c.into());
-        sql += " AND content = $4";
-    }
-    db.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
-        .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        "UPDATE messages SET embedding = $1, embedding_status = 'completed', \
+         embedding_model = $2 WHERE id = $3",
+        [
+            embedding_value(backend, Some(vector)),
+            model.into(),
+            id.into(),
+        ],
+    ))
+    .await?;
     Ok(())
 }
 

@@ -157,6 +157,71 @@ async fn an_edit_queued_for_embedding_never_leaves_a_stale_vector() {
 }
 
 #[tokio::test]
+async fn a_completion_for_text_edited_meanwhile_stores_nothing_and_keeps_the_new_job() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, Options::no_workers()).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        let r = post_message(
+            &app,
+            t,
+            json!({"conversation_id": "c", "role": "user", "content": "zebra crossing"}),
+        )
+        .await;
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The inline write embedded it; an async edit queues a job, which a worker claims.
+        let path = format!("/v1/messages/{id}?async=true");
+        let r = app
+            .call(Method::PUT, &path, t, Some(json!({"content": "old text"})))
+            .await;
+        assert!(r.status().is_success(), "{backend:?}");
+        let claimed = jobs::claim(&app.state.db, "slow", 10, chrono::Duration::seconds(60))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "{backend:?}");
+        // The text changes again while that worker is still embedding the old one.
+        let r = app
+            .call(
+                Method::PUT,
+                &path,
+                t,
+                Some(json!({"content": "yellow submarine"})),
+            )
+            .await;
+        assert!(r.status().is_success(), "{backend:?}");
+        let old = app
+            .state
+            .embedder
+            .embed(vec!["old text".into()])
+            .await
+            .unwrap();
+        jobs::complete(
+            &app.state.db,
+            "slow",
+            &[(claimed[0].clone(), old[0].clone())],
+            "m",
+        )
+        .await
+        .unwrap();
+        // Neither the old text's vector was stored nor the new text's job removed.
+        let m = app.get_json(&format!("/v1/messages/{id}"), t).await;
+        assert_eq!(m["embedding_status"], "pending", "{backend:?}");
+        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 1);
+        assert_eq!(top_hit(&app, t, "old text").await, None, "{backend:?}");
+        drain(&app).await;
+        let m = app.get_json(&format!("/v1/messages/{id}"), t).await;
+        assert_eq!(m["embedding_status"], "completed", "{backend:?}");
+        assert_eq!(
+            top_hit(&app, t, "yellow submarine").await.as_deref(),
+            Some("yellow submarine")
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
     for backend in BACKENDS {
         let app = spawn_app_with(backend, Options::no_workers()).await;

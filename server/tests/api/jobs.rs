@@ -16,6 +16,24 @@ async fn drain(app: &TestApp) {
     {}
 }
 
+/// An app without job workers, Alice's access token, and the id of her one message (embedded
+/// inline).
+async fn app_with_message(backend: Backend, content: &str) -> (TestApp, String, String) {
+    let app = spawn_app_with(backend, Options::no_workers()).await;
+    let alice = app.register_and_login("alice", None).await;
+    let r = post_message(
+        &app,
+        &alice.access_token,
+        json!({"conversation_id": "c", "role": "user", "content": content}),
+    )
+    .await;
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app, alice.access_token, id)
+}
+
 async fn top_hit(app: &TestApp, token: &str, query: &str) -> Option<String> {
     let r: Value = app
         .call(
@@ -122,17 +140,9 @@ async fn the_background_worker_embeds_async_batches() {
 #[tokio::test]
 async fn an_edit_queued_for_embedding_never_leaves_a_stale_vector() {
     for backend in BACKENDS {
-        let app = spawn_app_with(backend, Options::no_workers()).await;
-        let alice = app.register_and_login("alice", None).await;
-        let t = &alice.access_token;
-        let r = post_message(
-            &app,
-            t,
-            json!({"conversation_id": "c", "role": "user", "content": "zebra crossing"}),
-        )
-        .await;
-        let m: Value = r.json().await.unwrap();
-        let path = format!("/v1/messages/{}?async=true", m["id"].as_str().unwrap());
+        let (app, t, id) = app_with_message(backend, "zebra crossing").await;
+        let t = &t;
+        let path = format!("/v1/messages/{id}?async=true");
         let r = app
             .call(
                 Method::PUT,
@@ -159,19 +169,8 @@ async fn an_edit_queued_for_embedding_never_leaves_a_stale_vector() {
 #[tokio::test]
 async fn a_completion_for_text_edited_meanwhile_stores_nothing_and_keeps_the_new_job() {
     for backend in BACKENDS {
-        let app = spawn_app_with(backend, Options::no_workers()).await;
-        let alice = app.register_and_login("alice", None).await;
-        let t = &alice.access_token;
-        let r = post_message(
-            &app,
-            t,
-            json!({"conversation_id": "c", "role": "user", "content": "zebra crossing"}),
-        )
-        .await;
-        let id = r.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let (app, t, id) = app_with_message(backend, "zebra crossing").await;
+        let t = &t;
         // The inline write embedded it; an async edit queues a job, which a worker claims.
         let path = format!("/v1/messages/{id}?async=true");
         let r = app

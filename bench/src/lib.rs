@@ -33,14 +33,18 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
         vars.push(("MEMORY_DATABASE_URL".into(), url));
     }
     // Any MEMORY_* variable of the bench's environment reaches the server, to measure the same
-    // bench under other settings (the model directory, a provider, database settings).
-    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
+    // bench under other settings (the model directory, a provider, database settings); the
+    // bench's own settings (`extra`) come last and win.
+    let overrides = std::env::vars()
+        .filter(|(k, _)| k.starts_with("MEMORY_"))
+        .chain(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+    for (k, v) in overrides {
         vars.retain(|(key, _)| *key != k);
         vars.push((k, v));
-    }
-    for (k, v) in extra {
-        vars.retain(|(key, _)| key != k);
-        vars.push(((*k).into(), (*v).into()));
     }
     let app = Application::build(Settings::from_vars(&vars)?).await?;
     let url = format!("http://127.0.0.1:{}", app.port());

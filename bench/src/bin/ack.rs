@@ -3,9 +3,10 @@
 //! write path's own cost).
 //!
 //! Run with: `cargo run --release -p bench --bin ack -- [stored] [acks] [workers]` (defaults
-//! 10000, 1000 and `1,0`: with one job worker, then with none). Stores `stored` messages inline first (the database's size matters to the write),
-//! then times `acks` acknowledgements one after another, once per worker setting, each on a
-//! fresh server over the same kind of data. SQLite by default; `BENCH_DATABASE_URL` as for
+//! 10000, 1000 and `1,0`: with one job worker, then with none). Stores `stored` messages
+//! inline first (the database's size matters to the write), then times `acks`
+//! acknowledgements one after another, once per worker setting, each on a fresh server over the
+//! same kind of data. SQLite by default; `BENCH_DATABASE_URL` as for
 //! `load`. Prints p50/p95/p99 and the worst.
 
 use std::time::{Duration, Instant};

@@ -167,9 +167,7 @@ pub async fn complete(
         return Ok(());
     }
     let backend = db.get_database_backend();
-    // Two statements whatever the batch's size. One per job was 64 round trips for a batch of
-    // 32 (100-145 ms on PostgreSQL at 10k messages), each waking the database while
-    // acknowledgements waited for it.
+    // Two statements whatever the batch's size (one per job was 64 round trips for 32 jobs).
     let mut values: Vec<Value> = vec![model.into()];
     let rows: Vec<String> = done
         .iter()
@@ -190,17 +188,13 @@ pub async fn complete(
          FROM (VALUES {}) AS v WHERE messages.id = v.column1 AND messages.content = v.column3",
         rows.join(", ")
     );
-    let mut job_values: Vec<Value> = vec![worker.into()];
-    let placeholders: Vec<String> = done
-        .iter()
-        .map(|(job, _)| {
-            job_values.push(job.job_id.into());
-            format!("${}", job_values.len())
-        })
-        .collect();
+    let job_ids: Vec<Uuid> = done.iter().map(|(job, _)| job.job_id).collect();
+    let (list, mut job_values) = super::id_params(&job_ids);
+    job_values.push(worker.into());
     let delete = format!(
-        "DELETE FROM embedding_jobs WHERE locked_by = $1 AND status = 'running' AND id IN ({})",
-        placeholders.join(",")
+        "DELETE FROM embedding_jobs WHERE id IN ({list}) AND locked_by = ${} \
+         AND status = 'running'",
+        job_values.len()
     );
     let txn = super::begin_write(db).await?;
     txn.execute_raw(Statement::from_sql_and_values(backend, &update, values))

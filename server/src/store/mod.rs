@@ -69,8 +69,8 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .max_connections(settings.max_connections)
         .min_connections(settings.min_connections)
         // Ping only a connection idle long enough that a proxy or firewall may have dropped it,
-        // not on every checkout: the ping is a round trip of its own before each query (a
-        // search checks out four connections, an acknowledgement two).
+        // not on every checkout (sqlx's default): that ping is a round trip of its own before
+        // each query.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))

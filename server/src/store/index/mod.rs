@@ -45,16 +45,16 @@ use scan::{nearest_bits, sign_bits, similarities, Part};
 pub use shard::Facts;
 use shard::{Inner, Row};
 
-/// Candidates the sign-bit scan passes to the exact re-rank per result asked for, and at least.
-/// Measured on 10⁵ embedded LoCoMo turns, asking for 100 (`BENCH_REAL=1 bench --bin scan`):
-/// 10 per result finds 0.995 / 0.977 of the exact top 10 / 100 in 0.5 ms, 20 finds 0.998 / 0.993
-/// in 0.7 ms, 40 finds 1.000 / 0.999 in 1.0 ms.
 /// Maps and sets keyed by message id. foldhash instead of std's SipHash: a filtered search
 /// looks up every allowed id (half of 10⁵ rows: mapping them to slots was most of a 6.4 ms
 /// search). Ids are made by the server, so no client can choose keys that collide.
 type IdMap<V> = HashMap<Uuid, V, foldhash::fast::RandomState>;
 type IdSet = HashSet<Uuid, foldhash::fast::RandomState>;
 
+/// Candidates the sign-bit scan passes to the exact re-rank per result asked for, and at least.
+/// Measured on 10⁵ embedded LoCoMo turns, asking for 100 (`BENCH_REAL=1 bench --bin scan`):
+/// 10 per result finds 0.995 / 0.977 of the exact top 10 / 100 in 0.5 ms, 20 finds 0.998 / 0.993
+/// in 0.7 ms, 40 finds 1.000 / 0.999 in 1.0 ms.
 const CANDIDATES_PER_RESULT: usize = 20;
 const MIN_CANDIDATES: usize = 1000;
 

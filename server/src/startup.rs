@@ -72,6 +72,7 @@ impl Application {
             limiter,
             embedder,
             job_notify: Default::default(),
+            activity: Default::default(),
             index,
         };
         let routes = api::router(&state)

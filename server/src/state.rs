@@ -25,6 +25,8 @@ pub struct AppState {
     pub embedder: Arc<dyn crate::embed::EmbeddingProvider>,
     /// Wakes this instance's embedding workers when a job is enqueued here.
     pub job_notify: Arc<tokio::sync::Notify>,
+    /// When a request last arrived: the embedding worker takes fewer cores while they do.
+    pub activity: Arc<crate::jobs::Activity>,
     /// The in-memory search index: words on both backends, vectors on SQLite.
     pub index: Arc<crate::store::index::MemoryIndex>,
 }

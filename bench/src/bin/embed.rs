@@ -1,5 +1,6 @@
-//! The local model alone: batch throughput, and the latency of one search query, idle and while
-//! batches are being embedded beside it (as when the job worker is busy).
+//! The local model alone: batch throughput (on every core, and on one core as the job worker
+//! embeds beside requests), and the latency of one search query, idle and while batches are
+//! being embedded beside it (as when the job worker is busy).
 //!
 //! Run with: `cargo run --release -p bench --bin embed -- [locomo-dev.json]`. Query latency is
 //! printed for both ways a query can be embedded: through the batch session
@@ -23,14 +24,22 @@ async fn main() -> anyhow::Result<()> {
     ))?);
 
     let batch: Vec<String> = texts.iter().take(2000).cloned().collect();
-    let t = Instant::now();
-    model.embed(batch.clone()).await?;
-    let secs = t.elapsed().as_secs_f64();
-    println!(
-        "batch: {:.0} texts/s ({} chat turns in {secs:.1} s)",
-        batch.len() as f64 / secs,
-        batch.len()
-    );
+    for all_cores in [true, false] {
+        let t = Instant::now();
+        if all_cores {
+            model.embed(batch.clone()).await?;
+        } else {
+            // What the job worker does while requests are arriving.
+            model.embed_beside_requests(batch.clone()).await?;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "batch on {}: {:.0} texts/s ({} chat turns in {secs:.1} s)",
+            if all_cores { "every core" } else { "one core" },
+            batch.len() as f64 / secs,
+            batch.len()
+        );
+    }
 
     let queries: Vec<String> = questions.iter().take(200).cloned().collect();
     for busy in [false, true] {

@@ -1,4 +1,7 @@
-//! Cross-cutting request handling: request ids and the uniform error envelope.
+//! Cross-cutting request handling: request ids, the uniform error envelope, and noting request
+//! activity for the background work.
+
+use std::sync::Arc;
 
 use axum::{
     body::Body,
@@ -9,6 +12,7 @@ use axum::{
 };
 
 use super::error::{error_response, payload_for_status, render, ErrorPayload};
+use crate::jobs::Activity;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -102,4 +106,14 @@ pub async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         payload_for_status(StatusCode::NOT_FOUND),
     )
+}
+
+/// Notes each request's arrival for the background work that yields to requests.
+pub async fn note_activity(
+    axum::extract::State(activity): axum::extract::State<Arc<Activity>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    activity.touch();
+    next.run(req).await
 }

@@ -127,6 +127,10 @@ pub fn layers(router: Router, state: &AppState) -> Router {
             state.metrics.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.activity.clone(),
+            middleware::note_activity,
+        ))
 }
 
 /// Strict CORS: only the configured origins (none by default: the dashboard is same-origin).

@@ -42,6 +42,10 @@ impl EmbeddingProvider for QueryCache {
         self.inner.embed(texts).await
     }
 
+    async fn embed_beside_requests(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.inner.embed_beside_requests(texts).await
+    }
+
     async fn embed_query(&self, text: String) -> Result<Vec<f32>, EmbedError> {
         if let Some(v) = self.vectors.get(&text) {
             return Ok(v);

@@ -66,6 +66,13 @@ pub trait EmbeddingProvider: Send + Sync {
     /// Embeds `texts` in order; one vector per text.
     async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError>;
 
+    /// Embeds `texts` for background work while requests are being served. A provider that
+    /// computes on this machine should leave cores to the requests (the local model runs such
+    /// a batch on one core); the default embeds as [`Self::embed`] does.
+    async fn embed_beside_requests(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed(texts).await
+    }
+
     /// Embeds one search query. Providers that can should answer it without queueing behind
     /// bulk work (the local model has a session of its own for queries).
     async fn embed_query(&self, text: String) -> Result<Vec<f32>, EmbedError> {

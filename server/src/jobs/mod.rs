@@ -4,8 +4,20 @@
 //! the vectors; it is public so tests can drain the queue deterministically. [`spawn`] runs
 //! `MEMORY_JOB_WORKERS` loops that call it until shutdown, woken at once by new jobs of this
 //! instance and polling for those of others.
+//!
+//! While requests are arriving ([`Activity`]), the worker embeds beside them
+//! ([`crate::embed::EmbeddingProvider::embed_beside_requests`]): the local model then takes one
+//! core instead of all, so requests do not wait for CPU time behind a batch. A batch on every
+//! core held both cores for up to a scheduler tick (4 ms here) at a time despite its low
+//! priority, and the requests' database backends waited behind it (`perf sched`).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
 
 use tokio::sync::Notify;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -23,6 +35,39 @@ pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Idle polling interval (jobs enqueued by other instances, retries coming due).
 const POLL: Duration = Duration::from_millis(500);
 
+/// Requests this recent make the worker embed beside them.
+const BUSY_WINDOW: Duration = Duration::from_millis(250);
+
+/// When this instance last began to serve a request (one relaxed atomic store per request).
+pub struct Activity {
+    origin: Instant,
+    /// Milliseconds after `origin`.
+    last: AtomicU64,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self {
+            origin: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Activity {
+    /// Notes a request arriving now.
+    pub fn touch(&self) {
+        let now = self.origin.elapsed().as_millis() as u64;
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    /// Whether a request arrived within `window`.
+    pub fn within(&self, window: Duration) -> bool {
+        let now = self.origin.elapsed().as_millis() as u64;
+        now.saturating_sub(self.last.load(Ordering::Relaxed)) < window.as_millis() as u64
+    }
+}
+
 /// Identifies this process's workers in `locked_by`.
 pub fn worker_id(n: usize) -> String {
     format!(
@@ -39,7 +84,13 @@ pub async fn run_once(state: &AppState, worker: &str) -> anyhow::Result<usize> {
         return Ok(0);
     }
     let texts: Vec<String> = claimed.iter().map(|c| c.content.clone()).collect();
-    match state.embedder.embed(texts).await {
+    let embedder = &state.embedder;
+    let embedded = if state.activity.within(BUSY_WINDOW) {
+        embedder.embed_beside_requests(texts).await
+    } else {
+        embedder.embed(texts).await
+    };
+    match embedded {
         Ok(vectors) => {
             let done: Vec<(Claimed, Vec<f32>)> = claimed.iter().cloned().zip(vectors).collect();
             jobs::complete(&state.db, worker, &done, state.embedder.model_id()).await?;
@@ -84,5 +135,19 @@ pub fn spawn(state: &AppState, count: usize, token: &CancellationToken, tracker:
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_counts_as_recent_only_within_its_window() {
+        let activity = Activity::default();
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(!activity.within(Duration::from_millis(20)));
+        activity.touch();
+        assert!(activity.within(Duration::from_secs(1)));
     }
 }

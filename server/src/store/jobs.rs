@@ -155,8 +155,9 @@ pub async fn claim(
 }
 
 /// Stores the vectors of finished jobs and removes the jobs, in one transaction. A vector is
-/// only written if the message still has the content it was computed from, and a job only
-/// removed if this worker still holds it (an edit meanwhile re-queued it).
+/// only written while this worker still holds the job and the message still has the content it
+/// was computed from: a worker whose lease ran out (another took the job over) or whose text
+/// was edited meanwhile (the edit re-queued the job) stores nothing and removes nothing.
 pub async fn complete(
     db: &DatabaseConnection,
     worker: &str,
@@ -168,24 +169,28 @@ pub async fn complete(
     }
     let backend = db.get_database_backend();
     // Two statements whatever the batch's size (one per job was 64 round trips for 32 jobs).
-    let mut values: Vec<Value> = vec![model.into()];
+    let mut values: Vec<Value> = vec![model.into(), worker.into()];
     let rows: Vec<String> = done
         .iter()
         .map(|(job, vector)| {
             values.extend([
+                job.job_id.into(),
                 job.message_id.into(),
                 vectors::embedding_value(backend, Some(vector)),
                 job.content.clone().into(),
             ]);
             let n = values.len();
-            format!("(${}, ${}, ${})", n - 2, n - 1, n)
+            format!("(${}, ${}, ${}, ${})", n - 3, n - 2, n - 1, n)
         })
         .collect();
     // `VALUES` names its columns column1, column2, … on both backends.
     let update = format!(
-        "UPDATE messages SET embedding = v.column2, embedding_status = 'completed', \
+        "UPDATE messages SET embedding = v.column3, embedding_status = 'completed', \
            embedding_model = $1 \
-         FROM (VALUES {}) AS v WHERE messages.id = v.column1 AND messages.content = v.column3",
+         FROM (VALUES {}) AS v \
+         WHERE messages.id = v.column2 AND messages.content = v.column4 \
+           AND EXISTS (SELECT 1 FROM embedding_jobs AS j WHERE j.id = v.column1 \
+             AND j.locked_by = $2 AND j.status = 'running')",
         rows.join(", ")
     );
     let job_ids: Vec<Uuid> = done.iter().map(|(job, _)| job.job_id).collect();

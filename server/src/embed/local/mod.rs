@@ -6,9 +6,10 @@
 //! [`CHUNK`], padded only to the longest text of each chunk, then mean-pooled over real tokens
 //! and normalised, as sentence-transformers does.
 //!
-//! Three sessions of the model: one for batches (the job worker, batch writes; as many threads
-//! as cores) and two for search queries, so a search never waits for a batch of 32 texts to
-//! finish (measured in `bench --bin embed`). Queries run on `model-query.onnx`, the same int8
+//! Four sessions of the model: two for batches (batch writes and the idle job worker on as many
+//! threads as cores; the job worker beside requests on one, see [`crate::jobs`]) and two for
+//! search queries, so a search never waits for a batch of 32 texts to finish (measured in
+//! `bench --bin embed`). Queries run on `model-query.onnx`, the same int8
 //! weights multiplied without first turning them into float32 (see [`Role`]): a single short
 //! query is bound by reading the weights, not by arithmetic.
 //!
@@ -100,15 +101,17 @@ impl Role {
     }
 }
 
-/// Texts for the batch thread, and where to send their vectors.
+/// Texts for the batch thread, whether to use every core for them (or one), and where to send
+/// their vectors.
 type BatchJob = (
     Vec<String>,
+    bool,
     tokio::sync::oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>,
 );
 
 pub struct LocalProvider {
     model: Arc<Model>,
-    /// To the batch thread, which owns the batch session (all cores, low priority).
+    /// To the batch thread, which owns the batch sessions (all cores or one, low priority).
     batches: std::sync::mpsc::Sender<BatchJob>,
 }
 
@@ -191,8 +194,10 @@ impl LocalProvider {
             .name("embed-batches".into())
             .spawn(move || {
                 lower_priority();
-                let batches = match session(threads, Role::Batches) {
-                    Ok(s) => Mutex::new(s),
+                let sessions = session(threads, Role::Batches)
+                    .and_then(|wide| Ok((wide, session(1, Role::Batches)?)));
+                let (wide, narrow) = match sessions {
+                    Ok((wide, narrow)) => (Mutex::new(wide), Mutex::new(narrow)),
                     Err(e) => {
                         let _ = ready.send(Err(e));
                         return;
@@ -200,10 +205,11 @@ impl LocalProvider {
                 };
                 let _ = ready.send(Ok(()));
                 // Ends when the provider (every sender) is dropped.
-                for (texts, reply) in inbox {
+                for (texts, all_cores, reply) in inbox {
+                    let batches = if all_cores { &wide } else { &narrow };
                     // A panic in one batch fails that batch, not every later one.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        thread_model.embed_sorted(&batches, &texts)
+                        thread_model.embed_sorted(batches, &texts)
                     }))
                     .unwrap_or_else(|_| Err(EmbedError::runtime("local model: a batch panicked")));
                     let _ = reply.send(result);
@@ -218,6 +224,30 @@ impl LocalProvider {
             model,
             batches: jobs,
         })
+    }
+}
+
+impl LocalProvider {
+    /// Hands `texts` to the batch thread: on every core, or on one beside requests.
+    async fn embed_batch(
+        &self,
+        texts: Vec<String>,
+        all_cores: bool,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, vectors) = tokio::sync::oneshot::channel();
+        // Counted from now until the batch thread is done with it (it decrements), so queries
+        // keep to one core while a batch waits or runs.
+        self.model.batching.fetch_add(1, Ordering::SeqCst);
+        if self.batches.send((texts, all_cores, reply)).is_err() {
+            self.model.batching.fetch_sub(1, Ordering::SeqCst);
+            return Err(EmbedError::runtime("local model: the batch thread stopped"));
+        }
+        vectors
+            .await
+            .map_err(|_| EmbedError::runtime("local model: the batch thread stopped"))?
     }
 }
 
@@ -308,20 +338,11 @@ impl EmbeddingProvider for LocalProvider {
     }
 
     async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (reply, vectors) = tokio::sync::oneshot::channel();
-        // Counted from now until the batch thread is done with it (it decrements), so queries
-        // keep to one core while a batch waits or runs.
-        self.model.batching.fetch_add(1, Ordering::SeqCst);
-        if self.batches.send((texts, reply)).is_err() {
-            self.model.batching.fetch_sub(1, Ordering::SeqCst);
-            return Err(EmbedError::runtime("local model: the batch thread stopped"));
-        }
-        vectors
-            .await
-            .map_err(|_| EmbedError::runtime("local model: the batch thread stopped"))?
+        self.embed_batch(texts, true).await
+    }
+
+    async fn embed_beside_requests(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_batch(texts, false).await
     }
 
     async fn embed_query(&self, text: String) -> Result<Vec<f32>, EmbedError> {

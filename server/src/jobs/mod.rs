@@ -83,6 +83,7 @@ pub async fn run_once(state: &AppState, worker: &str) -> anyhow::Result<usize> {
     if claimed.is_empty() {
         return Ok(0);
     }
+    let count = claimed.len();
     let texts: Vec<String> = claimed.iter().map(|c| c.content.clone()).collect();
     let embedder = &state.embedder;
     let embedded = if state.activity.within(BUSY_WINDOW) {
@@ -92,19 +93,19 @@ pub async fn run_once(state: &AppState, worker: &str) -> anyhow::Result<usize> {
     };
     match embedded {
         Ok(vectors) => {
-            let done: Vec<(Claimed, Vec<f32>)> = claimed.iter().cloned().zip(vectors).collect();
-            jobs::complete(&state.db, worker, &done, state.embedder.model_id()).await?;
+            let done: Vec<(Claimed, Vec<f32>)> = claimed.into_iter().zip(vectors).collect();
+            jobs::complete(&state.db, worker, &done, embedder.model_id()).await?;
         }
         Err(e) if e.fault == Fault::User => {
-            tracing::warn!(error = %e, jobs = claimed.len(), "model refused input; jobs failed");
+            tracing::warn!(error = %e, jobs = count, "model refused input; jobs failed");
             jobs::fail(&state.db, worker, &claimed, &e.message).await?;
         }
         Err(e) => {
-            tracing::warn!(error = %e, jobs = claimed.len(), "embedding failed; will retry");
+            tracing::warn!(error = %e, jobs = count, "embedding failed; will retry");
             jobs::retry_later(&state.db, worker, &claimed, &e.message).await?;
         }
     }
-    Ok(claimed.len())
+    Ok(count)
 }
 
 /// Starts the workers on `tracker`; they stop when `token` is cancelled.

@@ -40,6 +40,19 @@ async fn top_hit(app: &TestApp, token: &str, query: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Completes `job` as `worker` would, with the vector of `text` (which may not be the job's).
+async fn complete_with_vector_of(app: &TestApp, worker: &str, job: &jobs::Claimed, text: &str) {
+    let vector = app.state.embedder.embed(vec![text.into()]).await.unwrap();
+    jobs::complete(
+        &app.state.db,
+        worker,
+        &[(job.clone(), vector[0].clone())],
+        "m",
+    )
+    .await
+    .unwrap();
+}
+
 /// The best vector match for `query` (`Null` when there is none).
 async fn top_item(app: &TestApp, token: &str, query: &str) -> Value {
     let r: Value = app
@@ -198,20 +211,7 @@ async fn a_completion_for_text_edited_meanwhile_stores_nothing_and_keeps_the_new
             )
             .await;
         assert!(r.status().is_success(), "{backend:?}");
-        let old = app
-            .state
-            .embedder
-            .embed(vec!["old text".into()])
-            .await
-            .unwrap();
-        jobs::complete(
-            &app.state.db,
-            "slow",
-            &[(claimed[0].clone(), old[0].clone())],
-            "m",
-        )
-        .await
-        .unwrap();
+        complete_with_vector_of(&app, "slow", &claimed[0], "old text").await;
         // Neither the old text's vector was stored nor the new text's job removed.
         let m = app.get_json(&format!("/v1/messages/{id}"), t).await;
         assert_eq!(m["embedding_status"], "pending", "{backend:?}");
@@ -263,20 +263,7 @@ async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
         assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 0);
         // The dead worker's late completion changes nothing: the stored vector is still the
         // one worker B computed from the text, not the late one (another text's).
-        let late = app
-            .state
-            .embedder
-            .embed(vec!["zebra crossing".into()])
-            .await
-            .unwrap();
-        jobs::complete(
-            &app.state.db,
-            "dead-worker",
-            &[(claimed[0].clone(), late[0].clone())],
-            "late",
-        )
-        .await
-        .unwrap();
+        complete_with_vector_of(&app, "dead-worker", &claimed[0], "zebra crossing").await;
         let hit = top_item(&app, &alice.access_token, "orphaned").await;
         assert_eq!(hit["content"], "orphaned", "{backend:?}");
         let similarity = hit["similarity"].as_f64().unwrap();

@@ -225,9 +225,7 @@ impl LocalProvider {
             batches: jobs,
         })
     }
-}
 
-impl LocalProvider {
     /// Hands `texts` to the batch thread: on every core, or on one beside requests.
     async fn embed_batch(
         &self,

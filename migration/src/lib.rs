@@ -2,7 +2,9 @@
 //!
 //! - [`sql`]: the small type-mapping layer that lets one SQL text serve both backends.
 //! - `m2026*`: the migrations, in order. Each is self-contained (no entity imports) and is
-//!   never edited once released: schema changes are new files.
+//!   never edited once committed: schema changes are new files. `checksums.txt` holds each
+//!   file's SHA-256, and a test fails when an entry and its file disagree (as sqlx and Flyway
+//!   refuse a changed migration); a new migration adds its line.
 //!
 //! The server runs [`Migrator::up`] at start-up; `memory-mesh migrate up|down|status` runs it by hand.
 
@@ -14,6 +16,9 @@ mod m20261123_000003_create_retention;
 mod m20261127_000004_vector_log;
 mod m20261127_000005_search_upkeep;
 mod m20261127_000006_pg_search_log;
+mod m20261201_000007_change_log;
+mod m20261201_000008_conversation_creator;
+mod m20261201_000009_server_secrets;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -29,6 +34,67 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_vector_log::Migration),
             Box::new(m20261127_000005_search_upkeep::Migration),
             Box::new(m20261127_000006_pg_search_log::Migration),
+            Box::new(m20261201_000007_change_log::Migration),
+            Box::new(m20261201_000008_conversation_creator::Migration),
+            Box::new(m20261201_000009_server_secrets::Migration),
         ]
+    }
+}
+
+#[cfg(test)]
+mod checksums {
+    use std::{collections::BTreeMap, path::Path};
+
+    use sha2::{Digest, Sha256};
+
+    /// Every migration file, by name, with the SHA-256 of its text.
+    fn on_disk() -> BTreeMap<String, String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        std::fs::read_dir(&dir)
+            .expect("the migrations' directory")
+            .map(|entry| entry.expect("a directory entry").path())
+            .filter(|path| {
+                let name = path.file_name().unwrap().to_string_lossy();
+                name.starts_with('m') && name.ends_with(".rs")
+            })
+            .map(|path| {
+                let text = std::fs::read(&path).expect("a readable migration");
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, hex(&Sha256::digest(text)))
+            })
+            .collect()
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn no_committed_migration_changes() {
+        let listed: BTreeMap<String, String> = include_str!("../checksums.txt")
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (sum, name) = l.split_once("  ").expect("`<sha256>  <file>` lines");
+                (name.trim().to_owned(), sum.trim().to_owned())
+            })
+            .collect();
+        let found = on_disk();
+        assert!(found.len() >= 8, "the migrations were found: {found:?}");
+        for (name, sum) in &found {
+            match listed.get(name) {
+                Some(expected) => assert_eq!(
+                    expected, sum,
+                    "{name} changed after it was committed: applied databases will never run \
+                     the change. Restore it and fix forward with a new migration."
+                ),
+                None => panic!(
+                    "{name} is not in migration/checksums.txt: add `{sum}  {name}` once it is final"
+                ),
+            }
+        }
+        for name in listed.keys() {
+            assert!(found.contains_key(name), "{name} is listed but missing");
+        }
     }
 }

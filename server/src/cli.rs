@@ -76,7 +76,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let database = settings.database.url.to_string();
     let app = startup::Application::build(settings).await?;
-    let host = app.state().settings.host;
+    let host = app.state().services.settings.host;
     let url = format!("http://{host}:{}", app.port());
     tracing::info!(%database, "Memory Mesh listening on {url}");
     println!("Memory Mesh is running at {url}  (dashboard: {url}/, health: {url}/v1/admin/health)");

@@ -1,19 +1,34 @@
 //! Memory Mesh server library: everything the `memory-mesh` binary runs, reusable by tests.
 //!
+//! Layers, each importing only those below it:
+//!
+//! ```text
+//! api (REST doors), dashboard        startup, cli
+//!        │                               │
+//!      state ──────────────► service (use cases: rules, authorisation, transactions)
+//!                              │
+//!        search (pipeline) ◄───┤
+//!                              ▼
+//!        store, embed, ratelimit, auth (credentials' crypto), jobs
+//!                              │
+//!                  domain (pure rules), config
+//! ```
+//!
 //! - [`config`]: typed `MEMORY_*` settings.
-//! - [`startup`]: build the application (connect, migrate, bind) and run it.
-//! - [`state`]: the shared `AppState`.
-//! - [`api`]: the REST edge — errors, middleware, routes by resource.
-//! - [`dashboard`]: the Leptos dashboard (SSR + assets).
-//! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
-//! - [`ratelimit`]: GCRA limits per IP, tenant and API key; Redis-shared or in memory.
-//! - [`metrics`], [`telemetry`]: observability.
-//! - [`auth`]: credentials, tokens, API keys, tenant resolution.
-//! - [`domain`]: validated identifiers and business rules.
-//! - [`embed`]: embedding providers (local model, fake).
+//! - [`startup`]: build the application (connect, migrate, bind) and run it; [`cli`]: the
+//!   command line (`serve`, `migrate`, `admin`).
+//! - [`state`]: the shared `AppState` of the HTTP edge.
+//! - [`api`]: the REST doors — errors, middleware, routes by resource; [`dashboard`]: the
+//!   Leptos dashboard (SSR + assets).
+//! - [`service`]: the use cases every door calls.
 //! - [`search`]: the search pipeline (retrieve, fuse, score).
+//! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
+//! - [`embed`]: embedding providers (local model, remote APIs, fake).
 //! - [`jobs`]: the durable embedding worker.
-//! - [`cli`]: the command line (`serve`, `migrate`).
+//! - [`ratelimit`]: GCRA limits per address, tenant and API key; the login throttle.
+//! - [`auth`]: passwords, tokens, API keys.
+//! - [`domain`]: validated identifiers and business rules.
+//! - [`metrics`], [`telemetry`]: observability.
 
 pub mod api;
 pub mod auth;
@@ -26,6 +41,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod ratelimit;
 pub mod search;
+pub mod service;
 pub mod startup;
 pub mod state;
 pub mod store;

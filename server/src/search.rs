@@ -7,9 +7,15 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::{
-    domain::ranking::{self, RankingWeights},
+    domain::{
+        ranking::{self, RankingWeights},
+        Invalid,
+    },
     embed::{EmbedError, EmbeddingProvider},
-    store::{entities::messages, index::MemoryIndex, memory, scope::Scope, vectors, StoreError},
+    store::{
+        entities::messages, filters, index::SearchIndex, messages as stored,
+        retrievers::Retrievers, StoreError,
+    },
 };
 
 /// Which retrievers run.
@@ -21,12 +27,12 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw {
             "vector" => Ok(Self::Vector),
             "lexical" => Ok(Self::Lexical),
             "hybrid" => Ok(Self::Hybrid),
-            _ => Err("must be vector, lexical or hybrid".into()),
+            _ => Err(Invalid::new("mode", "must be vector, lexical or hybrid")),
         }
     }
 
@@ -49,11 +55,11 @@ pub enum Fusion {
 }
 
 impl Fusion {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw {
             "score" => Ok(Self::Score),
             "rrf" => Ok(Self::Rrf),
-            _ => Err("must be score or rrf".into()),
+            _ => Err(Invalid::new("fusion", "must be score or rrf")),
         }
     }
 
@@ -72,7 +78,7 @@ pub struct Query {
     pub top_k: usize,
     pub mode: Mode,
     pub fusion: Fusion,
-    pub filters: vectors::Filters,
+    pub filters: filters::Filters,
 }
 
 /// One ranked result with its score components.
@@ -108,14 +114,14 @@ fn depth(top_k: usize) -> usize {
 
 pub async fn run(
     db: &sea_orm::DatabaseConnection,
-    index: &Arc<MemoryIndex>,
+    index: &Arc<SearchIndex>,
     embedder: &dyn EmbeddingProvider,
     weights: &RankingWeights,
     q: &Query,
 ) -> Result<Outcome, SearchError> {
     let n = depth(q.top_k);
     let started = Instant::now();
-    let scope = Scope::new(db, index, &q.tenant_id, &q.filters);
+    let scope = Retrievers::new(db, index, &q.tenant_id, &q.filters);
     // First the query's embedding, on every core the model may use, while the index catches up
     // (a read of the change log, no real CPU). Then both retrievers at once: the vector one
     // (on PostgreSQL a query the database works on) beside the lexical one (the index, on
@@ -244,7 +250,7 @@ pub async fn run(
     let read_started = Instant::now();
     let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
     let mut rows: HashMap<Uuid, messages::Model> =
-        memory::messages_by_ids(db, &q.tenant_id, &winners)
+        stored::messages_by_ids(db, &q.tenant_id, &winners)
             .await?
             .into_iter()
             .map(|m| (m.id, m))

@@ -8,8 +8,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    api, config::Settings, dashboard, metrics::Metrics, ratelimit::RateLimiter, state::AppState,
-    store,
+    api, config::Settings, dashboard, metrics::Metrics, ratelimit::RateLimiter, service::Services,
+    state::AppState, store,
 };
 
 /// A built application: its listener is bound, its database migrated.
@@ -22,16 +22,26 @@ pub struct Application {
 impl Application {
     /// Connects to the database (and Redis), runs migrations and binds the listener.
     /// `MEMORY_PORT=0` binds a random free port; [`Application::port`] tells which.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         // reqwest is built without a default TLS provider (see Cargo.toml); install ring's.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = store::connect(&settings.database).await?;
         store::migrate(&db).await?;
+        if settings.auth.jwt_secret_generated {
+            // Instances sharing the database must sign alike, or each rejects the others'
+            // tokens: the first one's generated secret is everyone's.
+            use secrecy::ExposeSecret;
+            let shared =
+                store::secrets::shared_secret(&db, "jwt", settings.auth.jwt_secret.expose_secret())
+                    .await
+                    .context("reading the shared JWT secret")?;
+            settings.auth.jwt_secret = shared.into();
+        }
         check_embedding_dimensions(&db, &settings).await?;
         // Lexical search (and, on SQLite, vector search) runs in memory; PostgreSQL's HNSW
         // index searches its vectors.
         let started = Instant::now();
-        let index = store::index::MemoryIndex::load(&db, settings.embedding.dimensions)
+        let index = store::index::SearchIndex::load(&db, settings.embedding.dimensions)
             .await
             .context("loading the search index")?;
         tracing::info!(
@@ -61,19 +71,22 @@ impl Application {
         let limiter = Arc::new(RateLimiter::new(
             redis.clone().map(|r| (r, settings.redis_prefix.clone())),
         ));
-        let state = AppState {
+        let services = Services {
             settings: Arc::new(settings),
             db,
             redis,
+            embedder,
+            index,
+            limiter,
+            login_throttle: Default::default(),
+            job_notify: Default::default(),
+        };
+        let state = AppState {
+            services,
             metrics: Metrics::new(),
             leptos,
             started_at: Instant::now(),
-            login_throttle: Default::default(),
-            limiter,
-            embedder,
-            job_notify: Default::default(),
             activity: Default::default(),
-            index,
         };
         let routes = api::router(&state)
             .merge(dashboard::router(&state))
@@ -104,15 +117,17 @@ impl Application {
     /// in-flight requests and lets each worker finish its batch.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = tokio_util::task::TaskTracker::new();
+        let svc = &self.state.services;
         crate::jobs::spawn(
-            &self.state,
-            self.state.settings.job_workers,
+            svc,
+            &self.state.activity,
+            svc.settings.job_workers,
             &shutdown,
             &tracker,
         );
         tracker.spawn(keep_index_current(
-            self.state.index.clone(),
-            self.state.db.clone(),
+            svc.index.clone(),
+            svc.db.clone(),
             shutdown.clone(),
         ));
         tracker.close();
@@ -139,7 +154,7 @@ impl Application {
 /// does not pay for applying it (searches still catch up themselves, so they are never stale),
 /// and prunes the change log once a minute.
 async fn keep_index_current(
-    index: Arc<store::index::MemoryIndex>,
+    index: Arc<store::index::SearchIndex>,
     db: sea_orm::DatabaseConnection,
     shutdown: CancellationToken,
 ) {

@@ -1,34 +1,28 @@
-//! The application state every handler shares.
+//! The application state every HTTP handler shares: the use cases' [`Services`] and what only
+//! the HTTP edge needs.
 
 use std::{sync::Arc, time::Instant};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sea_orm::DatabaseConnection;
 
-use crate::{config::Settings, metrics::Metrics};
+use crate::{jobs::Activity, metrics::Metrics, service::Services};
 
 /// Cheap-to-clone handles to everything a request may need.
 #[derive(Clone)]
 pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: DatabaseConnection,
-    /// Present when `MEMORY_REDIS_URL` is set; reconnects by itself after Redis restarts.
-    pub redis: Option<redis::aio::ConnectionManager>,
+    pub services: Services,
     pub metrics: Metrics,
     pub leptos: LeptosOptions,
     pub started_at: Instant,
-    /// Failed-login counter per account.
-    pub login_throttle: Arc<crate::auth::throttle::LoginThrottle>,
-    pub limiter: Arc<crate::ratelimit::RateLimiter>,
-    /// The embedding model (local by default).
-    pub embedder: Arc<dyn crate::embed::EmbeddingProvider>,
-    /// Wakes this instance's embedding workers when a job is enqueued here.
-    pub job_notify: Arc<tokio::sync::Notify>,
     /// When a request last arrived: the embedding worker takes fewer cores while they do.
-    pub activity: Arc<crate::jobs::Activity>,
-    /// The in-memory search index: words on both backends, vectors on SQLite.
-    pub index: Arc<crate::store::index::MemoryIndex>,
+    pub activity: Arc<Activity>,
+}
+
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

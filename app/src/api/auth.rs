@@ -124,6 +124,12 @@ pub struct ApiKeyResponse {
     pub scope: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
+    /// The same as `last_used_at`, under the original API's name.
+    #[serde(default)]
+    pub last_used: Option<String>,
+    /// Neither revoked nor expired (the original API's field).
+    #[serde(default)]
+    pub is_active: bool,
     pub expires_at: Option<String>,
     /// Only in the answer to its creation, once.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -147,7 +153,11 @@ pub struct MemberResponse {
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// Email or username of a registered user.
-    pub user: String,
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Or the user's id (as the original API takes it).
+    #[serde(default)]
+    pub user_id: Option<String>,
     pub role: String,
 }
 

@@ -17,8 +17,9 @@ pub struct CreateMessageRequest {
     pub content: String,
     #[serde(default)]
     pub metadata: Option<Value>,
-    /// 0..1; replaces the computed importance.
-    #[serde(default)]
+    /// 0..1; replaces the computed importance. `importance` is accepted as its alias (the
+    /// original API's integration guide sends it).
+    #[serde(default, alias = "importance")]
     pub importance_override: Option<f64>,
     /// RFC 3339; for importing history with its real times. Defaults to now.
     #[serde(default)]
@@ -34,7 +35,8 @@ pub struct UpdateMessageRequest {
     pub content: Option<String>,
     #[serde(default, deserialize_with = "some_value")]
     pub metadata: Option<Value>,
-    #[serde(default)]
+    /// `importance` is accepted as its alias.
+    #[serde(default, alias = "importance")]
     pub importance_override: Option<f64>,
     #[serde(default)]
     pub archived: Option<bool>,
@@ -73,6 +75,9 @@ pub struct ConversationResponse {
     pub message_count: i64,
     pub last_message_at: Option<String>,
     pub archived: bool,
+    /// Who created it (unknown for conversations created before this was recorded).
+    #[serde(default)]
+    pub user_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -147,7 +152,8 @@ pub struct SearchRequest {
     pub conversation_id: Option<String>,
     #[serde(default)]
     pub role: Option<String>,
-    #[serde(default)]
+    /// `min_importance` (the original dashboard's name) is accepted as its alias.
+    #[serde(default, alias = "min_importance")]
     pub importance_min: Option<f64>,
     /// RFC 3339 bounds on `created_at`, inclusive.
     #[serde(default)]

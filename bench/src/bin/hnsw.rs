@@ -5,7 +5,7 @@
 //! `BENCH_DATABASE_URL=postgres://…/bench_db cargo run --release -p bench --bin hnsw`.
 //! Queries are 200 LoCoMo questions embedded by the local model; the tenant is the one with the
 //! most embedded messages. HNSW results come from the product's own retriever
-//! (`store::scope::Scope::nearest`, on a pool opened as the server opens it); exact results from a
+//! (`store::retrievers::Retrievers::nearest`, on a pool opened as the server opens it); exact results from a
 //! full scan of the tenant's vectors. Prints recall@10 and recall@100 (the depth a top-10
 //! search asks for) and the latency of each, and how long the in-process search index (words
 //! only, on PostgreSQL) takes to load and how much memory it adds. Recall counts a result as
@@ -21,7 +21,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use server::{
     config::{DatabaseSettings, Redacted},
     embed::{local, EmbeddingProvider},
-    store::{self, scope, vectors},
+    store::{self, filters, retrievers},
 };
 use uuid::Uuid;
 
@@ -46,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
         url: Redacted::new(url.clone()),
         max_connections: 2,
         min_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(10),
         hnsw_ef_search: ef,
     };
     let db = store::connect(&settings(100)).await?;
@@ -65,11 +66,11 @@ async fn main() -> anyhow::Result<()> {
     }
     report("exact scan top-100", &mut latencies);
 
-    let filters = vectors::Filters::default();
+    let filters = filters::Filters::default();
     // Scope needs the search index (it serves the lexical half); on PostgreSQL it holds no
     // vectors, so `nearest` is pgvector's.
     let (rss, t) = (rss_mb(), Instant::now());
-    let index = std::sync::Arc::new(store::index::MemoryIndex::load(&db, 384).await?);
+    let index = std::sync::Arc::new(store::index::SearchIndex::load(&db, 384).await?);
     println!(
         "search index (words only on PostgreSQL): loaded in {:.1} s, resident memory +{:.0} MB",
         t.elapsed().as_secs_f64(),
@@ -82,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
             let mut latencies = Vec::new();
             for (v, truth) in vectors.iter().zip(&exact) {
                 let t = Instant::now();
-                let hits = scope::Scope::new(&db, &index, &tenant, &filters)
+                let hits = retrievers::Retrievers::new(&db, &index, &tenant, &filters)
                     .nearest(v, depth)
                     .await?;
                 latencies.push(t.elapsed());

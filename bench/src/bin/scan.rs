@@ -1,4 +1,4 @@
-//! The embedded mode's vector retriever alone: `MemoryIndex::search` (sign-bit scan + f32 re-rank)
+//! The embedded mode's vector retriever alone: `SearchIndex::search` (sign-bit scan + f32 re-rank)
 //! over one tenant's vectors, without the model, HTTP or the rest of a search.
 //!
 //! Run with: `cargo run --release -p bench --bin scan -- [rows]` (default 100000). Fills a
@@ -19,7 +19,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
 use server::{
     config::{DatabaseSettings, Redacted},
     embed::{local, EmbeddingProvider},
-    store::{self, index::MemoryIndex},
+    store::{self, index::SearchIndex},
 };
 use uuid::Uuid;
 
@@ -59,6 +59,7 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
         url: Redacted::new(format!("sqlite://{}/scan.db?mode=rwc", dir.display())),
         max_connections: 2,
         min_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(10),
         hnsw_ef_search: 400,
     })
     .await?;
@@ -101,7 +102,7 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
     }
     println!("stored in {:.1} s", started.elapsed().as_secs_f64());
     let started = Instant::now();
-    let index = MemoryIndex::load(&db, DIMS).await?;
+    let index = SearchIndex::load(&db, DIMS).await?;
     println!("index loaded in {:.1} s", started.elapsed().as_secs_f64());
 
     let half: Vec<Uuid> = ids.iter().step_by(2).copied().collect();

@@ -1,12 +1,13 @@
 //! `/v1/admin`: liveness and readiness.
 
-use std::time::Instant;
-
-use app::api::admin::{ComponentStatus, HealthReport, ReadinessReport};
+use app::api::admin::{HealthReport, ReadinessReport};
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{state::AppState, store};
+use crate::{
+    service::{operations, Services},
+    state::AppState,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,7 +29,7 @@ async fn health(State(state): State<AppState>) -> Json<HealthReport> {
     Json(HealthReport {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        environment: state.settings.environment.as_str().into(),
+        environment: state.services.settings.environment.as_str().into(),
         uptime_seconds: state.started_at.elapsed().as_secs(),
         timestamp: chrono::Utc::now().to_rfc3339(),
     })
@@ -44,73 +45,12 @@ async fn health(State(state): State<AppState>) -> Json<HealthReport> {
     responses((status = 200, description = "ok, or degraded without Redis", body = ReadinessReport), (status = 503, description = "The database does not answer", body = ReadinessReport)),
     security(())
 )]
-async fn readiness(State(state): State<AppState>) -> (StatusCode, Json<ReadinessReport>) {
-    let mut components = vec![
-        check("database", async {
-            store::ping(&state.db).await.map_err(|e| e.to_string())
-        })
-        .await,
-    ];
-    if let Some(redis) = &state.redis {
-        let mut conn = redis.clone();
-        components.push(
-            check("redis", async move {
-                redis::cmd("PING")
-                    .query_async::<String>(&mut conn)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            })
-            .await,
-        );
-    }
-    // The database is required; Redis is not: without it rate limits fall back to each
-    // instance's memory, so the instance still serves, "degraded".
-    let database_ok = components[0].status == "ok";
-    let redis_ok = components[1..].iter().all(|c| c.status == "ok") && !state.limiter.is_degraded();
-    let (status, code) = match (database_ok, redis_ok) {
-        (true, true) => ("ok", StatusCode::OK),
-        (true, false) => ("degraded", StatusCode::OK),
-        (false, _) => ("down", StatusCode::SERVICE_UNAVAILABLE),
+async fn readiness(State(svc): State<Services>) -> (StatusCode, Json<ReadinessReport>) {
+    let report = operations::readiness(&svc).await;
+    let code = if report.status == "down" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
     };
-    (
-        code,
-        Json(ReadinessReport {
-            status: status.into(),
-            components,
-        }),
-    )
-}
-
-/// Runs one check with a deadline, so a hung dependency cannot hang the probe.
-async fn check(
-    name: &str,
-    probe: impl std::future::Future<Output = Result<(), String>>,
-) -> ComponentStatus {
-    let start = Instant::now();
-    let result = tokio::time::timeout(std::time::Duration::from_secs(3), probe)
-        .await
-        .unwrap_or_else(|_| Err("timed out after 3 s".into()));
-    ComponentStatus {
-        name: name.into(),
-        status: if result.is_ok() { "ok" } else { "down" }.into(),
-        latency_ms: (start.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
-        error: result.err().map(|e| sanitize(&e)),
-    }
-}
-
-/// Driver errors can quote the connection string; keep only the first line and mask credentials.
-fn sanitize(error: &str) -> String {
-    let first = error.lines().next().unwrap_or_default();
-    first
-        .split_whitespace()
-        .map(|w| {
-            if w.contains("://") {
-                crate::config::redact_url(w)
-            } else {
-                w.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    (code, Json(report))
 }

@@ -3,7 +3,8 @@
 //! Handlers return [`Result<T>`]. An error becomes a response with the right status and the body
 //! `{"error": {"code", "message", "request_id", "field"?}}` ([`app::api::error::ErrorBody`]).
 //! Internal failures (database, bugs) become an opaque 500 whose cause is logged once, by the
-//! middleware in [`super::middleware`], never sent to the client.
+//! middleware in [`super::middleware`], never sent to the client. Use cases fail with
+//! [`ServiceError`]; its `From` is the whole mapping from their failures to HTTP.
 
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+
+use crate::service::ServiceError;
 
 /// Shorthand for handler results.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -39,8 +42,6 @@ pub enum ApiError {
     RateLimited { message: String, retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
-    #[error("database error")]
-    Db(#[from] sea_orm::DbErr),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -63,7 +64,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -77,14 +78,14 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
-            Self::Db(_) | Self::Internal(_) => "internal_error",
+            Self::Internal(_) => "internal_error",
         }
     }
 
     /// What the client may see: internal causes are replaced by a generic sentence.
     fn public_message(&self) -> String {
         match self {
-            Self::Db(_) | Self::Internal(_) => {
+            Self::Internal(_) => {
                 "The server failed to handle this request; it has been logged.".to_owned()
             }
             other => other.to_string(),
@@ -178,7 +179,10 @@ pub fn payload_for_status(status: StatusCode) -> ErrorPayload {
             "unsupported_media_type",
             "Send the body as JSON with content-type: application/json.",
         ),
-        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests."),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "rate_limited",
+            "Too many requests from this address; slow down.",
+        ),
         s if s.is_server_error() => (
             "internal_error",
             "The server failed to handle this request; it has been logged.",
@@ -193,48 +197,27 @@ pub fn payload_for_status(status: StatusCode) -> ErrorPayload {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            StoreError::NotFound => Self::NotFound("Not found.".into()),
-            StoreError::Conflict(message) => Self::Conflict(message),
-            StoreError::Db(e) => Self::Db(e),
-        }
-    }
-}
-
-impl From<crate::domain::messages::Invalid> for ApiError {
-    fn from(e: crate::domain::messages::Invalid) -> Self {
-        Self::Validation {
-            field: Some(e.field),
-            message: e.message,
-        }
-    }
-}
-
-impl From<crate::embed::EmbedError> for ApiError {
-    fn from(e: crate::embed::EmbedError) -> Self {
-        use crate::embed::Fault;
-        match e.fault {
-            Fault::User => Self::Validation {
-                field: Some("content".into()),
-                message: e.message,
+            ServiceError::NotFound { .. } => Self::NotFound(e.to_string()),
+            ServiceError::Invalid(i) => Self::Validation {
+                field: Some(i.field),
+                message: i.message,
             },
-            // The provider's own message may name internal hosts: log it, say little.
-            Fault::Runtime | Fault::Config => {
-                tracing::warn!(error = %e.message, "embedding provider failed");
-                Self::Unavailable("The embedding provider is unavailable; retry later.".into())
-            }
-        }
-    }
-}
-
-impl From<crate::search::SearchError> for ApiError {
-    fn from(e: crate::search::SearchError) -> Self {
-        match e {
-            crate::search::SearchError::Embed(e) => e.into(),
-            crate::search::SearchError::Store(e) => e.into(),
+            ServiceError::BadRequest(m) => Self::BadRequest(m),
+            ServiceError::Unauthenticated(m) => Self::Unauthorized(m),
+            ServiceError::Forbidden(m) => Self::Forbidden(m),
+            ServiceError::Conflict(m) => Self::Conflict(m),
+            ServiceError::RateLimited {
+                message,
+                retry_after,
+            } => Self::RateLimited {
+                message,
+                retry_after,
+            },
+            ServiceError::Unavailable(m) => Self::Unavailable(m),
+            ServiceError::Internal(e) => Self::Internal(e),
         }
     }
 }

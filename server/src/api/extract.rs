@@ -1,72 +1,208 @@
-//! Extractors whose rejections speak our error format.
+//! Extractors whose rejections speak our error format: [`AppJson`] and [`AppQuery`] name the
+//! field a type error is in, and [`Caller`] is who is calling, from `Authorization: Bearer
+//! <jwt | mm_key>` or `x-api-key`.
 
 use axum::{
-    extract::{rejection::JsonRejection, FromRequest},
-    http::StatusCode,
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
 };
+use serde::de::DeserializeOwned;
 
 use super::error::{error_response, payload_for_status, ApiError};
+use crate::{
+    service::{self, Caller, Presented},
+    state::AppState,
+};
 
-/// `axum::Json` with rejections turned into the JSON envelope: malformed JSON → 400, a body that
-/// does not fit the schema → 422 naming the field, a wrong content type → 415.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(JsonError))]
+/// A JSON body: malformed JSON → 400, a body that does not fit the schema → 422 naming the
+/// field by its path (`items[3].importance_override`), a wrong content type → 415.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
-/// The rejection of [`AppJson`].
-pub struct JsonError(axum::response::Response);
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+    type Rejection = Response;
 
-impl axum::response::IntoResponse for JsonError {
-    fn into_response(self) -> axum::response::Response {
-        self.0
-    }
-}
-
-impl From<JsonRejection> for JsonError {
-    fn from(rejection: JsonRejection) -> Self {
-        let response = match &rejection {
-            JsonRejection::JsonDataError(e) => {
-                let text = e.body_text();
-                let detail = text.rsplit(": ").next().unwrap_or(&text).to_owned();
-                ApiError::Validation {
-                    field: field_of(&text),
-                    message: detail,
-                }
-                .into()
-            }
-            JsonRejection::JsonSyntaxError(_) => {
-                ApiError::BadRequest("The request body is not valid JSON.".into()).into()
-            }
-            JsonRejection::MissingJsonContentType(_) => error_response(
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        if !is_json(req.headers()) {
+            return Err(error_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 payload_for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-            ),
-            other => {
-                let status = other.status();
-                error_response(status, payload_for_status(status))
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            let status = rejection.into_response().status();
+            error_response(status, payload_for_status(status))
+        })?;
+        let not_json =
+            || ApiError::BadRequest("The request body is not valid JSON.".into()).into_response();
+        if has_nul_escape(&bytes) {
+            if let Some(field) = nul_field(&bytes) {
+                return Err(nul_refused(field));
+            }
+        }
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = match serde_path_to_error::deserialize(&mut de) {
+            Ok(value) => value,
+            Err(e) if e.inner().is_data() => return Err(invalid(e.path(), &e.inner().to_string())),
+            Err(_) => return Err(not_json()),
+        };
+        de.end().map_err(|_| not_json())?;
+        Ok(Self(value))
+    }
+}
+
+/// Text cannot hold the NUL character (PostgreSQL refuses it, and no client means it), so it is
+/// refused in every body and on every backend alike: 422 naming the field.
+fn nul_refused(field: String) -> Response {
+    let message = format!("{field} must not contain the NUL character (U+0000)");
+    ApiError::Validation {
+        field: Some(field),
+        message,
+    }
+    .into_response()
+}
+
+/// Whether the raw body escapes a NUL (`\u0000`): JSON can carry it no other way, as raw
+/// control characters are invalid in strings. An escaped backslash before `u0000` is text.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let mut backslashes = 0usize;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if backslashes % 2 == 1 && bytes[i..].starts_with(b"u0000") {
+            return true;
+        }
+        backslashes = 0;
+    }
+    false
+}
+
+/// The path of the first string (or key) holding a NUL, found the slow way: only bodies that
+/// carry one get here.
+fn nul_field(bytes: &[u8]) -> Option<String> {
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        let join = |key: &str| {
+            if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
             }
         };
-        Self(response)
-    }
-}
-
-impl From<ApiError> for axum::response::Response {
-    fn from(e: ApiError) -> Self {
-        axum::response::IntoResponse::into_response(e)
-    }
-}
-
-/// serde names the culprit as "missing field `x`", "unknown field `x`", or by path ("x.y: …").
-fn field_of(text: &str) -> Option<String> {
-    if let Some(start) = text.find('`') {
-        let rest = &text[start + 1..];
-        if let Some(end) = rest.find('`') {
-            return Some(rest[..end].to_owned());
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+                if k.contains('\0') {
+                    Some(join(k))
+                } else {
+                    walk(item, &join(k))
+                }
+            }),
+            _ => None,
         }
     }
-    let after = text.split_once("body: ").map(|(_, r)| r).unwrap_or(text);
-    after
-        .split_once(':')
-        .map(|(path, _)| path.trim().to_owned())
-        .filter(|p| !p.is_empty() && !p.contains(' '))
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    walk(&value, "").map(|p| if p.is_empty() { "body".into() } else { p })
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Query parameters, with type errors named like [`AppJson`]'s (`page`, not a bare 400).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs = form_urlencoded::parse(query.as_bytes());
+        if let Some((key, _)) = pairs
+            .clone()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_refused(key.replace('\0', "")));
+        }
+        let de = serde_urlencoded::Deserializer::new(pairs);
+        serde_path_to_error::deserialize(de)
+            .map(Self)
+            .map_err(|e| invalid(e.path(), &e.inner().to_string()))
+    }
+}
+
+/// A 422 naming the field: the path to the value, or the field serde names in backticks
+/// ("missing field `x`", "unknown field `x`") below it.
+fn invalid(path: &serde_path_to_error::Path, detail: &str) -> Response {
+    let path = path.to_string();
+    let named = detail
+        .split_once('`')
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    let field = match (path.as_str(), named) {
+        (".", Some(name)) => Some(name),
+        (".", None) => None,
+        (p, Some(name)) if detail.starts_with("missing") || detail.starts_with("unknown") => {
+            Some(format!("{p}.{name}"))
+        }
+        (p, _) => Some(p.to_owned()),
+    };
+    // serde's messages end with " at line 1 column 12"; the field says where instead.
+    let detail = detail
+        .rsplit_once(" at line ")
+        .map_or(detail, |(head, _)| head);
+    let message = match &field {
+        Some(f) if !detail.contains('`') => format!("{f}: {detail}"),
+        _ => detail.to_owned(),
+    };
+    ApiError::Validation { field, message }.into_response()
+}
+
+impl From<ApiError> for Response {
+    fn from(e: ApiError) -> Self {
+        e.into_response()
+    }
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::Unauthorized("Missing or invalid credentials.".into())
+}
+
+/// The credential a request presents: `x-api-key` first, then a bearer token.
+pub fn presented(headers: &HeaderMap) -> Option<Presented<'_>> {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(key) = header("x-api-key") {
+        return Some(Presented::ApiKey(key));
+    }
+    let bearer = header(header::AUTHORIZATION.as_str())?;
+    let token = bearer
+        .strip_prefix("Bearer ")
+        .or_else(|| bearer.strip_prefix("bearer "))?;
+    Some(Presented::bearer(token))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = presented(&parts.headers).ok_or_else(unauthorized)?;
+        Ok(service::authenticate(&state.services, presented).await?)
+    }
 }

@@ -1,5 +1,5 @@
-//! Cross-cutting request handling: request ids, the uniform error envelope, and noting request
-//! activity for the background work.
+//! Cross-cutting request handling: request ids, request spans, the uniform error envelope,
+//! panics turned into 500s, and noting request activity for the background work.
 
 use std::sync::Arc;
 
@@ -14,6 +14,54 @@ use axum::{
 use super::error::{error_response, payload_for_status, render, ErrorPayload};
 use crate::jobs::Activity;
 
+/// The span every log line of a request is recorded in: method, route template (never the raw
+/// path, which holds ids), request id; status and latency are recorded when it answers.
+pub fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map_or("", |r| r.0.as_str());
+    tracing::info_span!(
+        "request",
+        http.method = %req.method(),
+        http.route = route,
+        request_id = id,
+        http.status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+/// Records the answer in the request span, and logs it (health probes at debug only).
+pub fn record_response(response: &Response, latency: std::time::Duration, span: &tracing::Span) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    span.record("http.status", status);
+    span.record("latency_ms", latency_ms);
+    tracing::debug!(http.status = status, latency_ms, "answered");
+}
+
+/// A handler's panic becomes the 500 envelope (via [`error_envelope`]) instead of a dropped
+/// connection; the panic message is logged, never sent.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    tracing::error!(panic.message = %message, "handler panicked");
+    let mut response = Response::new(Body::from("handler panicked"));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -22,10 +70,11 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub struct RequestId(pub String);
 
 /// Echoes a well-formed client `x-request-id` (≤ 128 visible, header-safe characters) or
-/// generates one, and makes sure every error leaves with the JSON envelope and that id.
+/// generates one, for the request (header and [`RequestId`] extension) and its response. The
+/// outermost layer, so the request span and every error body can carry it.
 ///
 /// Client ids are checked because they end up in logs: an unchecked one could forge log lines.
-pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
+pub async fn assign_request_id(mut req: Request, next: Next) -> Response {
     let id = req
         .headers()
         .get(REQUEST_ID)
@@ -35,17 +84,27 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let header_value = HeaderValue::from_str(&id).expect("checked or generated ids are valid");
     req.headers_mut().insert(REQUEST_ID, header_value.clone());
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-
+    req.extensions_mut().insert(RequestId(id));
     let mut response = next.run(req).await;
-    let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
-        response = envelope(response, &id, &method, &path);
-    }
     response.headers_mut().insert(REQUEST_ID, header_value);
     response
+}
+
+/// Makes sure every error leaves with the JSON envelope and the request's id, and logs each
+/// server error once (inside the request span).
+pub async fn error_envelope(req: Request, next: Next) -> Response {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let response = next.run(req).await;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        envelope(response, &id)
+    } else {
+        response
+    }
 }
 
 fn is_acceptable_id(v: &str) -> bool {
@@ -56,7 +115,7 @@ fn is_acceptable_id(v: &str) -> bool {
 }
 
 /// Gives an error response the JSON envelope with the request id.
-fn envelope(response: Response, id: &str, method: &axum::http::Method, path: &str) -> Response {
+fn envelope(response: Response, id: &str) -> Response {
     let status = response.status();
     let payload = match response.extensions().get::<ErrorPayload>() {
         Some(p) => p.clone(),
@@ -76,15 +135,11 @@ fn envelope(response: Response, id: &str, method: &axum::http::Method, path: &st
             payload_for_status(status)
         }
     };
+    // The request span carries the method, route and request id.
     if let Some(source) = &payload.source {
-        tracing::error!(
-            request_id = %id, http.method = %method, http.path = %path,
-            error.message = %source, error.cause_chain = ?source,
-            "request failed"
-        );
+        tracing::error!(error.message = %source, error.cause_chain = ?source, "request failed");
     } else if status.is_server_error() {
-        tracing::error!(request_id = %id, http.method = %method, http.path = %path,
-            http.status = status.as_u16(), "request failed");
+        tracing::error!(http.status = status.as_u16(), "request failed");
     }
     let mut rebuilt = error_response(status, payload.clone());
     let body = serde_json::to_vec(&render(&payload, id)).expect("error bodies serialise");
@@ -97,6 +152,19 @@ fn envelope(response: Response, id: &str, method: &axum::http::Method, path: &st
     }
     rebuilt.headers_mut().remove(header::CONTENT_LENGTH);
     rebuilt
+}
+
+/// A path holding an encoded NUL (`%00`) names nothing that can exist (ids never contain it):
+/// 404 on every backend, before any handler takes it to the database.
+pub async fn refuse_nul_paths(req: Request, next: Next) -> Response {
+    let path = req.uri().path().as_bytes();
+    if path.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
+        return error_response(
+            StatusCode::NOT_FOUND,
+            payload_for_status(StatusCode::NOT_FOUND),
+        );
+    }
+    next.run(req).await
 }
 
 /// Fallback for unknown routes: browsers navigating the dashboard get its HTML 404 page (the

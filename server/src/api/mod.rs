@@ -1,16 +1,21 @@
 //! The HTTP edge: REST routes grouped by resource, and the layers every request passes through.
 //!
-//! - [`error`]: `ApiError` and the JSON error envelope.
-//! - [`middleware`]: request ids, error envelopes, the JSON 404 fallback.
-//! - [`extract`]: `AppJson`, whose rejections use the envelope.
+//! Every handler is a door onto [`crate::service`]: it extracts (path, query, body, the
+//! [`Caller`](crate::service::Caller)), calls one use case, and maps the result to a status
+//! and JSON. No business rule lives here.
+//!
+//! - [`error`]: `ApiError` (from `ServiceError`) and the JSON error envelope.
+//! - [`middleware`]: request ids and spans, error envelopes, panics, the JSON 404 fallback.
+//! - [`extract`]: `AppJson` and `AppQuery` (type errors name their field), the `Caller`.
 //! - [`admin`]: health and readiness; [`analytics`]: usage views (instance admins: all tenants).
-//! - [`auth`], [`api_keys`], [`tenants`]: accounts, sessions, keys, members.
-//! - [`messages`], [`conversations`], [`memory`]: the memory itself and its search.
+//! - [`auth`], [`api_keys`], [`members`]: accounts, sessions, keys, members.
+//! - [`messages`], [`batch`], [`conversations`], [`search`]: the memory itself and its search.
 //! - [`docs`]: the OpenAPI document (`/v1/openapi.json`), generated from the handlers.
 //!
-//! Layer order (outermost first): metrics → request id + error envelope → security headers →
-//! CORS → per-IP rate limit → timeout → body limit → routes. Request ids and envelopes sit
-//! outside every layer that can reject a request, so even a 413, 504 or 429 carries them.
+//! Layer order (outermost first): activity → metrics → request id → request span → error
+//! envelope → security headers → CORS → per-IP rate limit → timeout → body limit → panic
+//! catcher → routes. Request ids and envelopes sit outside every layer that can reject a
+//! request, so even a 413, 504 or 429 carries them.
 
 pub mod admin;
 pub mod analytics;
@@ -21,11 +26,10 @@ pub mod conversations;
 pub mod docs;
 pub mod error;
 pub mod extract;
-pub mod memory;
+pub mod members;
 pub mod messages;
 pub mod middleware;
-pub mod ratelimit;
-pub mod tenants;
+pub mod search;
 
 pub use error::Result;
 
@@ -36,13 +40,20 @@ use axum::{
     Router,
 };
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
     set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
+    trace::TraceLayer,
 };
 
-use crate::{config::Settings, metrics, state::AppState};
+use crate::{
+    config::Settings,
+    metrics,
+    ratelimit::middleware::{limit_by_ip, IpLimit},
+    state::AppState,
+};
 
 /// The REST API (everything under `/v1`, plus `/metrics`), without the dashboard.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -52,18 +63,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(analytics::router())
         .merge(auth::router())
         .merge(api_keys::router())
-        .merge(tenants::router())
+        .merge(members::router())
         .merge(messages::router())
         .merge(batch::router())
         .merge(conversations::router())
-        .merge(memory::router())
+        .merge(search::router())
         .split_for_parts();
     let doc = doc.to_json().expect("the OpenAPI document serialises");
     let api = api.route(
         "/v1/openapi.json",
         get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
     );
-    let api = if state.settings.http.metrics_public {
+    let api = if state.services.settings.http.metrics_public {
         api.route("/metrics", get(metrics::export))
     } else {
         api.route("/metrics", get(private_metrics))
@@ -75,14 +86,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// `/metrics` when `MEMORY_METRICS_PUBLIC=false`: instance administrators only.
 async fn private_metrics(
     axum::extract::State(state): axum::extract::State<AppState>,
-    principal: crate::auth::Principal,
+    caller: crate::service::Caller,
 ) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
-    if !principal.is_instance_admin {
-        return Err(error::ApiError::Forbidden(
-            "Metrics are restricted to instance administrators.".into(),
-        ));
-    }
+    caller.require_instance_admin("Metrics are")?;
     Ok(metrics::export(axum::extract::State(state.metrics.clone()))
         .await
         .into_response())
@@ -90,18 +97,22 @@ async fn private_metrics(
 
 /// Wraps the whole application (API and dashboard) in the shared layers.
 pub fn layers(router: Router, state: &AppState) -> Router {
-    let settings = &state.settings;
+    let settings = &state.services.settings;
+    let ip_limit = IpLimit {
+        limiter: state.services.limiter.clone(),
+        rate: settings.global_rate_limit,
+        trusted_proxies: settings.trusted_proxies.clone().into(),
+    };
     router
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(middleware::refuse_nul_paths))
         .layer(DefaultBodyLimit::max(settings.http.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(settings.http.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             settings.http.request_timeout,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ratelimit::limit_by_ip,
-        ))
+        .layer(axum::middleware::from_fn_with_state(ip_limit, limit_by_ip))
         .layer(cors(settings))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -122,7 +133,16 @@ pub fn layers(router: Router, state: &AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(axum::middleware::from_fn(middleware::request_id_and_errors))
+        .layer(axum::middleware::from_fn(middleware::error_envelope))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(middleware::request_span)
+                .on_request(())
+                .on_response(middleware::record_response)
+                // 500s are logged once, by the envelope, with their cause.
+                .on_failure(()),
+        )
+        .layer(axum::middleware::from_fn(middleware::assign_request_id))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,

@@ -1,19 +1,13 @@
-//! Authentication and authorisation.
+//! Credentials and their cryptography. Who a credential stands for, and what it may do, is
+//! decided in `service::caller`.
 //!
-//! - [`password`]: argon2id hashing on the blocking pool, and the password policy.
+//! - [`password`]: argon2id hashing on the blocking pool.
 //! - [`tokens`]: access JWTs and rotating refresh tokens.
 //! - [`api_keys`]: `mm_…` key generation and parsing.
-//! - [`principal`]: the request extractor — who is calling — and tenant resolution: which tenant
-//!   a request may touch, always derived from the credential.
-//! - [`throttle`]: slows down password guessing per account.
 
 pub mod api_keys;
 pub mod password;
-pub mod principal;
-pub mod throttle;
 pub mod tokens;
-
-pub use principal::{Access, Principal, TenantContext};
 
 use sha2::{Digest, Sha256};
 

@@ -7,8 +7,6 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
 use crate::telemetry::spawn_blocking_with_tracing;
 
-pub use crate::domain::ids::check_password_policy;
-
 /// Hashes a password into a PHC string (`$argon2id$v=19$…`), with a fresh random salt.
 pub async fn hash(password: String) -> anyhow::Result<String> {
     spawn_blocking_with_tracing(move || {

@@ -161,13 +161,14 @@ pub struct DatabaseSettings {
     pub url: Redacted,
     pub max_connections: u32,
     /// Connections opened at start and kept open (at most `max_connections`), so a request
-    /// rarely waits for a new one: sqlx 0.9 opens a PostgreSQL connection in ~90 ms over TLS
-    /// (it leaves Nagle's algorithm on, and the handshake's small writes wait for delayed ACKs).
+    /// rarely waits for a new one: sqlx 0.9 opens PostgreSQL connections slowly over TLS (it
+    /// leaves Nagle's algorithm on, and the handshake's small writes wait for delayed ACKs).
     pub min_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: std::time::Duration,
     /// PostgreSQL: candidates pgvector's HNSW search keeps per query (`hnsw.ef_search`); higher
-    /// finds more of the exact nearest neighbours, slower. At 400 and 100k vectors in a tenant,
-    /// recall against exact search is 0.981 for the top 10 and 0.963 for the top 100 a search
-    /// asks for, in 4 ms (200: 0.925 / 0.888; `bench --bin hnsw`).
+    /// finds more of the exact nearest neighbours, slower (`bench --bin hnsw` measures recall
+    /// against exact search; docs/benchmarks.md).
     pub hnsw_ef_search: u32,
 }
 
@@ -181,7 +182,8 @@ impl DatabaseSettings {
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub jwt_secret: SecretString,
-    /// True when the secret was generated into the data directory rather than configured.
+    /// True when the secret was generated (outside production, when none is configured): the
+    /// database then holds the one every instance on it uses (`store::secrets`).
     pub jwt_secret_generated: bool,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,

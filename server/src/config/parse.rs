@@ -85,6 +85,12 @@ pub(super) fn build(
         max_connections,
         min_connections: number(get, "MEMORY_DATABASE_MIN_CONNECTIONS", 8u32, 1..=1000)?
             .min(max_connections),
+        acquire_timeout: Duration::from_millis(number(
+            get,
+            "MEMORY_DATABASE_ACQUIRE_TIMEOUT_MS",
+            2000u64,
+            100..=60_000,
+        )?),
         hnsw_ef_search: number(get, "MEMORY_DATABASE_HNSW_EF_SEARCH", 400u32, 10..=1000)?,
     };
     let redis_url = match get("MEMORY_REDIS_URL") {

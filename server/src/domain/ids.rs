@@ -1,14 +1,17 @@
-//! Validated identifiers. Each `parse` returns a message fit for a 422 response.
+//! Validated identifiers. Each `parse` fails with an [`Invalid`] naming its field, fit for a
+//! 422 response.
 
 use std::fmt;
+
+use super::Invalid;
 
 /// A tenant id: 1–64 of `A-Z a-z 0-9 _ . -` (the original's rule, §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantId(String);
 
 impl TenantId {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        parse_id(raw, 64).map(Self)
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        parse_id(raw, 64, "tenant_id").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -16,16 +19,23 @@ impl TenantId {
     }
 }
 
-/// Shared rule of tenant and conversation ids: 1..=max characters from `[A-Za-z0-9_.-]`.
-pub fn parse_id(raw: &str, max: usize) -> Result<String, String> {
+/// Shared rule of tenant and conversation ids (and metadata keys): 1..=max characters from
+/// `[A-Za-z0-9_.-]`, reported as `field` when broken.
+pub fn parse_id(raw: &str, max: usize, field: &str) -> Result<String, Invalid> {
     if raw.is_empty() || raw.len() > max {
-        return Err(format!("must be 1 to {max} characters"));
+        return Err(Invalid::new(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
     }
     if !raw
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
     {
-        return Err("may contain only letters, digits, '_', '.' and '-'".into());
+        return Err(Invalid::new(
+            field,
+            "may contain only letters, digits, '_', '.' and '-'",
+        ));
     }
     Ok(raw.to_owned())
 }
@@ -41,13 +51,16 @@ impl fmt::Display for TenantId {
 pub struct Username(String);
 
 impl Username {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let ok = (3..=64).contains(&raw.len())
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err("must be 3 to 64 letters, digits or '_'".into())
+            Err(Invalid::new(
+                "username",
+                "must be 3 to 64 letters, digits or '_'",
+            ))
         }
     }
 
@@ -63,7 +76,7 @@ pub struct Email(String);
 impl Email {
     /// A pragmatic check (one `@`, a dotted domain, no spaces, ≤ 255); deliverability is not our
     /// business, but obviously malformed input is rejected early.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
         let valid = raw.len() <= 255
             && !raw.chars().any(char::is_whitespace)
@@ -80,7 +93,7 @@ impl Email {
         if valid {
             Ok(Self(raw.to_lowercase()))
         } else {
-            Err("is not a valid email address".into())
+            Err(Invalid::new("email", "is not a valid email address"))
         }
     }
 
@@ -89,14 +102,18 @@ impl Email {
     }
 }
 
-/// Password policy: 8–128 characters with at least one letter and one digit.
-pub fn check_password_policy(password: &str) -> Result<(), String> {
+/// Password policy: 8–128 characters with at least one letter and one digit; a broken rule is
+/// reported as `field` (`password`, `new_password`).
+pub fn check_password_policy(password: &str, field: &str) -> Result<(), Invalid> {
     let len = password.chars().count();
     if !(8..=128).contains(&len) {
-        return Err("must be 8 to 128 characters".into());
+        return Err(Invalid::new(field, "must be 8 to 128 characters"));
     }
     if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
-        return Err("must contain at least one letter and one digit".into());
+        return Err(Invalid::new(
+            field,
+            "must contain at least one letter and one digit",
+        ));
     }
     Ok(())
 }
@@ -112,7 +129,8 @@ mod tests {
         assert!(TenantId::parse(&"a".repeat(65)).is_err());
         assert!(TenantId::parse("a b").is_err());
         assert!(TenantId::parse("é").is_err());
-        assert!(parse_id(&"c".repeat(128), 128).is_ok());
+        assert!(parse_id(&"c".repeat(128), 128, "conversation_id").is_ok());
+        assert_eq!(TenantId::parse("a b").unwrap_err().field, "tenant_id");
     }
 
     #[test]
@@ -137,10 +155,10 @@ mod tests {
 
     #[test]
     fn passwords_need_length_a_letter_and_a_digit() {
-        assert!(check_password_policy("short1").is_err());
-        assert!(check_password_policy("longenough").is_err());
-        assert!(check_password_policy("12345678").is_err());
-        assert!(check_password_policy("SecurePass123").is_ok());
-        assert!(check_password_policy(&format!("a1{}", "x".repeat(127))).is_err());
+        assert!(check_password_policy("short1", "password").is_err());
+        assert!(check_password_policy("longenough", "password").is_err());
+        assert!(check_password_policy("12345678", "password").is_err());
+        assert!(check_password_policy("SecurePass123", "password").is_ok());
+        assert!(check_password_policy(&format!("a1{}", "x".repeat(127)), "password").is_err());
     }
 }

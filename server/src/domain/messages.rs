@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
-use super::ids::parse_id;
+use super::{ids::parse_id, Invalid};
 
 /// Longest content accepted, in characters, after trimming.
 pub const MAX_CONTENT_CHARS: usize = 100_000;
@@ -24,12 +24,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw {
             "user" => Ok(Self::User),
             "assistant" => Ok(Self::Assistant),
             "system" => Ok(Self::System),
-            _ => Err("must be user, assistant or system".into()),
+            _ => Err(Invalid::new("role", "must be user, assistant or system")),
         }
     }
 
@@ -51,23 +51,36 @@ impl Role {
     }
 }
 
-/// A validation failure: which field and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    pub field: String,
-    pub message: String,
+/// Whether a message's vector is stored, persisted as its `as_str` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddingStatus {
+    /// A job will embed it.
+    Pending,
+    Completed,
+    Failed,
 }
 
-impl Invalid {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let field = field.into();
-        let message = format!("{field} {}", message.into());
-        Self { field, message }
+impl EmbeddingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The stored text; anything unknown reads as pending (it has no vector to trust).
+    pub fn from_stored(raw: &str) -> Self {
+        match raw {
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
     }
 }
 
 pub fn conversation_id(raw: &str) -> Result<String, Invalid> {
-    parse_id(raw, 128).map_err(|m| Invalid::new("conversation_id", m))
+    parse_id(raw, 128, "conversation_id")
 }
 
 /// Trims and checks content: 1 to [`MAX_CONTENT_CHARS`] characters.

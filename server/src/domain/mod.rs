@@ -1,9 +1,34 @@
-//! Business rules with no HTTP or database types: identifiers and credentials policy.
-//! "Parse, don't validate": a value of these types is valid by construction.
+//! Business rules with no HTTP or database types: "parse, don't validate" — a value of these
+//! types is valid by construction, and a failed parse is an [`Invalid`] naming its field.
+//!
+//! - [`ids`]: tenant and conversation ids, usernames, emails, the password policy.
+//! - [`accounts`]: a member's role in a tenant and an API key's scope.
+//! - [`messages`]: what a valid message is, its author's role, its importance when written.
+//! - [`ranking`]: query-time scoring and rank fusion.
+//! - [`stopwords`]: the words lexical search ignores.
 
+pub mod accounts;
 pub mod ids;
-
-pub use ids::{Email, TenantId, Username};
 pub mod messages;
 pub mod ranking;
 pub mod stopwords;
+
+pub use accounts::{KeyScope, MemberRole};
+pub use ids::{Email, TenantId, Username};
+
+/// A validation failure: which field (a path such as `items[3].role` where it helps) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    /// `message` is the rule broken; the field name leads it ("role must be …").
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = format!("{field} {}", message.into());
+        Self { field, message }
+    }
+}

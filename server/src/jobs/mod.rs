@@ -8,8 +8,8 @@
 //! While requests are arriving ([`Activity`]), the worker embeds beside them
 //! ([`crate::embed::EmbeddingProvider::embed_beside_requests`]): the local model then takes one
 //! core instead of all, so requests do not wait for CPU time behind a batch. A batch on every
-//! core held both cores for up to a scheduler tick (4 ms here) at a time despite its low
-//! priority, and the requests' database backends waited behind it (`perf sched`).
+//! core holds them all for up to a scheduler tick at a time despite its low priority, and the
+//! requests' database backends wait behind it (`perf sched` shows it).
 
 use std::{
     sync::{
@@ -24,7 +24,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     embed::Fault,
-    state::AppState,
+    service::Services,
     store::jobs::{self, Claimed},
 };
 
@@ -78,15 +78,15 @@ pub fn worker_id(n: usize) -> String {
 }
 
 /// Processes one batch; returns how many jobs it claimed (0: nothing due).
-pub async fn run_once(state: &AppState, worker: &str) -> anyhow::Result<usize> {
-    let claimed = jobs::claim(&state.db, worker, BATCH, LEASE).await?;
+pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyhow::Result<usize> {
+    let claimed = jobs::claim(&svc.db, worker, BATCH, LEASE).await?;
     if claimed.is_empty() {
         return Ok(0);
     }
     let count = claimed.len();
     let texts: Vec<String> = claimed.iter().map(|c| c.content.clone()).collect();
-    let embedder = &state.embedder;
-    let embedded = if state.activity.within(BUSY_WINDOW) {
+    let embedder = &svc.embedder;
+    let embedded = if activity.within(BUSY_WINDOW) {
         embedder.embed_beside_requests(texts).await
     } else {
         embedder.embed(texts).await
@@ -94,30 +94,37 @@ pub async fn run_once(state: &AppState, worker: &str) -> anyhow::Result<usize> {
     match embedded {
         Ok(vectors) => {
             let done: Vec<(Claimed, Vec<f32>)> = claimed.into_iter().zip(vectors).collect();
-            jobs::complete(&state.db, worker, &done, embedder.model_id()).await?;
+            jobs::complete(&svc.db, worker, &done, embedder.model_id()).await?;
         }
         Err(e) if e.fault == Fault::User => {
             tracing::warn!(error = %e, jobs = count, "model refused input; jobs failed");
-            jobs::fail(&state.db, worker, &claimed, &e.message).await?;
+            jobs::fail(&svc.db, worker, &claimed, &e.message).await?;
         }
         Err(e) => {
             tracing::warn!(error = %e, jobs = count, "embedding failed; will retry");
-            jobs::retry_later(&state.db, worker, &claimed, &e.message).await?;
+            jobs::retry_later(&svc.db, worker, &claimed, &e.message).await?;
         }
     }
     Ok(count)
 }
 
 /// Starts the workers on `tracker`; they stop when `token` is cancelled.
-pub fn spawn(state: &AppState, count: usize, token: &CancellationToken, tracker: &TaskTracker) {
+pub fn spawn(
+    svc: &Services,
+    activity: &Arc<Activity>,
+    count: usize,
+    token: &CancellationToken,
+    tracker: &TaskTracker,
+) {
     for n in 0..count {
-        let state = state.clone();
+        let svc = svc.clone();
+        let activity = activity.clone();
         let token = token.clone();
-        let wake: Arc<Notify> = state.job_notify.clone();
+        let wake: Arc<Notify> = svc.job_notify.clone();
         let worker = worker_id(n);
         tracker.spawn(async move {
             loop {
-                let outcome = run_once(&state, &worker).await;
+                let outcome = run_once(&svc, &activity, &worker).await;
                 let idle = match &outcome {
                     Ok(0) => POLL,
                     Ok(_) => Duration::ZERO,

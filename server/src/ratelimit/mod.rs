@@ -1,20 +1,38 @@
-//! Rate limiting with GCRA (the generic cell rate algorithm): each key has a "theoretical arrival
-//! time"; a request is allowed when it is not too far ahead of it. Unlike fixed windows it has no
-//! boundary bursts, and a rejected request changes nothing — so hammering a blocked limit does
-//! not extend the block.
+//! Rate limiting, all of it: GCRA (the generic cell rate algorithm) per client address, tenant
+//! and API key, and the per-account login throttle.
 //!
-//! - [`memory`]: in-process state, for the embedded mode and as the fallback.
-//! - [`redis`]: the same algorithm in one Lua script, atomic and shared by every instance.
+//! Each key has a "theoretical arrival time"; a request is allowed when it is not too far ahead
+//! of it. Unlike fixed windows it has no boundary bursts, and a rejected request changes
+//! nothing — so hammering a blocked limit does not extend the block.
 //!
-//! [`RateLimiter`] uses Redis when configured and falls back to memory (logging once, and
-//! reporting `degraded` in readiness) while Redis fails.
+//! - [`Key`]: what is counted (`ip:…`, `tenant:…`, `key:…`).
+//! - [`RateLimiter`]: Redis when configured, else (and while Redis fails) this process's memory.
+//!   A failed Redis call opens a circuit breaker: for [`COOL_OFF`] every check stays in memory
+//!   without waiting for Redis, then one call tries Redis again.
+//! - [`in_process`], [`redis`]: the two backends (the same algorithm; Redis's in one Lua script,
+//!   atomic and shared by every instance).
+//! - [`middleware`]: the per-address limit and the `X-RateLimit-*` headers. Tenant and key
+//!   budgets are spent where the credential is resolved (`service::caller`), the one place
+//!   every door passes.
+//! - [`login`]: failed logins per account.
 
-mod memory;
+pub mod in_process;
+pub mod login;
+pub mod middleware;
 mod redis;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    net::IpAddr,
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    time::Duration,
+};
+
+use uuid::Uuid;
 
 use crate::config::Rate;
+
+/// How long a failed Redis call keeps the limiter in memory before Redis is tried again.
+pub const COOL_OFF: Duration = Duration::from_secs(5);
 
 /// The outcome of one check, with what the `X-RateLimit-*` headers report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +44,25 @@ pub struct Decision {
     pub reset_at: u64,
     /// Seconds until a rejected request may be retried.
     pub retry_after: u64,
+}
+
+/// What a budget belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Key<'a> {
+    /// A client address (`None`: unknown, e.g. a Unix socket; they share one budget).
+    Ip(Option<IpAddr>),
+    Tenant(&'a str),
+    ApiKey(Uuid),
+}
+
+impl Key<'_> {
+    fn render(&self) -> String {
+        match self {
+            Self::Ip(ip) => format!("ip:{}", ip.map(|i| i.to_string()).unwrap_or_default()),
+            Self::Tenant(t) => format!("tenant:{t}"),
+            Self::ApiKey(id) => format!("key:{id}"),
+        }
+    }
 }
 
 /// GCRA on integer milliseconds, shared by both stores so they agree exactly.
@@ -60,51 +97,99 @@ pub(crate) fn gcra(now_ms: u64, tat: u64, rate: Rate) -> (Decision, Option<u64>)
 
 /// The instance's limiter.
 pub struct RateLimiter {
-    memory: memory::MemoryStore,
+    memory: in_process::InProcessStore,
     redis: Option<redis::RedisStore>,
-    redis_failing: AtomicBool,
+    breaker: Breaker,
+}
+
+/// Whether Redis is skipped for now, and whether one call is already trying it again.
+#[derive(Default)]
+struct Breaker {
+    /// Unix milliseconds until which Redis is not asked (0: closed).
+    open_until: AtomicU64,
+    /// A call is probing Redis after a cool-off; the others keep to memory meanwhile.
+    probing: AtomicBool,
+    /// Set by the first failure of an outage, so it is logged once.
+    failing: AtomicBool,
 }
 
 impl RateLimiter {
     pub fn new(redis: Option<(::redis::aio::ConnectionManager, String)>) -> Self {
         Self {
-            memory: memory::MemoryStore::default(),
+            memory: in_process::InProcessStore::default(),
             redis: redis.map(|(conn, prefix)| redis::RedisStore::new(conn, prefix)),
-            redis_failing: AtomicBool::new(false),
+            breaker: Breaker::default(),
         }
     }
 
     /// Counts one request for `key` against `rate`.
-    pub async fn check(&self, key: &str, rate: Rate) -> Decision {
+    pub async fn check(&self, key: &Key<'_>, rate: Rate) -> Decision {
+        let key = key.render();
         if let Some(redis) = &self.redis {
-            match redis.check(key, rate).await {
-                Ok(decision) => {
-                    if self.redis_failing.swap(false, Ordering::Relaxed) {
-                        tracing::info!("Redis answers again: rate limits are shared again");
+            if let Some(_probe) = self.breaker.admit() {
+                match redis.check(&key, rate).await {
+                    Ok(decision) => {
+                        self.redis_answered();
+                        return decision;
                     }
-                    return decision;
-                }
-                Err(error) => {
-                    if !self.redis_failing.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(%error,
-                            "Redis failed: rate limiting falls back to this instance's memory");
-                    }
+                    Err(error) => self.redis_failed(&error),
                 }
             }
         }
-        self.memory.check(key, rate)
+        self.memory.check(&key, rate)
+    }
+
+    /// Notes that Redis answered (a check, or readiness's ping): limits are shared again.
+    pub fn redis_answered(&self) {
+        self.breaker.open_until.store(0, Ordering::Relaxed);
+        if self.breaker.failing.swap(false, Ordering::Relaxed) {
+            tracing::info!("Redis answers again: rate limits are shared again");
+        }
+    }
+
+    fn redis_failed(&self, error: &dyn std::fmt::Display) {
+        let until = in_process::now_ms() + COOL_OFF.as_millis() as u64;
+        self.breaker.open_until.store(until, Ordering::Relaxed);
+        if !self.breaker.failing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%error,
+                "Redis failed: rate limiting falls back to this instance's memory");
+        }
     }
 
     /// True while Redis is configured but failing (readiness reports `degraded`).
     pub fn is_degraded(&self) -> bool {
-        self.redis_failing.load(Ordering::Relaxed)
+        self.redis.is_some() && self.breaker.failing.load(Ordering::Relaxed)
+    }
+}
+
+/// Releases the probe slot when a probing call ends, however it ends.
+struct Probe<'a>(Option<&'a AtomicBool>);
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0 {
+            flag.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Breaker {
+    /// `Some` when this call may ask Redis: the breaker is closed, or it has cooled off and no
+    /// other call is probing.
+    fn admit(&self) -> Option<Probe<'_>> {
+        let open_until = self.open_until.load(Ordering::Relaxed);
+        if open_until == 0 {
+            return Some(Probe(None));
+        }
+        if in_process::now_ms() < open_until {
+            return None;
+        }
+        (!self.probing.swap(true, Ordering::Acquire)).then_some(Probe(Some(&self.probing)))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn rate(limit: u32, secs: u64) -> Rate {
@@ -131,5 +216,23 @@ mod tests {
         // Hammering while blocked stores nothing, so a slot frees on schedule.
         let (d, _) = gcra(now + 20_000, tat, r);
         assert!(d.allowed);
+    }
+
+    #[test]
+    fn an_open_breaker_admits_one_probe_after_its_cool_off() {
+        let b = Breaker::default();
+        assert!(b.admit().is_some(), "closed: every call asks Redis");
+        b.open_until
+            .store(in_process::now_ms() + 60_000, Ordering::Relaxed);
+        assert!(b.admit().is_none(), "open: no call waits for Redis");
+        b.open_until.store(1, Ordering::Relaxed);
+        let probe = b.admit();
+        assert!(probe.is_some(), "cooled off: one call probes");
+        assert!(
+            b.admit().is_none(),
+            "while it probes, the others keep to memory"
+        );
+        drop(probe);
+        assert!(b.admit().is_some(), "a finished probe frees the slot");
     }
 }

@@ -3,20 +3,21 @@
 //! Every authenticated request pays for this before it does its own work, so it is one round
 //! trip, not one per table: the session (live, the token's user), the user (active) and the
 //! user's tenant memberships come together; an API key comes with its user and its creator's
-//! membership in the key's tenant. Before, a request made two or three round trips here, and
-//! on a busy two-core machine each is a wake-up that can wait behind other work.
+//! membership in the key's tenant. Each round trip is a wake-up that can wait behind other
+//! work on a busy machine.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::{KeyScope, MemberRole};
 
 /// A tenant the caller belongs to, with their role there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub tenant_id: String,
-    pub role: String,
+    pub role: MemberRole,
 }
 
 /// The user behind a live session.
@@ -68,7 +69,7 @@ pub struct KeyCaller {
     pub key_id: Uuid,
     pub key_hash: String,
     pub tenant_id: String,
-    pub scope: String,
+    pub scope: KeyScope,
     pub revoked_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub user_id: Uuid,
@@ -98,7 +99,7 @@ pub async fn by_key_prefix(
         key_id: r.try_get("", "id")?,
         key_hash: r.try_get("", "key_hash")?,
         tenant_id: r.try_get("", "key_tenant")?,
-        scope: r.try_get("", "scope")?,
+        scope: KeyScope::from_stored(&r.try_get::<String>("", "scope")?),
         revoked_at: r.try_get("", "revoked_at")?,
         expires_at: r.try_get("", "expires_at")?,
         user_id: r.try_get("", "user_id")?,
@@ -111,7 +112,8 @@ pub async fn by_key_prefix(
 fn membership(r: &sea_orm::QueryResult) -> Result<Option<Membership>, StoreError> {
     let tenant: Option<String> = r.try_get("", "tenant_id")?;
     let role: Option<String> = r.try_get("", "role")?;
-    Ok(tenant
-        .zip(role)
-        .map(|(tenant_id, role)| Membership { tenant_id, role }))
+    Ok(tenant.zip(role).map(|(tenant_id, role)| Membership {
+        tenant_id,
+        role: MemberRole::from_stored(&role),
+    }))
 }

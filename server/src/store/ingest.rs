@@ -2,15 +2,14 @@
 //! embedding jobs — in a fixed number of statements, not a few per message.
 //!
 //! Why set-based: an async acknowledgement is nothing but this write, and every round trip to
-//! the database is a wake-up that waits behind whatever else the two cores are doing (the
-//! embedding worker, above all). For one message the loop this replaced made eight round trips
-//! (BEGIN and COMMIT included); now PostgreSQL gets one statement (data-modifying `WITH` parts,
+//! the database is a wake-up that waits behind whatever else the cores are doing (the
+//! embedding worker, above all). PostgreSQL gets one statement (data-modifying `WITH` parts,
 //! committed on its own) and SQLite three statements in one `IMMEDIATE` transaction (it has no
 //! data-modifying `WITH`). A batch of 1000 costs the same number of statements as one message
 //! (split only to stay under the backends' limits on bound values).
 //!
 //! Conversations are upserted with their counts added up per conversation first, so
-//! `message_count` and `last_message_at` stay exact in the same atomic write, as before.
+//! `message_count` and `last_message_at` stay exact in the same atomic write.
 
 use std::collections::BTreeMap;
 
@@ -18,12 +17,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use uuid::Uuid;
 
-use super::{entities::messages, jobs, vectors, StoreError};
+use super::{embeddings, entities::messages, jobs, StoreError};
 
 /// A validated message ready to store.
 pub struct NewMessage {
     pub tenant_id: String,
     pub conversation_id: String,
+    /// The user whose credential wrote it: a conversation it creates records them.
+    pub author: Uuid,
     pub role: String,
     pub content: String,
     pub metadata: serde_json::Value,
@@ -51,7 +52,9 @@ pub async fn insert_messages(
     let now = Utc::now().trunc_subsecs(6);
     let mut stored = Vec::with_capacity(items.len());
     let mut vectors_of = Vec::with_capacity(items.len());
+    let mut authors = Vec::with_capacity(items.len());
     for (new, vector) in items {
+        authors.push(new.author);
         let embedded = vector.is_some();
         stored.push(messages::Model {
             id: Uuid::now_v7(),
@@ -72,7 +75,7 @@ pub async fn insert_messages(
     }
     // PostgreSQL: one statement, every part numbering its placeholders in one sequence.
     let mut parts = Parts::new(backend == DbBackend::Postgres);
-    parts.add(|values| conversations_upsert(&stored, now, values));
+    parts.add(|values| conversations_upsert(&stored, &authors, now, values));
     for (rows, vectors) in stored
         .chunks(ROWS_PER_STATEMENT)
         .zip(vectors_of.chunks(ROWS_PER_STATEMENT))
@@ -139,17 +142,19 @@ impl Parts {
     }
 }
 
-/// The conversations the messages belong to: created when new, their counters moved on.
+/// The conversations the messages belong to: created (by the first message's author) when
+/// new, their counters moved on.
 fn conversations_upsert(
     stored: &[messages::Model],
+    authors: &[Uuid],
     now: DateTime<Utc>,
     values: &mut Vec<Value>,
 ) -> String {
-    let mut per: BTreeMap<(&str, &str), (i64, DateTime<Utc>)> = BTreeMap::new();
-    for m in stored {
-        let entry = per
-            .entry((&m.tenant_id, &m.conversation_id))
-            .or_insert((0, m.created_at));
+    let mut per: BTreeMap<(&str, &str), (i64, DateTime<Utc>, Uuid)> = BTreeMap::new();
+    for (m, author) in stored.iter().zip(authors) {
+        let entry =
+            per.entry((&m.tenant_id, &m.conversation_id))
+                .or_insert((0, m.created_at, *author));
         entry.0 += 1;
         entry.1 = entry.1.max(m.created_at);
     }
@@ -157,11 +162,18 @@ fn conversations_upsert(
     let at = values.len();
     let rows: Vec<String> = per
         .into_iter()
-        .map(|((tenant, id), (count, last))| {
-            values.extend([tenant.into(), id.into(), count.into(), last.into()]);
+        .map(|((tenant, id), (count, last, author))| {
+            values.extend([
+                tenant.into(),
+                id.into(),
+                count.into(),
+                last.into(),
+                author.into(),
+            ]);
             let n = values.len();
             format!(
-                "(${}, ${}, '{{}}', ${}, ${}, FALSE, ${at}, ${at})",
+                "(${}, ${}, '{{}}', ${}, ${}, FALSE, ${}, ${at}, ${at})",
+                n - 4,
                 n - 3,
                 n - 2,
                 n - 1,
@@ -171,7 +183,7 @@ fn conversations_upsert(
         .collect();
     format!(
         "INSERT INTO conversations (tenant_id, id, metadata, message_count, last_message_at, \
-           archived, created_at, updated_at) VALUES {} \
+           archived, user_id, created_at, updated_at) VALUES {} \
          ON CONFLICT (tenant_id, id) DO UPDATE SET \
            message_count = conversations.message_count + excluded.message_count, \
            last_message_at = CASE WHEN conversations.last_message_at IS NULL \
@@ -203,7 +215,7 @@ fn messages_insert(
             m.metadata.clone().into(),
             m.importance_score.into(),
             m.importance_override.into(),
-            vectors::embedding_value(backend, v.as_deref()),
+            embeddings::embedding_value(backend, v.as_deref()),
             m.embedding_status.clone().into(),
             m.embedding_model.clone().into(),
             m.created_at.into(),

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use uuid::Uuid;
 
-use super::{vectors, StoreError};
+use super::{embeddings, StoreError};
 
 /// A claimed job with the content to embed.
 #[derive(Debug, Clone)]
@@ -176,7 +176,7 @@ pub async fn complete(
             values.extend([
                 job.job_id.into(),
                 job.message_id.into(),
-                vectors::embedding_value(backend, Some(vector)),
+                embeddings::embedding_value(backend, Some(vector)),
                 job.content.clone().into(),
             ]);
             let n = values.len();

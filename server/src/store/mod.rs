@@ -1,5 +1,20 @@
 //! Persistence: connecting to SQLite or PostgreSQL, migrations, and (by aggregate) the queries.
 //! Nothing here knows about HTTP.
+//!
+//! - [`accounts`]: tenants, users, memberships, login sessions, API keys; [`callers`]: a
+//!   credential and everything it stands for, in one query.
+//! - [`ingest`]: new messages, set-based; [`messages`], [`conversations`]: the rest of their
+//!   lives, with exact conversation counters.
+//! - [`embeddings`]: vector storage per backend; [`filters`]: search filters as SQL;
+//!   [`retrievers`]: both retrievers per backend and the candidates' ranking facts;
+//!   [`index`]: the in-process search index and the change log it follows.
+//! - [`jobs`]: the durable embedding queue; [`analytics`]: cross-tenant counts;
+//!   [`secrets`]: secrets the server generated, shared by every instance on the database.
+//! - [`entities`]: SeaORM entities.
+//!
+//! Errors: [`StoreError`]. Every `DbErr` becomes one through a single `From`, which is where
+//! unique-constraint violations become [`StoreError::Conflict`] and a database that cannot be
+//! reached becomes [`StoreError::Unavailable`].
 
 use std::time::Duration;
 
@@ -15,24 +30,85 @@ use crate::config::DatabaseSettings;
 pub mod accounts;
 pub mod analytics;
 pub mod callers;
+pub mod conversations;
+pub mod embeddings;
 pub mod entities;
+pub mod filters;
 pub mod index;
 pub mod ingest;
 pub mod jobs;
-pub mod memory;
-pub mod scope;
-pub mod vectors;
+pub mod messages;
+pub mod retrievers;
+pub mod secrets;
 
-/// Errors of the store layer; the HTTP layer maps them to statuses.
+/// Errors of the store layer; the services map them to their own.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
+    /// No such `what` (in the tenant asked about).
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
     /// A uniqueness rule would be broken; the message says which, for the client.
     #[error("{0}")]
     Conflict(String),
+    /// The database cannot be reached (down, or no connection within the acquire timeout).
+    #[error("the database is unavailable")]
+    Unavailable,
     #[error(transparent)]
-    Db(#[from] sea_orm::DbErr),
+    Db(sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
+            return Self::Conflict(conflict_message(&detail).into());
+        }
+        if is_unavailable(&e) {
+            return Self::Unavailable;
+        }
+        Self::Db(e)
+    }
+}
+
+/// What a client reads when a write breaks a unique rule. The detail names the constraint
+/// (PostgreSQL: `… unique constraint "ix_users_email"`; SQLite: `UNIQUE constraint failed:
+/// users.email`); a concurrent writer that won a check-then-insert race lands here.
+fn conflict_message(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("email") {
+        "this email is already registered"
+    } else if d.contains("username") {
+        "this username is already registered"
+    } else if d.contains("tenants") {
+        "this tenant already exists; ask its administrator for an invitation"
+    } else if d.contains("memberships") {
+        "this user is already a member of the tenant"
+    } else if d.contains("conversations") {
+        "this conversation already exists"
+    } else {
+        "this would duplicate an existing record"
+    }
+}
+
+/// True for failures that mean "no database right now" rather than a bad statement: no
+/// connection could be had, or the one in use broke.
+pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = |r: &RuntimeErr| match r {
+        RuntimeErr::SqlxError(e) => matches!(
+            **e,
+            sea_orm::sqlx::Error::Io(_)
+                | sea_orm::sqlx::Error::PoolTimedOut
+                | sea_orm::sqlx::Error::PoolClosed
+                | sea_orm::sqlx::Error::WorkerCrashed
+                | sea_orm::sqlx::Error::Tls(_)
+        ),
+        _ => false,
+    };
+    match e {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => sqlx(r),
+        _ => false,
+    }
 }
 
 /// Begins a transaction that will write. On SQLite it starts `IMMEDIATE`, taking the write lock
@@ -73,7 +149,10 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         // each query.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        // A request waits this long for a connection before it is told the database is
+        // unavailable (503): while PostgreSQL is down, every new connection fails at once and
+        // sqlx keeps retrying until this deadline.
+        .acquire_timeout(settings.acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{helpers::*, messages::store};
+use crate::helpers::*;
 
 fn admin_emails() -> Options {
     Options {
@@ -84,7 +84,7 @@ async fn the_admin_command_grants_and_revokes_instance_administration() {
         cmd.current_dir(&dir.path)
             .env(
                 "MEMORY_DATABASE_URL",
-                app.state.settings.database.url.expose(),
+                app.state.services.settings.database.url.expose(),
             )
             .arg("admin")
             .args(args)

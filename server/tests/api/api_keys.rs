@@ -177,7 +177,7 @@ async fn expired_keys_stop_working_and_bad_fields_are_422() {
         200
     );
     use sea_orm::ConnectionTrait;
-    let db = &app.state.db;
+    let db = &app.state.services.db;
     db.execute_raw(sea_orm::Statement::from_sql_and_values(
         db.get_database_backend(),
         "UPDATE api_keys SET expires_at = $1",

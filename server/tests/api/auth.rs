@@ -224,6 +224,7 @@ async fn tampered_unsigned_foreign_expired_and_refresh_tokens_are_not_access_tok
     let our_key = {
         use secrecy::ExposeSecret;
         app.state
+            .services
             .settings
             .auth
             .jwt_secret

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{helpers::*, messages::store};
+use crate::helpers::*;
 
 #[tokio::test]
 async fn a_batch_stores_valid_items_and_reports_invalid_ones_by_index() {
@@ -20,7 +20,7 @@ async fn a_batch_stores_valid_items_and_reports_invalid_ones_by_index() {
                     {"conversation_id": "b", "role": "user", "content": "first"},
                     {"conversation_id": "b", "role": "robot", "content": "bad role"},
                     {"conversation_id": "b", "role": "assistant", "content": "third"},
-                    {"conversation_id": "b", "role": "user", "content": "x", "tenant_id": "bob"},
+                    {"conversation_id": "b", "role": "user", "content": "x", "tenant_id": "b@d"},
                 ]})),
             )
             .await;
@@ -33,8 +33,9 @@ async fn a_batch_stores_valid_items_and_reports_invalid_ones_by_index() {
             .iter()
             .map(|e| (e["index"].as_u64().unwrap(), e["code"].as_str().unwrap()))
             .collect();
-        assert_eq!(errors, [(1, "validation_failed"), (3, "forbidden")]);
+        assert_eq!(errors, [(1, "validation_failed"), (3, "validation_failed")]);
         assert_eq!(body["errors"][0]["field"], "role");
+        assert_eq!(body["errors"][1]["field"], "tenant_id");
         let c: Value = app
             .call(Method::GET, "/v1/conversations/b", t, None)
             .await
@@ -56,11 +57,84 @@ async fn a_batch_stores_valid_items_and_reports_invalid_ones_by_index() {
             .await;
         assert_eq!(r.status(), 201);
         let body: Value = r.json().await.unwrap();
-        assert!(body["created"]
+        let statuses: Vec<&Value> = body["created"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|m| m["embedding_status"] == "completed"));
+            .map(|m| &m["embedding_status"])
+            .collect();
+        assert_eq!(statuses, vec!["completed"; 50]);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_the_caller_may_not_write_is_refused_whole_and_writes_nothing() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", Some("acme")).await;
+        let bob = app.register_and_login("bob", Some("bobco")).await;
+        let t = &alice.access_token;
+        let item =
+            |content: &str| json!({"conversation_id": "w", "role": "user", "content": content});
+        // One item in a tenant alice does not belong to (existing or not) refuses everything.
+        for foreign in ["bobco", "nowhere"] {
+            let mut other = item("elsewhere");
+            other["tenant_id"] = foreign.into();
+            let r = app
+                .call(
+                    Method::POST,
+                    "/v1/messages/batch",
+                    t,
+                    Some(json!({"messages": [item("mine"), other]})),
+                )
+                .await;
+            assert_eq!(r.status(), 403, "{backend:?} {foreign}");
+            let (code, _) = error_envelope(r).await;
+            assert_eq!(code, "forbidden");
+        }
+        // A read-only member and a read-scope key may not write at all.
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/tenants/acme/members",
+                t,
+                Some(json!({"user": "bob", "role": "read_only"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let mut readonly = item("from a reader");
+        readonly["tenant_id"] = "acme".into();
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages/batch",
+                &bob.access_token,
+                Some(json!({"messages": [readonly]})),
+            )
+            .await;
+        assert_eq!(r.status(), 403, "{backend:?}");
+        let key: Value = app
+            .call(
+                Method::POST,
+                "/v1/auth/api-keys",
+                t,
+                Some(json!({"name": "reader", "scope": "read", "tenant_id": "acme"})),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages/batch",
+                key["key"].as_str().unwrap(),
+                Some(json!({"messages": [item("from a key")]})),
+            )
+            .await;
+        assert_eq!(r.status(), 403, "{backend:?}");
+        let c = app.get_json("/v1/conversations/w", t).await;
+        assert_eq!(c["error"]["code"], "not_found", "nothing was written: {c}");
     }
 }
 
@@ -139,7 +213,7 @@ async fn a_full_async_batch_keeps_every_conversation_exact_and_queues_every_job(
             "{backend:?}: the newest import, not the last one sent"
         );
         assert_eq!(
-            server::store::jobs::outstanding(&app.state.db)
+            server::store::jobs::outstanding(&app.state.services.db)
                 .await
                 .unwrap(),
             1001,

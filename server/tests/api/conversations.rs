@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{helpers::*, messages::store};
+use crate::helpers::*;
 
 #[tokio::test]
 async fn create_update_and_stats_on_both_backends() {

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 use server::embed::{dot, local::LocalProvider, EmbeddingProvider};
 
-use crate::{helpers::*, messages::store};
+use crate::helpers::*;
 
 fn model_dir() -> std::path::PathBuf {
     let configured = std::env::var_os("MEMORY_EMBEDDING_MODEL_DIR").map(std::path::PathBuf::from);

@@ -1,12 +1,12 @@
 //! Search is never stale: every write path shows in the very next search, on both backends.
-//! That is the in-process index catching up from `vector_log`, so writes made behind the
+//! That is the in-process index catching up from `change_log`, so writes made behind the
 //! server's back (another tool, another instance, a transaction committing late) count too.
 
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{json, Value};
 
-use crate::{helpers::*, messages::store};
+use crate::helpers::*;
 
 /// Contents found by a vector-only search, best first.
 async fn found(app: &TestApp, token: &str, query: &str) -> Vec<String> {
@@ -151,10 +151,10 @@ async fn sqlite_search_sees_rows_changed_behind_the_servers_back_and_survives_re
     let t = &alice.access_token;
     store(&app, t, "c", "user", "my passport expires in march").await;
     store(&app, t, "c", "user", "dentist appointment next week").await;
-    let index = app.state.index.clone();
-    index.catch_up(&app.state.db).await.unwrap();
+    let index = app.state.services.index.clone();
+    index.catch_up(&app.state.services.db).await.unwrap();
     assert_eq!(index.len("alice"), 2);
-    let db = &app.state.db;
+    let db = &app.state.services.db;
     let sql = |s: &str| Statement::from_string(DbBackend::Sqlite, s.to_owned());
 
     // Another tool archives a message directly in the file.
@@ -174,8 +174,8 @@ async fn sqlite_search_sees_rows_changed_behind_the_servers_back_and_survives_re
     db.execute_raw(sql("UPDATE messages SET archived = FALSE"))
         .await
         .unwrap();
-    db.execute_raw(sql("DELETE FROM vector_log")).await.unwrap();
-    db.execute_raw(sql("DELETE FROM sqlite_sequence WHERE name = 'vector_log'"))
+    db.execute_raw(sql("DELETE FROM change_log")).await.unwrap();
+    db.execute_raw(sql("DELETE FROM sqlite_sequence WHERE name = 'change_log'"))
         .await
         .unwrap();
     let hits = found(&app, t, "dentist appointment").await;
@@ -183,7 +183,7 @@ async fn sqlite_search_sees_rows_changed_behind_the_servers_back_and_survives_re
     assert_eq!(index.reloads(), reloads + 1);
 
     // A new process on the same file loads what is there.
-    let url = app.state.settings.database.url.expose().to_owned();
+    let url = app.state.services.settings.database.url.expose().to_owned();
     let second = spawn_app_with(
         Backend::Sqlite,
         Options {
@@ -198,7 +198,7 @@ async fn sqlite_search_sees_rows_changed_behind_the_servers_back_and_survives_re
         found(&second, token, "passport").await[0],
         "my passport expires in march"
     );
-    assert_eq!(second.state.index.len("alice"), 2);
+    assert_eq!(second.state.services.index.len("alice"), 2);
 }
 
 #[tokio::test]
@@ -251,7 +251,7 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
         ]
     );
     assert_eq!(
-        b.state.index.reloads(),
+        b.state.services.index.reloads(),
         1,
         "caught up from the log, not reloaded"
     );
@@ -259,12 +259,12 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
     // Pruning drops only rows older than an hour.
     direct
         .execute_unprepared(
-            "INSERT INTO vector_log (message_id, logged_at) \
+            "INSERT INTO change_log (message_id, logged_at) \
              VALUES (gen_random_uuid(), now() - interval '2 hours')",
         )
         .await
         .unwrap();
-    let count = "SELECT count(*) AS n FROM vector_log";
+    let count = "SELECT count(*) AS n FROM change_log";
     let logged = || async {
         direct
             .query_one_raw(Statement::from_string(DbBackend::Postgres, count))
@@ -275,7 +275,15 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
             .unwrap()
     };
     let before = logged().await;
-    assert_eq!(b.state.index.prune_log(&b.state.db).await.unwrap(), 1);
+    assert_eq!(
+        b.state
+            .services
+            .index
+            .prune_log(&b.state.services.db)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(logged().await, before - 1);
     direct.close().await.ok();
 }

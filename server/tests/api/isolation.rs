@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{helpers::*, messages::store};
+use crate::helpers::*;
 
 const SECRET: &str = "globex-launch-codes";
 

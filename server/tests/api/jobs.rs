@@ -6,15 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use server::store::jobs;
 
-use crate::{helpers::*, messages::post_message};
-
-async fn drain(app: &TestApp) {
-    while server::jobs::run_once(&app.state, "test-drain")
-        .await
-        .unwrap()
-        > 0
-    {}
-}
+use crate::helpers::*;
 
 /// An app without job workers, Alice's access token, and the id of her one message (embedded
 /// inline).
@@ -42,9 +34,15 @@ async fn top_hit(app: &TestApp, token: &str, query: &str) -> Option<String> {
 
 /// Completes `job` as `worker` would, with the vector of `text` (which may not be the job's).
 async fn complete_with_vector_of(app: &TestApp, worker: &str, job: &jobs::Claimed, text: &str) {
-    let vector = app.state.embedder.embed(vec![text.into()]).await.unwrap();
+    let vector = app
+        .state
+        .services
+        .embedder
+        .embed(vec![text.into()])
+        .await
+        .unwrap();
     jobs::complete(
-        &app.state.db,
+        &app.state.services.db,
         worker,
         &[(job.clone(), vector[0].clone())],
         "m",
@@ -96,7 +94,7 @@ async fn an_async_write_is_acknowledged_at_once_and_embedded_by_a_job() {
             None,
             "no vector yet"
         );
-        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 1);
+        assert_eq!(jobs::outstanding(&app.state.services.db).await.unwrap(), 1);
 
         drain(&app).await;
         let path = format!("/v1/messages/{}", m["id"].as_str().unwrap());
@@ -111,7 +109,7 @@ async fn an_async_write_is_acknowledged_at_once_and_embedded_by_a_job() {
             top_hit(&app, t, "quantum chromodynamics").await.as_deref(),
             Some("quantum chromodynamics")
         );
-        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 0);
+        assert_eq!(jobs::outstanding(&app.state.services.db).await.unwrap(), 0);
     }
 }
 
@@ -139,7 +137,7 @@ async fn the_background_worker_embeds_async_batches() {
         .await;
     assert_eq!(r.status(), 202);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while jobs::outstanding(&app.state.db).await.unwrap() > 0 {
+    while jobs::outstanding(&app.state.services.db).await.unwrap() > 0 {
         assert!(Instant::now() < deadline, "the worker did not finish");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -197,9 +195,14 @@ async fn a_completion_for_text_edited_meanwhile_stores_nothing_and_keeps_the_new
             .call(Method::PUT, &path, t, Some(json!({"content": "old text"})))
             .await;
         assert!(r.status().is_success(), "{backend:?}");
-        let claimed = jobs::claim(&app.state.db, "slow", 10, chrono::Duration::seconds(60))
-            .await
-            .unwrap();
+        let claimed = jobs::claim(
+            &app.state.services.db,
+            "slow",
+            10,
+            chrono::Duration::seconds(60),
+        )
+        .await
+        .unwrap();
         assert_eq!(claimed.len(), 1, "{backend:?}");
         // The text changes again while that worker is still embedding the old one.
         let r = app
@@ -215,7 +218,7 @@ async fn a_completion_for_text_edited_meanwhile_stores_nothing_and_keeps_the_new
         // Neither the old text's vector was stored nor the new text's job removed.
         let m = app.get_json(&format!("/v1/messages/{id}"), t).await;
         assert_eq!(m["embedding_status"], "pending", "{backend:?}");
-        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 1);
+        assert_eq!(jobs::outstanding(&app.state.services.db).await.unwrap(), 1);
         assert_eq!(top_hit(&app, t, "old text").await, None, "{backend:?}");
         drain(&app).await;
         let m = app.get_json(&format!("/v1/messages/{id}"), t).await;
@@ -243,7 +246,7 @@ async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
         assert_eq!(r.status(), 202);
         // Worker A claims it and "dies": its lease is already over.
         let claimed = jobs::claim(
-            &app.state.db,
+            &app.state.services.db,
             "dead-worker",
             10,
             chrono::Duration::seconds(-1),
@@ -254,13 +257,13 @@ async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
         // A live lease is respected: nobody else may take the job meanwhile.
         let app2 = &app;
         assert_eq!(
-            server::jobs::run_once(&app2.state, "worker-b")
+            server::jobs::run_once(&app2.state.services, &app2.state.activity, "worker-b")
                 .await
                 .unwrap(),
             1,
             "{backend:?}"
         );
-        assert_eq!(jobs::outstanding(&app.state.db).await.unwrap(), 0);
+        assert_eq!(jobs::outstanding(&app.state.services.db).await.unwrap(), 0);
         // The dead worker's late completion changes nothing: the stored vector is still the
         // one worker B computed from the text, not the late one (another text's).
         complete_with_vector_of(&app, "dead-worker", &claimed[0], "zebra crossing").await;
@@ -289,8 +292,8 @@ async fn concurrent_workers_on_postgres_never_claim_the_same_job() {
     assert_eq!(r.status(), 202);
     let lease = chrono::Duration::seconds(60);
     let (a, b) = tokio::join!(
-        jobs::claim(&app.state.db, "a", 40, lease),
-        jobs::claim(&app.state.db, "b", 40, lease)
+        jobs::claim(&app.state.services.db, "a", 40, lease),
+        jobs::claim(&app.state.services.db, "b", 40, lease)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.len() + b.len(), 60);

@@ -10,6 +10,7 @@ mod api_keys;
 mod auth;
 mod batch;
 mod cli;
+mod contract;
 mod conversations;
 mod dashboard;
 mod embeddings;

@@ -5,28 +5,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-pub async fn post_message(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
-    app.call(Method::POST, "/v1/messages", token, Some(body))
-        .await
-}
-
-pub async fn store(
-    app: &TestApp,
-    token: &str,
-    conversation: &str,
-    role: &str,
-    content: &str,
-) -> Value {
-    let r = post_message(
-        app,
-        token,
-        json!({"conversation_id": conversation, "role": role, "content": content}),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_stored_message_comes_back_embedded_with_its_importance() {
     for backend in BACKENDS {

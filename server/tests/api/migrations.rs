@@ -19,21 +19,21 @@ async fn scalar_i64(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
 async fn postgres_gets_a_384_wide_vector_column_with_a_cosine_hnsw_index() {
     let app = spawn_app(Backend::Postgres).await;
     let width = scalar_i64(
-        &app.state.db,
+        &app.state.services.db,
         "SELECT atttypmod::bigint FROM pg_attribute \
          WHERE attrelid = 'messages'::regclass AND attname = 'embedding'",
     )
     .await;
     assert_eq!(width, 384);
     let hnsw = scalar_i64(
-        &app.state.db,
+        &app.state.services.db,
         "SELECT count(*) FROM pg_indexes WHERE tablename = 'messages' \
          AND indexdef LIKE '%USING hnsw (embedding vector_cosine_ops)%'",
     )
     .await;
     assert_eq!(hnsw, 1);
     // The column really takes vectors, and cosine distance works on it.
-    let db = &app.state.db;
+    let db = &app.state.services.db;
     db.execute_unprepared(
         "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('t', 't', now(), now());
          INSERT INTO conversations (tenant_id, id, created_at, updated_at) VALUES ('t', 'c', now(), now());",
@@ -49,7 +49,7 @@ async fn postgres_gets_a_384_wide_vector_column_with_a_cosine_hnsw_index() {
     .await
     .unwrap();
     let distance_zero = scalar_i64(
-        &app.state.db,
+        &app.state.services.db,
         &format!("SELECT count(*) FROM messages WHERE embedding <=> '{v}' < 0.0001"),
     )
     .await;
@@ -57,14 +57,14 @@ async fn postgres_gets_a_384_wide_vector_column_with_a_cosine_hnsw_index() {
     // The insert is logged, with its transaction, for the instances' in-process text index;
     // the `tsvector` column nothing reads any more is gone.
     let logged = scalar_i64(
-        &app.state.db,
-        "SELECT count(*) FROM vector_log l JOIN messages m ON m.id = l.message_id \
+        &app.state.services.db,
+        "SELECT count(*) FROM change_log l JOIN messages m ON m.id = l.message_id \
          WHERE m.content = 'hello pgvector' AND l.xid > 0",
     )
     .await;
     assert_eq!(logged, 1);
     let tsv = scalar_i64(
-        &app.state.db,
+        &app.state.services.db,
         "SELECT count(*) FROM pg_attribute \
          WHERE attrelid = 'messages'::regclass AND attname = 'content_tsv' AND NOT attisdropped",
     )
@@ -78,12 +78,12 @@ async fn sqlite_drops_the_unused_fts_table_and_postgres_analyses_messages_often(
     // which only slowed writes, are gone (and come back on a rollback, refilled).
     let app = spawn_app(Backend::Sqlite).await;
     let fts = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'messages_fts%'";
-    assert_eq!(scalar_i64(&app.state.db, fts).await, 0);
+    assert_eq!(scalar_i64(&app.state.services.db, fts).await, 0);
     // PostgreSQL re-analyses `messages` every 2000 changed rows, so the planner knows when a
     // tenant has grown big enough for the HNSW index.
     let app = spawn_app(Backend::Postgres).await;
     let options = scalar_i64(
-        &app.state.db,
+        &app.state.services.db,
         "SELECT count(*) FROM pg_class WHERE relname = 'messages' AND reloptions @> \
          ARRAY['autovacuum_analyze_scale_factor=0', 'autovacuum_analyze_threshold=2000']",
     )
@@ -95,7 +95,7 @@ async fn sqlite_drops_the_unused_fts_table_and_postgres_analyses_messages_often(
 async fn migrations_roll_back_and_reapply_on_both_backends() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
-        let db = &app.state.db;
+        let db = &app.state.services.db;
         Migrator::down(db, None).await.unwrap();
         let remaining = Migrator::get_applied_migrations(db).await.unwrap();
         assert!(remaining.is_empty(), "{backend:?}");

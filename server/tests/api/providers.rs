@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use server::embed::fake::FakeProvider;
 
-use crate::{helpers::*, messages::post_message};
+use crate::helpers::*;
 
 /// How the fake answers its next requests.
 #[derive(Clone, Copy, PartialEq)]
@@ -262,9 +262,14 @@ async fn an_outage_leaves_messages_pending_until_the_provider_is_back() {
     assert_eq!(r["items"][0]["content"], "written during an outage");
     assert!(r["notice"].as_str().unwrap().contains("full-text"));
     // Still down: the job fails and is rescheduled, not dropped.
-    assert_eq!(server::jobs::run_once(&app.state, "w").await.unwrap(), 1);
     assert_eq!(
-        server::store::jobs::outstanding(&app.state.db)
+        server::jobs::run_once(&app.state.services, &app.state.activity, "w")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        server::store::jobs::outstanding(&app.state.services.db)
             .await
             .unwrap(),
         1
@@ -274,21 +279,25 @@ async fn an_outage_leaves_messages_pending_until_the_provider_is_back() {
     // Make the rescheduled job due now instead of waiting out its backoff.
     use sea_orm::ConnectionTrait;
     app.state
+        .services
         .db
         .execute_unprepared("UPDATE embedding_jobs SET run_at = '2000-01-01T00:00:00Z'")
         .await
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
-    while server::store::jobs::outstanding(&app.state.db)
+    while server::store::jobs::outstanding(&app.state.services.db)
         .await
         .unwrap()
         > 0
     {
         // The circuit may be open for a while after the failures; keep trying until it closes.
-        let _ = server::jobs::run_once(&app.state, "w").await.unwrap();
+        let _ = server::jobs::run_once(&app.state.services, &app.state.activity, "w")
+            .await
+            .unwrap();
         assert!(std::time::Instant::now() < deadline, "never embedded");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         app.state
+            .services
             .db
             .execute_unprepared("UPDATE embedding_jobs SET run_at = '2000-01-01T00:00:00Z'")
             .await

@@ -13,6 +13,9 @@ pub struct Model {
     pub message_count: i64,
     pub last_message_at: Option<DateTimeUtc>,
     pub archived: bool,
+    /// Who created it (the original API's `user_id`); unknown for conversations created before
+    /// it was recorded.
+    pub user_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,4 +1,4 @@
-//! Reading `vector_log`, the change log the index catches up from, on each backend.
+//! Reading `change_log`, the change log the index catches up from, on each backend.
 //!
 //! Both logs number their rows (`seq`) and name a changed message; the index re-reads each named
 //! message, so applying a row twice is harmless but missing one is not. What differs is how a
@@ -71,14 +71,14 @@ pub(super) async fn start(db: &DatabaseConnection) -> Result<Cursor, StoreError>
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => format!(
-            "SELECT COALESCE((SELECT MAX(seq) FROM vector_log), 0) AS seq, {PG_PENDING} AS pending"
+            "SELECT COALESCE((SELECT MAX(seq) FROM change_log), 0) AS seq, {PG_PENDING} AS pending"
         ),
-        _ => "SELECT COALESCE(MAX(seq), 0) AS seq, '' AS pending FROM vector_log".into(),
+        _ => "SELECT COALESCE(MAX(seq), 0) AS seq, '' AS pending FROM change_log".into(),
     };
     let row = db
         .query_one_raw(Statement::from_string(backend, sql))
         .await?
-        .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("vector_log".into())))?;
+        .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("change_log".into())))?;
     Ok(Cursor {
         seq: row.try_get("", "seq")?,
         pending: parse_pending(&row.try_get::<String>("", "pending")?),
@@ -106,7 +106,7 @@ async fn sqlite_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, S
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
-            "SELECT seq, message_id FROM vector_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT seq, message_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
             [cursor.seq.into(), BATCH.into()],
         ))
         .await?;
@@ -136,7 +136,7 @@ async fn sqlite_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, S
         // Keeps the newest row so the numbering (and the hole check) goes on.
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
-            "DELETE FROM vector_log WHERE seq < $1",
+            "DELETE FROM change_log WHERE seq < $1",
             [last.into()],
         ))
         .await?;
@@ -154,7 +154,7 @@ async fn sqlite_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, S
 
 /// The oldest (`MIN`) or newest (`MAX`) `seq` in SQLite's log; 0 when it is empty.
 async fn sqlite_bound(db: &DatabaseConnection, which: &str) -> Result<i64, StoreError> {
-    let sql = format!("SELECT COALESCE({which}(seq), 0) AS bound FROM vector_log");
+    let sql = format!("SELECT COALESCE({which}(seq), 0) AS bound FROM change_log");
     Ok(db
         .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
         .await?
@@ -180,9 +180,9 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
     let sql = format!(
         "SELECT s.pending, l.seq, l.message_id FROM (SELECT {PG_PENDING} AS pending) s \
          LEFT JOIN LATERAL ( \
-           (SELECT seq, message_id FROM vector_log WHERE seq > $1 ORDER BY seq LIMIT $3) \
+           (SELECT seq, message_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $3) \
            UNION \
-           (SELECT seq, message_id FROM vector_log \
+           (SELECT seq, message_id FROM change_log \
             WHERE xid = ANY(string_to_array($2, ',')::bigint[])) \
            ORDER BY seq LIMIT $3) l ON TRUE"
     );
@@ -233,7 +233,7 @@ pub(super) async fn prune(db: &DatabaseConnection) -> Result<u64, StoreError> {
     let done = db
         .execute_raw(Statement::from_string(
             DbBackend::Postgres,
-            format!("DELETE FROM vector_log WHERE logged_at < now() - interval '{PG_KEEP}'"),
+            format!("DELETE FROM change_log WHERE logged_at < now() - interval '{PG_KEEP}'"),
         ))
         .await?;
     Ok(done.rows_affected())

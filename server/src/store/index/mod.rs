@@ -9,14 +9,14 @@
 //! tuning; the f32 re-rank makes the reported similarities exact. Memory: about 1.6 kB per
 //! 384-d vector (f32 + bits).
 //!
-//! On PostgreSQL the index holds words only ([`MemoryIndex::holds_vectors`] is false): vectors
+//! On PostgreSQL the index holds words only ([`SearchIndex::holds_vectors`] is false): vectors
 //! are searched by pgvector's HNSW index in the database, but `ts_rank_cd` took 93.6 ms per
 //! lexical search (p50) at 10⁵ messages where this BM25 takes 3.4 ms, and ranks better on its
 //! own (LoCoMo recall@10 0.671 vs 0.617; fused with vectors, 0.683 vs 0.699).
 //!
 //! Consistency: the index mirrors the `messages` rows that are not archived (their vectors once
-//! they have one). Triggers append each changed message id to `vector_log` (migrations 4 and 6),
-//! and [`MemoryIndex::catch_up`] applies the log before every search, re-reading each changed
+//! they have one). Triggers append each changed message id to `change_log` (migrations 4 and 6),
+//! and [`SearchIndex::catch_up`] applies the log before every search, re-reading each changed
 //! row. So a search never misses a write that returned before it, whatever wrote the row — a
 //! request, the job worker, another server instance or a command-line tool. [`log`] explains how
 //! each backend's log is read without missing a row.
@@ -76,7 +76,7 @@ fn row(r: &sea_orm::QueryResult, backend: DbBackend) -> Result<(Row, String), se
     let row = Row {
         id: r.try_get("", "id")?,
         tenant: r.try_get("", "tenant_id")?,
-        vector: blob.map_or_else(Vec::new, |b| super::vectors::from_blob(&b)),
+        vector: blob.map_or_else(Vec::new, |b| super::embeddings::from_blob(&b)),
         facts: Facts {
             importance: r.try_get("", "importance_score")?,
             created_at: r.try_get("", "created_at")?,
@@ -86,18 +86,18 @@ fn row(r: &sea_orm::QueryResult, backend: DbBackend) -> Result<(Row, String), se
 }
 
 /// Every tenant's searchable words (and, on SQLite, vectors), kept in step with the database.
-pub struct MemoryIndex {
+pub struct SearchIndex {
     dims: usize,
     backend: DbBackend,
     inner: RwLock<Inner>,
-    /// How far `vector_log` has been applied. Held through a catch-up, so there is one at a
+    /// How far `change_log` has been applied. Held through a catch-up, so there is one at a
     /// time; searches that arrive meanwhile wait for it rather than repeat it.
     cursor: tokio::sync::Mutex<log::Cursor>,
     /// Full reloads so far (start-up included).
     reloads: AtomicU64,
 }
 
-impl MemoryIndex {
+impl SearchIndex {
     /// Loads every searchable message. Reads the log position first: anything written during
     /// the load is applied again by the next catch-up, which is harmless (it re-reads the row).
     pub async fn load(db: &DatabaseConnection, dims: usize) -> Result<Self, StoreError> {

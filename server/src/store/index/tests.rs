@@ -22,8 +22,8 @@ fn unit(seed: u64, dims: usize) -> Vec<f32> {
 }
 
 /// An embedded-mode index over `inner`, with no database behind it.
-fn in_memory(dims: usize, inner: Inner) -> MemoryIndex {
-    MemoryIndex {
+fn in_memory(dims: usize, inner: Inner) -> SearchIndex {
+    SearchIndex {
         dims,
         backend: DbBackend::Sqlite,
         inner: RwLock::new(inner),

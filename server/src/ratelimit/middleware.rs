@@ -1,18 +1,32 @@
-//! The per-IP rate limit (`MEMORY_GLOBAL_RATE_LIMIT`) as middleware, and the `X-RateLimit-*`
-//! headers. Tenant and API-key limits are applied where the credential is resolved
-//! ([`crate::auth::principal`]), because only there is the tenant known.
+//! The per-address rate limit (`MEMORY_GLOBAL_RATE_LIMIT`) as middleware, and the
+//! `X-RateLimit-*` headers. Tenant and API-key budgets are spent where the credential is
+//! resolved (`service::caller`), because only there is the tenant known.
+//!
+//! A refusal is a bare 429 with `Retry-After`: the API's envelope layer, further out, gives it
+//! the JSON error body every error has.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderValue},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use super::error::ApiError;
-use crate::{ratelimit::Decision, state::AppState};
+use super::{Decision, Key, RateLimiter};
+use crate::config::Rate;
+
+/// What the middleware needs: the limiter, the budget, and whose forwarded addresses to believe.
+#[derive(Clone)]
+pub struct IpLimit {
+    pub limiter: Arc<RateLimiter>,
+    pub rate: Rate,
+    pub trusted_proxies: Arc<[IpAddr]>,
+}
 
 /// Paths that are never limited: probes and metrics must answer while a client is throttled,
 /// and the dashboard's static assets are cheap.
@@ -23,7 +37,7 @@ fn exempt(path: &str) -> bool {
     ) || path.starts_with("/pkg/")
 }
 
-pub async fn limit_by_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn limit_by_ip(State(limit): State<IpLimit>, req: Request, next: Next) -> Response {
     if exempt(req.uri().path()) {
         return next.run(req).await;
     }
@@ -31,20 +45,16 @@ pub async fn limit_by_ip(State(state): State<AppState>, req: Request, next: Next
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let ip = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
-    let key = format!("ip:{}", ip.map(|i| i.to_string()).unwrap_or_default());
-    let decision = state
-        .limiter
-        .check(&key, state.settings.global_rate_limit)
-        .await;
+    let ip = client_ip(peer, req.headers(), &limit.trusted_proxies);
+    let decision = limit.limiter.check(&Key::Ip(ip), limit.rate).await;
     let mut response = if decision.allowed {
         next.run(req).await
     } else {
-        ApiError::RateLimited {
-            message: "Too many requests from this address; slow down.".into(),
-            retry_after: decision.retry_after,
-        }
-        .into_response()
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, decision.retry_after.max(1))],
+        )
+            .into_response()
     };
     set_headers(response.headers_mut(), &decision);
     response

@@ -1,4 +1,5 @@
-//! In-process GCRA state.
+//! In-process GCRA state: the embedded mode's limiter, and every instance's fallback while
+//! Redis does not answer.
 
 use std::{
     collections::HashMap,
@@ -10,7 +11,7 @@ use super::{gcra, Decision};
 use crate::config::Rate;
 
 #[derive(Default)]
-pub struct MemoryStore {
+pub struct InProcessStore {
     tats: Mutex<HashMap<String, u64>>,
 }
 
@@ -21,7 +22,7 @@ pub(super) fn now_ms() -> u64 {
         .unwrap_or_default()
 }
 
-impl MemoryStore {
+impl InProcessStore {
     pub fn check(&self, key: &str, rate: Rate) -> Decision {
         let now = now_ms();
         let mut tats = self.tats.lock().expect("rate limiter lock");

@@ -1,17 +1,17 @@
 //! The two retrievers of search, per backend, and what ranking needs of their candidates.
 //!
 //! - Vectors: on PostgreSQL, pgvector's HNSW index (cosine), with its iterative scan so filters
-//!   do not starve the result; on SQLite, the in-process [`MemoryIndex`] (sign-bit scan + exact
+//!   do not starve the result; on SQLite, the in-process [`SearchIndex`] (sign-bit scan + exact
 //!   re-rank).
-//! - Words, on both: the [`MemoryIndex`]'s BM25.
+//! - Words, on both: the [`SearchIndex`]'s BM25.
 //!
-//! [`Scope`] is the one entry point: prepared once per search (the index caught up, the filters
+//! [`Retrievers`] is the one entry point: prepared once per search (the index caught up, the filters
 //! resolved to the ids they allow), then asked for either retriever's candidates and for their
 //! ranking facts. Both backends apply the same [`Filters`] in SQL and never leave the tenant.
 //!
 //! Round trips: on PostgreSQL every query is one, and a search's critical path is the query's
 //! embedding followed by the vector query. So the vector query also returns its rows' ranking
-//! facts, and [`Scope::score`] reads the lexical hits' facts and similarities on another
+//! facts, and [`Retrievers::score`] reads the lexical hits' facts and similarities on another
 //! connection while it runs: ranking then needs no query of its own.
 
 use std::{
@@ -23,9 +23,12 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use super::{
-    index::{Facts, MemoryIndex},
-    vectors::{pg_vector, where_clause, Filters},
+    index::{Facts, SearchIndex},
     StoreError,
+    {
+        embeddings::pg_vector,
+        filters::{where_clause, Filters},
+    },
 };
 
 /// What ranking needs of each candidate: its facts and, for those asked, its similarity to the
@@ -33,13 +36,13 @@ use super::{
 pub type RankingFacts = HashMap<Uuid, (Facts, Option<f32>)>;
 
 /// One search's view of a tenant, prepared once for both retrievers: the in-memory index caught
-/// up with every committed write and the ids the filters allow. Prepared by [`Scope::ready`] or
+/// up with every committed write and the ids the filters allow. Prepared by [`Retrievers::ready`] or
 /// when the first retriever that reads the index asks: on SQLite both do, on PostgreSQL only the
 /// lexical retriever (its vector query reads the database and applies the filters itself), so a
 /// vector-only search there costs no catch-up and no id list.
-pub struct Scope<'a> {
+pub struct Retrievers<'a> {
     db: &'a sea_orm::DatabaseConnection,
-    index: &'a Arc<MemoryIndex>,
+    index: &'a Arc<SearchIndex>,
     tenant: &'a str,
     filters: &'a Filters,
     allowed: tokio::sync::OnceCell<Option<Arc<Vec<Uuid>>>>,
@@ -47,11 +50,11 @@ pub struct Scope<'a> {
     read: Mutex<RankingFacts>,
 }
 
-impl<'a> Scope<'a> {
-    /// Cheap: nothing is read until a retriever asks (or [`Scope::ready`]).
+impl<'a> Retrievers<'a> {
+    /// Cheap: nothing is read until a retriever asks (or [`Retrievers::ready`]).
     pub fn new(
         db: &'a sea_orm::DatabaseConnection,
-        index: &'a Arc<MemoryIndex>,
+        index: &'a Arc<SearchIndex>,
         tenant: &'a str,
         filters: &'a Filters,
     ) -> Self {
@@ -89,7 +92,7 @@ impl<'a> Scope<'a> {
     }
 
     /// The `limit` messages most similar to `vector`, as `(id, cosine similarity)`, best first.
-    /// On PostgreSQL the same query reads their ranking facts, for [`Scope::facts`].
+    /// On PostgreSQL the same query reads their ranking facts, for [`Retrievers::facts`].
     pub async fn nearest(
         &self,
         vector: &[f32],
@@ -111,7 +114,7 @@ impl<'a> Scope<'a> {
             .await
     }
 
-    /// Gets ready to tell [`Scope::facts`] the ranking facts of `ids` and their similarity to
+    /// Gets ready to tell [`Retrievers::facts`] the ranking facts of `ids` and their similarity to
     /// `vector`. On PostgreSQL that is one query by primary key, which a search sends while
     /// the vector query runs (on another connection, so the database works on both at once);
     /// on SQLite the index has them at hand and this does nothing.
@@ -133,8 +136,8 @@ impl<'a> Scope<'a> {
 
     /// What ranking needs of each of `ids` (of this tenant; others are left out): importance,
     /// creation time and, for those in `score`, the similarity of their stored vector to
-    /// `query`. From the index on SQLite; on PostgreSQL from what [`Scope::nearest`] and
-    /// [`Scope::score`] read, and one query for the facts of ids neither read.
+    /// `query`. From the index on SQLite; on PostgreSQL from what [`Retrievers::nearest`] and
+    /// [`Retrievers::score`] read, and one query for the facts of ids neither read.
     pub async fn facts(
         &self,
         ids: &[Uuid],
@@ -172,7 +175,7 @@ impl<'a> Scope<'a> {
             (out, missing)
         };
         // Lexical hits that were not scored (no query vector: lexical mode, or the provider
-        // down). With a query vector [`Scope::score`] has read them all already; asking again
+        // down). With a query vector [`Retrievers::score`] has read them all already; asking again
         // would only find the same rows again.
         if !missing.is_empty() {
             let rows = read_facts(self.db, self.tenant, &missing).await?;
@@ -184,7 +187,7 @@ impl<'a> Scope<'a> {
     /// Runs `f` on the index off the async workers (milliseconds of CPU at 10⁵ messages).
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&MemoryIndex, &str, Option<&[Uuid]>) -> T + Send + 'static,
+        f: impl FnOnce(&SearchIndex, &str, Option<&[Uuid]>) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
         let (idx, t, allowed) = (
             self.index.clone(),
@@ -310,7 +313,7 @@ async fn read_facts(
 ) -> Result<HashMap<Uuid, Facts>, StoreError> {
     let backend = db.get_database_backend();
     let (list, values) = super::id_params(ids);
-    // By primary key alone (see `memory::messages_by_ids` for why), the tenant checked per row.
+    // By primary key alone (see `messages::messages_by_ids` for why), the tenant checked per row.
     let sql = format!(
         "SELECT id, tenant_id, importance_score, created_at FROM messages WHERE id IN ({list})"
     );

@@ -1,7 +1,8 @@
 //! Slows password guessing: after a few failed logins for one account within a window, further
 //! attempts are refused until the window passes. Counted per account (not per IP), so spreading
-//! the guesses over many addresses does not help. In-process for now; the Redis-backed limiter
-//! will share it across instances.
+//! the guesses over many addresses does not help. Each instance counts on its own (a known gap
+//! listed in `docs/status.md`): behind a load balancer an attacker gets this budget per
+//! instance.
 
 use std::{
     collections::HashMap,

@@ -1,0 +1,105 @@
+//! API keys: tenant admins create, list and revoke them, with a user login only — a leaked key
+//! cannot mint more keys.
+
+use app::api::auth::{ApiKeyResponse, CreateApiKeyRequest};
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{Access, Caller, Result, ServiceError, Services};
+use crate::{
+    auth::api_keys,
+    domain::{Invalid, KeyScope, MemberRole},
+    store::{accounts, entities::api_keys as entity},
+};
+
+const MANAGED: &str = "API keys are managed";
+
+/// The wire form of a key; `full` (its secret) only in the answer to its creation.
+pub fn view(key: entity::Model, full: Option<String>) -> ApiKeyResponse {
+    let last_used = key.last_used_at.map(|t| t.to_rfc3339());
+    let is_active = key.revoked_at.is_none() && key.expires_at.is_none_or(|at| at > Utc::now());
+    ApiKeyResponse {
+        id: key.id.to_string(),
+        name: key.name,
+        prefix: format!("mm_{}", key.prefix),
+        tenant_id: key.tenant_id,
+        scope: key.scope,
+        created_at: key.created_at.to_rfc3339(),
+        last_used_at: last_used.clone(),
+        last_used,
+        is_active,
+        expires_at: key.expires_at.map(|t| t.to_rfc3339()),
+        key: full,
+    }
+}
+
+/// Creates a key in a tenant the caller administers; its secret is shown this once.
+pub async fn create(
+    svc: &Services,
+    caller: &Caller,
+    req: CreateApiKeyRequest,
+) -> Result<ApiKeyResponse> {
+    caller.require_session(MANAGED)?;
+    let name = req.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(ServiceError::invalid("name", "must be 1 to 255 characters"));
+    }
+    let scope = KeyScope::parse(req.scope.as_deref().unwrap_or("write"))?;
+    if req.expires_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(Invalid::new("expires_days", "must be 1 to 3650").into());
+    }
+    let tenant = caller
+        .tenant(svc, req.tenant_id.as_deref(), Access::Admin)
+        .await?;
+    let generated = api_keys::generate();
+    let now = Utc::now();
+    let key = accounts::insert_api_key(
+        &svc.db,
+        entity::Model {
+            id: Uuid::now_v7(),
+            user_id: caller.user_id,
+            tenant_id: tenant.tenant_id,
+            name,
+            prefix: generated.prefix,
+            key_hash: generated.hash,
+            scope: scope.as_str().to_owned(),
+            last_used_at: None,
+            expires_at: req
+                .expires_days
+                .map(|d| now + chrono::Duration::days(i64::from(d))),
+            revoked_at: None,
+            created_at: now,
+        },
+    )
+    .await?;
+    Ok(view(key, Some(generated.full)))
+}
+
+/// Tenants the caller administers.
+fn admin_tenants(caller: &Caller) -> Vec<String> {
+    caller
+        .memberships
+        .iter()
+        .filter(|m| m.role == MemberRole::Admin)
+        .map(|m| m.tenant_id.clone())
+        .collect()
+}
+
+/// The live keys of every tenant the caller administers (never their secrets).
+pub async fn list(svc: &Services, caller: &Caller) -> Result<Vec<ApiKeyResponse>> {
+    caller.require_session(MANAGED)?;
+    let keys = accounts::list_api_keys(&svc.db, &admin_tenants(caller)).await?;
+    Ok(keys.into_iter().map(|k| view(k, None)).collect())
+}
+
+/// Revokes a key at once; another tenant's key is not found.
+pub async fn revoke(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
+    caller.require_session(MANAGED)?;
+    let not_found = || ServiceError::not_found("API key");
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    if accounts::revoke_api_key(&svc.db, id, &admin_tenants(caller)).await? {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}

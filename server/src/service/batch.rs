@@ -1,0 +1,161 @@
+//! Many messages per request. Authorisation is decided for the request as a whole: a caller who
+//! may not write — or whose items name a tenant they may not write — is refused outright and
+//! nothing is written. Items that fail their own validation are reported by position (or id)
+//! with the same codes as single requests, and the valid ones are stored. A batch of creates
+//! is one transaction and one batched model call, not one per message.
+
+use std::collections::HashMap;
+
+use app::api::memory::{
+    BatchCreateRequest, BatchDeleteRequest, BatchItemError, BatchResponse, BatchUpdateRequest,
+};
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{
+    messages::{apply_update, embed_or_defer, validate, view},
+    Access, Caller, Result, ServiceError, Services, TenantContext,
+};
+use crate::{
+    domain::Invalid,
+    store::{ingest, messages as store},
+};
+
+/// Most items in one batch request.
+pub const MAX_BATCH: usize = 1000;
+
+fn check_size(n: usize, field: &str) -> Result<()> {
+    if n == 0 || n > MAX_BATCH {
+        return Err(ServiceError::invalid(
+            field,
+            format!("must hold 1 to {MAX_BATCH} items"),
+        ));
+    }
+    Ok(())
+}
+
+/// One item's failure, in the batch answer.
+fn item_error(e: &ServiceError, index: Option<usize>, id: Option<String>) -> BatchItemError {
+    BatchItemError {
+        index,
+        message_id: id,
+        code: e.code().to_owned(),
+        message: e.to_string(),
+        field: e.field().map(str::to_owned),
+    }
+}
+
+/// Stores every valid item; `errors` lists the others by index.
+pub async fn create(
+    svc: &Services,
+    caller: &Caller,
+    req: BatchCreateRequest,
+    defer: Option<bool>,
+) -> Result<BatchResponse> {
+    check_size(req.messages.len(), "messages")?;
+    // Every distinct tenant the items name is authorised (and counted) once, before anything
+    // is written: one the caller may not write refuses the whole batch.
+    // A malformed or missing tenant id is the item's own validation error.
+    let mut tenants: HashMap<Option<String>, Result<TenantContext, Invalid>> = HashMap::new();
+    for item in &req.messages {
+        if tenants.contains_key(&item.tenant_id) {
+            continue;
+        }
+        let resolved = match caller.authorise(item.tenant_id.as_deref(), Access::Write) {
+            Ok(tenant) => Ok(tenant),
+            Err(ServiceError::Invalid(invalid)) => Err(invalid),
+            Err(refused) => return Err(refused),
+        };
+        tenants.insert(item.tenant_id.clone(), resolved);
+    }
+    for tenant in tenants.values().flatten() {
+        caller
+            .tenant(svc, Some(&tenant.tenant_id), Access::Write)
+            .await?;
+    }
+    let now = Utc::now();
+    let importance = svc.settings.ranking.importance;
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (index, item) in req.messages.into_iter().enumerate() {
+        let outcome = match &tenants[&item.tenant_id] {
+            Ok(tenant) => validate(item, &tenant.tenant_id, caller.user_id, now, importance)
+                .map_err(ServiceError::from),
+            Err(invalid) => Err(ServiceError::Invalid(invalid.clone())),
+        };
+        match outcome {
+            Ok(new) => valid.push(new),
+            Err(e) => errors.push(item_error(&e, Some(index), None)),
+        }
+    }
+    let mut created = Vec::new();
+    if !valid.is_empty() {
+        let texts: Vec<String> = valid.iter().map(|m| m.content.clone()).collect();
+        let items = match embed_or_defer(svc, texts, defer).await? {
+            Some(vectors) => valid
+                .into_iter()
+                .zip(vectors.into_iter().map(Some))
+                .collect(),
+            None => valid.into_iter().map(|m| (m, None)).collect(),
+        };
+        let stored = ingest::insert_messages(&svc.db, items, svc.embedder.model_id()).await?;
+        svc.job_notify.notify_one();
+        created = stored.into_iter().map(view).collect();
+    }
+    Ok(BatchResponse {
+        created,
+        errors,
+        ..Default::default()
+    })
+}
+
+/// Edits each item; those that fail are reported by id.
+pub async fn update(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    req: BatchUpdateRequest,
+) -> Result<BatchResponse> {
+    check_size(req.updates.len(), "updates")?;
+    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let mut result = BatchResponse::default();
+    for item in req.updates {
+        match apply_update(svc, &tenant.tenant_id, &item.message_id, item.update, None).await {
+            Ok(m) => result.updated.push(view(m)),
+            Err(e) => result
+                .errors
+                .push(item_error(&e, None, Some(item.message_id))),
+        }
+    }
+    Ok(result)
+}
+
+/// Deletes the tenant's messages among the ids in one transaction; ids that are not there (or
+/// are another tenant's) are reported alike.
+pub async fn delete(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    req: BatchDeleteRequest,
+) -> Result<BatchResponse> {
+    check_size(req.message_ids.len(), "message_ids")?;
+    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let ids: Vec<Uuid> = req
+        .message_ids
+        .iter()
+        .filter_map(|raw| Uuid::parse_str(raw).ok())
+        .collect();
+    let deleted = store::delete_messages(&svc.db, &tenant.tenant_id, &ids).await?;
+    let mut result = BatchResponse::default();
+    for raw in req.message_ids {
+        match Uuid::parse_str(&raw).ok().filter(|id| deleted.contains(id)) {
+            Some(id) => result.deleted.push(id.to_string()),
+            None => result.errors.push(item_error(
+                &ServiceError::not_found("message"),
+                None,
+                Some(raw),
+            )),
+        }
+    }
+    Ok(result)
+}

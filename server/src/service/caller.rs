@@ -1,0 +1,264 @@
+//! Who is calling, and which tenant they may touch.
+//!
+//! [`authenticate`] turns a presented credential (an access JWT or an `mm_…` API key) into a
+//! [`Caller`]; every door extracts the credential in its own way and calls it. [`Caller::tenant`]
+//! then resolves the tenant of a request from the credential alone: a requested `tenant_id`
+//! only selects among the caller's own tenants, and naming any other — existing or not — gives
+//! the same 403. Tenant and key budgets are counted here, the one place every door passes.
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{Result, ServiceError, Services};
+use crate::{
+    auth::{api_keys, secrets_match, sha256_hex, tokens},
+    domain::{KeyScope, MemberRole, TenantId},
+    ratelimit,
+    store::{accounts, callers},
+};
+
+/// How the caller authenticated.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A user's access token, tied to a login session.
+    Session { session_id: Uuid },
+    /// An API key, bound to one tenant with a scope.
+    ApiKey {
+        key_id: Uuid,
+        tenant_id: String,
+        scope: KeyScope,
+    },
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub is_instance_admin: bool,
+    pub credential: Credential,
+    /// Read with the credential: a user's memberships in every tenant; an API key's creator's
+    /// membership in the key's tenant (none once they left it).
+    pub memberships: Vec<callers::Membership>,
+}
+
+/// What a request needs to do in its tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    /// Manage members, keys, retention; never granted to API keys.
+    Admin,
+}
+
+/// The tenant a request acts in, and the caller's role there.
+#[derive(Debug, Clone)]
+pub struct TenantContext {
+    pub tenant_id: String,
+    pub role: MemberRole,
+}
+
+/// A credential as a door received it.
+#[derive(Debug, Clone, Copy)]
+pub enum Presented<'a> {
+    /// `x-api-key` (or a bearer token that starts with `mm_`).
+    ApiKey(&'a str),
+    /// An access JWT.
+    AccessToken(&'a str),
+}
+
+impl<'a> Presented<'a> {
+    /// Classifies a bearer token: API keys may travel as bearer tokens too.
+    pub fn bearer(token: &'a str) -> Self {
+        let token = token.trim();
+        if token.starts_with("mm_") {
+            Self::ApiKey(token)
+        } else {
+            Self::AccessToken(token)
+        }
+    }
+}
+
+fn unauthenticated() -> ServiceError {
+    ServiceError::Unauthenticated("Missing or invalid credentials.".into())
+}
+
+/// Checks a credential: one query, whatever its kind.
+pub async fn authenticate(svc: &Services, presented: Presented<'_>) -> Result<Caller> {
+    match presented {
+        Presented::AccessToken(token) => from_access_token(svc, token).await,
+        Presented::ApiKey(key) => from_api_key(svc, key.trim()).await,
+    }
+}
+
+async fn from_access_token(svc: &Services, token: &str) -> Result<Caller> {
+    let claims =
+        tokens::verify_access(&svc.settings.auth.jwt_secret, token).ok_or_else(unauthenticated)?;
+    // Every request pays for this query: the session must be live and the token's, the user
+    // active; their memberships come with them.
+    let caller = callers::by_session(&svc.db, claims.sid, claims.sub, Utc::now())
+        .await?
+        .ok_or_else(unauthenticated)?;
+    Ok(Caller {
+        user_id: caller.user_id,
+        is_instance_admin: caller.is_instance_admin,
+        credential: Credential::Session {
+            session_id: claims.sid,
+        },
+        memberships: caller.memberships,
+    })
+}
+
+async fn from_api_key(svc: &Services, raw: &str) -> Result<Caller> {
+    let (prefix, secret) = api_keys::parse(raw).ok_or_else(unauthenticated)?;
+    let key = callers::by_key_prefix(&svc.db, prefix)
+        .await?
+        .ok_or_else(unauthenticated)?;
+    let usable = key.revoked_at.is_none()
+        && key.expires_at.is_none_or(|at| at > Utc::now())
+        && secrets_match(&sha256_hex(secret), &key.key_hash)
+        && key.user_active;
+    if !usable {
+        return Err(unauthenticated());
+    }
+    spend(svc, &ratelimit::Key::ApiKey(key.key_id)).await?;
+    // Last use is informational: recorded beside the request, not before its answer.
+    let db = svc.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = accounts::touch_api_key(&db, key.key_id).await {
+            tracing::warn!(error = %e, "could not record an API key's last use");
+        }
+    });
+    Ok(Caller {
+        user_id: key.user_id,
+        is_instance_admin: false,
+        credential: Credential::ApiKey {
+            key_id: key.key_id,
+            tenant_id: key.tenant_id,
+            scope: key.scope,
+        },
+        memberships: key.membership.into_iter().collect(),
+    })
+}
+
+/// Counts a request against `key` with the tenant budget (`MEMORY_TENANT_RATE_LIMIT`).
+async fn spend(svc: &Services, key: &ratelimit::Key<'_>) -> Result<()> {
+    let decision = svc.limiter.check(key, svc.settings.tenant_rate_limit).await;
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(ServiceError::RateLimited {
+            message: "This tenant or key is over its request budget; slow down.".into(),
+            retry_after: decision.retry_after,
+        })
+    }
+}
+
+fn forbidden(tenant: &str) -> ServiceError {
+    ServiceError::Forbidden(format!(
+        "This credential has no access to tenant '{tenant}'."
+    ))
+}
+
+impl Caller {
+    /// The session behind this request, if it came with an access token.
+    pub fn session_id(&self) -> Option<Uuid> {
+        match self.credential {
+            Credential::Session { session_id } => Some(session_id),
+            Credential::ApiKey { .. } => None,
+        }
+    }
+
+    /// Refuses API keys: what only a person's login may do (a leaked key cannot mint keys).
+    pub fn require_session(&self, what: &str) -> Result<Uuid> {
+        self.session_id().ok_or_else(|| {
+            ServiceError::Forbidden(format!("{what} with a user login, not with an API key."))
+        })
+    }
+
+    /// Refuses everyone but instance administrators.
+    pub fn require_instance_admin(&self, what: &str) -> Result<()> {
+        if self.is_instance_admin {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(format!(
+                "{what} restricted to instance administrators."
+            )))
+        }
+    }
+
+    /// Resolves the tenant a request acts in, checks the caller may do `access` there, and
+    /// counts the request against the tenant's budget.
+    ///
+    /// - A requested id is format-checked first (garbage is a 422 naming `tenant_id`).
+    /// - API key: its own tenant; naming another → 403; `read` keys cannot write; keys never
+    ///   administer.
+    /// - User: the named tenant if they are a member (403 otherwise, the same answer whether
+    ///   the tenant exists or not); without a name, their only tenant, or 422 if they have
+    ///   several.
+    pub async fn tenant(
+        &self,
+        svc: &Services,
+        requested: Option<&str>,
+        access: Access,
+    ) -> Result<TenantContext> {
+        let tenant = self.authorise(requested, access)?;
+        // The tenant's budget is shared by all its users and keys, on every instance.
+        spend(svc, &ratelimit::Key::Tenant(&tenant.tenant_id)).await?;
+        Ok(tenant)
+    }
+
+    /// [`Caller::tenant`] without counting the request: the decision alone.
+    pub fn authorise(&self, requested: Option<&str>, access: Access) -> Result<TenantContext> {
+        if let Some(t) = requested {
+            TenantId::parse(t)?;
+        }
+        let (tenant_id, key_scope) = match (&self.credential, requested) {
+            (Credential::ApiKey { tenant_id, .. }, Some(t)) if t != tenant_id => {
+                return Err(forbidden(t))
+            }
+            (
+                Credential::ApiKey {
+                    tenant_id, scope, ..
+                },
+                _,
+            ) => (tenant_id.as_str(), Some(*scope)),
+            (Credential::Session { .. }, Some(t)) => (t, None),
+            (Credential::Session { .. }, None) => match self.memberships.as_slice() {
+                [only] => (only.tenant_id.as_str(), None),
+                [] => return Err(ServiceError::Forbidden("You belong to no tenant.".into())),
+                _ => {
+                    return Err(ServiceError::invalid(
+                        "tenant_id",
+                        "is required: you belong to several tenants",
+                    ))
+                }
+            },
+        };
+        // Membership is checked for keys too: a key stops working in a tenant its creator left.
+        let role = self
+            .memberships
+            .iter()
+            .find(|m| m.tenant_id == tenant_id)
+            .map(|m| m.role)
+            .ok_or_else(|| forbidden(tenant_id))?;
+        let allowed = match access {
+            Access::Read => true,
+            Access::Write => role.may_write() && key_scope.is_none_or(|s| s == KeyScope::Write),
+            Access::Admin => role == MemberRole::Admin && key_scope.is_none(),
+        };
+        if !allowed {
+            let need = match access {
+                Access::Read => "read",
+                Access::Write => "write",
+                Access::Admin => "administer",
+            };
+            return Err(ServiceError::Forbidden(format!(
+                "This credential may not {need} in tenant '{tenant_id}'."
+            )));
+        }
+        Ok(TenantContext {
+            tenant_id: tenant_id.to_owned(),
+            role,
+        })
+    }
+}

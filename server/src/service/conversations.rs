@@ -1,0 +1,231 @@
+//! A tenant's conversations. They are created by their first message (or ahead of it here);
+//! their counters are kept exact by the store.
+
+use app::api::memory::{
+    ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
+    UpdateConversationRequest,
+};
+use chrono::{DateTime, Utc};
+
+use super::{Access, Caller, Result, ServiceError, Services};
+use crate::{
+    domain::{messages as rules, Invalid},
+    store::{conversations as store, entities::conversations},
+};
+
+/// Largest page a listing returns.
+pub const MAX_PAGE_SIZE: u64 = 100;
+/// Highest page number accepted: deeper than any tenant's listing, and far from the integer
+/// limits of the databases' `OFFSET` (use `cursor` to walk further).
+pub const MAX_PAGE: u64 = 1_000_000;
+
+pub fn view(c: conversations::Model) -> ConversationResponse {
+    ConversationResponse {
+        id: c.id,
+        tenant_id: c.tenant_id,
+        title: c.title,
+        metadata: c.metadata,
+        message_count: c.message_count,
+        last_message_at: c.last_message_at.map(|t| t.to_rfc3339()),
+        archived: c.archived,
+        user_id: c.user_id.map(|u| u.to_string()),
+        created_at: c.created_at.to_rfc3339(),
+        updated_at: c.updated_at.to_rfc3339(),
+    }
+}
+
+/// Which conversations to list, as a door received it.
+#[derive(Debug, Default)]
+pub struct ListConversations {
+    pub archived: Option<bool>,
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+    /// RFC 3339: only conversations updated at or after it.
+    pub updated_since: Option<String>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// Cursors are `<updated_at in µs>_<id>`: opaque to clients, cheap to check.
+fn encode_cursor(c: &conversations::Model) -> String {
+    format!("{}_{}", c.updated_at.timestamp_micros(), c.id)
+}
+
+fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String), Invalid> {
+    let invalid = || Invalid::new("cursor", "is not one this server issued");
+    let (micros, id) = raw.split_once('_').ok_or_else(invalid)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    Ok((at, id.to_owned()))
+}
+
+/// One page of the tenant's conversations, newest activity first.
+pub async fn list(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    q: ListConversations,
+) -> Result<ConversationPage> {
+    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let page = q.page.unwrap_or(1);
+    let page_size = q.page_size.unwrap_or(20);
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(ServiceError::invalid(
+            "page",
+            format!("must be 1 to {MAX_PAGE}"),
+        ));
+    }
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        return Err(ServiceError::invalid(
+            "page_size",
+            format!("must be 1 to {MAX_PAGE_SIZE}"),
+        ));
+    }
+    let updated_since = q
+        .updated_since
+        .as_deref()
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(raw)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| Invalid::new("updated_since", "must be an RFC 3339 time"))
+        })
+        .transpose()?;
+    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let query = store::ConversationQuery {
+        archived: q.archived,
+        updated_since,
+        after,
+        page,
+        page_size,
+    };
+    let (items, total) = store::list_conversations(&svc.db, &tenant.tenant_id, &query).await?;
+    let next_cursor = (items.len() as u64 == page_size)
+        .then(|| items.last().map(encode_cursor))
+        .flatten();
+    Ok(ConversationPage {
+        conversations: items.into_iter().map(view).collect(),
+        total,
+        page,
+        page_size,
+        next_cursor,
+    })
+}
+
+/// Creates a conversation ahead of its first message; `true` when it was created, `false` when
+/// it already existed (and is returned as it is).
+pub async fn create(
+    svc: &Services,
+    caller: &Caller,
+    req: CreateConversationRequest,
+) -> Result<(ConversationResponse, bool)> {
+    let tenant = caller
+        .tenant(svc, req.tenant_id.as_deref(), Access::Write)
+        .await?;
+    let id = rules::conversation_id(&req.conversation_id)?;
+    let title = check_title(req.title)?;
+    let metadata = rules::metadata(req.metadata)?;
+    let (conversation, created) = store::create_conversation(
+        &svc.db,
+        &tenant.tenant_id,
+        &id,
+        title,
+        metadata,
+        caller.user_id,
+    )
+    .await?;
+    Ok((view(conversation), created))
+}
+
+fn check_title(title: Option<String>) -> Result<Option<String>, Invalid> {
+    let title = title.map(|t| t.trim().to_owned());
+    if title.as_ref().is_some_and(|t| t.chars().count() > 512) {
+        return Err(Invalid::new("title", "must be at most 512 characters"));
+    }
+    Ok(title)
+}
+
+pub async fn get(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    id: &str,
+) -> Result<ConversationResponse> {
+    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    Ok(view(conversation))
+}
+
+/// Retitles, re-tags or archives a conversation.
+pub async fn update(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    id: &str,
+    req: UpdateConversationRequest,
+) -> Result<ConversationResponse> {
+    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let title = check_title(req.title)?;
+    let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
+    let updated = store::update_conversation(
+        &svc.db,
+        &tenant.tenant_id,
+        id,
+        title,
+        metadata,
+        req.archived,
+    )
+    .await?;
+    Ok(view(updated))
+}
+
+/// Message counts by role, average importance, first and last message.
+pub async fn stats(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    id: &str,
+) -> Result<ConversationStats> {
+    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    let s = store::conversation_stats(&svc.db, &tenant.tenant_id, id).await?;
+    let count = |role: &str| {
+        s.per_role
+            .iter()
+            .find(|(r, _)| r == role)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(ConversationStats {
+        conversation_id: id.to_owned(),
+        tenant_id: tenant.tenant_id,
+        total_messages: s.per_role.iter().map(|(_, n)| n).sum(),
+        user_messages: count("user"),
+        assistant_messages: count("assistant"),
+        system_messages: count("system"),
+        avg_importance: s.avg_importance,
+        first_message_at: s.first.map(|t| t.to_rfc3339()),
+        last_message_at: s.last.map(|t| t.to_rfc3339()),
+    })
+}
+
+/// Deletes a conversation. One that still has messages needs `delete_messages`, so a slip
+/// cannot silently erase history.
+pub async fn delete(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    id: &str,
+    delete_messages: bool,
+) -> Result<()> {
+    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    if conversation.message_count > 0 && !delete_messages {
+        return Err(ServiceError::Conflict(
+            "The conversation has messages: pass delete_messages=true to delete them too.".into(),
+        ));
+    }
+    store::delete_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! A tenant's members: tenant admins manage who belongs and with which role. Every use case
+//! resolves the tenant through the caller's credential first, so a non-member gets the same
+//! 403 whether the tenant exists or not, and a foreign user id is not found.
+
+use app::api::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
+use uuid::Uuid;
+
+use super::{Access, Caller, Result, ServiceError, Services};
+use crate::{
+    domain::{Invalid, MemberRole},
+    store::{accounts, entities},
+};
+
+fn view(m: entities::memberships::Model, u: entities::users::Model) -> MemberResponse {
+    MemberResponse {
+        user_id: u.id.to_string(),
+        email: u.email,
+        username: u.username,
+        role: m.role,
+        joined_at: m.created_at.to_rfc3339(),
+    }
+}
+
+pub async fn list(svc: &Services, caller: &Caller, tenant: &str) -> Result<Vec<MemberResponse>> {
+    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let members = accounts::list_members(&svc.db, &tenant.tenant_id).await?;
+    Ok(members.into_iter().map(|(m, u)| view(m, u)).collect())
+}
+
+/// Adds a registered user, named by email, username (`user`) or id (`user_id`).
+pub async fn add(
+    svc: &Services,
+    caller: &Caller,
+    tenant: &str,
+    req: AddMemberRequest,
+) -> Result<MemberResponse> {
+    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let role = MemberRole::parse(&req.role)?;
+    let no_such_user = || ServiceError::not_found("user");
+    let user = match (req.user.as_deref(), req.user_id.as_deref()) {
+        (Some(name), _) => accounts::user_by_email_or_username(&svc.db, name.trim()).await?,
+        (None, Some(id)) => match Uuid::parse_str(id.trim()) {
+            Ok(id) => accounts::user_by_id(&svc.db, id).await?,
+            Err(_) => return Err(no_such_user()),
+        },
+        (None, None) => {
+            return Err(
+                Invalid::new("user", "(an email or username) or user_id is required").into(),
+            )
+        }
+    }
+    .ok_or_else(no_such_user)?;
+    let membership = accounts::add_member(&svc.db, &tenant.tenant_id, user.id, role).await?;
+    Ok(view(membership, user))
+}
+
+fn member_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| ServiceError::not_found("member"))
+}
+
+/// Changes a member's role; a tenant always keeps an admin.
+pub async fn update(
+    svc: &Services,
+    caller: &Caller,
+    tenant: &str,
+    user_id: &str,
+    req: UpdateMemberRequest,
+) -> Result<()> {
+    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let role = MemberRole::parse(&req.role)?;
+    let user_id = member_id(user_id)?;
+    accounts::change_member(&svc.db, &tenant.tenant_id, user_id, Some(role)).await?;
+    Ok(())
+}
+
+/// Removes a member; their keys for the tenant stop working with the membership.
+pub async fn remove(svc: &Services, caller: &Caller, tenant: &str, user_id: &str) -> Result<()> {
+    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let user_id = member_id(user_id)?;
+    accounts::change_member(&svc.db, &tenant.tenant_id, user_id, None).await?;
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! The use cases: every rule of the product — validation, authorisation, the transaction, what
+//! a change sets in motion — lives here once. REST handlers (and, as they come, WebSocket
+//! handlers, Leptos server functions and agent tools) are doors that parse their protocol,
+//! call one function here with a [`Caller`] and typed input, and map the result back. Nothing
+//! here knows any door: no HTTP framework, no status codes.
+//!
+//! - [`error`]: [`ServiceError`], the one error every use case returns.
+//! - [`caller`]: authentication ([`authenticate`]) and tenant resolution ([`Caller::tenant`]).
+//! - [`accounts`]: registration, login, token refresh, logout, profile, password.
+//! - [`api_keys`], [`members`]: what tenant admins manage.
+//! - [`messages`], [`batch`], [`conversations`]: the memory itself.
+//! - [`search`]: "what do I remember about X?" — validated here, run by [`crate::search`].
+//! - [`operations`]: readiness and the instance administrators' views.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod batch;
+pub mod caller;
+pub mod conversations;
+pub mod error;
+pub mod members;
+pub mod messages;
+pub mod operations;
+pub mod search;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+pub use caller::{authenticate, Access, Caller, Credential, Presented, TenantContext};
+pub use error::{Result, ServiceError};
+
+use crate::{
+    config::Settings,
+    embed::EmbeddingProvider,
+    ratelimit::{login::LoginThrottle, RateLimiter},
+    store::index::SearchIndex,
+};
+
+/// What the use cases work with: cheap handles, cloned into every door.
+#[derive(Clone)]
+pub struct Services {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    /// Present when `MEMORY_REDIS_URL` is set; reconnects by itself after Redis restarts.
+    pub redis: Option<redis::aio::ConnectionManager>,
+    /// The embedding model (local by default).
+    pub embedder: Arc<dyn EmbeddingProvider>,
+    /// The in-memory search index: words on both backends, vectors on SQLite.
+    pub index: Arc<SearchIndex>,
+    pub limiter: Arc<RateLimiter>,
+    /// Failed-login counter per account.
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Wakes this instance's embedding workers when a job is enqueued here.
+    pub job_notify: Arc<Notify>,
+}

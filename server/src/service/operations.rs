@@ -1,0 +1,107 @@
+//! What operators ask of an instance: readiness, and the instance administrators' cross-tenant
+//! view.
+
+use std::time::{Duration, Instant};
+
+use app::api::{
+    admin::{ComponentStatus, ReadinessReport},
+    analytics::TenantUsage,
+};
+
+use super::{Caller, Result, Services};
+use crate::store::{self, analytics};
+
+/// How long one dependency check may take before it counts as down.
+const CHECK_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Whether this instance can serve: the database is required (`down` without it); Redis is
+/// not: without it rate limits fall back to each instance's memory, so the instance still
+/// serves, `degraded`. The report's first component is always the database.
+pub async fn readiness(svc: &Services) -> ReadinessReport {
+    let mut components = vec![
+        check("database", async {
+            store::ping(&svc.db).await.map_err(|e| e.to_string())
+        })
+        .await,
+    ];
+    if let Some(redis) = &svc.redis {
+        let mut conn = redis.clone();
+        let redis = check("redis", async move {
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        if redis.status == "ok" {
+            // Redis is back: the limiter need not wait for its next probe to share limits.
+            svc.limiter.redis_answered();
+        }
+        components.push(redis);
+    }
+    let database_ok = components[0].status == "ok";
+    let redis_ok = components[1..].iter().all(|c| c.status == "ok") && !svc.limiter.is_degraded();
+    let status = match (database_ok, redis_ok) {
+        (true, true) => "ok",
+        (true, false) => "degraded",
+        (false, _) => "down",
+    };
+    ReadinessReport {
+        status: status.into(),
+        components,
+    }
+}
+
+/// Runs one check with a deadline, so a hung dependency cannot hang the probe.
+async fn check(
+    name: &str,
+    probe: impl std::future::Future<Output = Result<(), String>>,
+) -> ComponentStatus {
+    let start = Instant::now();
+    let result = tokio::time::timeout(CHECK_DEADLINE, probe)
+        .await
+        .unwrap_or_else(|_| Err(format!("timed out after {} s", CHECK_DEADLINE.as_secs())));
+    ComponentStatus {
+        name: name.into(),
+        status: if result.is_ok() { "ok" } else { "down" }.into(),
+        latency_ms: (start.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
+        error: result.err().map(|e| sanitize(&e)),
+    }
+}
+
+/// Driver errors can quote the connection string; keep only the first line and mask credentials.
+fn sanitize(error: &str) -> String {
+    let first = error.lines().next().unwrap_or_default();
+    first
+        .split_whitespace()
+        .map(|w| {
+            if w.contains("://") {
+                crate::config::redact_url(w)
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every tenant's footprint, for instance administrators.
+pub async fn tenant_usage(svc: &Services, caller: &Caller) -> Result<Vec<TenantUsage>> {
+    caller.require_instance_admin("This view is")?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let usage = analytics::tenant_usage(&svc.db).await?;
+    Ok(usage
+        .into_iter()
+        .map(|t| TenantUsage {
+            tenant_id: t.tenant_id,
+            name: t.name,
+            members: count(t.members),
+            total_messages: count(t.total_messages),
+            total_conversations: count(t.total_conversations),
+            pending_embeddings: count(t.pending_embeddings),
+            last_activity: t.last_activity.map(|t| t.to_rfc3339()),
+            created_at: t.created_at.to_rfc3339(),
+        })
+        .collect())
+}

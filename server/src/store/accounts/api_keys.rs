@@ -1,0 +1,63 @@
+//! API keys: bound to one tenant, found by their public prefix, stored as a SHA-256 hash.
+
+use chrono::Utc;
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::store::{entities::api_keys, StoreError};
+
+pub async fn insert_api_key(
+    db: &DatabaseConnection,
+    key: api_keys::Model,
+) -> Result<api_keys::Model, StoreError> {
+    let active: api_keys::ActiveModel = key.into();
+    Ok(active.insert(db).await?)
+}
+
+/// Keys of the given tenants that are not revoked, newest first.
+pub async fn list_api_keys(
+    db: &DatabaseConnection,
+    tenant_ids: &[String],
+) -> Result<Vec<api_keys::Model>, StoreError> {
+    Ok(api_keys::Entity::find()
+        .filter(api_keys::Column::TenantId.is_in(tenant_ids.iter().cloned()))
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .order_by_desc(api_keys::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Revokes key `id` if it belongs to one of `tenant_ids`; false when there is no such key there.
+pub async fn revoke_api_key(
+    db: &DatabaseConnection,
+    id: Uuid,
+    tenant_ids: &[String],
+) -> Result<bool, StoreError> {
+    let result = api_keys::Entity::update_many()
+        .col_expr(api_keys::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(api_keys::Column::Id.eq(id))
+        .filter(api_keys::Column::TenantId.is_in(tenant_ids.iter().cloned()))
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Records use of a key at most once a minute, so authentication is not a write per request.
+pub async fn touch_api_key(db: &DatabaseConnection, id: Uuid) -> Result<(), StoreError> {
+    let now = Utc::now();
+    api_keys::Entity::update_many()
+        .col_expr(api_keys::Column::LastUsedAt, Expr::value(now))
+        .filter(api_keys::Column::Id.eq(id))
+        .filter(
+            api_keys::Column::LastUsedAt
+                .is_null()
+                .or(api_keys::Column::LastUsedAt.lt(now - chrono::Duration::seconds(60))),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Remembered query vectors: the same search text embeds to the same vector (the model is fixed
 //! for the life of the process), so a repeated query skips the model or the remote API call.
 //!
-//! Agents and dashboards re-ask the same questions; a local query costs ~5 ms of CPU and a
+//! Agents and dashboards re-ask the same questions; a local query costs milliseconds of CPU and a
 //! remote one a paid request. Only queries are cached (messages are embedded once anyway), keyed
 //! by their exact text, bounded to [`CAPACITY`] entries (~1.6 MB of 384-d vectors). Failures are
 //! never cached. Stored data plays no part in a query's vector, so nothing here can go stale.

@@ -15,16 +15,15 @@
 //!
 //! Batches run on a thread of their own at a low CPU priority (nice 10), which also creates the
 //! batch session, so ONNX Runtime's pool threads inherit the priority. A batch uses every core
-//! for as long as it runs; at normal priority the requests arriving meanwhile queued behind it
-//! for CPU time: async acknowledgements with the job worker busy, p99 on SQLite 9.6 → 6.3 ms,
-//! on PostgreSQL 16.1 → 12.2 (3.5 with no worker). Idle cores still go to batches, so
-//! throughput alone is unchanged. Not `SCHED_IDLE`: an idle-class batch would starve inline
-//! writes, which wait for it, while requests keep the CPU busy.
+//! for as long as it runs; at normal priority the requests arriving meanwhile queue behind it
+//! for CPU time (the acknowledgement tail with the job worker busy, `bench --bin ack`). Idle
+//! cores still go to batches, so throughput alone is unchanged. Not `SCHED_IDLE`: an
+//! idle-class batch would starve inline writes, which wait for it, while requests keep the CPU
+//! busy.
 //!
 //! A query runs on as many threads as cores while no batch is being embedded, and on one
-//! thread beside a batch. Measured at 10k messages on SQLite: two threads take the embedding of
-//! an idle search from 4.7 to 3.7 ms (hybrid p50 6.7 → 5.6 ms), but beside a running batch they
-//! push the query's p99 from 11.6 to 15.0 ms.
+//! thread beside a batch: more threads make an idle query faster, but beside a running batch
+//! they lengthen its tail (docs/benchmarks.md).
 
 pub mod files;
 
@@ -65,7 +64,8 @@ enum Role {
     /// a text's batch-mates.
     Batches,
     /// One search query: `model-query.onnx`, the same weights with activations quantised at run
-    /// time (scripts/derive-query-model.py): 5.1 → 2.9 ms on one thread.
+    /// time (scripts/derive-query-model.py): reading a quarter of the bytes roughly halves a
+    /// query's time.
     Queries,
 }
 
@@ -73,18 +73,16 @@ impl Role {
     /// ONNX Runtime's session settings for this role on `threads` threads.
     fn settings(self, threads: usize) -> &'static [(&'static str, &'static str)] {
         // Pool threads spin after each run by default, taking CPU from queries, the database
-        // and the HTTP handlers (two spinning two-thread sessions slowed an idle query to 7.6 ms
-        // from 5.4). Without spinning, batch throughput is unchanged (204 vs 195 texts/s).
+        // and the HTTP handlers; batch throughput does not need it (measured unchanged).
         const NO_SPIN: (&str, &str) = ("session.intra_op.allow_spinning", "0");
-        // A query spins between the operators of its run and stops when the run ends: on two
-        // threads 4.6 → 3.2 ms (the pool thread would otherwise sleep and wake ~300 times a
-        // run). CPU over 50 queries 10 ms apart: 0.46 s, against 0.34 s never spinning and
-        // 0.89 s spinning on after each run.
+        // A query spins between the operators of its run and stops when the run ends: the
+        // pool thread would otherwise sleep and wake hundreds of times a run, and spinning on
+        // after the run would burn CPU the rest of the server needs.
         const SPIN: (&str, &str) = ("session.intra_op.allow_spinning", "1");
         const STOP: (&str, &str) = ("session.force_spinning_stop", "1");
         // Without VNNI, x86 multiplies u8 activations by s8 weights in 16-bit sums that can
-        // saturate; this mode avoids that at no measured cost for one query (cosine to
-        // model.onnx's vector: mean 0.9942 → 0.9953, worst 0.9884 → 0.9925).
+        // saturate; this mode avoids that at no measured cost for one query and brings its
+        // vectors closer to model.onnx's.
         const PRECISE: (&str, &str) = ("session.x64quantprecision", "1");
         match self {
             Self::Batches => &[NO_SPIN],

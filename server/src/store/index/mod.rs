@@ -5,14 +5,14 @@
 //! ranking needs no query.
 //!
 //! Why a scan and not a graph: at the sizes one embedded instance holds (10⁵ vectors), the bit
-//! scan reads 4.8 MB in well under a millisecond, finds candidates under any filter and needs no
-//! tuning; the f32 re-rank makes the reported similarities exact. Memory: about 1.6 kB per
+//! scan reads 4.8 MB, finds candidates under any filter and needs no tuning; the f32 re-rank
+//! makes the reported similarities exact. Memory: about 1.6 kB per
 //! 384-d vector (f32 + bits).
 //!
 //! On PostgreSQL the index holds words only ([`SearchIndex::holds_vectors`] is false): vectors
-//! are searched by pgvector's HNSW index in the database, but `ts_rank_cd` took 93.6 ms per
-//! lexical search (p50) at 10⁵ messages where this BM25 takes 3.4 ms, and ranks better on its
-//! own (LoCoMo recall@10 0.671 vs 0.617; fused with vectors, 0.683 vs 0.699).
+//! are searched by pgvector's HNSW index in the database, but `ts_rank_cd` ranks every message
+//! sharing a word with the query, so a common word made lexical search grow with the tenant;
+//! this BM25 is many times faster and ranks better on LoCoMo (docs/benchmarks.md).
 //!
 //! Consistency: the index mirrors the `messages` rows that are not archived (their vectors once
 //! they have one). Triggers append each changed message id to `change_log` (migrations 4 and 6),
@@ -46,15 +46,14 @@ pub use shard::Facts;
 use shard::{Inner, Row};
 
 /// Maps and sets keyed by message id. foldhash instead of std's SipHash: a filtered search
-/// looks up every allowed id (half of 10⁵ rows: mapping them to slots was most of a 6.4 ms
-/// search). Ids are made by the server, so no client can choose keys that collide.
+/// looks up every allowed id, and with SipHash mapping them to slots was most of its time.
+/// Ids are made by the server, so no client can choose keys that collide.
 type IdMap<V> = HashMap<Uuid, V, foldhash::fast::RandomState>;
 type IdSet = HashSet<Uuid, foldhash::fast::RandomState>;
 
 /// Candidates the sign-bit scan passes to the exact re-rank per result asked for, and at least.
-/// Measured on 10⁵ embedded LoCoMo turns, asking for 100 (`BENCH_REAL=1 bench --bin scan`):
-/// 10 per result finds 0.995 / 0.977 of the exact top 10 / 100 in 0.5 ms, 20 finds 0.998 / 0.993
-/// in 0.7 ms, 40 finds 1.000 / 0.999 in 1.0 ms.
+/// 20 per result keeps recall against an exact scan near 0.99 at a fraction of the cost of 40;
+/// `BENCH_REAL=1 bench --bin scan` measures the trade (docs/benchmarks.md).
 const CANDIDATES_PER_RESULT: usize = 20;
 const MIN_CANDIDATES: usize = 1000;
 

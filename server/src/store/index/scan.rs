@@ -1,11 +1,10 @@
 //! The scan's arithmetic: one sign bit per dimension, the bit-difference (Hamming) scan that
 //! picks candidates, and the exact similarities that order them.
 //!
-//! Why sign bits: the scan reads every row of a tenant on every search, and at 10⁵ rows the
-//! int8 codes it read before (38 MB) streamed the model's weights out of the cache — the query
-//! embedding took 4.8 ms right after a scan instead of 3.4 (`bench --bin scan`). Sign bits are
-//! 48 bytes per 384-d vector (4.8 MB at 10⁵ rows): the scan costs a fraction of a millisecond and
-//! leaves the cache to the model. The bits only pick candidates — many more than are asked for —
+//! Why sign bits: the scan reads every row of a tenant on every search, and at 10⁵ rows int8
+//! codes (38 MB) stream the model's weights out of the cache, slowing the query embedding that
+//! follows (`bench --bin scan`). Sign bits are 48 bytes per 384-d vector (4.8 MB at 10⁵ rows):
+//! the scan is cheap and leaves the cache to the model. The bits only pick candidates — many more than are asked for —
 //! and the f32 vectors decide the order, so reported similarities stay exact.
 
 /// The sign bits of `v`, 64 to a word, `v.len().div_ceil(64)` words: bit `i` is set when

@@ -1,9 +1,9 @@
 //! The lexical half of the in-process index: a BM25 inverted index per tenant.
 //!
 //! Why not FTS5: SQLite's FTS5 ranks every message that matches any query word, through its
-//! row machinery, over every tenant's messages, then joins back to filter by tenant — 25 ms per
-//! query at 10k messages and linear beyond. Posting lists in memory, partitioned by tenant, score
-//! the same matches in well under a millisecond. Terms are made as FTS5's `porter unicode61` and
+//! row machinery, over every tenant's messages, then joins back to filter by tenant — linear in
+//! the whole database. Posting lists in memory, partitioned by tenant, score the same matches
+//! several times faster (docs/benchmarks.md). Terms are made as FTS5's `porter unicode61` and
 //! PostgreSQL's `english` configuration make them: lower-cased alphanumeric words, English stop
 //! words dropped, Porter/Snowball-stemmed.
 

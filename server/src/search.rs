@@ -112,6 +112,7 @@ fn depth(top_k: usize) -> usize {
     (top_k * 10).clamp(50, 500)
 }
 
+/// Runs a validated search: retrieve, rank, then read only the winners.
 pub async fn run(
     db: &sea_orm::DatabaseConnection,
     index: &Arc<SearchIndex>,
@@ -119,15 +120,76 @@ pub async fn run(
     weights: &RankingWeights,
     q: &Query,
 ) -> Result<Outcome, SearchError> {
-    let n = depth(q.top_k);
     let started = Instant::now();
-    let scope = Retrievers::new(db, index, &q.tenant_id, &q.filters);
-    // First the query's embedding, on every core the model may use, while the index catches up
-    // (a read of the change log, no real CPU). Then both retrievers at once: the vector one
-    // (on PostgreSQL a query the database works on) beside the lexical one (the index, on
-    // another core), which on PostgreSQL then sends a query of its own for its hits' facts and
-    // similarities. Scoring words beside the embedding instead slowed the embedding by more
-    // than the words took.
+    let retrievers = Retrievers::new(db, index, &q.tenant_id, &q.filters);
+    let found = retrieve(&retrievers, embedder, q).await?;
+    let rank_started = Instant::now();
+    let (scored, similarity) = rank(&retrievers, &found, weights, q).await?;
+    let rank_ms = ms(rank_started);
+    let read_started = Instant::now();
+    let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
+    let mut rows: HashMap<Uuid, messages::Model> =
+        stored::messages_by_ids(db, &q.tenant_id, &winners)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    // Where a search's time goes (`RUST_LOG=server::search=debug`): the embedding, then the
+    // two retrievers side by side; the rest follow one another.
+    tracing::debug!(
+        embed_ms = found.embed_ms,
+        lexical_ms = found.lexical_ms,
+        vector_ms = found.vector_ms,
+        rank_ms,
+        read_ms = ms(read_started),
+        total_ms = ms(started),
+        "search timings"
+    );
+    let hits = scored
+        .into_iter()
+        .filter_map(|s| {
+            Some(Hit {
+                message: rows.remove(&s.id)?,
+                score: s.score,
+                relevance: s.relevance,
+                similarity: similarity.get(&s.id).copied(),
+                decay: s.decay,
+                vector_rank: s.vector_rank,
+                lexical_rank: s.lexical_rank,
+            })
+        })
+        .collect();
+    Ok(Outcome {
+        hits,
+        degraded: found.degraded,
+    })
+}
+
+/// What the retrievers found, best first, and how long each took.
+struct Found {
+    query_vector: Option<Vec<f32>>,
+    /// Hybrid search ran without its vector half (the provider failed).
+    degraded: bool,
+    vector: Vec<(Uuid, f32)>,
+    lexical: Vec<(Uuid, f64)>,
+    embed_ms: f64,
+    vector_ms: f64,
+    lexical_ms: f64,
+}
+
+/// The query's embedding, then the retrievers the mode asks for.
+///
+/// First the embedding, on every core the model may use, while the index catches up (a read of
+/// the change log, no real CPU). Then both retrievers at once: the vector one (on PostgreSQL a
+/// query the database works on) beside the lexical one (the index, on another core), which on
+/// PostgreSQL then sends a query of its own for its hits' facts and similarities. Scoring words
+/// beside the embedding instead slowed the embedding by more than the words took.
+async fn retrieve(
+    retrievers: &Retrievers<'_>,
+    embedder: &dyn EmbeddingProvider,
+    q: &Query,
+) -> Result<Found, SearchError> {
+    let n = depth(q.top_k);
     let embedding = async {
         match q.mode {
             Mode::Lexical => Ok((None, false)),
@@ -147,12 +209,12 @@ pub async fn run(
             },
         }
     };
-    let ready = async { Ok::<_, SearchError>(scope.ready(q.mode != Mode::Vector).await?) };
+    let ready = async { Ok::<_, SearchError>(retrievers.ready(q.mode != Mode::Vector).await?) };
     let (((query_vector, degraded), embed_ms), ()) = tokio::try_join!(timed(embedding), ready)?;
 
     let vector = async {
         match &query_vector {
-            Some(v) => Ok(scope.nearest(v, n).await?),
+            Some(v) => Ok(retrievers.nearest(v, n).await?),
             None => Ok::<_, SearchError>(Vec::new()),
         }
     };
@@ -160,32 +222,54 @@ pub async fn run(
         if q.mode == Mode::Vector {
             return Ok(Vec::new());
         }
-        let hits = scope.lexical(&q.text, n).await?;
+        let hits = retrievers.lexical(&q.text, n).await?;
         // Their similarities too, so every result is explained alike.
         if let Some(v) = &query_vector {
             let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
-            scope.score(&ids, v).await?;
+            retrievers.score(&ids, v).await?;
         }
         Ok::<_, SearchError>(hits)
     };
-    let ((vector_hits, vector_ms), (lexical_hits, lexical_ms)) =
+    let ((vector, vector_ms), (lexical, lexical_ms)) =
         tokio::try_join!(timed(vector), timed(lexical))?;
+    Ok(Found {
+        query_vector,
+        degraded,
+        vector,
+        lexical,
+        embed_ms,
+        vector_ms,
+        lexical_ms,
+    })
+}
 
-    let vector_rank: HashMap<Uuid, (usize, f32)> = vector_hits
+/// Fuses the two rankings and scores every candidate with importance and recency, from facts
+/// alone (no text is read): the best `top_k`, and each candidate's similarity to the query.
+async fn rank(
+    retrievers: &Retrievers<'_>,
+    found: &Found,
+    weights: &RankingWeights,
+    q: &Query,
+) -> Result<(Vec<Scored>, HashMap<Uuid, f64>), SearchError> {
+    let vector_rank: HashMap<Uuid, (usize, f32)> = found
+        .vector
         .iter()
         .enumerate()
         .map(|(i, (id, sim))| (*id, (i + 1, *sim)))
         .collect();
-    let lexical_max = lexical_hits
+    let lexical_max = found
+        .lexical
         .first()
         .map_or(1.0, |(_, r)| r.max(f64::MIN_POSITIVE));
-    let lexical_rank: HashMap<Uuid, (usize, f64)> = lexical_hits
+    let lexical_rank: HashMap<Uuid, (usize, f64)> = found
+        .lexical
         .iter()
         .enumerate()
         .map(|(i, (id, rel))| (*id, (i + 1, rel / lexical_max)))
         .collect();
-    let mut ids: Vec<Uuid> = vector_hits.iter().map(|(id, _)| *id).collect();
-    let lexical_only: Vec<Uuid> = lexical_hits
+    let mut ids: Vec<Uuid> = found.vector.iter().map(|(id, _)| *id).collect();
+    let lexical_only: Vec<Uuid> = found
+        .lexical
         .iter()
         .map(|(id, _)| *id)
         .filter(|id| !vector_rank.contains_key(id))
@@ -194,9 +278,8 @@ pub async fn run(
 
     // Importance and time of every candidate (and the similarity of lexical-only hits, so every
     // result is explained alike), without reading their text: only the winners are fetched.
-    let rank_started = Instant::now();
-    let facts = scope
-        .facts(&ids, query_vector.as_deref(), &lexical_only)
+    let facts = retrievers
+        .facts(&ids, found.query_vector.as_deref(), &lexical_only)
         .await?;
     let mut similarity: HashMap<Uuid, f64> = vector_rank
         .iter()
@@ -245,42 +328,7 @@ pub async fn run(
         .collect();
     scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
     scored.truncate(q.top_k);
-
-    let rank_ms = ms(rank_started);
-    let read_started = Instant::now();
-    let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
-    let mut rows: HashMap<Uuid, messages::Model> =
-        stored::messages_by_ids(db, &q.tenant_id, &winners)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
-    // Where a search's time goes (`RUST_LOG=server::search=debug`): the embedding, then the
-    // two retrievers side by side; the rest follow one another.
-    tracing::debug!(
-        embed_ms,
-        lexical_ms,
-        vector_ms,
-        rank_ms,
-        read_ms = ms(read_started),
-        total_ms = ms(started),
-        "search timings"
-    );
-    let hits = scored
-        .into_iter()
-        .filter_map(|s| {
-            Some(Hit {
-                message: rows.remove(&s.id)?,
-                score: s.score,
-                relevance: s.relevance,
-                similarity: similarity.get(&s.id).copied(),
-                decay: s.decay,
-                vector_rank: s.vector_rank,
-                lexical_rank: s.lexical_rank,
-            })
-        })
-        .collect();
-    Ok(Outcome { hits, degraded })
+    Ok((scored, similarity))
 }
 
 /// Milliseconds since `since`.

@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/v1/analytics/tenants",
     tag = "analytics",
     summary = "Every tenant's footprint (instance administrators only)",
-    responses((status = 200, description = "One row per tenant", body = Vec<TenantUsage>), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "One row per tenant", body = Vec<TenantUsage>), super::docs::Unauthorized, super::docs::Forbidden)
 )]
 async fn tenants(State(svc): State<Services>, caller: Caller) -> Result<Json<Vec<TenantUsage>>> {
     Ok(Json(operations::tenant_usage(&svc, &caller).await?))

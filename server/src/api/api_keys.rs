@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "api-keys",
     summary = "Create an API key (shown once)",
     request_body = CreateApiKeyRequest,
-    responses((status = 201, description = "The key, with its secret this once", body = ApiKeyResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "The key, with its secret this once", body = ApiKeyResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn create(
     State(svc): State<Services>,
@@ -45,7 +45,7 @@ async fn create(
     path = "/v1/auth/api-keys",
     tag = "api-keys",
     summary = "API keys of the tenants you administer (never the secret)",
-    responses((status = 200, description = "The keys", body = Vec<ApiKeyResponse>), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The keys", body = Vec<ApiKeyResponse>), super::docs::Unauthorized, super::docs::Forbidden)
 )]
 async fn list(State(svc): State<Services>, caller: Caller) -> Result<Json<Vec<ApiKeyResponse>>> {
     Ok(Json(api_keys::list(&svc, &caller).await?))
@@ -57,7 +57,7 @@ async fn list(State(svc): State<Services>, caller: Caller) -> Result<Json<Vec<Ap
     tag = "api-keys",
     summary = "Revoke a key at once",
     params(("id" = String, Path, description = "Key id")),
-    responses((status = 204, description = "Revoked"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Revoked"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
 )]
 async fn revoke(
     State(svc): State<Services>,

@@ -36,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "auth",
     summary = "Create an account (and its tenant)",
     request_body = RegisterRequest,
-    responses((status = 201, description = "The new user", body = UserResponse), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "Email, username or tenant taken", body = app::api::error::ErrorBody)),
+    responses((status = 201, description = "The new user", body = UserResponse), super::docs::Invalid, (status = 409, description = "Email, username or tenant taken", body = app::api::error::ErrorBody)),
     security(())
 )]
 async fn register(
@@ -96,7 +96,7 @@ async fn refresh(
     path = "/v1/auth/logout",
     tag = "auth",
     summary = "End this session",
-    responses((status = 204, description = "Its access and refresh tokens stop working"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Its access and refresh tokens stop working"), super::docs::Unauthorized)
 )]
 async fn logout(State(svc): State<Services>, caller: Caller) -> Result<StatusCode> {
     accounts::logout(&svc, &caller).await?;
@@ -108,7 +108,7 @@ async fn logout(State(svc): State<Services>, caller: Caller) -> Result<StatusCod
     path = "/v1/auth/me",
     tag = "auth",
     summary = "The current user and their tenants",
-    responses((status = 200, description = "The user", body = UserResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The user", body = UserResponse), super::docs::Unauthorized)
 )]
 async fn me(State(svc): State<Services>, caller: Caller) -> Result<Json<UserResponse>> {
     Ok(Json(accounts::me(&svc, &caller).await?))
@@ -120,7 +120,7 @@ async fn me(State(svc): State<Services>, caller: Caller) -> Result<Json<UserResp
     tag = "auth",
     summary = "Update the profile",
     request_body = UpdateMeRequest,
-    responses((status = 200, description = "The user", body = UserResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "Email taken", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The user", body = UserResponse), super::docs::Unauthorized, super::docs::Invalid, (status = 409, description = "Email taken", body = app::api::error::ErrorBody))
 )]
 async fn update_me(
     State(svc): State<Services>,
@@ -137,7 +137,7 @@ async fn update_me(
     tag = "auth",
     summary = "Change the password (ends every other session)",
     request_body = ChangePasswordRequest,
-    responses((status = 204, description = "Changed"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Changed"), super::docs::Unauthorized, super::docs::Invalid)
 )]
 async fn change_password(
     State(svc): State<Services>,

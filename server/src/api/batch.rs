@@ -40,7 +40,7 @@ fn status(errors: &[BatchItemError], ok: StatusCode) -> StatusCode {
     summary = "Store up to 1000 messages in one transaction",
     params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
     request_body = BatchCreateRequest,
-    responses((status = 201, description = "All stored", body = BatchResponse), (status = 202, description = "All stored; embeddings queued", body = BatchResponse), (status = 207, description = "Valid items stored, invalid ones reported by index", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "All stored", body = BatchResponse), (status = 202, description = "All stored; embeddings queued", body = BatchResponse), (status = 207, description = "Valid items stored, invalid ones reported by index", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn create(
     State(svc): State<Services>,
@@ -64,7 +64,7 @@ async fn create(
     summary = "Edit up to 1000 messages",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
     request_body = BatchUpdateRequest,
-    responses((status = 200, description = "All updated", body = BatchResponse), (status = 207, description = "Some items failed (reported by id)", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "All updated", body = BatchResponse), (status = 207, description = "Some items failed (reported by id)", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn update(
     State(svc): State<Services>,
@@ -83,7 +83,7 @@ async fn update(
     summary = "Delete up to 1000 messages",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
     request_body = BatchDeleteRequest,
-    responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn delete(
     State(svc): State<Services>,
@@ -102,7 +102,7 @@ async fn delete(
     summary = "Delete up to 1000 messages (the original API's spelling of DELETE /v1/messages/batch)",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
     request_body = BatchDeleteRequest,
-    responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn delete_alias(
     svc: State<Services>,

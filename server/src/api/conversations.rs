@@ -54,7 +54,7 @@ struct TenantQuery {
     tag = "conversations",
     summary = "The tenant's conversations, newest activity first",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("archived" = Option<bool>, Query, description = "Only archived (true) or active (false) conversations"), ("page" = Option<u64>, Query, description = "Page number, from 1"), ("page_size" = Option<u64>, Query, description = "Items per page (1..100, default 20)"), ("updated_since" = Option<String>, Query, description = "RFC 3339: only conversations updated since"), ("cursor" = Option<String>, Query, description = "A previous page's `next_cursor` (keyset paging)")),
-    responses((status = 200, description = "One page", body = ConversationPage), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "One page", body = ConversationPage), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn list(
     State(svc): State<Services>,
@@ -80,7 +80,7 @@ async fn list(
     tag = "conversations",
     summary = "Create a conversation ahead of its first message",
     request_body = CreateConversationRequest,
-    responses((status = 201, description = "Created", body = ConversationResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "The id exists in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "Created", body = ConversationResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid, (status = 409, description = "The id exists in the tenant", body = app::api::error::ErrorBody))
 )]
 async fn create(
     State(svc): State<Services>,
@@ -102,7 +102,7 @@ async fn create(
     tag = "conversations",
     summary = "A conversation",
     params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
-    responses((status = 200, description = "The conversation", body = ConversationResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The conversation", body = ConversationResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
 )]
 async fn fetch(
     State(svc): State<Services>,
@@ -121,7 +121,7 @@ async fn fetch(
     summary = "Retitle, re-tag or archive a conversation",
     params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
     request_body = UpdateConversationRequest,
-    responses((status = 200, description = "The conversation", body = ConversationResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The conversation", body = ConversationResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, super::docs::Invalid)
 )]
 async fn update(
     State(svc): State<Services>,
@@ -142,7 +142,7 @@ async fn update(
     tag = "conversations",
     summary = "Message counts by role, average importance, first and last message",
     params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
-    responses((status = 200, description = "Statistics", body = ConversationStats), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "Statistics", body = ConversationStats), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
 )]
 async fn stats(
     State(svc): State<Services>,
@@ -163,7 +163,7 @@ async fn stats(
     tag = "conversations",
     summary = "Delete a conversation",
     params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("delete_messages" = Option<bool>, Query, description = "Also delete its messages (required when it has any)")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 409, description = "It has messages and delete_messages is not true", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Deleted"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, (status = 409, description = "It has messages and delete_messages is not true", body = app::api::error::ErrorBody))
 )]
 async fn delete(
     State(svc): State<Services>,

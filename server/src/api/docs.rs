@@ -4,10 +4,48 @@
 //! from the handler's `#[utoipa::path]`: the router and its documentation cannot drift apart. This
 //! module adds what no single handler knows: the title, the tags and the two credentials.
 
+use std::collections::BTreeMap;
+
 use utoipa::{
-    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
-    Modify, OpenApi,
+    openapi::{
+        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+        ContentBuilder, Ref, RefOr, Response, ResponseBuilder,
+    },
+    IntoResponses, Modify, OpenApi,
 };
+
+/// The error answers routes share, each documented once with the envelope as its body; a
+/// handler lists the ones it can give (`responses((status = 200, …), Unauthorized, Forbidden)`).
+macro_rules! error_responses {
+    ($($(#[$doc:meta])* $name:ident = $status:literal, $description:literal;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                let body = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build();
+                let response = ResponseBuilder::new()
+                    .description($description)
+                    .content("application/json", body)
+                    .build();
+                BTreeMap::from([($status.to_owned(), RefOr::T(response))])
+            }
+        }
+    )*};
+}
+
+error_responses! {
+    /// 401: no credential, or one that is not (or no longer) valid.
+    Unauthorized = "401", "No valid credential";
+    /// 403: the credential may not do this (in this tenant).
+    Forbidden = "403", "Not allowed for this credential or role";
+    /// 404: no such id in the caller's tenant (another tenant's ids included).
+    NotFound = "404", "No such id in the tenant";
+    /// 422: a field is invalid; `error.field` names it.
+    Invalid = "422", "Invalid field (named in `error.field`)";
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +56,7 @@ use utoipa::{
             `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?}}`; the tenant always comes \
             from the credential.",
     ),
+    components(schemas(app::api::error::ErrorBody)),
     modifiers(&Credentials),
     security(("bearer" = []), ("api_key" = [])),
     tags(

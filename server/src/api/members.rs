@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "members",
     summary = "Members of a tenant",
     params(("tenant_id" = String, Path, description = "Tenant")),
-    responses((status = 200, description = "Members and roles", body = Vec<MemberResponse>), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "Members and roles", body = Vec<MemberResponse>), super::docs::Unauthorized, super::docs::Forbidden)
 )]
 async fn list(
     State(svc): State<Services>,
@@ -44,7 +44,7 @@ async fn list(
     summary = "Add a registered user to the tenant",
     params(("tenant_id" = String, Path, description = "Tenant")),
     request_body = AddMemberRequest,
-    responses((status = 201, description = "The membership", body = MemberResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody), (status = 409, description = "Already a member", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "The membership", body = MemberResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, super::docs::Invalid, (status = 409, description = "Already a member", body = app::api::error::ErrorBody))
 )]
 async fn add(
     State(svc): State<Services>,
@@ -63,7 +63,7 @@ async fn add(
     summary = "Change a member's role",
     params(("tenant_id" = String, Path, description = "Tenant"), ("user_id" = String, Path, description = "User id")),
     request_body = UpdateMemberRequest,
-    responses((status = 204, description = "Changed"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Changed"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, super::docs::Invalid)
 )]
 async fn update(
     State(svc): State<Services>,
@@ -81,7 +81,7 @@ async fn update(
     tag = "members",
     summary = "Remove a member",
     params(("tenant_id" = String, Path, description = "Tenant"), ("user_id" = String, Path, description = "User id")),
-    responses((status = 204, description = "Removed"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Removed"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
 )]
 async fn remove(
     State(svc): State<Services>,

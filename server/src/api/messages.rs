@@ -56,7 +56,7 @@ pub fn write_status(written: &[MessageResponse]) -> StatusCode {
     summary = "Store a message (its conversation is created if new)",
     params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
     request_body = CreateMessageRequest,
-    responses((status = 201, description = "Stored and embedded", body = MessageResponse), (status = 202, description = "Stored; the embedding is queued", body = MessageResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "Stored and embedded", body = MessageResponse), (status = 202, description = "Stored; the embedding is queued", body = MessageResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn create(
     State(svc): State<Services>,
@@ -74,7 +74,7 @@ async fn create(
     tag = "messages",
     summary = "A message",
     params(("id" = String, Path, description = "Message id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
-    responses((status = 200, description = "The message", body = MessageResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The message", body = MessageResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
 )]
 async fn get(
     State(svc): State<Services>,
@@ -95,7 +95,7 @@ async fn get(
     summary = "Edit a message (new content is re-embedded)",
     params(("id" = String, Path, description = "Message id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
     request_body = UpdateMessageRequest,
-    responses((status = 200, description = "The message", body = MessageResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The message", body = MessageResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, super::docs::Invalid)
 )]
 async fn update(
     State(svc): State<Services>,
@@ -117,7 +117,7 @@ async fn update(
     tag = "messages",
     summary = "Delete a message",
     params(("id" = String, Path, description = "Message id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 404, description = "No such id in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Deleted"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
 )]
 async fn delete(
     State(svc): State<Services>,

@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "search",
     summary = "Ranked, explainable search of the tenant's memory",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("query" = String, Query, description = "What to remember (required)"), ("top_k" = Option<u32>, Query, description = "Results, 1..100 (default 5)"), ("mode" = Option<String>, Query, description = "vector, lexical or hybrid (default)"), ("fusion" = Option<String>, Query, description = "Hybrid fusion: score (default) or rrf"), ("conversation_id" = Option<String>, Query, description = "Only this conversation"), ("role" = Option<String>, Query, description = "Only user, assistant or system messages"), ("importance_min" = Option<f64>, Query, description = "Minimum importance, 0..1"), ("start" = Option<String>, Query, description = "RFC 3339: created at or after"), ("end" = Option<String>, Query, description = "RFC 3339: created at or before"), ("explain" = Option<bool>, Query, description = "Add every score component and the weights"), ("metadata.<key>" = Option<String>, Query, description = "Metadata equality filter, one parameter per key")),
-    responses((status = 200, description = "Best first", body = SearchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "Best first", body = SearchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn search_get(
     State(svc): State<Services>,
@@ -85,7 +85,7 @@ async fn search_get(
     tag = "search",
     summary = "The same search with its fields in a JSON body (for long queries)",
     request_body = SearchRequest,
-    responses((status = 200, description = "Best first", body = SearchResponse), (status = 401, description = "No valid credential", body = app::api::error::ErrorBody), (status = 403, description = "Not allowed for this credential or role", body = app::api::error::ErrorBody), (status = 422, description = "Invalid field (named in `error.field`)", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "Best first", body = SearchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn search_post(
     State(svc): State<Services>,

@@ -12,8 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::domain::{messages::ImportanceWeights, ranking::RankingWeights};
 
 mod parse;
+mod values;
 
-pub use parse::{redact_url, Rate};
+pub use values::{redact_url, Rate};
 
 /// Every variable this module reads. Unknown `MEMORY_*` variables are reported at start-up, because
 /// a misspelt setting silently falling back to its default is a classic production incident.
@@ -271,7 +272,7 @@ impl fmt::Debug for Redacted {
 
 impl fmt::Display for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&parse::redact_url(self.expose()))
+        f.write_str(&values::redact_url(self.expose()))
     }
 }
 

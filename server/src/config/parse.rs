@@ -4,47 +4,10 @@ use std::{path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 
-use super::*;
-
-/// A request budget such as `200/minute`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub limit: u32,
-    pub window: Duration,
-}
-
-impl std::str::FromStr for Rate {
-    type Err = String;
-
-    /// Accepts `N/second|minute|hour|day` (plural and `sec`/`min` forms too), as the original did.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (count, unit) = s
-            .split_once('/')
-            .ok_or_else(|| format!("expected N/unit such as 200/minute, got {s:?}"))?;
-        let limit: u32 = count
-            .trim()
-            .parse()
-            .map_err(|_| format!("{count:?} is not a whole number"))?;
-        if limit == 0 {
-            return Err("the limit must be at least 1".into());
-        }
-        let secs = match unit.trim().to_ascii_lowercase().trim_end_matches('s') {
-            "second" | "sec" => 1,
-            "minute" | "min" => 60,
-            "hour" => 3600,
-            "day" => 86_400,
-            other => {
-                return Err(format!(
-                    "unknown unit {other:?} (second, minute, hour, day)"
-                ))
-            }
-        };
-        Ok(Self {
-            limit,
-            window: Duration::from_secs(secs),
-        })
-    }
-}
+use super::{
+    values::{boolean, fraction, normalise_database_url, number, weight},
+    *,
+};
 
 /// Placeholder secrets from documentation and the original's examples: never acceptable in production.
 const KNOWN_PLACEHOLDER_SECRETS: &[&str] = &[
@@ -59,52 +22,10 @@ pub(super) fn build(
     get: &dyn Fn(&str) -> Option<String>,
     vars: &[(String, String)],
 ) -> Result<Settings, ConfigError> {
-    let environment = match get("MEMORY_ENVIRONMENT").as_deref() {
-        None | Some("development") | Some("dev") => Environment::Development,
-        Some("test") => Environment::Test,
-        Some("staging") => Environment::Staging,
-        Some("production") | Some("prod") => Environment::Production,
-        Some(other) => {
-            return Err(ConfigError::new(
-                "MEMORY_ENVIRONMENT",
-                format!("{other:?} is not one of development, test, staging, production"),
-            ))
-        }
-    };
+    let environment = environment(get)?;
     let data_dir = PathBuf::from(get("MEMORY_DATA_DIR").unwrap_or_else(|| "data".into()));
-    let database_url = match get("MEMORY_DATABASE_URL") {
-        Some(url) => normalise_database_url(&url)?,
-        None => format!(
-            "sqlite://{}?mode=rwc",
-            data_dir.join("memory-mesh.db").display()
-        ),
-    };
-    let max_connections = number(get, "MEMORY_DATABASE_MAX_CONNECTIONS", 20u32, 1..=1000)?;
-    let database = DatabaseSettings {
-        url: Redacted::new(database_url),
-        max_connections,
-        min_connections: number(get, "MEMORY_DATABASE_MIN_CONNECTIONS", 8u32, 1..=1000)?
-            .min(max_connections),
-        acquire_timeout: Duration::from_millis(number(
-            get,
-            "MEMORY_DATABASE_ACQUIRE_TIMEOUT_MS",
-            2000u64,
-            100..=60_000,
-        )?),
-        hnsw_ef_search: number(get, "MEMORY_DATABASE_HNSW_EF_SEARCH", 400u32, 10..=1000)?,
-    };
-    let redis_url = match get("MEMORY_REDIS_URL") {
-        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-            Some(Redacted::new(url))
-        }
-        Some(_) => {
-            return Err(ConfigError::new(
-                "MEMORY_REDIS_URL",
-                "must start with redis:// or rediss://",
-            ))
-        }
-        None => None,
-    };
+    let database = database(get, &data_dir)?;
+    let redis_url = redis_url(get)?;
     let auth = auth(get, environment, &data_dir)?;
     let allowed_origins = origins(get, environment)?;
     let embedding = embedding(get, environment)?;
@@ -114,49 +35,10 @@ pub(super) fn build(
             .parse()
             .map_err(|m| ConfigError::new(key, m))
     };
-    let retention = RetentionSettings {
-        max_age_days: number(get, "MEMORY_RETENTION_MAX_AGE_DAYS", 30u32, 1..=36_500)?,
-        importance_threshold: fraction(get, "MEMORY_RETENTION_IMPORTANCE_THRESHOLD", 0.35)?,
-        schedule: Duration::from_secs(number(
-            get,
-            "MEMORY_RETENTION_SCHEDULE_SECONDS",
-            86_400u64,
-            60..=31_536_000,
-        )?),
-        delete_after_days: number(get, "MEMORY_RETENTION_DELETE_AFTER_DAYS", 90u32, 1..=36_500)?,
-    };
+    let retention = retention(get)?;
     let ranking = ranking(get)?;
-    let http = HttpSettings {
-        request_timeout: Duration::from_secs(number(
-            get,
-            "MEMORY_REQUEST_TIMEOUT_SECONDS",
-            15u64,
-            1..=3600,
-        )?),
-        max_body_bytes: number(
-            get,
-            "MEMORY_MAX_BODY_BYTES",
-            4 * 1024 * 1024usize,
-            1024..=1 << 30,
-        )?,
-        metrics_public: boolean(get, "MEMORY_METRICS_PUBLIC", true)?,
-        hsts: boolean(
-            get,
-            "MEMORY_HSTS",
-            get("MEMORY_TRUSTED_PROXIES").is_some_and(|p| !p.trim().is_empty()),
-        )?,
-    };
-    let log_format = match get("MEMORY_LOG_FORMAT").as_deref() {
-        None if environment.is_production_like() => LogFormat::Json,
-        None | Some("pretty") => LogFormat::Pretty,
-        Some("json") => LogFormat::Json,
-        Some(other) => {
-            return Err(ConfigError::new(
-                "MEMORY_LOG_FORMAT",
-                format!("{other:?} is not pretty or json"),
-            ))
-        }
-    };
+    let http = http(get)?;
+    let log_format = log_format(get, environment)?;
     Ok(Settings {
         environment,
         host: get("MEMORY_HOST")
@@ -168,33 +50,11 @@ pub(super) fn build(
         database,
         redis_url,
         redis_prefix: get("MEMORY_REDIS_PREFIX").unwrap_or_else(|| "mm:".into()),
-        trusted_proxies: get("MEMORY_TRUSTED_PROXIES")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                p.parse().map_err(|_| {
-                    ConfigError::new(
-                        "MEMORY_TRUSTED_PROXIES",
-                        format!("{p:?} is not an IP address"),
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?,
+        trusted_proxies: trusted_proxies(get)?,
         auth,
         allowed_origins,
         embedding,
-        async_embedding: match get("MEMORY_EMBEDDING_MODE").as_deref() {
-            None | Some("inline") => false,
-            Some("async") => true,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "MEMORY_EMBEDDING_MODE",
-                    format!("{other:?} is not inline or async"),
-                ))
-            }
-        },
+        async_embedding: embedding_mode(get)?,
         job_workers: number(get, "MEMORY_JOB_WORKERS", 1usize, 0..=64)?,
         global_rate_limit: rate("MEMORY_GLOBAL_RATE_LIMIT", "200/minute")?,
         tenant_rate_limit: rate("MEMORY_TENANT_RATE_LIMIT", "120/minute")?,
@@ -218,50 +78,148 @@ pub(super) fn build(
     })
 }
 
-fn number<T>(
+fn environment(get: &dyn Fn(&str) -> Option<String>) -> Result<Environment, ConfigError> {
+    Ok(match get("MEMORY_ENVIRONMENT").as_deref() {
+        None | Some("development") | Some("dev") => Environment::Development,
+        Some("test") => Environment::Test,
+        Some("staging") => Environment::Staging,
+        Some("production") | Some("prod") => Environment::Production,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "MEMORY_ENVIRONMENT",
+                format!("{other:?} is not one of development, test, staging, production"),
+            ))
+        }
+    })
+}
+
+fn database(
     get: &dyn Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let Some(raw) = get(key) else {
-        return Ok(default);
+    data_dir: &std::path::Path,
+) -> Result<DatabaseSettings, ConfigError> {
+    let database_url = match get("MEMORY_DATABASE_URL") {
+        Some(url) => normalise_database_url(&url)?,
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("memory-mesh.db").display()
+        ),
     };
-    let value: T = raw
-        .parse()
-        .map_err(|_| ConfigError::new(key, format!("{raw:?} is not a number")))?;
-    if !range.contains(&value) {
-        return Err(ConfigError::new(
-            key,
-            format!("{value} is outside {}..={}", range.start(), range.end()),
-        ));
-    }
-    Ok(value)
+    let max_connections = number(get, "MEMORY_DATABASE_MAX_CONNECTIONS", 20u32, 1..=1000)?;
+    Ok(DatabaseSettings {
+        url: Redacted::new(database_url),
+        max_connections,
+        min_connections: number(get, "MEMORY_DATABASE_MIN_CONNECTIONS", 8u32, 1..=1000)?
+            .min(max_connections),
+        acquire_timeout: Duration::from_millis(number(
+            get,
+            "MEMORY_DATABASE_ACQUIRE_TIMEOUT_MS",
+            2000u64,
+            100..=60_000,
+        )?),
+        hnsw_ef_search: number(get, "MEMORY_DATABASE_HNSW_EF_SEARCH", 400u32, 10..=1000)?,
+    })
 }
 
-fn fraction(
-    get: &dyn Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: f64,
-) -> Result<f64, ConfigError> {
-    let value = number(get, key, default, 0.0..=1.0)?;
-    if value.is_nan() {
-        return Err(ConfigError::new(key, "must be between 0 and 1"));
-    }
-    Ok(value)
+fn redis_url(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Redacted>, ConfigError> {
+    Ok(match get("MEMORY_REDIS_URL") {
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Some(Redacted::new(url))
+        }
+        Some(_) => {
+            return Err(ConfigError::new(
+                "MEMORY_REDIS_URL",
+                "must start with redis:// or rediss://",
+            ))
+        }
+        None => None,
+    })
 }
 
-/// A non-negative, finite weight.
-fn weight(
+fn retention(get: &dyn Fn(&str) -> Option<String>) -> Result<RetentionSettings, ConfigError> {
+    Ok(RetentionSettings {
+        max_age_days: number(get, "MEMORY_RETENTION_MAX_AGE_DAYS", 30u32, 1..=36_500)?,
+        importance_threshold: fraction(get, "MEMORY_RETENTION_IMPORTANCE_THRESHOLD", 0.35)?,
+        schedule: Duration::from_secs(number(
+            get,
+            "MEMORY_RETENTION_SCHEDULE_SECONDS",
+            86_400u64,
+            60..=31_536_000,
+        )?),
+        delete_after_days: number(get, "MEMORY_RETENTION_DELETE_AFTER_DAYS", 90u32, 1..=36_500)?,
+    })
+}
+
+fn http(get: &dyn Fn(&str) -> Option<String>) -> Result<HttpSettings, ConfigError> {
+    Ok(HttpSettings {
+        request_timeout: Duration::from_secs(number(
+            get,
+            "MEMORY_REQUEST_TIMEOUT_SECONDS",
+            15u64,
+            1..=3600,
+        )?),
+        max_body_bytes: number(
+            get,
+            "MEMORY_MAX_BODY_BYTES",
+            4 * 1024 * 1024usize,
+            1024..=1 << 30,
+        )?,
+        metrics_public: boolean(get, "MEMORY_METRICS_PUBLIC", true)?,
+        hsts: boolean(
+            get,
+            "MEMORY_HSTS",
+            get("MEMORY_TRUSTED_PROXIES").is_some_and(|p| !p.trim().is_empty()),
+        )?,
+    })
+}
+
+fn log_format(
     get: &dyn Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: f64,
-) -> Result<f64, ConfigError> {
-    // NaN fails the range check too.
-    number(get, key, default, 0.0..=1000.0)
+    environment: Environment,
+) -> Result<LogFormat, ConfigError> {
+    Ok(match get("MEMORY_LOG_FORMAT").as_deref() {
+        None if environment.is_production_like() => LogFormat::Json,
+        None | Some("pretty") => LogFormat::Pretty,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "MEMORY_LOG_FORMAT",
+                format!("{other:?} is not pretty or json"),
+            ))
+        }
+    })
+}
+
+fn trusted_proxies(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    get("MEMORY_TRUSTED_PROXIES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse().map_err(|_| {
+                ConfigError::new(
+                    "MEMORY_TRUSTED_PROXIES",
+                    format!("{p:?} is not an IP address"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `MEMORY_EMBEDDING_MODE`: whether writes leave embedding to the queue.
+fn embedding_mode(get: &dyn Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    Ok(match get("MEMORY_EMBEDDING_MODE").as_deref() {
+        None | Some("inline") => false,
+        Some("async") => true,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "MEMORY_EMBEDDING_MODE",
+                format!("{other:?} is not inline or async"),
+            ))
+        }
+    })
 }
 
 /// Ranking and importance weights. Each group is normalised by its sum when used, so only the
@@ -301,51 +259,6 @@ fn ranking(get: &dyn Fn(&str) -> Option<String>) -> Result<RankingSettings, Conf
         weights,
         importance,
     })
-}
-
-fn boolean(
-    get: &dyn Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match get(key).map(|v| v.to_ascii_lowercase()).as_deref() {
-        None => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError::new(
-            key,
-            format!("{other:?} is not true or false"),
-        )),
-    }
-}
-
-/// Accepts the URL styles of the original's docs (`postgresql+asyncpg://`, `sqlite+aiosqlite:///`).
-fn normalise_database_url(url: &str) -> Result<String, ConfigError> {
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-        ConfigError::new("MEMORY_DATABASE_URL", "expected postgres://… or sqlite://…")
-    })?;
-    let base = scheme.split('+').next().unwrap_or(scheme);
-    match base {
-        "postgres" | "postgresql" => Ok(format!("postgres://{rest}")),
-        "sqlite" => {
-            // SQLAlchemy URLs (`sqlite+aiosqlite:///rel.db`, `…:////abs.db`) have one more slash
-            // than sqlx's (`sqlite://rel.db`, `sqlite:///abs.db`).
-            let path = match scheme.contains('+') {
-                true => rest.strip_prefix('/').unwrap_or(rest),
-                false => rest,
-            };
-            if path.contains("mode=") {
-                Ok(format!("sqlite://{path}"))
-            } else {
-                let sep = if path.contains('?') { '&' } else { '?' };
-                Ok(format!("sqlite://{path}{sep}mode=rwc"))
-            }
-        }
-        other => Err(ConfigError::new(
-            "MEMORY_DATABASE_URL",
-            format!("unsupported scheme {other:?}: use postgres:// or sqlite://"),
-        )),
-    }
 }
 
 fn auth(
@@ -491,25 +404,4 @@ fn embedding(
             })
             .map(SecretString::from),
     })
-}
-
-/// `scheme://user:password@host` → `scheme://user:***@host`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let userinfo = &rest[..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_owned()
-            };
-            format!("{scheme}://{masked}{}", &rest[at..])
-        }
-        None => url.to_owned(),
-    }
 }

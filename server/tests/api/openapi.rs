@@ -21,6 +21,13 @@ async fn the_openapi_document_describes_the_running_server() {
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["api_key"]["name"], "x-api-key");
     assert!(doc["components"]["schemas"]["MessageResponse"].is_object());
+    // The shared error answers point at the envelope's schema, which the document holds.
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    let refused = &doc["paths"]["/v1/messages"]["post"]["responses"]["401"];
+    assert_eq!(
+        refused["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+        "{refused}"
+    );
 
     let paths = doc["paths"].as_object().unwrap();
     for expected in [

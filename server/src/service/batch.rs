@@ -69,9 +69,7 @@ pub async fn create(
         tenants.insert(item.tenant_id.clone(), resolved);
     }
     for tenant in tenants.values().flatten() {
-        caller
-            .tenant(svc, Some(&tenant.tenant_id), Access::Write)
-            .await?;
+        super::caller::charge(svc, tenant).await?;
     }
     let now = Utc::now();
     let importance = svc.settings.ranking.importance;

@@ -153,6 +153,12 @@ async fn spend(svc: &Services, key: &ratelimit::Key<'_>) -> Result<()> {
     }
 }
 
+/// Counts one request against an authorised tenant's budget, shared by all its users and keys
+/// on every instance.
+pub async fn charge(svc: &Services, tenant: &TenantContext) -> Result<()> {
+    spend(svc, &ratelimit::Key::Tenant(&tenant.tenant_id)).await
+}
+
 fn forbidden(tenant: &str) -> ServiceError {
     ServiceError::Forbidden(format!(
         "This credential has no access to tenant '{tenant}'."
@@ -202,8 +208,7 @@ impl Caller {
         access: Access,
     ) -> Result<TenantContext> {
         let tenant = self.authorise(requested, access)?;
-        // The tenant's budget is shared by all its users and keys, on every instance.
-        spend(svc, &ratelimit::Key::Tenant(&tenant.tenant_id)).await?;
+        charge(svc, &tenant).await?;
         Ok(tenant)
     }
 

@@ -89,12 +89,6 @@ impl From<StoreError> for ServiceError {
     }
 }
 
-impl From<sea_orm::DbErr> for ServiceError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        StoreError::from(e).into()
-    }
-}
-
 /// What a client reads while the database does not answer.
 pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; retry shortly.";
 

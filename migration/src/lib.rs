@@ -19,6 +19,7 @@ mod m20261127_000006_pg_search_log;
 mod m20261201_000007_change_log;
 mod m20261201_000008_conversation_creator;
 mod m20261201_000009_server_secrets;
+mod m20261202_000010_events;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_change_log::Migration),
             Box::new(m20261201_000008_conversation_creator::Migration),
             Box::new(m20261201_000009_server_secrets::Migration),
+            Box::new(m20261202_000010_events::Migration),
         ]
     }
 }

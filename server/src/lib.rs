@@ -3,13 +3,13 @@
 //! Layers, each importing only those below it:
 //!
 //! ```text
-//! api (REST doors), dashboard        startup, cli
-//!        │                               │
-//!      state ──────────────► service (use cases: rules, authorisation, transactions)
+//! api (REST + WebSocket doors), dashboard, jobs        startup, cli
+//!        │                                                │
+//!      state ──────────────► service (use cases: rules, authorisation, transactions, events)
 //!                              │
 //!        search (pipeline) ◄───┤
 //!                              ▼
-//!        store, embed, ratelimit, auth (credentials' crypto), jobs
+//!        store, live (event hub), embed, ratelimit, auth (credentials' crypto)
 //!                              │
 //!                  domain (pure rules), config
 //! ```
@@ -18,13 +18,14 @@
 //! - [`startup`]: build the application (connect, migrate, bind) and run it; [`cli`]: the
 //!   command line (`serve`, `migrate`, `admin`).
 //! - [`state`]: the shared `AppState` of the HTTP edge.
-//! - [`api`]: the REST doors — errors, middleware, routes by resource; [`dashboard`]: the
+//! - [`api`]: the REST and WebSocket doors — errors, middleware, routes by resource; [`dashboard`]: the
 //!   Leptos dashboard (SSR + assets).
 //! - [`service`]: the use cases every door calls.
 //! - [`search`]: the search pipeline (retrieve, fuse, score).
 //! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
 //! - [`embed`]: embedding providers (local model, remote APIs, fake).
 //! - [`jobs`]: the durable embedding worker.
+//! - [`live`]: this instance's live subscribers and the pump that feeds them from `events`.
 //! - [`ratelimit`]: GCRA limits per address, tenant and API key; the login throttle.
 //! - [`auth`]: passwords, tokens, API keys.
 //! - [`domain`]: validated identifiers and business rules.
@@ -38,6 +39,7 @@ pub mod dashboard;
 pub mod domain;
 pub mod embed;
 pub mod jobs;
+pub mod live;
 pub mod metrics;
 pub mod ratelimit;
 pub mod search;

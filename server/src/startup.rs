@@ -71,6 +71,7 @@ impl Application {
         let limiter = Arc::new(RateLimiter::new(
             redis.clone().map(|r| (r, settings.redis_prefix.clone())),
         ));
+        let settings_live_queue = settings.live.send_queue;
         let services = Services {
             settings: Arc::new(settings),
             db,
@@ -80,6 +81,7 @@ impl Application {
             limiter,
             login_throttle: Default::default(),
             job_notify: Default::default(),
+            feed: Arc::new(crate::live::Hub::new(settings_live_queue)),
         };
         let state = AppState {
             services,
@@ -130,6 +132,26 @@ impl Application {
             svc.db.clone(),
             shutdown.clone(),
         ));
+        let postgres_url = svc
+            .settings
+            .database
+            .is_postgres()
+            .then(|| svc.settings.database.url.expose().to_owned());
+        crate::live::pump::spawn(
+            svc.db.clone(),
+            postgres_url,
+            svc.feed.clone(),
+            svc.settings.live.clone(),
+            &shutdown,
+            &tracker,
+        );
+        // WebSocket connections end with a close frame when the server stops, so the graceful
+        // shutdown does not wait for them forever.
+        let (stopping, closing) = (shutdown.clone(), svc.feed.closing.clone());
+        tracker.spawn(async move {
+            stopping.cancelled().await;
+            closing.cancel();
+        });
         tracker.close();
         let served = axum::serve(
             self.listener,

@@ -10,6 +10,7 @@
 //! - [`admin`]: health and readiness; [`analytics`]: usage views (instance admins: all tenants).
 //! - [`auth`], [`api_keys`], [`members`]: accounts, sessions, keys, members.
 //! - [`messages`], [`batch`], [`conversations`], [`search`]: the memory itself and its search.
+//! - [`ws`]: the WebSocket doors (the live feed).
 //! - [`docs`]: the OpenAPI document (`/v1/openapi.json`), generated from the handlers.
 //!
 //! Layer order (outermost first): activity → metrics → request id → request span → error
@@ -30,6 +31,7 @@ pub mod members;
 pub mod messages;
 pub mod middleware;
 pub mod search;
+pub mod ws;
 
 pub use error::Result;
 
@@ -79,6 +81,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
     } else {
         api.route("/metrics", get(private_metrics))
     };
+    // WebSocket doors: outside the OpenAPI document, which cannot describe them
+    // (docs/websocket.md does).
+    let api = api
+        .route("/v1/ws/messages/{tenant_id}", get(ws::feed::upgrade))
+        .route("/ws/messages/{tenant_id}", get(ws::feed::upgrade));
     api.route("/v1", axum::routing::any(middleware::not_found))
         .route("/v1/{*rest}", axum::routing::any(middleware::not_found))
 }

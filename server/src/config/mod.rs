@@ -11,9 +11,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::{messages::ImportanceWeights, ranking::RankingWeights};
 
+mod live;
 mod parse;
 mod values;
 
+pub use live::LiveSettings;
 pub use values::{redact_url, Rate};
 
 /// Every variable this module reads. Unknown `MEMORY_*` variables are reported at start-up, because
@@ -63,6 +65,14 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_IMPORTANCE_RECENCY_WEIGHT",
     "MEMORY_IMPORTANCE_ROLE_WEIGHT",
     "MEMORY_IMPORTANCE_EXPLICIT_WEIGHT",
+    "MEMORY_EVENTS_KEEP_SECONDS",
+    "MEMORY_EVENTS_MAX_PER_TENANT",
+    "MEMORY_WS_PING_SECONDS",
+    "MEMORY_WS_RECHECK_SECONDS",
+    "MEMORY_WS_AUTH_TIMEOUT_SECONDS",
+    "MEMORY_WS_MAX_CONNECTIONS_PER_TENANT",
+    "MEMORY_WS_SEND_QUEUE",
+    "MEMORY_WS_MAX_QUERIES_IN_FLIGHT",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).
@@ -145,6 +155,8 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub ranking: RankingSettings,
     pub http: HttpSettings,
+    /// The event stream and the WebSocket doors.
+    pub live: LiveSettings,
     /// Directory holding the dashboard's built assets (`pkg/`), as scripts/build.sh lays it out.
     pub site_root: PathBuf,
     pub log_format: LogFormat,

@@ -61,6 +61,7 @@ pub(super) fn build(
         retention,
         ranking,
         http,
+        live: super::live::live(get)?,
         site_root: PathBuf::from(get("MEMORY_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
         log_format,
         admin_emails: get("MEMORY_ADMIN_EMAILS")

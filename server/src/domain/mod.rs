@@ -3,11 +3,13 @@
 //!
 //! - [`ids`]: tenant and conversation ids, usernames, emails, the password policy.
 //! - [`accounts`]: a member's role in a tenant and an API key's scope.
+//! - [`events`]: the kinds of event a change emits, and event ids.
 //! - [`messages`]: what a valid message is, its author's role, its importance when written.
 //! - [`ranking`]: query-time scoring and rank fusion.
 //! - [`stopwords`]: the words lexical search ignores.
 
 pub mod accounts;
+pub mod events;
 pub mod ids;
 pub mod messages;
 pub mod ranking;

@@ -94,7 +94,7 @@ pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyh
     match embedded {
         Ok(vectors) => {
             let done: Vec<(Claimed, Vec<f32>)> = claimed.into_iter().zip(vectors).collect();
-            jobs::complete(&svc.db, worker, &done, embedder.model_id()).await?;
+            crate::service::messages::store_embeddings(svc, worker, &done).await?;
         }
         Err(e) if e.fault == Fault::User => {
             tracing::warn!(error = %e, jobs = count, "model refused input; jobs failed");

@@ -16,10 +16,7 @@ use super::{
     messages::{apply_update, embed_or_defer, validate, view},
     Access, Caller, Result, ServiceError, Services, TenantContext,
 };
-use crate::{
-    domain::Invalid,
-    store::{ingest, messages as store},
-};
+use crate::domain::Invalid;
 
 /// Most items in one batch request.
 pub const MAX_BATCH: usize = 1000;
@@ -96,8 +93,7 @@ pub async fn create(
                 .collect(),
             None => valid.into_iter().map(|m| (m, None)).collect(),
         };
-        let stored = ingest::insert_messages(&svc.db, items, svc.embedder.model_id()).await?;
-        svc.job_notify.notify_one();
+        let stored = super::messages::store_new(svc, items).await?;
         created = stored.into_iter().map(view).collect();
     }
     Ok(BatchResponse {
@@ -143,7 +139,11 @@ pub async fn delete(
         .iter()
         .filter_map(|raw| Uuid::parse_str(raw).ok())
         .collect();
-    let deleted = store::delete_messages(&svc.db, &tenant.tenant_id, &ids).await?;
+    let deleted: Vec<Uuid> = super::messages::delete_stored(svc, &tenant.tenant_id, &ids)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     let mut result = BatchResponse::default();
     for raw in req.message_ids {
         match Uuid::parse_str(&raw).ok().filter(|id| deleted.contains(id)) {

@@ -159,6 +159,15 @@ pub async fn charge(svc: &Services, tenant: &TenantContext) -> Result<()> {
     spend(svc, &ratelimit::Key::Tenant(&tenant.tenant_id)).await
 }
 
+/// Counts one request of `caller` in an authorised tenant: its key's budget (for API keys) and
+/// the tenant's. (REST requests pay the key's at authentication.)
+pub async fn charge_caller(svc: &Services, caller: &Caller, tenant: &TenantContext) -> Result<()> {
+    if let Credential::ApiKey { key_id, .. } = &caller.credential {
+        spend(svc, &ratelimit::Key::ApiKey(*key_id)).await?;
+    }
+    charge(svc, tenant).await
+}
+
 fn forbidden(tenant: &str) -> ServiceError {
     ServiceError::Forbidden(format!(
         "This credential has no access to tenant '{tenant}'."

@@ -7,10 +7,14 @@ use app::api::memory::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{Access, Caller, Result, ServiceError, Services};
+use super::{events, Access, Caller, Result, ServiceError, Services};
 use crate::{
-    domain::{messages as rules, Invalid},
-    store::{conversations as store, entities::conversations},
+    domain::{events::EventKind, messages as rules, Invalid},
+    store::{
+        begin_write, commit, conversations as store,
+        entities::conversations,
+        events::{append, scrub_conversation},
+    },
 };
 
 /// Largest page a listing returns.
@@ -127,8 +131,9 @@ pub async fn create(
     let id = rules::conversation_id(&req.conversation_id)?;
     let title = check_title(req.title)?;
     let metadata = rules::metadata(req.metadata)?;
+    let txn = begin_write(&svc.db).await?;
     let (conversation, created) = store::create_conversation(
-        &svc.db,
+        &txn,
         &tenant.tenant_id,
         &id,
         title,
@@ -136,6 +141,12 @@ pub async fn create(
         caller.user_id,
     )
     .await?;
+    if created {
+        let event = events::conversation(EventKind::ConversationCreated, &conversation);
+        append(&txn, vec![event]).await?;
+    }
+    commit(txn).await?;
+    svc.feed.wake();
     Ok((view(conversation), created))
 }
 
@@ -169,15 +180,14 @@ pub async fn update(
     let tenant = caller.tenant(svc, tenant, Access::Write).await?;
     let title = check_title(req.title)?;
     let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
-    let updated = store::update_conversation(
-        &svc.db,
-        &tenant.tenant_id,
-        id,
-        title,
-        metadata,
-        req.archived,
-    )
-    .await?;
+    let txn = begin_write(&svc.db).await?;
+    let updated =
+        store::update_conversation(&txn, &tenant.tenant_id, id, title, metadata, req.archived)
+            .await?;
+    let event = events::conversation(EventKind::ConversationUpdated, &updated);
+    append(&txn, vec![event]).await?;
+    commit(txn).await?;
+    svc.feed.wake();
     Ok(view(updated))
 }
 
@@ -220,12 +230,18 @@ pub async fn delete(
     delete_messages: bool,
 ) -> Result<()> {
     let tenant = caller.tenant(svc, tenant, Access::Write).await?;
-    let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    let txn = begin_write(&svc.db).await?;
+    let conversation = store::get_conversation(&txn, &tenant.tenant_id, id).await?;
     if conversation.message_count > 0 && !delete_messages {
         return Err(ServiceError::Conflict(
             "The conversation has messages: pass delete_messages=true to delete them too.".into(),
         ));
     }
-    store::delete_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    store::delete_conversation(&txn, &tenant.tenant_id, id).await?;
+    // Its messages went by the cascade: their earlier events lose their content too.
+    scrub_conversation(&txn, &tenant.tenant_id, id).await?;
+    append(&txn, vec![events::conversation_deleted(&conversation)]).await?;
+    commit(txn).await?;
+    svc.feed.wake();
     Ok(())
 }

@@ -5,14 +5,15 @@ use app::api::memory::{CreateMessageRequest, MessageResponse, UpdateMessageReque
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Access, Caller, Result, ServiceError, Services};
+use super::{events, Access, Caller, Result, ServiceError, Services};
 use crate::{
     domain::{
+        events::EventKind,
         messages::{self as rules, EmbeddingStatus, ImportanceWeights, Role},
         Invalid,
     },
     embed::Fault,
-    store::{entities::messages, ingest, messages as store},
+    store::{self as store_root, entities::messages, ingest, messages as store},
 };
 
 /// The wire form of a stored message (without its vector).
@@ -33,6 +34,11 @@ pub fn view(m: messages::Model) -> MessageResponse {
 
 /// Whether a written message's vector is already stored (the door's 201) or queued (202).
 pub fn is_embedded(m: &MessageResponse) -> bool {
+    EmbeddingStatus::from_stored(&m.embedding_status) == EmbeddingStatus::Completed
+}
+
+/// [`is_embedded`] for a stored row.
+pub(super) fn is_stored_embedded(m: &messages::Model) -> bool {
     EmbeddingStatus::from_stored(&m.embedding_status) == EmbeddingStatus::Completed
 }
 
@@ -110,14 +116,25 @@ pub async fn create(
     let vector = embed_or_defer(svc, vec![new.content.clone()], defer)
         .await?
         .and_then(|mut v| v.pop());
-    let stored =
-        ingest::insert_messages(&svc.db, vec![(new, vector)], svc.embedder.model_id()).await?;
-    svc.job_notify.notify_one();
+    let stored = store_new(svc, vec![(new, vector)]).await?;
     stored
         .into_iter()
         .next()
         .map(view)
         .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("an insert returned no row")))
+}
+
+/// Stores validated messages with their events, and wakes the job workers and the feed.
+pub(super) async fn store_new(
+    svc: &Services,
+    items: Vec<(ingest::NewMessage, Option<Vec<f32>>)>,
+) -> Result<Vec<messages::Model>> {
+    let prepared = ingest::prepare(items, svc.embedder.model_id());
+    let events = events::created(&prepared);
+    let stored = ingest::insert(&svc.db, prepared, events).await?;
+    svc.job_notify.notify_one();
+    svc.feed.wake();
+    Ok(stored)
 }
 
 /// A message id from a path: anything unparsable is simply not found.
@@ -180,13 +197,58 @@ pub(super) async fn apply_update(
             .map(|v| (v, svc.embedder.model_id())),
         None => None,
     };
-    let updated = store::update_message(&svc.db, tenant, id, change, embedding).await?;
+    let embedded = embedding.is_some();
+    let txn = store_root::begin_write(&svc.db).await?;
+    let (before, updated) = store::update_message(&txn, tenant, id, change, embedding).await?;
+    store_root::events::append(&txn, events::updated(&before, &updated, embedded)).await?;
+    store_root::commit(txn).await?;
     svc.job_notify.notify_one();
+    svc.feed.wake();
     Ok(updated)
 }
 
 pub async fn delete(svc: &Services, caller: &Caller, tenant: Option<&str>, id: &str) -> Result<()> {
     let tenant = caller.tenant(svc, tenant, Access::Write).await?;
-    store::delete_message(&svc.db, &tenant.tenant_id, message_id(id)?).await?;
-    Ok(())
+    delete_stored(svc, &tenant.tenant_id, &[message_id(id)?])
+        .await?
+        .into_iter()
+        .next()
+        .map(|_| ())
+        .ok_or_else(|| ServiceError::not_found("message"))
+}
+
+/// Deletes the tenant's messages among `ids` — rows, vectors, jobs, and the content of their
+/// earlier events — with one `message.deleted` each; returns those that existed.
+pub(super) async fn delete_stored(
+    svc: &Services,
+    tenant: &str,
+    ids: &[Uuid],
+) -> Result<Vec<messages::Model>> {
+    let txn = store_root::begin_write(&svc.db).await?;
+    let deleted = store::delete_messages(&txn, tenant, ids).await?;
+    let gone: Vec<Uuid> = deleted.iter().map(|m| m.id).collect();
+    store_root::events::scrub_messages(&txn, tenant, &gone).await?;
+    store_root::events::append(&txn, deleted.iter().map(events::message_deleted).collect()).await?;
+    store_root::commit(txn).await?;
+    svc.feed.wake();
+    Ok(deleted)
+}
+
+/// Stores the vectors a job worker computed (see [`crate::store::jobs::complete`] for which
+/// are kept), each with its `message.embedded`; returns how many were stored.
+pub async fn store_embeddings(
+    svc: &Services,
+    worker: &str,
+    done: &[(store_root::jobs::Claimed, Vec<f32>)],
+) -> Result<usize> {
+    let txn = store_root::begin_write(&svc.db).await?;
+    let stored = store_root::jobs::complete(&txn, worker, done, svc.embedder.model_id()).await?;
+    let embedded = stored
+        .iter()
+        .map(|m| events::message(EventKind::MessageEmbedded, m))
+        .collect();
+    store_root::events::append(&txn, embedded).await?;
+    store_root::commit(txn).await?;
+    svc.feed.wake();
+    Ok(stored.len())
 }

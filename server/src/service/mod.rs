@@ -10,6 +10,8 @@
 //! - [`api_keys`], [`members`]: what tenant admins manage.
 //! - [`messages`], [`batch`], [`conversations`]: the memory itself.
 //! - [`search`]: "what do I remember about X?" — validated here, run by [`crate::search`].
+//! - [`events`]: the events each change emits (written in its transaction); [`feed`]: what a
+//!   live subscriber may see, and replay.
 //! - [`operations`]: readiness and the instance administrators' views.
 
 pub mod accounts;
@@ -18,6 +20,8 @@ pub mod batch;
 pub mod caller;
 pub mod conversations;
 pub mod error;
+pub mod events;
+pub mod feed;
 pub mod members;
 pub mod messages;
 pub mod operations;
@@ -34,6 +38,7 @@ pub use error::{Result, ServiceError};
 use crate::{
     config::Settings,
     embed::EmbeddingProvider,
+    live::Hub,
     ratelimit::{login::LoginThrottle, RateLimiter},
     store::index::SearchIndex,
 };
@@ -54,4 +59,6 @@ pub struct Services {
     pub login_throttle: Arc<LoginThrottle>,
     /// Wakes this instance's embedding workers when a job is enqueued here.
     pub job_notify: Arc<Notify>,
+    /// This instance's live subscribers; woken after every committed change.
+    pub feed: Arc<Hub>,
 }

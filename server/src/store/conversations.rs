@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -74,18 +74,17 @@ pub async fn list_conversations(
     Ok((items, total))
 }
 
-/// Creates a conversation unless it exists; returns it and whether it was created.
+/// Creates a conversation in `txn` unless it exists; returns it and whether it was created.
 pub async fn create_conversation(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     tenant: &str,
     id: &str,
     title: Option<String>,
     metadata: serde_json::Value,
     creator: Uuid,
 ) -> Result<(conversations::Model, bool), StoreError> {
-    let txn = super::begin_write(db).await?;
     if let Some(existing) = conversations::Entity::find_by_id((tenant.to_owned(), id.to_owned()))
-        .one(&txn)
+        .one(txn)
         .await?
     {
         return Ok((existing, false));
@@ -103,22 +102,21 @@ pub async fn create_conversation(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    txn.commit().await?;
     Ok((created, true))
 }
 
-/// Changes title, metadata or archived flag.
+/// Changes title, metadata or archived flag, in `txn`.
 pub async fn update_conversation(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     tenant: &str,
     id: &str,
     title: Option<String>,
     metadata: Option<serde_json::Value>,
     archived: Option<bool>,
 ) -> Result<conversations::Model, StoreError> {
-    let current = get_conversation(db, tenant, id).await?;
+    let current = get_conversation(txn, tenant, id).await?;
     let mut active: conversations::ActiveModel = current.into();
     if let Some(t) = title {
         active.title = Set(Some(t).filter(|t| !t.is_empty()));
@@ -130,7 +128,7 @@ pub async fn update_conversation(
         active.archived = Set(a);
     }
     active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    Ok(active.update(txn).await?)
 }
 
 /// Per-role counts, average importance and time span of a conversation's messages.
@@ -175,14 +173,15 @@ pub async fn conversation_stats(
     })
 }
 
-/// Deletes a conversation; its messages go with it (one statement, by the foreign key cascade).
+/// Deletes a conversation in `txn`; its messages go with it (one statement, by the foreign key
+/// cascade).
 pub async fn delete_conversation(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     tenant: &str,
     id: &str,
 ) -> Result<(), StoreError> {
     let result = conversations::Entity::delete_by_id((tenant.to_owned(), id.to_owned()))
-        .exec(db)
+        .exec(txn)
         .await?;
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound {

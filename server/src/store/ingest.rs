@@ -9,7 +9,8 @@
 //! (split only to stay under the backends' limits on bound values).
 //!
 //! Conversations are upserted with their counts added up per conversation first, so
-//! `message_count` and `last_message_at` stay exact in the same atomic write.
+//! `message_count` and `last_message_at` stay exact in the same atomic write. The write's
+//! events (see [`super::events`]) go in the same statement or transaction.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use uuid::Uuid;
 
-use super::{embeddings, entities::messages, jobs, StoreError};
+use super::{
+    embeddings,
+    entities::{conversations, messages},
+    events::{self, NewEvent, Only},
+    jobs, StoreError,
+};
 
 /// A validated message ready to store.
 pub struct NewMessage {
@@ -37,26 +43,30 @@ pub struct NewMessage {
 /// and PostgreSQL's 65535 bound parameters, but a statement per 500 keeps each one modest.
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// Inserts messages (creating their conversations when new) with their embeddings — or, for
-/// those without one, their embedding jobs — atomically: either all are stored or none.
-pub async fn insert_messages(
-    db: &DatabaseConnection,
-    items: Vec<(NewMessage, Option<Vec<f32>>)>,
-    model: &str,
-) -> Result<Vec<messages::Model>, StoreError> {
-    if items.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = db.get_database_backend();
+/// A batch ready to store: the rows as they will be written.
+pub struct Prepared {
+    pub messages: Vec<messages::Model>,
+    vectors: Vec<Option<Vec<f32>>>,
+    authors: Vec<Uuid>,
+    /// The write's time (`updated_at`), as the database keeps it.
+    pub now: DateTime<Utc>,
+}
+
+/// Gives each message its id and stored form: the caller can describe the write (its events)
+/// before [`insert`] stores it.
+pub fn prepare(items: Vec<(NewMessage, Option<Vec<f32>>)>, model: &str) -> Prepared {
     // The databases keep microseconds: truncate here so the answer equals what a read returns.
     let now = Utc::now().trunc_subsecs(6);
-    let mut stored = Vec::with_capacity(items.len());
-    let mut vectors_of = Vec::with_capacity(items.len());
-    let mut authors = Vec::with_capacity(items.len());
+    let mut prepared = Prepared {
+        messages: Vec::with_capacity(items.len()),
+        vectors: Vec::with_capacity(items.len()),
+        authors: Vec::with_capacity(items.len()),
+        now,
+    };
     for (new, vector) in items {
-        authors.push(new.author);
+        prepared.authors.push(new.author);
         let embedded = vector.is_some();
-        stored.push(messages::Model {
+        prepared.messages.push(messages::Model {
             id: Uuid::now_v7(),
             tenant_id: new.tenant_id,
             conversation_id: new.conversation_id,
@@ -71,11 +81,62 @@ pub async fn insert_messages(
             created_at: new.created_at.trunc_subsecs(6),
             updated_at: now,
         });
-        vectors_of.push(vector);
+        prepared.vectors.push(vector);
     }
+    prepared
+}
+
+impl Prepared {
+    /// The conversations the batch writes to, each as it will be if this write creates it
+    /// (created by its first message's author, counting the batch's messages).
+    pub fn conversations_if_new(&self) -> Vec<conversations::Model> {
+        per_conversation(&self.messages, &self.authors)
+            .into_iter()
+            .map(
+                |((tenant, id), (count, last, author))| conversations::Model {
+                    tenant_id: tenant.to_owned(),
+                    id: id.to_owned(),
+                    title: None,
+                    metadata: serde_json::json!({}),
+                    message_count: count,
+                    last_message_at: Some(last),
+                    archived: false,
+                    user_id: Some(author),
+                    created_at: self.now,
+                    updated_at: self.now,
+                },
+            )
+            .collect()
+    }
+}
+
+/// Inserts a prepared batch (creating its conversations when new) with its embeddings — or,
+/// for messages without one, their embedding jobs — and its `events`, atomically: all are
+/// stored or none. An event marked `true` is written only if its conversation is new.
+pub async fn insert(
+    db: &DatabaseConnection,
+    prepared: Prepared,
+    events: Vec<(NewEvent, bool)>,
+) -> Result<Vec<messages::Model>, StoreError> {
+    let Prepared {
+        messages: stored,
+        vectors: vectors_of,
+        authors,
+        now,
+    } = prepared;
+    if stored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let pg = backend == DbBackend::Postgres;
     // PostgreSQL: one statement, every part numbering its placeholders in one sequence.
-    let mut parts = Parts::new(backend == DbBackend::Postgres);
-    parts.add(|values| conversations_upsert(&stored, &authors, now, values));
+    let mut parts = Parts::new(pg);
+    if !pg && !events.is_empty() {
+        // Before the conversations' upsert: a conversation not there yet is created here.
+        parts.add(|values| events::insert_sql(&events, now, Only::NotYetThere, values));
+    }
+    // Part 0 on PostgreSQL, which the events' part reads.
+    parts.add(|values| conversations_upsert(&stored, &authors, now, pg, values));
     for (rows, vectors) in stored
         .chunks(ROWS_PER_STATEMENT)
         .zip(vectors_of.chunks(ROWS_PER_STATEMENT))
@@ -90,6 +151,9 @@ pub async fn insert_messages(
         if !queued.is_empty() {
             parts.add(|values| jobs::enqueue_sql(&queued, now, values));
         }
+    }
+    if pg && !events.is_empty() {
+        parts.add(|values| events::insert_sql(&events, now, Only::CreatedBy("p0"), values));
     }
     match backend {
         DbBackend::Postgres => {
@@ -142,14 +206,11 @@ impl Parts {
     }
 }
 
-/// The conversations the messages belong to: created (by the first message's author) when
-/// new, their counters moved on.
-fn conversations_upsert(
-    stored: &[messages::Model],
+/// Messages per conversation: how many, the newest `created_at`, the first one's author.
+fn per_conversation<'a>(
+    stored: &'a [messages::Model],
     authors: &[Uuid],
-    now: DateTime<Utc>,
-    values: &mut Vec<Value>,
-) -> String {
+) -> BTreeMap<(&'a str, &'a str), (i64, DateTime<Utc>, Uuid)> {
     let mut per: BTreeMap<(&str, &str), (i64, DateTime<Utc>, Uuid)> = BTreeMap::new();
     for (m, author) in stored.iter().zip(authors) {
         let entry =
@@ -158,9 +219,22 @@ fn conversations_upsert(
         entry.0 += 1;
         entry.1 = entry.1.max(m.created_at);
     }
+    per
+}
+
+/// The conversations the messages belong to: created (by the first message's author) when
+/// new, their counters moved on. `returning` (PostgreSQL) makes the statement return which
+/// rows it created, for the events' part.
+fn conversations_upsert(
+    stored: &[messages::Model],
+    authors: &[Uuid],
+    now: DateTime<Utc>,
+    returning: bool,
+    values: &mut Vec<Value>,
+) -> String {
     values.push(now.into());
     let at = values.len();
-    let rows: Vec<String> = per
+    let rows: Vec<String> = per_conversation(stored, authors)
         .into_iter()
         .map(|((tenant, id), (count, last, author))| {
             values.extend([
@@ -181,6 +255,12 @@ fn conversations_upsert(
             )
         })
         .collect();
+    // A row the upsert inserted has no deleting transaction (`xmax = 0`); an updated one has.
+    let returning = if returning {
+        " RETURNING tenant_id, id, (xmax = 0) AS created"
+    } else {
+        ""
+    };
     format!(
         "INSERT INTO conversations (tenant_id, id, metadata, message_count, last_message_at, \
            archived, user_id, created_at, updated_at) VALUES {} \
@@ -189,7 +269,7 @@ fn conversations_upsert(
            last_message_at = CASE WHEN conversations.last_message_at IS NULL \
              OR conversations.last_message_at < excluded.last_message_at \
              THEN excluded.last_message_at ELSE conversations.last_message_at END, \
-           updated_at = excluded.updated_at",
+           updated_at = excluded.updated_at{returning}",
         rows.join(", ")
     )
 }

@@ -8,10 +8,13 @@
 //! from the message's current content.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, FromQueryResult,
+    Statement, Value,
+};
 use uuid::Uuid;
 
-use super::{embeddings, StoreError};
+use super::{embeddings, entities::messages, StoreError};
 
 /// A claimed job with the content to embed.
 #[derive(Debug, Clone)]
@@ -154,20 +157,21 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Stores the vectors of finished jobs and removes the jobs, in one transaction. A vector is
-/// only written while this worker still holds the job and the message still has the content it
-/// was computed from: a worker whose lease ran out (another took the job over) or whose text
-/// was edited meanwhile (the edit re-queued the job) stores nothing and removes nothing.
+/// Stores the vectors of finished jobs and removes the jobs, in `txn`; returns the messages
+/// whose vector was stored. A vector is only written while this worker still holds the job and
+/// the message still has the content it was computed from: a worker whose lease ran out
+/// (another took the job over) or whose text was edited meanwhile (the edit re-queued the job)
+/// stores nothing and removes nothing.
 pub async fn complete(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     worker: &str,
     done: &[(Claimed, Vec<f32>)],
     model: &str,
-) -> Result<(), StoreError> {
+) -> Result<Vec<messages::Model>, StoreError> {
     if done.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let backend = db.get_database_backend();
+    let backend = txn.get_database_backend();
     // Two statements whatever the batch's size (one per job was 64 round trips for 32 jobs).
     let mut values: Vec<Value> = vec![model.into(), worker.into()];
     let rows: Vec<String> = done
@@ -190,8 +194,10 @@ pub async fn complete(
          FROM (VALUES {}) AS v \
          WHERE messages.id = v.column2 AND messages.content = v.column4 \
            AND EXISTS (SELECT 1 FROM embedding_jobs AS j WHERE j.id = v.column1 \
-             AND j.locked_by = $2 AND j.status = 'running')",
-        rows.join(", ")
+             AND j.locked_by = $2 AND j.status = 'running') \
+         RETURNING {}",
+        rows.join(", "),
+        MESSAGE_COLUMNS
     );
     let job_ids: Vec<Uuid> = done.iter().map(|(job, _)| job.job_id).collect();
     let (list, mut job_values) = super::id_params(&job_ids);
@@ -201,14 +207,22 @@ pub async fn complete(
          AND status = 'running'",
         job_values.len()
     );
-    let txn = super::begin_write(db).await?;
-    txn.execute_raw(Statement::from_sql_and_values(backend, &update, values))
-        .await?;
+    let stored = txn
+        .query_all_raw(Statement::from_sql_and_values(backend, &update, values))
+        .await?
+        .iter()
+        .map(|row| messages::Model::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
     txn.execute_raw(Statement::from_sql_and_values(backend, &delete, job_values))
         .await?;
-    txn.commit().await?;
-    Ok(())
+    Ok(stored)
 }
+
+/// A message's columns as its entity reads them (without the vector).
+const MESSAGE_COLUMNS: &str = "messages.id, messages.tenant_id, messages.conversation_id, \
+    messages.role, messages.content, messages.metadata, messages.importance_score, \
+    messages.importance_override, messages.embedding_status, messages.embedding_model, \
+    messages.archived, messages.created_at, messages.updated_at";
 
 /// Schedules failed jobs again after an exponential backoff (1 s, 2 s, 4 s … capped at 5 min):
 /// a provider outage delays embeddings, it never drops them or substitutes fake vectors.

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -92,19 +92,19 @@ pub struct MessageChange {
     pub archived: Option<bool>,
 }
 
-/// Applies `change`; a new content's embedding replaces the old one in the same transaction, so
-/// search never sees new text with a stale vector.
+/// Applies `change` in `txn`; a new content's embedding replaces the old one in the same
+/// transaction, so search never sees new text with a stale vector. Returns the message before
+/// and after.
 pub async fn update_message(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     tenant: &str,
     id: Uuid,
     change: MessageChange,
     new_embedding: Option<(Vec<f32>, &str)>,
-) -> Result<messages::Model, StoreError> {
-    let txn = super::begin_write(db).await?;
-    let current = get_message(&txn, tenant, id).await?;
+) -> Result<(messages::Model, messages::Model), StoreError> {
+    let current = get_message(txn, tenant, id).await?;
     let change_has_content = change.content.is_some();
-    let mut active: messages::ActiveModel = current.into();
+    let mut active: messages::ActiveModel = current.clone().into();
     if let Some(c) = change.content {
         active.content = Set(c);
     }
@@ -122,54 +122,38 @@ pub async fn update_message(
     }
     active.updated_at = Set(Utc::now());
     let content_changed = change_has_content;
-    let mut updated = active.update(&txn).await?;
+    let mut updated = active.update(txn).await?;
     match new_embedding {
         Some((vector, model)) => {
-            embeddings::set_embedding(&txn, id, &vector, model).await?;
+            embeddings::set_embedding(txn, id, &vector, model).await?;
             updated.embedding_status = EmbeddingStatus::Completed.as_str().into();
             updated.embedding_model = Some(model.to_owned());
         }
         // New text without its vector yet: drop the stale vector and queue the new one, so
         // search never matches the old text.
         None if content_changed => {
-            embeddings::clear_embedding(&txn, id).await?;
-            jobs::enqueue(&txn, id, tenant, Utc::now()).await?;
+            embeddings::clear_embedding(txn, id).await?;
+            jobs::enqueue(txn, id, tenant, Utc::now()).await?;
             updated.embedding_status = EmbeddingStatus::Pending.as_str().into();
         }
         None => {}
     }
-    txn.commit().await?;
-    Ok(updated)
+    Ok((current, updated))
 }
 
-/// Deletes a message and updates its conversation's counters.
-pub async fn delete_message(
-    db: &DatabaseConnection,
-    tenant: &str,
-    id: Uuid,
-) -> Result<(), StoreError> {
-    let txn = super::begin_write(db).await?;
-    let message = get_message(&txn, tenant, id).await?;
-    messages::Entity::delete_by_id(id).exec(&txn).await?;
-    shrink_conversation(&txn, tenant, &message.conversation_id, 1, Utc::now()).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Deletes the tenant's messages among `ids` in one transaction, updating each touched
-/// conversation once; returns the ids that existed (in the tenant) and were deleted.
+/// Deletes the tenant's messages among `ids` in `txn`, updating each touched conversation
+/// once; returns the messages that existed (in the tenant) and were deleted.
 pub async fn delete_messages(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     tenant: &str,
     ids: &[Uuid],
-) -> Result<Vec<Uuid>, StoreError> {
-    let txn = super::begin_write(db).await?;
-    let found = messages_by_ids(&txn, tenant, ids).await?;
+) -> Result<Vec<messages::Model>, StoreError> {
+    let found = messages_by_ids(txn, tenant, ids).await?;
     let deleted: Vec<Uuid> = found.iter().map(|m| m.id).collect();
     // Only ids just read from this tenant: the primary key alone is the cheaper plan.
     messages::Entity::delete_many()
         .filter(messages::Column::Id.is_in(deleted.iter().copied()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let mut per_conversation: std::collections::BTreeMap<&str, i64> = Default::default();
     for m in &found {
@@ -179,8 +163,7 @@ pub async fn delete_messages(
     }
     let now = Utc::now();
     for (conversation, count) in per_conversation {
-        shrink_conversation(&txn, tenant, conversation, count, now).await?;
+        shrink_conversation(txn, tenant, conversation, count, now).await?;
     }
-    txn.commit().await?;
-    Ok(deleted)
+    Ok(found)
 }

@@ -8,6 +8,7 @@
 //! - [`embeddings`]: vector storage per backend; [`filters`]: search filters as SQL;
 //!   [`retrievers`]: both retrievers per backend and the candidates' ranking facts;
 //!   [`index`]: the in-process search index and the change log it follows.
+//! - [`events`]: the durable event stream (written with each change, read by the feed).
 //! - [`jobs`]: the durable embedding queue; [`analytics`]: cross-tenant counts;
 //!   [`secrets`]: secrets the server generated, shared by every instance on the database.
 //! - [`entities`]: SeaORM entities.
@@ -33,6 +34,7 @@ pub mod callers;
 pub mod conversations;
 pub mod embeddings;
 pub mod entities;
+pub mod events;
 pub mod filters;
 pub mod index;
 pub mod ingest;
@@ -117,13 +119,19 @@ pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
 /// it), which under concurrent writes and the embedding worker turned into 500s.
 pub async fn begin_write(
     db: &sea_orm::DatabaseConnection,
-) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+) -> Result<sea_orm::DatabaseTransaction, StoreError> {
     use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+    Ok(db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?)
+}
+
+/// Commits a transaction begun with [`begin_write`].
+pub async fn commit(txn: sea_orm::DatabaseTransaction) -> Result<(), StoreError> {
+    Ok(txn.commit().await?)
 }
 
 /// Opens the connection pool. For SQLite, creates the file's directory and sets the pragmas that

@@ -41,11 +41,10 @@ async fn complete_with_vector_of(app: &TestApp, worker: &str, job: &jobs::Claime
         .embed(vec![text.into()])
         .await
         .unwrap();
-    jobs::complete(
-        &app.state.services.db,
+    server::service::messages::store_embeddings(
+        &app.state.services,
         worker,
         &[(job.clone(), vector[0].clone())],
-        "m",
     )
     .await
     .unwrap();

@@ -15,6 +15,7 @@ mod conversations;
 mod dashboard;
 mod embeddings;
 mod errors;
+mod feed;
 mod helpers;
 mod index;
 mod isolation;

@@ -1,0 +1,403 @@
+//! `GET /v1/ws/messages/{tenant_id}` (alias `/ws/messages/{tenant_id}`): a tenant's live events.
+//!
+//! The upgrade authenticates (401 / 403 as JSON before any WebSocket exists), or, with no
+//! credential at all, is accepted and waits for an `{"action":"auth","token":…}` frame. Then the
+//! connection subscribes, replays from `?last_event_id=` if asked, and serves `ping`,
+//! `subscribe`, `resume` and `auth` frames while it forwards events. It pings the peer, checks
+//! its credential again every `MEMORY_WS_RECHECK_SECONDS`, and closes when the peer falls
+//! behind. The rules (who may watch, resume points, budgets) are in [`crate::service::feed`].
+
+use std::collections::HashSet;
+
+use axum::{
+    extract::{
+        ws::{Message, WebSocket, WebSocketUpgrade},
+        Path, State,
+    },
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+};
+use futures_util::{stream::SplitStream, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{
+    close,
+    frames::{authenticate_by_frame, parse, AuthFrame, ResumeFrame, SubscribeFrame},
+    held_credential, Closing, Outbox,
+};
+use crate::{
+    api::{error::ApiError, extract::AppQuery},
+    domain::{
+        events::{event_id, EventKind},
+        messages as rules, TenantId,
+    },
+    live::{LiveEvent, Refused},
+    service::{
+        feed::{self, Held, Watcher},
+        Presented, ServiceError, Services,
+    },
+};
+
+#[derive(Debug, Deserialize)]
+pub struct FeedQuery {
+    /// A JWT or API key, for clients that cannot set headers (never logged).
+    token: Option<String>,
+    /// Replay every event after this one first.
+    last_event_id: Option<String>,
+}
+
+pub async fn upgrade(
+    State(svc): State<Services>,
+    Path(tenant): Path<String>,
+    AppQuery(q): AppQuery<FeedQuery>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let watcher = match held_credential(&headers, q.token.as_deref()) {
+        Some(held) => Some(feed::open(&svc, held, &tenant).await?),
+        None => {
+            TenantId::parse(&tenant).map_err(ServiceError::from)?;
+            None
+        }
+    };
+    let ws = ws.map_err(|r| {
+        ApiError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
+    })?;
+    Ok(ws
+        .on_upgrade(move |socket| serve(socket, svc, tenant, watcher, q.last_event_id))
+        .into_response())
+}
+
+async fn serve(
+    socket: WebSocket,
+    svc: Services,
+    tenant: String,
+    watcher: Option<Watcher>,
+    resume: Option<String>,
+) {
+    let (sink, mut incoming) = socket.split();
+    let (outbox, closing, writer) = super::writer(sink, svc.settings.live.send_queue);
+    let ended = Connection::open(&svc, &tenant, watcher, &mut incoming, outbox, resume).await;
+    let _ = closing.send(ended);
+    let _ = writer.await;
+}
+
+/// Which events a connection forwards.
+#[derive(Debug, Default)]
+struct Filter {
+    conversation_id: Option<String>,
+    events: Option<HashSet<&'static str>>,
+}
+
+impl Filter {
+    fn admits(&self, e: &LiveEvent) -> bool {
+        let conversation = match &self.conversation_id {
+            Some(c) => e.conversation_id.as_deref() == Some(c.as_str()),
+            None => true,
+        };
+        conversation
+            && self
+                .events
+                .as_ref()
+                .is_none_or(|set| set.contains(e.name.as_str()))
+    }
+}
+
+struct Connection<'a> {
+    svc: &'a Services,
+    watcher: Watcher,
+    out: Outbox,
+    filter: Filter,
+    /// Every event up to here has been queued (or was before this connection began).
+    sent: i64,
+}
+
+fn slow() -> Closing {
+    Closing::new(
+        close::TOO_SLOW,
+        "too slow: events came faster than they were read; resume from your last event id",
+    )
+}
+
+impl<'a> Connection<'a> {
+    async fn open(
+        svc: &'a Services,
+        tenant: &str,
+        watcher: Option<Watcher>,
+        incoming: &mut SplitStream<WebSocket>,
+        out: Outbox,
+        resume: Option<String>,
+    ) -> Closing {
+        let watcher = match watcher {
+            Some(w) => w,
+            None => match authenticate_by_frame(svc, tenant, incoming, &out).await {
+                Ok(w) => w,
+                Err(c) => return c,
+            },
+        };
+        let subscription = match feed::subscribe(svc, &watcher).await {
+            Ok(s) => s,
+            Err(Refused::TooMany(limit)) => {
+                return Closing::new(
+                    close::TOO_MANY,
+                    format!("too many connections to this tenant (limit {limit} per instance)"),
+                )
+            }
+        };
+        let mut conn = Connection {
+            svc,
+            watcher,
+            out,
+            filter: Filter::default(),
+            sent: subscription.position,
+        };
+        if let Some(id) = resume {
+            if let Err(c) = conn.resume(&id).await {
+                return c;
+            }
+        }
+        conn.run(subscription, incoming).await
+    }
+
+    async fn run(
+        &mut self,
+        mut subscription: crate::live::Subscription,
+        incoming: &mut SplitStream<WebSocket>,
+    ) -> Closing {
+        let live = &self.svc.settings.live;
+        let start = tokio::time::Instant::now();
+        let mut ping = tokio::time::interval_at(start + live.ping_interval, live.ping_interval);
+        let mut recheck =
+            tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval);
+        let closing = self.svc.feed.closing.clone();
+        let mut heard_since_ping = true;
+        loop {
+            let step = tokio::select! {
+                () = closing.cancelled() => Err(Closing::new(close::GOING_AWAY, "the server is restarting")),
+                frame = incoming.next() => {
+                    heard_since_ping = true;
+                    match frame {
+                        Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+                        Some(Ok(Message::Binary(_))) => self.reply_error("invalid_frame", "frames are JSON text", None),
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => Err(Closing::new(close::NORMAL, "")),
+                        Some(Ok(_)) => Ok(()), // ping / pong: axum answers pings itself
+                    }
+                }
+                event = subscription.events.recv() => match event {
+                    Ok(e) => self.forward(&e),
+                    Err(RecvError::Lagged(_)) => Err(slow()),
+                    Err(RecvError::Closed) => Err(Closing::new(close::INTERNAL, "the feed stopped")),
+                },
+                _ = ping.tick() => {
+                    if !heard_since_ping {
+                        Err(Closing::new(close::GOING_AWAY, "no answer to pings"))
+                    } else {
+                        heard_since_ping = false;
+                        self.out.push(Message::Ping(Default::default())).map_err(|_| slow())
+                    }
+                }
+                _ = recheck.tick() => self.recheck(None).await,
+            };
+            if let Err(c) = step {
+                return c;
+            }
+        }
+    }
+
+    /// Queues `e` if it is new to this connection and passes the filter.
+    fn forward(&mut self, e: &LiveEvent) -> Result<(), Closing> {
+        if e.seq <= self.sent {
+            return Ok(());
+        }
+        self.sent = e.seq;
+        if !self.filter.admits(e) {
+            return Ok(());
+        }
+        self.out
+            .push(Message::Text(e.frame.as_str().into()))
+            .map_err(|_| slow())
+    }
+
+    fn reply(&self, value: Value) -> Result<(), Closing> {
+        self.out.json(&value).map_err(|_| slow())
+    }
+
+    fn reply_error(&self, code: &str, message: &str, field: Option<&str>) -> Result<(), Closing> {
+        let extra = field.map(|f| ("field", Value::from(f)));
+        self.out.error(code, message, extra).map_err(|_| slow())
+    }
+
+    fn reply_service_error(&self, e: &ServiceError) -> Result<(), Closing> {
+        match e {
+            ServiceError::Invalid(i) => {
+                self.reply_error("validation_error", &i.message, Some(&i.field))
+            }
+            ServiceError::RateLimited {
+                message,
+                retry_after,
+            } => self.reply(json!({
+                "type": "error", "code": "rate_limited", "message": message,
+                "retry_after": retry_after,
+            })),
+            ServiceError::Unavailable(m) => self.reply_error("unavailable", m, None),
+            other => {
+                tracing::error!(error = %other, "feed frame failed");
+                self.reply_error(
+                    "internal_error",
+                    "The server could not answer this frame.",
+                    None,
+                )
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), Closing> {
+        let Ok(value) = serde_json::from_str::<Value>(text) else {
+            return self.reply_error("invalid_json", "Invalid JSON", None);
+        };
+        let Some(action) = value.get("action").and_then(Value::as_str) else {
+            return self.reply_error(
+                "invalid_frame",
+                "a frame is a JSON object with an \"action\"",
+                Some("action"),
+            );
+        };
+        let action = action.to_owned();
+        if let Err(e) = feed::charge_frame(self.svc, &self.watcher).await {
+            return self.reply_service_error(&e);
+        }
+        match action.as_str() {
+            "ping" => self.reply(json!({"type": "pong"})),
+            "subscribe" => match parse::<SubscribeFrame>(value) {
+                Ok(f) => self.subscribe(f),
+                Err(e) => self.reply_service_error(&e),
+            },
+            "resume" => match parse::<ResumeFrame>(value) {
+                Ok(f) => self.resume(&f.last_event_id).await,
+                Err(e) => self.reply_service_error(&e),
+            },
+            "auth" => match parse::<AuthFrame>(value) {
+                Ok(f) => {
+                    let held = Held::new(Presented::bearer(&f.token));
+                    match self.recheck(Some(held)).await {
+                        Ok(()) => self.reply(json!({
+                            "type": "authenticated",
+                            "tenant_id": self.watcher.tenant.tenant_id,
+                        })),
+                        Err(c) => Err(c),
+                    }
+                }
+                Err(e) => self.reply_service_error(&e),
+            },
+            other => self.reply_error(
+                "unknown_action",
+                &format!("Unknown action: {other}"),
+                Some("action"),
+            ),
+        }
+    }
+
+    fn subscribe(&mut self, f: SubscribeFrame) -> Result<(), Closing> {
+        let conversation_id = match f.conversation_id.as_deref().map(rules::conversation_id) {
+            Some(Err(e)) => return self.reply_service_error(&e.into()),
+            Some(Ok(c)) => Some(c),
+            None => None,
+        };
+        let events = match f.events {
+            Some(names) => {
+                let mut set = HashSet::new();
+                for (i, name) in names.iter().enumerate() {
+                    match EventKind::parse(name, &format!("events[{i}]")) {
+                        Ok(kind) => set.insert(kind.as_str()),
+                        Err(e) => return self.reply_service_error(&e.into()),
+                    };
+                }
+                Some(set)
+            }
+            None => None,
+        };
+        let mut names: Option<Vec<&str>> = events.as_ref().map(|s| s.iter().copied().collect());
+        if let Some(n) = names.as_mut() {
+            n.sort_unstable();
+        }
+        self.filter = Filter {
+            conversation_id: conversation_id.clone(),
+            events,
+        };
+        self.reply(json!({
+            "type": "subscribed",
+            "tenant_id": self.watcher.tenant.tenant_id,
+            "conversation_id": conversation_id,
+            "events": names,
+        }))
+    }
+
+    /// Replays every event after `last_event_id` (that passes the filter), then
+    /// `{"type":"resumed","replayed":N}`; a point not kept → `resume_unavailable`.
+    async fn resume(&mut self, last_event_id: &str) -> Result<(), Closing> {
+        let after = match feed::resume_point(self.svc, &self.watcher, last_event_id).await {
+            Ok(Some(after)) => after,
+            Ok(None) => {
+                return self.reply_error(
+                    "resume_unavailable",
+                    "That event is not kept (too old, or not one of this tenant's): the feed \
+                     continues live from now.",
+                    Some("last_event_id"),
+                )
+            }
+            Err(e) => return self.reply_service_error(&e),
+        };
+        // Everything committed before the resume is replayed, even what this instance has not
+        // published yet.
+        let upto = match feed::caught_up(self.svc).await {
+            Ok(upto) => upto,
+            Err(e) => return self.reply_service_error(&e),
+        };
+        let (mut from, mut replayed) = (after, 0u64);
+        loop {
+            let page = match feed::replay_page(self.svc, &self.watcher, from, upto).await {
+                Ok(page) => page,
+                Err(e) => return self.reply_service_error(&e),
+            };
+            for e in &page {
+                if self.filter.admits(e) {
+                    replayed += 1;
+                    self.out
+                        .send(Message::Text(e.frame.as_str().into()))
+                        .await
+                        .map_err(|_| slow())?;
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == feed::REPLAY_PAGE => from = last.seq,
+                _ => break,
+            }
+        }
+        self.sent = self.sent.max(upto);
+        self.reply(
+            json!({"type": "resumed", "replayed": replayed, "last_event_id": event_id(upto)}),
+        )
+    }
+
+    /// Checks the credential again (or a new one): gone or no longer allowed → close 4401.
+    async fn recheck(&mut self, new: Option<Held>) -> Result<(), Closing> {
+        match feed::recheck(self.svc, &mut self.watcher, new).await {
+            Ok(()) => Ok(()),
+            Err(ServiceError::Unauthenticated(_)) => Err(Closing::new(
+                close::UNAUTHORIZED,
+                "the credential is no longer valid",
+            )),
+            Err(ServiceError::Forbidden(_)) => Err(Closing::new(
+                close::UNAUTHORIZED,
+                "the credential no longer has access to this tenant",
+            )),
+            // The database or Redis is away: keep serving, check again next time.
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-check a feed credential");
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Live events on this instance: one [`pump`] reads committed events from the `events` table in
+//! order and hands each to this instance's subscribers of its tenant, through the [`Hub`].
+//!
+//! The table is the truth; wake-ups only say "read it now": [`Hub::wake`] after a local commit,
+//! PostgreSQL's `LISTEN memory_events` for commits on other instances, and a timer as the
+//! fallback. Every event is serialised once, whatever the number of subscribers.
+
+pub mod pump;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, AtomicI64, Ordering},
+        Arc, Mutex,
+    },
+};
+
+use tokio::sync::{broadcast, Notify};
+use tokio_util::sync::CancellationToken;
+
+use crate::{domain::events::event_id, store::events::StoredEvent};
+
+/// An event as subscribers receive it.
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub seq: i64,
+    pub conversation_id: Option<String>,
+    pub name: String,
+    /// The whole `{"type":"event",…}` frame.
+    pub frame: String,
+}
+
+impl LiveEvent {
+    pub fn new(e: StoredEvent) -> Self {
+        // `data` is JSON text from the table: spliced in as it is, not parsed and re-written.
+        let frame = format!(
+            r#"{{"type":"event","event":{},"id":"{}","tenant_id":{},"conversation_id":{},"at":"{}","data":{}}}"#,
+            serde_json::to_string(&e.name).expect("a string"),
+            event_id(e.seq),
+            serde_json::to_string(&e.tenant_id).expect("a string"),
+            serde_json::to_string(&e.conversation_id).expect("a string"),
+            e.at.to_rfc3339(),
+            e.data,
+        );
+        Self {
+            seq: e.seq,
+            conversation_id: e.conversation_id,
+            name: e.name,
+            frame,
+        }
+    }
+}
+
+/// A subscriber's end: live events of one tenant after `position`.
+pub struct Subscription {
+    pub events: broadcast::Receiver<Arc<LiveEvent>>,
+    /// Every event up to here was published before this subscription began: read those from
+    /// the table (replay); the receiver has everything after.
+    pub position: i64,
+    _guard: ConnectionGuard,
+}
+
+/// Counts a tenant's open subscriptions on this instance while it lives.
+struct ConnectionGuard {
+    hub: Arc<Hub>,
+    tenant: String,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        let mut tenants = self.hub.tenants.lock().expect("hub lock");
+        if let Some(t) = tenants.get_mut(&self.tenant) {
+            t.connections -= 1;
+            if t.connections == 0 {
+                tenants.remove(&self.tenant);
+            }
+        }
+    }
+}
+
+struct Tenant {
+    sender: broadcast::Sender<Arc<LiveEvent>>,
+    connections: usize,
+}
+
+/// The subscribers of this instance, per tenant.
+pub struct Hub {
+    tenants: Mutex<HashMap<String, Tenant>>,
+    /// Every event up to here has been published.
+    position: AtomicI64,
+    /// Signalled after each read of the table.
+    round_done: Notify,
+    ready: AtomicBool,
+    started: Notify,
+    wake: Notify,
+    /// Events a subscriber may fall behind by before it is dropped.
+    capacity: usize,
+    /// Cancelled when the server stops: every connection closes.
+    pub closing: CancellationToken,
+}
+
+/// Why a subscription was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The tenant already has this many subscriptions here.
+    TooMany(usize),
+}
+
+impl Hub {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            tenants: Mutex::new(HashMap::new()),
+            position: AtomicI64::new(0),
+            round_done: Notify::new(),
+            ready: AtomicBool::new(false),
+            started: Notify::new(),
+            wake: Notify::new(),
+            capacity: capacity.max(1),
+            closing: CancellationToken::new(),
+        }
+    }
+
+    /// Asks the pump to read the table now (a change was committed here).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Subscribes to `tenant`'s live events, unless it has `limit` subscriptions here already.
+    /// Waits for the pump's first read, so `position` is meaningful.
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        tenant: &str,
+        limit: usize,
+    ) -> Result<Subscription, Refused> {
+        while !self.ready.load(Ordering::Acquire) {
+            let started = self.started.notified();
+            if self.ready.load(Ordering::Acquire) {
+                break;
+            }
+            started.await;
+        }
+        let events = {
+            let mut tenants = self.tenants.lock().expect("hub lock");
+            let entry = tenants.entry(tenant.to_owned()).or_insert_with(|| Tenant {
+                sender: broadcast::channel(self.capacity).0,
+                connections: 0,
+            });
+            if entry.connections >= limit {
+                return Err(Refused::TooMany(limit));
+            }
+            entry.connections += 1;
+            entry.sender.subscribe()
+        };
+        // Read after subscribing: the pump moves the position before it publishes, so an
+        // event is either at most `position` or in the receiver (or both; subscribers skip
+        // what they already sent).
+        let position = self.position.load(Ordering::Acquire);
+        Ok(Subscription {
+            events,
+            position,
+            _guard: ConnectionGuard {
+                hub: self.clone(),
+                tenant: tenant.to_owned(),
+            },
+        })
+    }
+
+    /// Waits (at most `limit`) until everything up to `target` is published; returns the
+    /// position then.
+    pub async fn reach(&self, target: i64, limit: std::time::Duration) -> i64 {
+        let wait = async {
+            self.wake();
+            loop {
+                let done = self.round_done.notified();
+                if self.position() >= target {
+                    break;
+                }
+                done.await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, wait).await;
+        self.position()
+    }
+
+    /// The pump finished a read of the table.
+    fn round(&self) {
+        self.round_done.notify_waiters();
+    }
+
+    /// Every event up to here has been published.
+    pub fn position(&self) -> i64 {
+        self.position.load(Ordering::Acquire)
+    }
+
+    /// Open subscriptions of `tenant` on this instance.
+    pub fn connections(&self, tenant: &str) -> usize {
+        let tenants = self.tenants.lock().expect("hub lock");
+        tenants.get(tenant).map_or(0, |t| t.connections)
+    }
+
+    /// The pump: everything up to `position` is read; publish `events` (all at most it).
+    fn publish(&self, position: i64, events: Vec<StoredEvent>) {
+        self.position.store(position, Ordering::Release);
+        if events.is_empty() {
+            return;
+        }
+        let tenants = self.tenants.lock().expect("hub lock");
+        for e in events {
+            if let Some(t) = tenants.get(&e.tenant_id) {
+                // No receiver left is not an error: the last one is just closing.
+                let _ = t.sender.send(Arc::new(LiveEvent::new(e)));
+            }
+        }
+    }
+
+    fn start_at(&self, position: i64) {
+        self.position.store(position, Ordering::Release);
+        self.ready.store(true, Ordering::Release);
+        self.started.notify_waiters();
+    }
+}

@@ -1,0 +1,132 @@
+//! The loop that reads committed events in order and publishes them to the [`Hub`], and the
+//! PostgreSQL listener that wakes it for commits made by other instances. Also prunes the
+//! table: events older than the kept window, and each tenant's beyond the kept count.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use sea_orm::{sqlx::postgres::PgListener, DatabaseConnection, DbBackend};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use super::Hub;
+use crate::{
+    config::LiveSettings,
+    store::events::{self, Reader},
+};
+
+/// How often the table is read without a wake-up (a lost notification costs at most this).
+const FALLBACK: Duration = Duration::from_secs(1);
+/// How soon to read again while PostgreSQL transactions in progress hold events back.
+const HELD: Duration = Duration::from_millis(5);
+/// How often old events are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// The PostgreSQL channel the `events` table's trigger notifies.
+pub const CHANNEL: &str = "memory_events";
+
+/// Starts the pump (and on PostgreSQL its listener) on `tracker`, until `token` is cancelled.
+pub fn spawn(
+    db: DatabaseConnection,
+    postgres_url: Option<String>,
+    hub: Arc<Hub>,
+    settings: LiveSettings,
+    token: &CancellationToken,
+    tracker: &TaskTracker,
+) {
+    if let (Some(url), DbBackend::Postgres) = (postgres_url, db.get_database_backend()) {
+        tracker.spawn(listen(url, hub.clone(), token.clone()));
+    }
+    tracker.spawn(run(db, hub, settings, token.clone()));
+}
+
+async fn run(
+    db: DatabaseConnection,
+    hub: Arc<Hub>,
+    settings: LiveSettings,
+    token: CancellationToken,
+) {
+    let mut reader = loop {
+        match Reader::start(&db).await {
+            Ok(reader) => break reader,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start reading events; retrying");
+                tokio::select! {
+                    () = token.cancelled() => return,
+                    () = tokio::time::sleep(FALLBACK) => {}
+                }
+            }
+        }
+    };
+    hub.start_at(reader.position());
+    let mut pruned_at = tokio::time::Instant::now();
+    loop {
+        let pause = match reader.next(&db).await {
+            Ok(read) => {
+                let (more, held) = (read.more, read.held);
+                hub.publish(reader.position(), read.events);
+                hub.round();
+                if more {
+                    continue;
+                }
+                if held {
+                    HELD
+                } else {
+                    FALLBACK
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading events failed; retrying");
+                hub.round();
+                FALLBACK
+            }
+        };
+        if pruned_at.elapsed() >= PRUNE_EVERY {
+            pruned_at = tokio::time::Instant::now();
+            prune(&db, &settings).await;
+        }
+        tokio::select! {
+            () = token.cancelled() => return,
+            () = hub.wake.notified() => {}
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+async fn prune(db: &DatabaseConnection, settings: &LiveSettings) {
+    let keep_since = Utc::now()
+        - chrono::Duration::from_std(settings.keep_events).unwrap_or(chrono::Duration::MAX);
+    match events::prune(db, keep_since, settings.max_events_per_tenant).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(events = n, "pruned old events"),
+        Err(e) => tracing::warn!(error = %e, "pruning events failed"),
+    }
+}
+
+/// Wakes the pump on every notification of [`CHANNEL`]; reconnects after a lost connection
+/// (and wakes the pump then too: notifications sent meanwhile are lost, the table is not).
+async fn listen(url: String, hub: Arc<Hub>, token: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = token.cancelled() => return,
+            Err(e) = listen_once(&url, &hub) => {
+                tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
+            }
+        }
+        tokio::select! {
+            () = token.cancelled() => return,
+            () = tokio::time::sleep(FALLBACK) => {}
+        }
+    }
+}
+
+async fn listen_once(
+    url: &str,
+    hub: &Hub,
+) -> Result<std::convert::Infallible, sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    hub.wake();
+    loop {
+        listener.recv().await?;
+        hub.wake();
+    }
+}

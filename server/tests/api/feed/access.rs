@@ -1,0 +1,196 @@
+//! Who may open the feed, how a connection without a header authenticates, what closes it,
+//! and how it answers bad frames and narrows itself.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_upgrade_refuses_bad_credentials_and_foreign_tenants() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register_and_login("alice", None).await;
+    let bob = app.register_and_login("bob", None).await;
+    let path = |t: &str| format!("/v1/ws/messages/{t}");
+    let bearer = |t: &str| format!("Bearer {t}");
+    let bad = bearer("not-a-token");
+    assert_eq!(
+        try_connect(
+            &app.address,
+            &path(&alice.tenant_id),
+            &[("authorization", &bad)]
+        )
+        .await
+        .err(),
+        Some(401)
+    );
+    let alices = bearer(&alice.access_token);
+    for tenant in [bob.tenant_id.as_str(), "no-such-tenant"] {
+        assert_eq!(
+            try_connect(&app.address, &path(tenant), &[("authorization", &alices)])
+                .await
+                .err(),
+            Some(403),
+            "{tenant}"
+        );
+    }
+    // The original's query-string token, and the alias path.
+    let via_query = format!(
+        "/ws/messages/{}?token={}",
+        alice.tenant_id, alice.access_token
+    );
+    let mut feed = try_connect(&app.address, &via_query, &[]).await.unwrap();
+    assert!(feed.sync().await.is_empty());
+    // A plain GET is told, as JSON, that this is a WebSocket address.
+    let r = app
+        .call(
+            Method::GET,
+            &path(&alice.tenant_id),
+            &alice.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let (code, _) = error_envelope(r).await;
+    assert_eq!(code, "bad_request");
+}
+
+#[tokio::test]
+async fn a_connection_without_credentials_must_authenticate_first() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![("MEMORY_WS_AUTH_TIMEOUT_SECONDS".into(), "1".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", None).await;
+    let bob = app.register_and_login("bob", None).await;
+    let path = format!("/v1/ws/messages/{}", alice.tenant_id);
+
+    let mut feed = try_connect(&app.address, &path, &[]).await.unwrap();
+    feed.send(json!({"action": "auth", "token": alice.access_token}))
+        .await;
+    let ok = feed.frame().await;
+    assert_eq!(ok["type"], "authenticated");
+    assert_eq!(ok["tenant_id"], alice.tenant_id.as_str());
+    store(&app, &alice.access_token, "c", "user", "hello").await;
+    assert_eq!(feed.events(1).await[0]["event"], "conversation.created");
+
+    let mut feed = try_connect(&app.address, &path, &[]).await.unwrap();
+    feed.send(json!({"action": "ping"})).await;
+    assert_eq!(feed.close_code().await, 4401);
+
+    let mut feed = try_connect(&app.address, &path, &[]).await.unwrap();
+    feed.send(json!({"action": "auth", "token": "forged"}))
+        .await;
+    assert_eq!(feed.close_code().await, 4401);
+
+    let mut feed = try_connect(&app.address, &path, &[]).await.unwrap();
+    feed.send(json!({"action": "auth", "token": bob.access_token}))
+        .await;
+    assert_eq!(feed.close_code().await, 4403);
+
+    let mut silent = try_connect(&app.address, &path, &[]).await.unwrap();
+    assert_eq!(silent.close_code().await, 4401);
+}
+
+#[tokio::test]
+async fn revoking_the_credential_closes_the_socket() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(
+            backend,
+            Options {
+                vars: vec![("MEMORY_WS_RECHECK_SECONDS".into(), "1".into())],
+                ..Default::default()
+            },
+        )
+        .await;
+        let alice = app.register_and_login("alice", None).await;
+        let key = app
+            .call(
+                Method::POST,
+                "/v1/auth/api-keys",
+                &alice.access_token,
+                Some(json!({"name": "watcher", "scope": "read"})),
+            )
+            .await;
+        assert_eq!(key.status(), 201);
+        let key: Value = key.json().await.unwrap();
+        let path = format!("/v1/ws/messages/{}", alice.tenant_id);
+        let secret = key["key"].as_str().unwrap();
+        let mut by_key = try_connect(&app.address, &path, &[("x-api-key", secret)])
+            .await
+            .unwrap();
+        let session = app.login("alice").await;
+        let token = session["access_token"].as_str().unwrap();
+        let mut by_session = connect(&app.address, &alice.tenant_id, token).await;
+        by_key.sync().await;
+        by_session.sync().await;
+
+        let revoke = format!("/v1/auth/api-keys/{}", key["id"].as_str().unwrap());
+        let r = app
+            .call(Method::DELETE, &revoke, &alice.access_token, None)
+            .await;
+        assert_eq!(r.status(), 204);
+        let r = app.call(Method::POST, "/v1/auth/logout", token, None).await;
+        assert_eq!(r.status(), 204);
+        assert_eq!(by_key.close_code().await, 4401, "{backend:?}");
+        assert_eq!(by_session.close_code().await, 4401, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn bad_frames_get_error_frames_and_the_connection_stays_open() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register_and_login("alice", None).await;
+    let mut feed = connect(&app.address, &alice.tenant_id, &alice.access_token).await;
+    let cases: [(&str, &str); 6] = [
+        ("{not json", "invalid_json"),
+        ("[1, 2]", "invalid_frame"),
+        ("42", "invalid_frame"),
+        (r#"{"action": "fly"}"#, "unknown_action"),
+        (
+            r#"{"action": "subscribe", "events": ["message.exploded"]}"#,
+            "validation_error",
+        ),
+        (
+            r#"{"action": "subscribe", "colour": "red"}"#,
+            "validation_error",
+        ),
+    ];
+    for (frame, code) in cases {
+        feed.send_text(frame).await;
+        let answer = feed.frame().await;
+        assert_eq!(answer["type"], "error", "{frame}");
+        assert_eq!(answer["code"], code, "{frame}: {answer}");
+        assert!(answer["message"].is_string());
+    }
+    feed.send_text(r#"{"action": "subscribe", "events": ["message.exploded"]}"#)
+        .await;
+    assert_eq!(feed.frame().await["field"], "events[0]");
+    assert_eq!(feed.sync().await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn subscribe_narrows_the_feed_to_a_conversation_and_event_names() {
+    let app = spawn_app(Backend::Postgres).await;
+    let alice = app.register_and_login("alice", None).await;
+    let mut feed = connect(&app.address, &alice.tenant_id, &alice.access_token).await;
+    feed.send(
+        json!({"action": "subscribe", "conversation_id": "b", "events": ["message.created"]}),
+    )
+    .await;
+    let answer = feed.frame().await;
+    assert_eq!(answer["type"], "subscribed");
+    assert_eq!(answer["conversation_id"], "b");
+    assert_eq!(answer["events"], json!(["message.created"]));
+    store(&app, &alice.access_token, "a", "user", "elsewhere").await;
+    store(&app, &alice.access_token, "b", "user", "here").await;
+    let events = feed.events(1).await;
+    assert_eq!(events[0]["event"], "message.created");
+    assert_eq!(events[0]["data"]["content"], "here");
+    assert!(feed.sync().await.is_empty());
+}

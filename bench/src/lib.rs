@@ -18,6 +18,32 @@ pub struct Bench {
     _dir: Option<std::path::PathBuf>,
 }
 
+/// Starts another instance on the same database as a [`start`]ed one (PostgreSQL:
+/// `BENCH_DATABASE_URL`), with `extra` settings; returns its URL and keeps it running until
+/// the guard drops.
+pub async fn start_instance(
+    extra: &[(&str, &str)],
+) -> anyhow::Result<(String, tokio_util::sync::DropGuard)> {
+    let url = std::env::var("BENCH_DATABASE_URL").context("a second instance needs PostgreSQL")?;
+    let dir = std::env::temp_dir().join(format!("mm-bench-{}", uuid::Uuid::new_v4().simple()));
+    let mut vars: Vec<(String, String)> = vec![
+        ("MEMORY_PORT".into(), "0".into()),
+        ("MEMORY_DATA_DIR".into(), dir.display().to_string()),
+        ("MEMORY_GLOBAL_RATE_LIMIT".into(), "1000000/minute".into()),
+        ("MEMORY_TENANT_RATE_LIMIT".into(), "1000000/minute".into()),
+        ("MEMORY_DATABASE_URL".into(), url),
+    ];
+    for (k, v) in extra {
+        vars.retain(|(key, _)| key != k);
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let app = Application::build(Settings::from_vars(&vars)?).await?;
+    let url = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    Ok((url, shutdown.drop_guard()))
+}
+
 /// Starts the server with `extra` settings and registers one user (tenant `bench`).
 pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
     server::telemetry::init(server::config::LogFormat::Pretty);

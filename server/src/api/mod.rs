@@ -10,7 +10,7 @@
 //! - [`admin`]: health and readiness; [`analytics`]: usage views (instance admins: all tenants).
 //! - [`auth`], [`api_keys`], [`members`]: accounts, sessions, keys, members.
 //! - [`messages`], [`batch`], [`conversations`], [`search`]: the memory itself and its search.
-//! - [`ws`]: the WebSocket doors (the live feed).
+//! - [`ws`]: the WebSocket doors (the live feed, streaming search).
 //! - [`docs`]: the OpenAPI document (`/v1/openapi.json`), generated from the handlers.
 //!
 //! Layer order (outermost first): activity → metrics → request id → request span → error
@@ -85,7 +85,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
     // (docs/websocket.md does).
     let api = api
         .route("/v1/ws/messages/{tenant_id}", get(ws::feed::upgrade))
-        .route("/ws/messages/{tenant_id}", get(ws::feed::upgrade));
+        .route("/ws/messages/{tenant_id}", get(ws::feed::upgrade))
+        .route("/v1/ws/stream/{tenant_id}", get(ws::stream::upgrade))
+        .route("/ws/stream/{tenant_id}", get(ws::stream::upgrade));
     api.route("/v1", axum::routing::any(middleware::not_found))
         .route("/v1/{*rest}", axum::routing::any(middleware::not_found))
 }

@@ -10,7 +10,7 @@ pub mod pump;
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicBool, AtomicI64, Ordering},
+        atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering},
         Arc, Mutex,
     },
 };
@@ -90,6 +90,8 @@ pub struct Hub {
     position: AtomicI64,
     /// Signalled after each read of the table.
     round_done: Notify,
+    /// Callers of [`Hub::reach`] waiting now.
+    reaching: AtomicUsize,
     ready: AtomicBool,
     started: Notify,
     wake: Notify,
@@ -112,10 +114,13 @@ impl Hub {
             tenants: Mutex::new(HashMap::new()),
             position: AtomicI64::new(0),
             round_done: Notify::new(),
+            reaching: AtomicUsize::new(0),
             ready: AtomicBool::new(false),
             started: Notify::new(),
             wake: Notify::new(),
-            capacity: capacity.max(1),
+            // At least two full reads of the table (a batch of 1000 writes 2000 events), so a
+            // burst never overflows a subscriber that keeps up.
+            capacity: capacity.max(2 * crate::store::events::BATCH as usize),
             closing: CancellationToken::new(),
         }
     }
@@ -168,6 +173,14 @@ impl Hub {
     /// Waits (at most `limit`) until everything up to `target` is published; returns the
     /// position then.
     pub async fn reach(&self, target: i64, limit: std::time::Duration) -> i64 {
+        struct Reaching<'a>(&'a AtomicUsize);
+        impl Drop for Reaching<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.reaching.fetch_add(1, Ordering::AcqRel);
+        let _reaching = Reaching(&self.reaching);
         let wait = async {
             self.wake();
             loop {
@@ -190,6 +203,12 @@ impl Hub {
     /// Every event up to here has been published.
     pub fn position(&self) -> i64 {
         self.position.load(Ordering::Acquire)
+    }
+
+    /// Whether anyone on this instance waits for events: a subscriber, or a [`Hub::reach`].
+    pub fn is_wanted(&self) -> bool {
+        self.reaching.load(Ordering::Acquire) > 0
+            || !self.tenants.lock().expect("hub lock").is_empty()
     }
 
     /// Open subscriptions of `tenant` on this instance.

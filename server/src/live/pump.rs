@@ -1,5 +1,6 @@
 //! The loop that reads committed events in order and publishes them to the [`Hub`], and the
-//! PostgreSQL listener that wakes it for commits made by other instances. Also prunes the
+//! PostgreSQL listener that wakes it for commits made by other instances. Wake-ups only start
+//! a read while someone on this instance listens. Also prunes the
 //! table: events older than the kept window, and each tenant's beyond the kept count.
 
 use std::{sync::Arc, time::Duration};
@@ -67,7 +68,7 @@ async fn run(
                 if more {
                     continue;
                 }
-                if held {
+                if held && hub.is_wanted() {
                     HELD
                 } else {
                     FALLBACK
@@ -83,10 +84,16 @@ async fn run(
             pruned_at = tokio::time::Instant::now();
             prune(&db, &settings).await;
         }
-        tokio::select! {
-            () = token.cancelled() => return,
-            () = hub.wake.notified() => {}
-            () = tokio::time::sleep(pause) => {}
+        // With nobody listening on this instance, wake-ups are ignored and the table is read
+        // once a `FALLBACK`: a write then costs no read at all (a subscriber's arrival wakes
+        // the pump through `Hub::reach`).
+        let until = tokio::time::Instant::now() + pause;
+        loop {
+            tokio::select! {
+                () = token.cancelled() => return,
+                () = hub.wake.notified() => if hub.is_wanted() { break },
+                () = tokio::time::sleep_until(until) => break,
+            }
         }
     }
 }

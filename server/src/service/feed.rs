@@ -82,11 +82,18 @@ pub async fn charge_frame(svc: &Services, watcher: &Watcher) -> Result<()> {
     caller::charge_caller(svc, &watcher.caller, &watcher.tenant).await
 }
 
-/// Subscribes the watcher to its tenant's live events (refused past the per-tenant limit).
+/// Subscribes the watcher to its tenant's live events (refused past the per-tenant limit). The
+/// feed starts after every event committed before the call: an instance nobody listened to
+/// catches up first.
 pub async fn subscribe(
     svc: &Services,
     watcher: &Watcher,
 ) -> std::result::Result<Subscription, Refused> {
+    if !svc.feed.is_wanted() {
+        if let Err(e) = caught_up(svc).await {
+            tracing::warn!(error = %e, "could not catch the feed up before a subscription");
+        }
+    }
     svc.feed
         .subscribe(
             &watcher.tenant.tenant_id,

@@ -4,7 +4,7 @@
 use app::api::memory::{Explain, SearchHit, SearchRequest, SearchResponse, Weights};
 use chrono::{DateTime, Utc};
 
-use super::{Access, Caller, Result, Services};
+use super::{Access, Caller, Result, ServiceError, Services, TenantContext};
 use crate::{
     domain::{ids::parse_id, messages::Role, Invalid},
     search::{self, Fusion, Mode},
@@ -99,7 +99,27 @@ pub async fn run(svc: &Services, caller: &Caller, req: SearchRequest) -> Result<
     let tenant = caller
         .tenant(svc, req.tenant_id.as_deref(), Access::Read)
         .await?;
-    let (query, explain) = parse(req, tenant.tenant_id)?;
+    run_in(svc, &tenant, req).await
+}
+
+/// Runs one search in a tenant the caller was already authorised (and charged) for, as a
+/// long-lived connection is; a `tenant_id` in the request must name that tenant.
+pub async fn run_in(
+    svc: &Services,
+    tenant: &TenantContext,
+    req: SearchRequest,
+) -> Result<SearchResponse> {
+    if req
+        .tenant_id
+        .as_deref()
+        .is_some_and(|t| t != tenant.tenant_id)
+    {
+        return Err(ServiceError::invalid(
+            "tenant_id",
+            "must be the connection's tenant (or left out)",
+        ));
+    }
+    let (query, explain) = parse(req, tenant.tenant_id.clone())?;
     let weights = svc.settings.ranking.weights;
     let outcome = search::run(&svc.db, &svc.index, svc.embedder.as_ref(), &weights, &query).await?;
     let notice = outcome.degraded.then(|| {

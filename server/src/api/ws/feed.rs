@@ -23,9 +23,9 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
-    close,
+    close, error_frame,
     frames::{authenticate_by_frame, parse, AuthFrame, ResumeFrame, SubscribeFrame},
-    held_credential, Closing, Outbox,
+    held_credential, recheck, Closing, Outbox,
 };
 use crate::{
     api::{error::ApiError, extract::AppQuery},
@@ -114,6 +114,9 @@ struct Connection<'a> {
     sent: i64,
 }
 
+/// How long a full send queue may take to make room before its peer counts as too slow.
+const SLOW_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn slow() -> Closing {
     Closing::new(
         close::TOO_SLOW,
@@ -169,7 +172,7 @@ impl<'a> Connection<'a> {
         let live = &self.svc.settings.live;
         let start = tokio::time::Instant::now();
         let mut ping = tokio::time::interval_at(start + live.ping_interval, live.ping_interval);
-        let mut recheck =
+        let mut recheck_at =
             tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval);
         let closing = self.svc.feed.closing.clone();
         let mut heard_since_ping = true;
@@ -186,7 +189,7 @@ impl<'a> Connection<'a> {
                     }
                 }
                 event = subscription.events.recv() => match event {
-                    Ok(e) => self.forward(&e),
+                    Ok(e) => self.forward(&e).await,
                     Err(RecvError::Lagged(_)) => Err(slow()),
                     Err(RecvError::Closed) => Err(Closing::new(close::INTERNAL, "the feed stopped")),
                 },
@@ -198,7 +201,7 @@ impl<'a> Connection<'a> {
                         self.out.push(Message::Ping(Default::default())).map_err(|_| slow())
                     }
                 }
-                _ = recheck.tick() => self.recheck(None).await,
+                _ = recheck_at.tick() => recheck(self.svc, &mut self.watcher, None).await,
             };
             if let Err(c) = step {
                 return c;
@@ -206,8 +209,10 @@ impl<'a> Connection<'a> {
         }
     }
 
-    /// Queues `e` if it is new to this connection and passes the filter.
-    fn forward(&mut self, e: &LiveEvent) -> Result<(), Closing> {
+    /// Queues `e` if it is new to this connection and passes the filter. A full queue may
+    /// drain for [`SLOW_GRACE`] (a burst, such as a large batch); a peer that reads no faster
+    /// is too slow.
+    async fn forward(&mut self, e: &LiveEvent) -> Result<(), Closing> {
         if e.seq <= self.sent {
             return Ok(());
         }
@@ -215,9 +220,14 @@ impl<'a> Connection<'a> {
         if !self.filter.admits(e) {
             return Ok(());
         }
-        self.out
-            .push(Message::Text(e.frame.as_str().into()))
-            .map_err(|_| slow())
+        let frame = Message::Text(e.frame.as_str().into());
+        match self.out.push(frame.clone()) {
+            Ok(()) => Ok(()),
+            Err(_) => match tokio::time::timeout(SLOW_GRACE, self.out.send(frame)).await {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(slow()),
+            },
+        }
     }
 
     fn reply(&self, value: Value) -> Result<(), Closing> {
@@ -230,27 +240,7 @@ impl<'a> Connection<'a> {
     }
 
     fn reply_service_error(&self, e: &ServiceError) -> Result<(), Closing> {
-        match e {
-            ServiceError::Invalid(i) => {
-                self.reply_error("validation_error", &i.message, Some(&i.field))
-            }
-            ServiceError::RateLimited {
-                message,
-                retry_after,
-            } => self.reply(json!({
-                "type": "error", "code": "rate_limited", "message": message,
-                "retry_after": retry_after,
-            })),
-            ServiceError::Unavailable(m) => self.reply_error("unavailable", m, None),
-            other => {
-                tracing::error!(error = %other, "feed frame failed");
-                self.reply_error(
-                    "internal_error",
-                    "The server could not answer this frame.",
-                    None,
-                )
-            }
-        }
+        self.reply(error_frame(e, None))
     }
 
     async fn on_text(&mut self, text: &str) -> Result<(), Closing> {
@@ -281,7 +271,7 @@ impl<'a> Connection<'a> {
             "auth" => match parse::<AuthFrame>(value) {
                 Ok(f) => {
                     let held = Held::new(Presented::bearer(&f.token));
-                    match self.recheck(Some(held)).await {
+                    match recheck(self.svc, &mut self.watcher, Some(held)).await {
                         Ok(()) => self.reply(json!({
                             "type": "authenticated",
                             "tenant_id": self.watcher.tenant.tenant_id,
@@ -379,25 +369,5 @@ impl<'a> Connection<'a> {
         self.reply(
             json!({"type": "resumed", "replayed": replayed, "last_event_id": event_id(upto)}),
         )
-    }
-
-    /// Checks the credential again (or a new one): gone or no longer allowed → close 4401.
-    async fn recheck(&mut self, new: Option<Held>) -> Result<(), Closing> {
-        match feed::recheck(self.svc, &mut self.watcher, new).await {
-            Ok(()) => Ok(()),
-            Err(ServiceError::Unauthenticated(_)) => Err(Closing::new(
-                close::UNAUTHORIZED,
-                "the credential is no longer valid",
-            )),
-            Err(ServiceError::Forbidden(_)) => Err(Closing::new(
-                close::UNAUTHORIZED,
-                "the credential no longer has access to this tenant",
-            )),
-            // The database or Redis is away: keep serving, check again next time.
-            Err(e) => {
-                tracing::warn!(error = %e, "could not re-check a feed credential");
-                Ok(())
-            }
-        }
     }
 }

@@ -50,7 +50,10 @@ pub(super) fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, S
             .map(|(name, _)| name.to_owned())
             .filter(|_| path == ".")
             .unwrap_or(path);
-        ServiceError::invalid(field, detail)
+        ServiceError::Invalid(crate::domain::Invalid {
+            field,
+            message: detail,
+        })
     })
 }
 

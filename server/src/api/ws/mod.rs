@@ -1,5 +1,5 @@
-//! The WebSocket doors: [`feed`] (`/v1/ws/messages/{tenant_id}`, a tenant's live events) and
-//! their shared parts — the credential on the upgrade, the bounded writer, frames.
+//! The WebSocket doors: [`feed`] (`/v1/ws/messages/{tenant_id}`, a tenant's live events),
+//! [`stream`] (`/v1/ws/stream/{tenant_id}`, streaming search) and their shared parts — the credential on the upgrade, the bounded writer, frames.
 //!
 //! A connection's outgoing frames go through a bounded queue to a writer task, so a peer that
 //! reads slowly never blocks the connection's own loop (or anyone else's): when the queue is
@@ -7,6 +7,7 @@
 
 pub mod feed;
 mod frames;
+pub mod stream;
 
 use std::time::Duration;
 
@@ -18,7 +19,13 @@ use futures_util::{stream::SplitSink, SinkExt};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::service::{feed::Held, Presented};
+use crate::service::{
+    feed::{Held, Watcher},
+    Presented, ServiceError, Services,
+};
+
+/// How long the close frame may wait for a peer that does not read.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// Close codes.
 pub mod close {
@@ -62,7 +69,60 @@ pub fn held_credential(headers: &HeaderMap, token: Option<&str>) -> Option<Held>
         .map(|t| Held::new(Presented::bearer(t)))
 }
 
+/// The error frame of a failed use case: `{"type":"error","code":…,"message":…}` with the
+/// `field` of a validation error, `retry_after` of a rate limit, and the `query_id` it answers.
+pub fn error_frame(e: &ServiceError, query_id: Option<&Value>) -> Value {
+    let (code, message) = match e {
+        ServiceError::Invalid(i) => ("validation_error", i.message.clone()),
+        ServiceError::Internal(_) => {
+            tracing::error!(error = %e, "a WebSocket frame failed");
+            (
+                "internal_error",
+                "The server could not answer this frame.".to_owned(),
+            )
+        }
+        other => (other.code(), other.to_string()),
+    };
+    let mut frame = json!({"type": "error", "code": code, "message": message});
+    if let Some(field) = e.field() {
+        frame["field"] = field.into();
+    }
+    if let ServiceError::RateLimited { retry_after, .. } = e {
+        frame["retry_after"] = (*retry_after).into();
+    }
+    if let Some(id) = query_id {
+        frame["query_id"] = id.clone();
+    }
+    frame
+}
+
+/// Checks a connection's credential again (or a new one, from an `auth` frame): gone or no
+/// longer allowed → close 4401; the database or Redis being away keeps the connection open
+/// until the next check.
+pub async fn recheck(
+    svc: &Services,
+    watcher: &mut Watcher,
+    new: Option<Held>,
+) -> Result<(), Closing> {
+    match crate::service::feed::recheck(svc, watcher, new).await {
+        Ok(()) => Ok(()),
+        Err(ServiceError::Unauthenticated(_)) => Err(Closing::new(
+            close::UNAUTHORIZED,
+            "the credential is no longer valid",
+        )),
+        Err(ServiceError::Forbidden(_)) => Err(Closing::new(
+            close::UNAUTHORIZED,
+            "the credential no longer has access to this tenant",
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not re-check a WebSocket credential");
+            Ok(())
+        }
+    }
+}
+
 /// The sending half of a connection: frames queue here for the writer task.
+#[derive(Clone)]
 pub struct Outbox {
     queue: mpsc::Sender<Message>,
 }
@@ -103,7 +163,8 @@ impl Outbox {
 }
 
 /// Starts the writer task for `sink`: it sends queued frames in order, and on `closing` a close
-/// frame (waiting at most a second for a peer that no longer reads).
+/// frame, skipping what is still queued. A peer too slow for its queue gets the close frame once
+/// it has read what its socket holds, if it does so within [`CLOSE_WAIT`].
 pub fn writer(
     mut sink: SplitSink<WebSocket, Message>,
     capacity: usize,
@@ -126,7 +187,7 @@ pub fn writer(
                 biased;
                 c = &mut closing => {
                     if let Ok(c) = c {
-                        let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close_with(c))).await;
+                        let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(close_with(c))).await;
                     }
                     break;
                 }
@@ -136,7 +197,7 @@ pub fn writer(
                         biased;
                         c = &mut closing => {
                             if let Ok(c) = c {
-                                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close_with(c))).await;
+                                let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(close_with(c))).await;
                             }
                             break;
                         }

@@ -1,8 +1,9 @@
 //! The live feed (`/v1/ws/messages/{tenant_id}`), through a real WebSocket client: the client
-//! helper here, the tests in [`delivery`] and [`access`].
+//! helper here, the tests in [`delivery`] and [`access`]; streaming search in [`stream`].
 
 mod access;
 mod delivery;
+mod stream;
 
 use std::time::Duration;
 

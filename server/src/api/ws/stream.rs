@@ -1,0 +1,252 @@
+//! `GET /v1/ws/stream/{tenant_id}` (alias `/ws/stream/{tenant_id}`): streaming search.
+//!
+//! Authenticated like the feed. Each text frame is a query — the REST search body
+//! (`POST /v1/memory/search`) plus an optional `query_id` — answered with one
+//! `{"type":"result","query_id":…,"rank":n,"result":{…}}` per result, best first, then
+//! `{"type":"done","query_id":…,"count":N,"took_ms":…}`. Queries run concurrently, up to
+//! `MEMORY_WS_MAX_QUERIES_IN_FLIGHT` per socket; a bad one answers an error frame naming its
+//! field, and the socket stays open. `?conversation_id=` (the original's clients) is the default
+//! filter of queries that name none.
+
+use std::time::Instant;
+
+use app::api::memory::SearchRequest;
+use axum::{
+    extract::{
+        ws::{Message, WebSocket, WebSocketUpgrade},
+        Path, State,
+    },
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+};
+use futures_util::{stream::SplitStream, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::task::JoinSet;
+
+use super::{
+    close, error_frame,
+    frames::{authenticate_by_frame, parse, AuthFrame},
+    held_credential, recheck, Closing, Outbox,
+};
+use crate::{
+    api::{error::ApiError, extract::AppQuery},
+    domain::TenantId,
+    service::{
+        feed::{self, Held, Watcher},
+        search, Presented, ServiceError, Services,
+    },
+};
+
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    /// A JWT or API key, for clients that cannot set headers (never logged).
+    token: Option<String>,
+    /// The default conversation filter of the socket's queries.
+    conversation_id: Option<String>,
+}
+
+pub async fn upgrade(
+    State(svc): State<Services>,
+    Path(tenant): Path<String>,
+    AppQuery(q): AppQuery<StreamQuery>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let watcher = match held_credential(&headers, q.token.as_deref()) {
+        Some(held) => Some(feed::open(&svc, held, &tenant).await?),
+        None => {
+            TenantId::parse(&tenant).map_err(ServiceError::from)?;
+            None
+        }
+    };
+    let ws = ws.map_err(|r| {
+        ApiError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
+    })?;
+    Ok(ws
+        .on_upgrade(move |socket| serve(socket, svc, tenant, watcher, q.conversation_id))
+        .into_response())
+}
+
+async fn serve(
+    socket: WebSocket,
+    svc: Services,
+    tenant: String,
+    watcher: Option<Watcher>,
+    conversation: Option<String>,
+) {
+    let (sink, mut incoming) = socket.split();
+    let (out, closing, writer) = super::writer(sink, svc.settings.live.send_queue);
+    let watcher = match watcher {
+        Some(w) => Ok(w),
+        None => authenticate_by_frame(&svc, &tenant, &mut incoming, &out).await,
+    };
+    let ended = match watcher {
+        Ok(watcher) => {
+            let mut socket = Socket {
+                svc: &svc,
+                watcher,
+                out,
+                conversation,
+                running: JoinSet::new(),
+            };
+            socket.run(&mut incoming).await
+        }
+        Err(c) => c,
+    };
+    let _ = closing.send(ended);
+    let _ = writer.await;
+}
+
+struct Socket<'a> {
+    svc: &'a Services,
+    watcher: Watcher,
+    out: Outbox,
+    conversation: Option<String>,
+    /// The queries in flight.
+    running: JoinSet<()>,
+}
+
+fn slow() -> Closing {
+    Closing::new(
+        close::TOO_SLOW,
+        "too slow: results came faster than they were read",
+    )
+}
+
+impl Socket<'_> {
+    async fn run(&mut self, incoming: &mut SplitStream<WebSocket>) -> Closing {
+        let live = &self.svc.settings.live;
+        let start = tokio::time::Instant::now();
+        let mut ping = tokio::time::interval_at(start + live.ping_interval, live.ping_interval);
+        let mut recheck_at =
+            tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval);
+        let closing = self.svc.feed.closing.clone();
+        let mut heard_since_ping = true;
+        loop {
+            let step = tokio::select! {
+                () = closing.cancelled() => Err(Closing::new(close::GOING_AWAY, "the server is restarting")),
+                frame = incoming.next() => {
+                    heard_since_ping = true;
+                    match frame {
+                        Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+                        Some(Ok(Message::Binary(_))) => self.reply(json!({
+                            "type": "error", "code": "invalid_frame", "message": "frames are JSON text",
+                        })),
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => Err(Closing::new(close::NORMAL, "")),
+                        Some(Ok(_)) => Ok(()),
+                    }
+                }
+                Some(_) = self.running.join_next(), if !self.running.is_empty() => Ok(()),
+                _ = ping.tick() => {
+                    if !heard_since_ping {
+                        Err(Closing::new(close::GOING_AWAY, "no answer to pings"))
+                    } else {
+                        heard_since_ping = false;
+                        self.out.push(Message::Ping(Default::default())).map_err(|_| slow())
+                    }
+                }
+                _ = recheck_at.tick() => recheck(self.svc, &mut self.watcher, None).await,
+            };
+            if let Err(c) = step {
+                return c;
+            }
+        }
+    }
+
+    fn reply(&self, value: Value) -> Result<(), Closing> {
+        self.out.json(&value).map_err(|_| slow())
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), Closing> {
+        let Ok(value) = serde_json::from_str::<Value>(text) else {
+            return self.reply(
+                json!({"type": "error", "code": "invalid_json", "message": "Invalid JSON"}),
+            );
+        };
+        let Value::Object(mut frame) = value else {
+            return self.reply(json!({
+                "type": "error", "code": "invalid_frame",
+                "message": "a frame is a JSON object: a query, or an \"action\"",
+            }));
+        };
+        if let Some(action) = frame.get("action").and_then(Value::as_str) {
+            return match action {
+                "ping" => self.reply(json!({"type": "pong"})),
+                "auth" => match parse::<AuthFrame>(Value::Object(frame)) {
+                    Ok(f) => {
+                        let held = Held::new(Presented::bearer(&f.token));
+                        recheck(self.svc, &mut self.watcher, Some(held)).await?;
+                        self.reply(json!({
+                            "type": "authenticated",
+                            "tenant_id": self.watcher.tenant.tenant_id,
+                        }))
+                    }
+                    Err(e) => self.reply(error_frame(&e, None)),
+                },
+                other => self.reply(json!({
+                    "type": "error", "code": "unknown_action", "field": "action",
+                    "message": format!("Unknown action: {other}"),
+                })),
+            };
+        }
+        let query_id = frame.remove("query_id").unwrap_or(Value::Null);
+        if let Err(e) = feed::charge_frame(self.svc, &self.watcher).await {
+            return self.reply(error_frame(&e, Some(&query_id)));
+        }
+        let limit = self.svc.settings.live.max_queries_in_flight;
+        if self.running.len() >= limit {
+            return self.reply(json!({
+                "type": "error", "code": "too_many_queries", "query_id": query_id,
+                "message": format!("at most {limit} queries run at once on one socket"),
+            }));
+        }
+        let mut req = match parse::<SearchRequest>(Value::Object(frame)) {
+            Ok(req) => req,
+            Err(e) => return self.reply(error_frame(&e, Some(&query_id))),
+        };
+        if req.conversation_id.is_none() {
+            req.conversation_id.clone_from(&self.conversation);
+        }
+        let (svc, tenant, out) = (
+            self.svc.clone(),
+            self.watcher.tenant.clone(),
+            self.out.clone(),
+        );
+        self.running.spawn(async move {
+            let started = Instant::now();
+            let frames = match search::run_in(&svc, &tenant, req).await {
+                Ok(found) => {
+                    let count = found.items.len();
+                    let mut frames: Vec<Value> = (found.items.into_iter().enumerate())
+                        .map(|(i, hit)| {
+                            json!({"type": "result", "query_id": query_id, "rank": i + 1, "result": hit})
+                        })
+                        .collect();
+                    let mut done = json!({
+                        "type": "done", "query_id": query_id, "count": count,
+                        "took_ms": started.elapsed().as_secs_f64() * 1000.0,
+                    });
+                    if let Some(notice) = found.notice {
+                        done["notice"] = notice.into();
+                    }
+                    frames.push(done);
+                    frames
+                }
+                Err(e) => vec![error_frame(&e, Some(&query_id))],
+            };
+            for frame in frames {
+                // A full queue waits here, pacing this query by the reader; a closed socket
+                // ends it.
+                if out
+                    .send(Message::Text(frame.to_string().into()))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Ok(())
+    }
+}

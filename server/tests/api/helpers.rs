@@ -136,6 +136,13 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Stops the server and its background tasks (as an operator does before migrating by
+    /// hand); the database stays, reachable through `state`.
+    pub async fn stop(&self) {
+        self.shutdown.cancel();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -95,6 +95,9 @@ async fn sqlite_drops_the_unused_fts_table_and_postgres_analyses_messages_often(
 async fn migrations_roll_back_and_reapply_on_both_backends() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
+        // Migrating by hand is done with the server stopped: its background readers would
+        // race the schema changes.
+        app.stop().await;
         let db = &app.state.services.db;
         Migrator::down(db, None).await.unwrap();
         let remaining = Migrator::get_applied_migrations(db).await.unwrap();

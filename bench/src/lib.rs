@@ -24,30 +24,16 @@ pub struct Bench {
 pub async fn start_instance(
     extra: &[(&str, &str)],
 ) -> anyhow::Result<(String, tokio_util::sync::DropGuard)> {
-    let url = std::env::var("BENCH_DATABASE_URL").context("a second instance needs PostgreSQL")?;
-    let dir = std::env::temp_dir().join(format!("mm-bench-{}", uuid::Uuid::new_v4().simple()));
-    let mut vars: Vec<(String, String)> = vec![
-        ("MEMORY_PORT".into(), "0".into()),
-        ("MEMORY_DATA_DIR".into(), dir.display().to_string()),
-        ("MEMORY_GLOBAL_RATE_LIMIT".into(), "1000000/minute".into()),
-        ("MEMORY_TENANT_RATE_LIMIT".into(), "1000000/minute".into()),
-        ("MEMORY_DATABASE_URL".into(), url),
-    ];
-    for (k, v) in extra {
-        vars.retain(|(key, _)| key != k);
-        vars.push(((*k).to_owned(), (*v).to_owned()));
-    }
-    let app = Application::build(Settings::from_vars(&vars)?).await?;
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = CancellationToken::new();
-    tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    Ok((url, shutdown.drop_guard()))
+    std::env::var("BENCH_DATABASE_URL").context("a second instance needs PostgreSQL")?;
+    let (url, guard, _) = launch(extra).await?;
+    Ok((url, guard))
 }
 
-/// Starts the server with `extra` settings and registers one user (tenant `bench`).
-pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
-    server::telemetry::init(server::config::LogFormat::Pretty);
-    let _ = rustls::crypto::ring::default_provider().install_default();
+/// Starts a server in this process on a random port with `extra` settings; returns its URL,
+/// the guard that stops it, and its data directory.
+async fn launch(
+    extra: &[(&str, &str)],
+) -> anyhow::Result<(String, tokio_util::sync::DropGuard, std::path::PathBuf)> {
     let dir = std::env::temp_dir().join(format!("mm-bench-{}", uuid::Uuid::new_v4().simple()));
     let mut vars: Vec<(String, String)> = vec![
         ("MEMORY_PORT".into(), "0".into()),
@@ -76,6 +62,14 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
     let url = format!("http://127.0.0.1:{}", app.port());
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    Ok((url, shutdown.drop_guard(), dir))
+}
+
+/// Starts the server with `extra` settings and registers one user (tenant `bench`).
+pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
+    server::telemetry::init(server::config::LogFormat::Pretty);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (url, guard, dir) = launch(extra).await?;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
         .build()?;
@@ -111,7 +105,7 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
         url,
         client,
         token,
-        _shutdown: shutdown.drop_guard(),
+        _shutdown: guard,
         _dir: Some(dir),
     })
 }

@@ -211,12 +211,6 @@ impl Hub {
             || !self.tenants.lock().expect("hub lock").is_empty()
     }
 
-    /// Open subscriptions of `tenant` on this instance.
-    pub fn connections(&self, tenant: &str) -> usize {
-        let tenants = self.tenants.lock().expect("hub lock");
-        tenants.get(tenant).map_or(0, |t| t.connections)
-    }
-
     /// The pump: everything up to `position` is read; publish `events` (all at most it).
     fn publish(&self, position: i64, events: Vec<StoredEvent>) {
         self.position.store(position, Ordering::Release);
@@ -225,6 +219,7 @@ impl Hub {
         }
         let tenants = self.tenants.lock().expect("hub lock");
         for e in events {
+            // Only events someone here subscribed to are serialised at all.
             if let Some(t) = tenants.get(&e.tenant_id) {
                 // No receiver left is not an error: the last one is just closing.
                 let _ = t.sender.send(Arc::new(LiveEvent::new(e)));

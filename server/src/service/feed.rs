@@ -124,7 +124,7 @@ pub async fn replay_page(
     after: i64,
     upto: i64,
 ) -> Result<Vec<Arc<LiveEvent>>> {
-    let page = events::of_tenant(&svc.db, &watcher.tenant.tenant_id, after, upto).await?;
+    let page = events::between(&svc.db, Some(&watcher.tenant.tenant_id), after, upto).await?;
     Ok(page
         .into_iter()
         .map(|e| Arc::new(LiveEvent::new(e)))

@@ -475,6 +475,35 @@ pub fn start_binary(dir: &std::path::Path, envs: &[(&str, &str)]) -> (std::proce
     (child, url)
 }
 
+/// Registers `username` on a server at `url` (one not built in-process) and logs in; returns
+/// the user's personal tenant and an access token.
+pub async fn register_remote(
+    client: &reqwest::Client,
+    url: &str,
+    username: &str,
+) -> (String, String) {
+    let email = format!("{username}@example.com");
+    let r = client
+        .post(format!("{url}/v1/auth/register"))
+        .json(&json!({"email": email, "username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let me: Value = r.json().await.unwrap();
+    let tenant = me["tenants"][0]["tenant_id"].as_str().unwrap().to_owned();
+    let tokens: Value = client
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (tenant, tokens["access_token"].as_str().unwrap().to_owned())
+}
+
 /// The port of the test PostgreSQL server.
 pub fn postgres_port() -> u16 {
     let url = admin_database_url();

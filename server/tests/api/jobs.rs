@@ -313,23 +313,7 @@ async fn acknowledged_writes_and_their_jobs_survive_kill_9() {
     let dir = TempDir::new();
     let (mut server, url) = start_binary(&dir.path, "0");
     let client = http_client();
-    let r = client
-        .post(format!("{url}/v1/auth/register"))
-        .json(&json!({"email": "a@example.com", "username": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let tokens: Value = client
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"username": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let (_, token) = register_remote(&client, &url, "alice").await;
     for i in 0..20 {
         let r = client
             .post(format!("{url}/v1/messages"))

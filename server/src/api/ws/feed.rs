@@ -23,20 +23,20 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
-    close, error_frame,
+    admit, binary_refused, close, error_frame,
     frames::{authenticate_by_frame, parse, AuthFrame, ResumeFrame, SubscribeFrame},
-    held_credential, recheck, Closing, Outbox,
+    reauthenticate, too_slow, Closing, Full, Incoming, Keepalive, Outbox,
 };
 use crate::{
     api::{error::ApiError, extract::AppQuery},
     domain::{
         events::{event_id, EventKind},
-        messages as rules, TenantId,
+        messages as rules,
     },
     live::{LiveEvent, Refused},
     service::{
-        feed::{self, Held, Watcher},
-        Presented, ServiceError, Services,
+        feed::{self, Watcher},
+        ServiceError, Services,
     },
 };
 
@@ -55,16 +55,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let watcher = match held_credential(&headers, q.token.as_deref()) {
-        Some(held) => Some(feed::open(&svc, held, &tenant).await?),
-        None => {
-            TenantId::parse(&tenant).map_err(ServiceError::from)?;
-            None
-        }
-    };
-    let ws = ws.map_err(|r| {
-        ApiError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
-    })?;
+    let (ws, watcher) = admit(&svc, &tenant, &headers, q.token.as_deref(), ws).await?;
     Ok(ws
         .on_upgrade(move |socket| serve(socket, svc, tenant, watcher, q.last_event_id))
         .into_response())
@@ -117,13 +108,6 @@ struct Connection<'a> {
 /// How long a full send queue may take to make room before its peer counts as too slow.
 const SLOW_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
-fn slow() -> Closing {
-    Closing::new(
-        close::TOO_SLOW,
-        "too slow: events came faster than they were read; resume from your last event id",
-    )
-}
-
 impl<'a> Connection<'a> {
     async fn open(
         svc: &'a Services,
@@ -169,39 +153,24 @@ impl<'a> Connection<'a> {
         mut subscription: crate::live::Subscription,
         incoming: &mut SplitStream<WebSocket>,
     ) -> Closing {
-        let live = &self.svc.settings.live;
-        let start = tokio::time::Instant::now();
-        let mut ping = tokio::time::interval_at(start + live.ping_interval, live.ping_interval);
-        let mut recheck_at =
-            tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval);
-        let closing = self.svc.feed.closing.clone();
-        let mut heard_since_ping = true;
+        let mut keepalive = Keepalive::new(self.svc);
         loop {
             let step = tokio::select! {
-                () = closing.cancelled() => Err(Closing::new(close::GOING_AWAY, "the server is restarting")),
                 frame = incoming.next() => {
-                    heard_since_ping = true;
-                    match frame {
-                        Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
-                        Some(Ok(Message::Binary(_))) => self.reply_error("invalid_frame", "frames are JSON text", None),
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => Err(Closing::new(close::NORMAL, "")),
-                        Some(Ok(_)) => Ok(()), // ping / pong: axum answers pings itself
+                    keepalive.heard();
+                    match Incoming::of(frame) {
+                        Incoming::Text(text) => self.on_text(text.as_str()).await,
+                        Incoming::Binary => self.reply(binary_refused()),
+                        Incoming::Gone => Err(Closing::new(close::NORMAL, "")),
+                        Incoming::Control => Ok(()),
                     }
                 }
                 event = subscription.events.recv() => match event {
                     Ok(e) => self.forward(&e).await,
-                    Err(RecvError::Lagged(_)) => Err(slow()),
+                    Err(RecvError::Lagged(_)) => Err(too_slow()),
                     Err(RecvError::Closed) => Err(Closing::new(close::INTERNAL, "the feed stopped")),
                 },
-                _ = ping.tick() => {
-                    if !heard_since_ping {
-                        Err(Closing::new(close::GOING_AWAY, "no answer to pings"))
-                    } else {
-                        heard_since_ping = false;
-                        self.out.push(Message::Ping(Default::default())).map_err(|_| slow())
-                    }
-                }
-                _ = recheck_at.tick() => recheck(self.svc, &mut self.watcher, None).await,
+                due = keepalive.due() => keepalive.run(due, self.svc, &mut self.watcher, &self.out).await,
             };
             if let Err(c) = step {
                 return c;
@@ -220,23 +189,24 @@ impl<'a> Connection<'a> {
         if !self.filter.admits(e) {
             return Ok(());
         }
-        let frame = Message::Text(e.frame.as_str().into());
-        match self.out.push(frame.clone()) {
+        match self.out.push(Message::Text(e.frame.as_str().into())) {
             Ok(()) => Ok(()),
-            Err(_) => match tokio::time::timeout(SLOW_GRACE, self.out.send(frame)).await {
-                Ok(Ok(())) => Ok(()),
-                _ => Err(slow()),
-            },
+            Err(Full(frame)) => {
+                match tokio::time::timeout(SLOW_GRACE, self.out.send(frame)).await {
+                    Ok(Ok(())) => Ok(()),
+                    _ => Err(too_slow()),
+                }
+            }
         }
     }
 
     fn reply(&self, value: Value) -> Result<(), Closing> {
-        self.out.json(&value).map_err(|_| slow())
+        self.out.json(&value).map_err(|_| too_slow())
     }
 
     fn reply_error(&self, code: &str, message: &str, field: Option<&str>) -> Result<(), Closing> {
         let extra = field.map(|f| ("field", Value::from(f)));
-        self.out.error(code, message, extra).map_err(|_| slow())
+        self.out.error(code, message, extra).map_err(|_| too_slow())
     }
 
     fn reply_service_error(&self, e: &ServiceError) -> Result<(), Closing> {
@@ -270,14 +240,8 @@ impl<'a> Connection<'a> {
             },
             "auth" => match parse::<AuthFrame>(value) {
                 Ok(f) => {
-                    let held = Held::new(Presented::bearer(&f.token));
-                    match recheck(self.svc, &mut self.watcher, Some(held)).await {
-                        Ok(()) => self.reply(json!({
-                            "type": "authenticated",
-                            "tenant_id": self.watcher.tenant.tenant_id,
-                        })),
-                        Err(c) => Err(c),
-                    }
+                    let answer = reauthenticate(self.svc, &mut self.watcher, &f.token).await?;
+                    self.reply(answer)
                 }
                 Err(e) => self.reply_service_error(&e),
             },
@@ -357,7 +321,7 @@ impl<'a> Connection<'a> {
                     self.out
                         .send(Message::Text(e.frame.as_str().into()))
                         .await
-                        .map_err(|_| slow())?;
+                        .map_err(|_| too_slow())?;
                 }
             }
             match page.last() {

@@ -12,16 +12,23 @@ pub mod stream;
 use std::time::Duration;
 
 use axum::{
-    extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+    extract::ws::{
+        rejection::WebSocketUpgradeRejection, CloseFrame, Message, Utf8Bytes, WebSocket,
+        WebSocketUpgrade,
+    },
     http::HeaderMap,
 };
 use futures_util::{stream::SplitSink, SinkExt};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::service::{
-    feed::{Held, Watcher},
-    Presented, ServiceError, Services,
+use super::error::ApiError;
+use crate::{
+    domain::TenantId,
+    service::{
+        feed::{self as watchers, Held, Watcher},
+        Presented, ServiceError, Services,
+    },
 };
 
 /// How long the close frame may wait for a peer that does not read.
@@ -58,15 +65,143 @@ impl Closing {
     }
 }
 
-/// The credential of an upgrade request: `x-api-key`, a bearer token, or `?token=` (a JWT or a
-/// key, for the original's clients).
-pub fn held_credential(headers: &HeaderMap, token: Option<&str>) -> Option<Held> {
-    if let Some(presented) = super::extract::presented(headers) {
-        return Some(Held::new(presented));
+/// Decides an upgrade before any WebSocket exists, so refusals are the usual JSON answers: a
+/// presented credential (`x-api-key`, a bearer token, or `?token=` — a JWT or a key, for the
+/// original's clients) must be valid (401) and may read the tenant (403). Without one the
+/// tenant id must be well-formed, and the connection authenticates by its first frame.
+pub async fn admit(
+    svc: &Services,
+    tenant: &str,
+    headers: &HeaderMap,
+    token: Option<&str>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<(WebSocketUpgrade, Option<Watcher>), ApiError> {
+    let held = match super::extract::presented(headers) {
+        Some(presented) => Some(Held::new(presented)),
+        None => token
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Held::new(Presented::bearer(t))),
+    };
+    let watcher = match held {
+        Some(held) => Some(watchers::open(svc, held, tenant).await?),
+        None => {
+            TenantId::parse(tenant).map_err(ServiceError::from)?;
+            None
+        }
+    };
+    let ws = ws.map_err(|r| {
+        ApiError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
+    })?;
+    Ok((ws, watcher))
+}
+
+/// A frame from the peer, as a connection's loop treats it.
+pub enum Incoming {
+    Text(Utf8Bytes),
+    /// Binary frames carry nothing this protocol understands.
+    Binary,
+    /// Closed, or the connection broke.
+    Gone,
+    /// Ping or pong (axum answers pings itself).
+    Control,
+}
+
+impl Incoming {
+    pub fn of(frame: Option<Result<Message, axum::Error>>) -> Self {
+        match frame {
+            Some(Ok(Message::Text(text))) => Self::Text(text),
+            Some(Ok(Message::Binary(_))) => Self::Binary,
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => Self::Gone,
+            Some(Ok(_)) => Self::Control,
+        }
     }
-    token
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| Held::new(Presented::bearer(t)))
+}
+
+/// The answer to a binary frame.
+pub fn binary_refused() -> Value {
+    json!({"type": "error", "code": "invalid_frame", "message": "frames are JSON text"})
+}
+
+/// The close of a peer that reads slower than its frames come.
+pub fn too_slow() -> Closing {
+    Closing::new(
+        close::TOO_SLOW,
+        "too slow: frames came faster than they were read; a feed can resume from its last event id",
+    )
+}
+
+/// What keeps a connection honest besides its own traffic: the server stopping, pings to a
+/// peer that must answer something before the next one, and re-checks of its credential.
+pub struct Keepalive {
+    ping: tokio::time::Interval,
+    recheck: tokio::time::Interval,
+    closing: tokio_util::sync::CancellationToken,
+    heard: bool,
+}
+
+/// What [`Keepalive::due`] found due.
+pub enum Due {
+    Stopping,
+    Ping,
+    Recheck,
+}
+
+impl Keepalive {
+    pub fn new(svc: &Services) -> Self {
+        let live = &svc.settings.live;
+        let start = tokio::time::Instant::now();
+        Self {
+            ping: tokio::time::interval_at(start + live.ping_interval, live.ping_interval),
+            recheck: tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval),
+            closing: svc.feed.closing.clone(),
+            heard: true,
+        }
+    }
+
+    /// The peer sent something.
+    pub fn heard(&mut self) {
+        self.heard = true;
+    }
+
+    pub async fn due(&mut self) -> Due {
+        tokio::select! {
+            () = self.closing.cancelled() => Due::Stopping,
+            _ = self.ping.tick() => Due::Ping,
+            _ = self.recheck.tick() => Due::Recheck,
+        }
+    }
+
+    /// Does what came due: closes for a stopping server or a silent peer, pings, re-checks.
+    pub async fn run(
+        &mut self,
+        due: Due,
+        svc: &Services,
+        watcher: &mut Watcher,
+        out: &Outbox,
+    ) -> Result<(), Closing> {
+        match due {
+            Due::Stopping => Err(Closing::new(close::GOING_AWAY, "the server is restarting")),
+            Due::Ping if !self.heard => Err(Closing::new(close::GOING_AWAY, "no answer to pings")),
+            Due::Ping => {
+                self.heard = false;
+                out.push(Message::Ping(Default::default()))
+                    .map_err(|_| too_slow())
+            }
+            Due::Recheck => recheck(svc, watcher, None).await,
+        }
+    }
+}
+
+/// An `auth` frame mid-connection: the new credential replaces the held one if it is the same
+/// user's and may still read the tenant; the answer frame, or the close.
+pub async fn reauthenticate(
+    svc: &Services,
+    watcher: &mut Watcher,
+    token: &str,
+) -> Result<Value, Closing> {
+    let held = Held::new(Presented::bearer(token));
+    recheck(svc, watcher, Some(held)).await?;
+    Ok(json!({"type": "authenticated", "tenant_id": watcher.tenant.tenant_id}))
 }
 
 /// The error frame of a failed use case: `{"type":"error","code":…,"message":…}` with the
@@ -104,7 +239,7 @@ pub async fn recheck(
     watcher: &mut Watcher,
     new: Option<Held>,
 ) -> Result<(), Closing> {
-    match crate::service::feed::recheck(svc, watcher, new).await {
+    match watchers::recheck(svc, watcher, new).await {
         Ok(()) => Ok(()),
         Err(ServiceError::Unauthenticated(_)) => Err(Closing::new(
             close::UNAUTHORIZED,
@@ -127,14 +262,14 @@ pub struct Outbox {
     queue: mpsc::Sender<Message>,
 }
 
-/// The queue is full: the peer reads too slowly.
+/// The queue is full (the peer reads too slowly), or the writer is gone; the frame comes back.
 #[derive(Debug)]
-pub struct Full;
+pub struct Full(pub Message);
 
 impl Outbox {
     /// Queues a frame unless the queue is full.
     pub fn push(&self, frame: Message) -> Result<(), Full> {
-        self.queue.try_send(frame).map_err(|_| Full)
+        self.queue.try_send(frame).map_err(|e| Full(e.into_inner()))
     }
 
     /// Queues a JSON frame.
@@ -158,7 +293,7 @@ impl Outbox {
 
     /// Waits for room (replay paces itself by the peer instead of failing).
     pub async fn send(&self, frame: Message) -> Result<(), Full> {
-        self.queue.send(frame).await.map_err(|_| Full)
+        self.queue.send(frame).await.map_err(|e| Full(e.0))
     }
 }
 
@@ -182,29 +317,23 @@ pub fn writer(
                 reason: Utf8Bytes::from(truncate(&c.reason, 120)),
             }))
         };
-        loop {
+        // The close, when it comes (while waiting for a frame or while sending one).
+        let close = loop {
             tokio::select! {
                 biased;
-                c = &mut closing => {
-                    if let Ok(c) = c {
-                        let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(close_with(c))).await;
-                    }
-                    break;
-                }
+                c = &mut closing => break c.ok(),
                 frame = frames.recv() => {
-                    let Some(frame) = frame else { break };
+                    let Some(frame) = frame else { break None };
                     tokio::select! {
                         biased;
-                        c = &mut closing => {
-                            if let Ok(c) = c {
-                                let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(close_with(c))).await;
-                            }
-                            break;
-                        }
-                        sent = sink.send(frame) => if sent.is_err() { break },
+                        c = &mut closing => break c.ok(),
+                        sent = sink.send(frame) => if sent.is_err() { break None },
                     }
                 }
             }
+        };
+        if let Some(c) = close {
+            let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(close_with(c))).await;
         }
         let _ = sink.close().await;
     });

@@ -25,16 +25,15 @@ use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
 use super::{
-    close, error_frame,
+    admit, binary_refused, close, error_frame,
     frames::{authenticate_by_frame, parse, AuthFrame},
-    held_credential, recheck, Closing, Outbox,
+    reauthenticate, too_slow, Closing, Incoming, Keepalive, Outbox,
 };
 use crate::{
     api::{error::ApiError, extract::AppQuery},
-    domain::TenantId,
     service::{
-        feed::{self, Held, Watcher},
-        search, Presented, ServiceError, Services,
+        feed::{self, Watcher},
+        search, Services,
     },
 };
 
@@ -53,16 +52,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let watcher = match held_credential(&headers, q.token.as_deref()) {
-        Some(held) => Some(feed::open(&svc, held, &tenant).await?),
-        None => {
-            TenantId::parse(&tenant).map_err(ServiceError::from)?;
-            None
-        }
-    };
-    let ws = ws.map_err(|r| {
-        ApiError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
-    })?;
+    let (ws, watcher) = admit(&svc, &tenant, &headers, q.token.as_deref(), ws).await?;
     Ok(ws
         .on_upgrade(move |socket| serve(socket, svc, tenant, watcher, q.conversation_id))
         .into_response())
@@ -107,46 +97,22 @@ struct Socket<'a> {
     running: JoinSet<()>,
 }
 
-fn slow() -> Closing {
-    Closing::new(
-        close::TOO_SLOW,
-        "too slow: results came faster than they were read",
-    )
-}
-
 impl Socket<'_> {
     async fn run(&mut self, incoming: &mut SplitStream<WebSocket>) -> Closing {
-        let live = &self.svc.settings.live;
-        let start = tokio::time::Instant::now();
-        let mut ping = tokio::time::interval_at(start + live.ping_interval, live.ping_interval);
-        let mut recheck_at =
-            tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval);
-        let closing = self.svc.feed.closing.clone();
-        let mut heard_since_ping = true;
+        let mut keepalive = Keepalive::new(self.svc);
         loop {
             let step = tokio::select! {
-                () = closing.cancelled() => Err(Closing::new(close::GOING_AWAY, "the server is restarting")),
                 frame = incoming.next() => {
-                    heard_since_ping = true;
-                    match frame {
-                        Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
-                        Some(Ok(Message::Binary(_))) => self.reply(json!({
-                            "type": "error", "code": "invalid_frame", "message": "frames are JSON text",
-                        })),
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => Err(Closing::new(close::NORMAL, "")),
-                        Some(Ok(_)) => Ok(()),
+                    keepalive.heard();
+                    match Incoming::of(frame) {
+                        Incoming::Text(text) => self.on_text(text.as_str()).await,
+                        Incoming::Binary => self.reply(binary_refused()),
+                        Incoming::Gone => Err(Closing::new(close::NORMAL, "")),
+                        Incoming::Control => Ok(()),
                     }
                 }
                 Some(_) = self.running.join_next(), if !self.running.is_empty() => Ok(()),
-                _ = ping.tick() => {
-                    if !heard_since_ping {
-                        Err(Closing::new(close::GOING_AWAY, "no answer to pings"))
-                    } else {
-                        heard_since_ping = false;
-                        self.out.push(Message::Ping(Default::default())).map_err(|_| slow())
-                    }
-                }
-                _ = recheck_at.tick() => recheck(self.svc, &mut self.watcher, None).await,
+                due = keepalive.due() => keepalive.run(due, self.svc, &mut self.watcher, &self.out).await,
             };
             if let Err(c) = step {
                 return c;
@@ -155,7 +121,7 @@ impl Socket<'_> {
     }
 
     fn reply(&self, value: Value) -> Result<(), Closing> {
-        self.out.json(&value).map_err(|_| slow())
+        self.out.json(&value).map_err(|_| too_slow())
     }
 
     async fn on_text(&mut self, text: &str) -> Result<(), Closing> {
@@ -175,12 +141,8 @@ impl Socket<'_> {
                 "ping" => self.reply(json!({"type": "pong"})),
                 "auth" => match parse::<AuthFrame>(Value::Object(frame)) {
                     Ok(f) => {
-                        let held = Held::new(Presented::bearer(&f.token));
-                        recheck(self.svc, &mut self.watcher, Some(held)).await?;
-                        self.reply(json!({
-                            "type": "authenticated",
-                            "tenant_id": self.watcher.tenant.tenant_id,
-                        }))
+                        let answer = reauthenticate(self.svc, &mut self.watcher, &f.token).await?;
+                        self.reply(answer)
                     }
                     Err(e) => self.reply(error_frame(&e, None)),
                 },

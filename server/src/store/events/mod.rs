@@ -198,41 +198,27 @@ fn stored(row: &sea_orm::QueryResult) -> Result<StoredEvent, StoreError> {
     })
 }
 
-/// Events of every tenant with `after < seq <= upto`, oldest first, at most [`BATCH`].
+/// Events with `after < seq <= upto` — of one tenant, or (`None`) of every tenant — oldest
+/// first, at most [`BATCH`].
 pub async fn between(
     db: &DatabaseConnection,
+    tenant: Option<&str>,
     after: i64,
     upto: i64,
 ) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut values: Vec<Value> = vec![after.into(), upto.into(), (BATCH as i64).into()];
+    let of_tenant = match tenant {
+        Some(t) => {
+            values.push(t.into());
+            "AND tenant_id = $4 "
+        }
+        None => "",
+    };
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            format!("{SELECT} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"),
-            [after.into(), upto.into(), (BATCH as i64).into()],
-        ))
-        .await?;
-    rows.iter().map(stored).collect()
-}
-
-/// `tenant`'s events with `after < seq <= upto`, oldest first, at most [`BATCH`].
-pub async fn of_tenant(
-    db: &DatabaseConnection,
-    tenant: &str,
-    after: i64,
-    upto: i64,
-) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            format!(
-                "{SELECT} WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4"
-            ),
-            [
-                tenant.into(),
-                after.into(),
-                upto.into(),
-                (BATCH as i64).into(),
-            ],
+            format!("{SELECT} WHERE seq > $1 AND seq <= $2 {of_tenant}ORDER BY seq LIMIT $3"),
+            values,
         ))
         .await?;
     rows.iter().map(stored).collect()

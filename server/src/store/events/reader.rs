@@ -103,7 +103,7 @@ impl Reader {
             i64::MAX
         };
         let events = if upto > self.read {
-            between(db, self.read, upto).await?
+            between(db, None, self.read, upto).await?
         } else {
             Vec::new()
         };

@@ -214,25 +214,7 @@ async fn events_of_acknowledged_writes_are_replayed_after_kill_9() {
     ];
     let (mut server, url) = start_binary(&dir.path, &envs);
     let client = http_client();
-    let r = client
-        .post(format!("{url}/v1/auth/register"))
-        .json(&json!({"email": "a@example.com", "username": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let me: Value = r.json().await.unwrap();
-    let tenant = me["tenants"][0]["tenant_id"].as_str().unwrap().to_owned();
-    let tokens: Value = client
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"username": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let (tenant, token) = register_remote(&client, &url, "alice").await;
     let post = |content: String| {
         client
             .post(format!("{url}/v1/messages"))

@@ -18,6 +18,7 @@ pub struct Metrics {
     registry: Registry,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    ws_closed: IntCounterVec,
 }
 
 impl Metrics {
@@ -38,6 +39,14 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("static metric definition is valid");
+        let ws_closed = IntCounterVec::new(
+            Opts::new(
+                "ws_connections_closed_total",
+                "WebSocket connections ended, by door (feed, stream) and close code",
+            ),
+            &["door", "code"],
+        )
+        .expect("static metric definition is valid");
         let build_info = IntGauge::with_opts(
             Opts::new("build_info", "Always 1; labels carry the version")
                 .const_label("version", env!("CARGO_PKG_VERSION")),
@@ -47,6 +56,7 @@ impl Metrics {
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
+            Box::new(ws_closed.clone()),
             Box::new(build_info),
         ] {
             registry
@@ -57,7 +67,15 @@ impl Metrics {
             registry,
             http_requests,
             http_duration,
+            ws_closed,
         }
+    }
+
+    /// A WebSocket connection of `door` ended with close `code` (a small fixed set).
+    pub fn ws_closed(&self, door: &str, code: u16) {
+        self.ws_closed
+            .with_label_values(&[door, code.to_string().as_str()])
+            .inc();
     }
 
     /// The registry, for subsystems (jobs, embeddings) that add their own metrics.

@@ -7,3 +7,4 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod memory;
+pub mod tenants;

@@ -1,5 +1,5 @@
-//! `/v1/auth`: registration, login, token refresh, logout, profile and password, onto
-//! [`crate::service::accounts`].
+//! `/v1/auth`: registration, login (tokens, or the dashboard's session cookie), token refresh,
+//! logout, profile and password, onto [`crate::service::accounts`].
 
 use std::net::SocketAddr;
 
@@ -10,11 +10,12 @@ use app::api::auth::{
 use axum::{
     extract::{ConnectInfo, State},
     http::{header, HeaderMap, StatusCode},
+    response::IntoResponse,
     Json,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{extract::AppJson, Result};
+use super::{extract::AppJson, session_cookie, Result};
 use crate::{
     service::{accounts, Caller, Services},
     state::AppState,
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(open_session, close_session))
         .routes(routes!(me, update_me))
         .routes(routes!(change_password))
 }
@@ -64,14 +66,55 @@ async fn login(
     headers: HeaderMap,
     AppJson(req): AppJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>> {
-    let origin = accounts::LoginOrigin {
+    Ok(Json(
+        accounts::login(&svc, req, login_origin(peer, &headers)).await?,
+    ))
+}
+
+fn login_origin(peer: SocketAddr, headers: &HeaderMap) -> accounts::LoginOrigin {
+    accounts::LoginOrigin {
         ip_address: Some(peer.ip().to_string()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-    };
-    Ok(Json(accounts::login(&svc, req, origin).await?))
+    }
+}
+
+/// A login for the dashboard: the access token goes into the `mm_session` cookie (`HttpOnly`,
+/// `SameSite=Strict`), never into a page script's hands. The cookie authenticates REST and
+/// WebSocket requests from this server's own pages only.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/session",
+    tag = "auth",
+    summary = "Log in with a session cookie (the dashboard)",
+    request_body = LoginRequest,
+    responses((status = 204, description = "Logged in: `Set-Cookie: mm_session=…` lasts as long as an access token"), (status = 401, description = "Wrong credentials", body = app::api::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = app::api::error::ErrorBody)),
+    security(())
+)]
+async fn open_session(
+    State(svc): State<Services>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<LoginRequest>,
+) -> Result<impl IntoResponse> {
+    let tokens = accounts::login(&svc, req, login_origin(peer, &headers)).await?;
+    let cookie = session_cookie::set(&svc.settings, &tokens.access_token, tokens.expires_in);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/v1/auth/session",
+    tag = "auth",
+    summary = "Log out of a cookie session",
+    responses((status = 204, description = "The session ends and the cookie is removed"), super::docs::Unauthorized)
+)]
+async fn close_session(State(svc): State<Services>, caller: Caller) -> Result<impl IntoResponse> {
+    accounts::logout(&svc, &caller).await?;
+    let cookie = session_cookie::clear(&svc.settings);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]))
 }
 
 /// Rotates the refresh token; a replayed one revokes its session.

@@ -1,6 +1,6 @@
 //! Extractors whose rejections speak our error format: [`AppJson`] and [`AppQuery`] name the
 //! field a type error is in, and [`Caller`] is who is calling, from `Authorization: Bearer
-//! <jwt | mm_key>` or `x-api-key`.
+//! <jwt | mm_key>`, `x-api-key`, or the dashboard's session cookie ([`session_cookie`]).
 
 use axum::{
     body::Bytes,
@@ -10,7 +10,10 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use super::error::{error_response, payload_for_status, ApiError};
+use super::{
+    error::{error_response, payload_for_status, ApiError},
+    session_cookie,
+};
 use crate::{
     service::{self, Caller, Presented},
     state::AppState,
@@ -202,7 +205,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = presented(&parts.headers).ok_or_else(unauthorized)?;
-        Ok(service::authenticate(&state.services, presented).await?)
+        if let Some(presented) = presented(&parts.headers) {
+            return Ok(service::authenticate(&state.services, presented).await?);
+        }
+        let settings = &state.services.settings;
+        let token = session_cookie::token(&parts.headers, &parts.method, settings)?
+            .ok_or_else(unauthorized)?;
+        Ok(service::authenticate(&state.services, Presented::bearer(&token)).await?)
     }
 }

@@ -31,6 +31,8 @@ pub mod members;
 pub mod messages;
 pub mod middleware;
 pub mod search;
+pub mod session_cookie;
+pub mod tenants;
 pub mod ws;
 
 pub use error::Result;
@@ -66,6 +68,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(auth::router())
         .merge(api_keys::router())
         .merge(members::router())
+        .merge(tenants::router())
         .merge(messages::router())
         .merge(batch::router())
         .merge(conversations::router())

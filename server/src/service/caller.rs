@@ -170,7 +170,8 @@ pub async fn charge_caller(svc: &Services, caller: &Caller, tenant: &TenantConte
 
 fn forbidden(tenant: &str) -> ServiceError {
     ServiceError::Forbidden(format!(
-        "This credential has no access to tenant '{tenant}'."
+        "This credential has no access to tenant '{tenant}'. Create a tenant with POST \
+         /v1/tenants, or ask an administrator of this one to add you."
     ))
 }
 

@@ -26,6 +26,7 @@ pub mod members;
 pub mod messages;
 pub mod operations;
 pub mod search;
+pub mod tenants;
 
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
 //! Persistence: connecting to SQLite or PostgreSQL, migrations, and (by aggregate) the queries.
 //! Nothing here knows about HTTP.
 //!
-//! - [`accounts`]: tenants, users, memberships, login sessions, API keys; [`callers`]: a
+//! - [`accounts`]: users, memberships, login sessions, API keys; [`tenants`]: tenants and
+//!   deleting one with all it holds; [`callers`]: a
 //!   credential and everything it stands for, in one query.
 //! - [`ingest`]: new messages, set-based; [`messages`], [`conversations`]: the rest of their
 //!   lives, with exact conversation counters.
@@ -42,6 +43,7 @@ pub mod jobs;
 pub mod messages;
 pub mod retrievers;
 pub mod secrets;
+pub mod tenants;
 
 /// Errors of the store layer; the services map them to their own.
 #[derive(Debug, thiserror::Error)]

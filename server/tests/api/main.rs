@@ -27,3 +27,4 @@ mod openapi;
 mod providers;
 mod ratelimit;
 mod search;
+mod tenants;

@@ -34,6 +34,7 @@ use crate::{
         messages as rules,
     },
     live::{LiveEvent, Refused},
+    metrics::Metrics,
     service::{
         feed::{self, Watcher},
         ServiceError, Services,
@@ -50,6 +51,7 @@ pub struct FeedQuery {
 
 pub async fn upgrade(
     State(svc): State<Services>,
+    State(metrics): State<Metrics>,
     Path(tenant): Path<String>,
     AppQuery(q): AppQuery<FeedQuery>,
     headers: HeaderMap,
@@ -57,7 +59,10 @@ pub async fn upgrade(
 ) -> Result<Response, ApiError> {
     let (ws, watcher) = admit(&svc, &tenant, &headers, q.token.as_deref(), ws).await?;
     Ok(ws
-        .on_upgrade(move |socket| serve(socket, svc, tenant, watcher, q.last_event_id))
+        .on_upgrade(move |socket| async move {
+            let ended = serve(socket, svc, tenant, watcher, q.last_event_id).await;
+            metrics.ws_closed("feed", ended);
+        })
         .into_response())
 }
 
@@ -67,12 +72,14 @@ async fn serve(
     tenant: String,
     watcher: Option<Watcher>,
     resume: Option<String>,
-) {
+) -> u16 {
     let (sink, mut incoming) = socket.split();
     let (outbox, closing, writer) = super::writer(sink, svc.settings.live.send_queue);
     let ended = Connection::open(&svc, &tenant, watcher, &mut incoming, outbox, resume).await;
+    let code = ended.code;
     let _ = closing.send(ended);
     let _ = writer.await;
+    code
 }
 
 /// Which events a connection forwards.

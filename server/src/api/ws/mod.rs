@@ -16,13 +16,13 @@ use axum::{
         rejection::WebSocketUpgradeRejection, CloseFrame, Message, Utf8Bytes, WebSocket,
         WebSocketUpgrade,
     },
-    http::HeaderMap,
+    http::{HeaderMap, Method},
 };
 use futures_util::{stream::SplitSink, SinkExt};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use super::error::ApiError;
+use super::{error::ApiError, session_cookie};
 use crate::{
     domain::TenantId,
     service::{
@@ -66,8 +66,9 @@ impl Closing {
 }
 
 /// Decides an upgrade before any WebSocket exists, so refusals are the usual JSON answers: a
-/// presented credential (`x-api-key`, a bearer token, or `?token=` — a JWT or a key, for the
-/// original's clients) must be valid (401) and may read the tenant (403). Without one the
+/// presented credential (`x-api-key`, a bearer token, `?token=` — a JWT or a key, for the
+/// original's clients — or the dashboard's session cookie from this server's own pages, see
+/// [`session_cookie`]) must be valid (401) and may read the tenant (403). Without one the
 /// tenant id must be well-formed, and the connection authenticates by its first frame.
 pub async fn admit(
     svc: &Services,
@@ -76,11 +77,14 @@ pub async fn admit(
     token: Option<&str>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<(WebSocketUpgrade, Option<Watcher>), ApiError> {
+    let query_token = token.filter(|t| !t.trim().is_empty());
     let held = match super::extract::presented(headers) {
         Some(presented) => Some(Held::new(presented)),
-        None => token
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| Held::new(Presented::bearer(t))),
+        None => match query_token {
+            Some(t) => Some(Held::new(Presented::bearer(t))),
+            None => session_cookie::token(headers, &Method::GET, &svc.settings)?
+                .map(|t| Held::new(Presented::bearer(&t))),
+        },
     };
     let watcher = match held {
         Some(held) => Some(watchers::open(svc, held, tenant).await?),

@@ -31,6 +31,7 @@ use super::{
 };
 use crate::{
     api::{error::ApiError, extract::AppQuery},
+    metrics::Metrics,
     service::{
         feed::{self, Watcher},
         search, Services,
@@ -47,6 +48,7 @@ pub struct StreamQuery {
 
 pub async fn upgrade(
     State(svc): State<Services>,
+    State(metrics): State<Metrics>,
     Path(tenant): Path<String>,
     AppQuery(q): AppQuery<StreamQuery>,
     headers: HeaderMap,
@@ -54,7 +56,10 @@ pub async fn upgrade(
 ) -> Result<Response, ApiError> {
     let (ws, watcher) = admit(&svc, &tenant, &headers, q.token.as_deref(), ws).await?;
     Ok(ws
-        .on_upgrade(move |socket| serve(socket, svc, tenant, watcher, q.conversation_id))
+        .on_upgrade(move |socket| async move {
+            let ended = serve(socket, svc, tenant, watcher, q.conversation_id).await;
+            metrics.ws_closed("stream", ended);
+        })
         .into_response())
 }
 
@@ -64,7 +69,7 @@ async fn serve(
     tenant: String,
     watcher: Option<Watcher>,
     conversation: Option<String>,
-) {
+) -> u16 {
     let (sink, mut incoming) = socket.split();
     let (out, closing, writer) = super::writer(sink, svc.settings.live.send_queue);
     let watcher = match watcher {
@@ -84,8 +89,10 @@ async fn serve(
         }
         Err(c) => c,
     };
+    let code = ended.code;
     let _ = closing.send(ended);
     let _ = writer.await;
+    code
 }
 
 struct Socket<'a> {

@@ -1,7 +1,9 @@
 //! The live feed (`/v1/ws/messages/{tenant_id}`), through a real WebSocket client: the client
-//! helper here, the tests in [`delivery`] and [`access`]; streaming search in [`stream`].
+//! helper here, the tests in [`delivery`], [`access`], [`cookie`] (the dashboard's session
+//! cookie); streaming search in [`stream`].
 
 mod access;
+mod cookie;
 mod delivery;
 mod stream;
 

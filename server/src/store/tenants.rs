@@ -1,0 +1,168 @@
+//! Tenants: creating one with its first admin, reading them with their counts, renaming, and
+//! deleting one with everything it holds.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryResult, Set, Statement,
+};
+use uuid::Uuid;
+
+use super::{
+    entities::{memberships, tenants},
+    StoreError,
+};
+use crate::domain::MemberRole;
+
+/// A tenant with its counts (members, conversations, messages).
+pub struct TenantCounts {
+    pub tenant: tenants::Model,
+    pub members: i64,
+    pub conversations: i64,
+    pub messages: i64,
+}
+
+/// Creates tenant `id` named `name` with `admin` as its administrator; 409 if the id is taken.
+pub async fn create_tenant(
+    txn: &DatabaseTransaction,
+    id: &str,
+    name: &str,
+    admin: Uuid,
+) -> Result<(), StoreError> {
+    if tenants::Entity::find_by_id(id).one(txn).await?.is_some() {
+        return Err(taken());
+    }
+    let now = Utc::now();
+    // A racing creation that passed the check above breaks the primary key: also a 409.
+    tenants::ActiveModel {
+        id: Set(id.to_owned()),
+        name: Set(name.to_owned()),
+        settings: Set(serde_json::json!({})),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(txn)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) => taken(),
+        other => other,
+    })?;
+    memberships::ActiveModel {
+        tenant_id: Set(id.to_owned()),
+        user_id: Set(admin),
+        role: Set(MemberRole::Admin.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn taken() -> StoreError {
+    StoreError::Conflict("this tenant id is taken; choose another".into())
+}
+
+/// The tenants among `ids` with their counts, ordered by id.
+pub async fn tenants_with_counts(
+    db: &DatabaseConnection,
+    ids: &[String],
+) -> Result<Vec<TenantCounts>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    // Correlated subqueries: joining members and conversations at once would multiply the rows
+    // each count sees. Messages are counted from the conversations' exact counters.
+    let sql = format!(
+        "SELECT t.id, t.name, t.settings, t.created_at, t.updated_at, \
+         (SELECT COUNT(*) FROM memberships x WHERE x.tenant_id = t.id) AS members, \
+         (SELECT COUNT(*) FROM conversations c WHERE c.tenant_id = t.id) AS conversations, \
+         (SELECT CAST(COALESCE(SUM(c.message_count), 0) AS bigint) FROM conversations c \
+            WHERE c.tenant_id = t.id) AS messages \
+         FROM tenants t WHERE t.id IN ({}) ORDER BY t.id",
+        placeholders.join(", ")
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            ids.iter().map(|id| id.as_str().into()),
+        ))
+        .await?;
+    rows.iter()
+        .map(counts)
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(Into::into)
+}
+
+fn counts(r: &QueryResult) -> Result<TenantCounts, sea_orm::DbErr> {
+    Ok(TenantCounts {
+        tenant: tenants::Model {
+            id: r.try_get("", "id")?,
+            name: r.try_get("", "name")?,
+            settings: r.try_get("", "settings")?,
+            created_at: r.try_get("", "created_at")?,
+            updated_at: r.try_get("", "updated_at")?,
+        },
+        members: r.try_get("", "members")?,
+        conversations: r.try_get("", "conversations")?,
+        messages: r.try_get("", "messages")?,
+    })
+}
+
+/// Renames tenant `id`.
+pub async fn rename_tenant(
+    db: &DatabaseConnection,
+    id: &str,
+    name: &str,
+) -> Result<(), StoreError> {
+    let tenant = tenants::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound { what: "tenant" })?;
+    let mut active: tenants::ActiveModel = tenant.into();
+    active.name = Set(name.to_owned());
+    active.updated_at = Set(Utc::now());
+    active.update(db).await?;
+    Ok(())
+}
+
+/// The tables that hold a tenant's rows, children first. Most would follow the tenant by their
+/// foreign keys' cascades; deleting each explicitly keeps the order (and the change log the
+/// search indexes follow) independent of what the schema cascades.
+const TENANT_TABLES: &[&str] = &[
+    "events",
+    "embedding_jobs",
+    "messages",
+    "conversations",
+    "archived_messages",
+    "retention_rules",
+    "retention_policies",
+    "api_keys",
+    "memberships",
+];
+
+/// Deletes tenant `id` and every row of it, in `txn`.
+pub async fn delete_tenant(txn: &DatabaseTransaction, id: &str) -> Result<(), StoreError> {
+    let backend = txn.get_database_backend();
+    for table in TENANT_TABLES {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("DELETE FROM {table} WHERE tenant_id = $1"),
+            [id.into()],
+        ))
+        .await?;
+    }
+    let deleted = txn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM tenants WHERE id = $1",
+            [id.into()],
+        ))
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(StoreError::NotFound { what: "tenant" });
+    }
+    Ok(())
+}

@@ -37,6 +37,15 @@ async fn found_by(app: &TestApp, token: &str, query: &str, mode: &str) -> Vec<St
         .collect()
 }
 
+/// SQL that writes alice's message `content` behind the server's back.
+fn insert_message(content: &str) -> String {
+    format!(
+        "INSERT INTO messages (id, tenant_id, conversation_id, role, content, importance_score, \
+         created_at, updated_at) VALUES (gen_random_uuid(), 'alice', 'c', 'user', '{content}', \
+         0.5, now(), now())"
+    )
+}
+
 async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: Value) -> Value {
     let r = app.call(method, path, token, Some(body)).await;
     assert!(r.status().is_success(), "{path}: {}", r.status());
@@ -228,13 +237,9 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
     let url = pg_url(a.pg_database.as_deref().unwrap());
     let direct = sea_orm::Database::connect(url).await.unwrap();
     let slow = sea_orm::TransactionTrait::begin(&direct).await.unwrap();
-    slow.execute_unprepared(
-        "INSERT INTO messages (id, tenant_id, conversation_id, role, content, importance_score, \
-         created_at, updated_at) VALUES (gen_random_uuid(), 'alice', 'c', 'user', \
-         'the lantern batteries are in the garage', 0.5, now(), now())",
-    )
-    .await
-    .unwrap();
+    slow.execute_unprepared(&insert_message("the lantern batteries are in the garage"))
+        .await
+        .unwrap();
     store(&a, t, "c", "user", "the lantern is on the top shelf").await;
     assert_eq!(
         found_lexically(&b, tb, "lantern").await,
@@ -248,6 +253,39 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
         [
             "the lantern batteries are in the garage",
             "the lantern is on the top shelf"
+        ]
+    );
+
+    // The same with the late transaction the newest one: an older transaction logs after it
+    // and commits first, and a snapshot does not list a transaction newer than every
+    // completed one.
+    let older = sea_orm::TransactionTrait::begin(&direct).await.unwrap();
+    older
+        .execute_unprepared("SELECT pg_current_xact_id()")
+        .await
+        .unwrap();
+    let newer = sea_orm::TransactionTrait::begin(&direct).await.unwrap();
+    newer
+        .execute_unprepared(&insert_message("the compass is in the glovebox"))
+        .await
+        .unwrap();
+    older
+        .execute_unprepared(&insert_message("the compass needs a new needle"))
+        .await
+        .unwrap();
+    older.commit().await.unwrap();
+    assert_eq!(
+        found_lexically(&b, tb, "compass").await,
+        ["the compass needs a new needle"]
+    );
+    newer.commit().await.unwrap();
+    let mut hits = found_lexically(&b, tb, "compass").await;
+    hits.sort();
+    assert_eq!(
+        hits,
+        [
+            "the compass is in the glovebox",
+            "the compass needs a new needle"
         ]
     );
     assert_eq!(

@@ -98,6 +98,7 @@ async fn the_openapi_document_describes_the_running_server() {
             "post /v1/auth/login",
             "post /v1/auth/refresh",
             "post /v1/auth/register",
+            "post /v1/auth/session",
         ]
     );
 }

@@ -10,6 +10,11 @@
 //!   transaction of `P` is in progress any more, every row up to `S` is committed or never will
 //!   be: `S` is the new horizon. Writers are never serialised; a write transaction left open
 //!   holds delivery back until it ends.
+//!
+//!   `P` comes from every backend's own transaction id (`pg_stat_activity.backend_xid`), not from
+//!   a snapshot alone: a snapshot lists only ids below its `xmax`, the newest *completed* id + 1,
+//!   so a transaction whose id is above every completed one — a lone writer's, the common case
+//!   on a quiet server — is missing from it, and its rows would be read past before they commit.
 
 use std::collections::VecDeque;
 
@@ -141,12 +146,16 @@ async fn pg_position(db: &DatabaseConnection) -> Result<i64, StoreError> {
     Ok(row.try_get("", "position")?)
 }
 
-/// The write transactions in progress now.
+/// The write transactions in progress now, as 32-bit ids: each backend's (see the module docs)
+/// and the snapshot's, which adds prepared transactions below its `xmax`.
 async fn pg_pending(db: &DatabaseConnection) -> Result<Vec<i64>, StoreError> {
     let rows = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT x::text::bigint AS xid FROM pg_snapshot_xip(pg_current_snapshot()) AS x",
+            "SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity \
+             WHERE backend_xid IS NOT NULL \
+             UNION SELECT x::text::bigint % 4294967296 \
+             FROM pg_snapshot_xip(pg_current_snapshot()) AS x",
         ))
         .await?;
     rows.iter()

@@ -9,10 +9,13 @@
 //!   one had not read (reload).
 //! - PostgreSQL writers commit in any order: a row numbered below one already read can commit
 //!   later. Each row records its transaction (`xid`), and a read also returns the transactions
-//!   still in progress in its snapshot (`pg_snapshot_xip`). A row invisible to that read was
-//!   written either before it, by one of those transactions, or after it, with a higher `seq`
-//!   (the sequence is not cached, so numbers follow time). So the next read asks for rows past
-//!   the highest `seq` seen or written by those transactions. Rows older than
+//!   still in progress in its snapshot: those it lists (`pg_snapshot_xip`), and every one
+//!   numbered from its `xmax` on, which it does not list (a snapshot's `xmax` is the newest
+//!   *completed* transaction + 1, so a lone writer's newer transaction is in progress but not
+//!   listed). A row invisible to that read was written either before it, by one of those
+//!   transactions, or after it, with a higher `seq` (the sequence is not cached, so numbers
+//!   follow time). So the next read asks for rows past the highest `seq` seen or written by
+//!   those transactions. Rows older than
 //!   [`PG_KEEP`] are pruned; an instance that has not read the log for [`PG_MAX_QUIET`] reloads
 //!   instead of trusting it.
 
@@ -37,8 +40,10 @@ const PG_MAX_QUIET: Duration = Duration::from_secs(15 * 60);
 pub(super) struct Cursor {
     /// The highest `seq` read.
     pub(super) seq: i64,
-    /// PostgreSQL: the transactions in progress when the log was last read.
+    /// PostgreSQL: the transactions in progress when the log was last read that it listed…
     pending: Vec<i64>,
+    /// …and every transaction numbered from here on (its `xmax`).
+    unlisted_from: i64,
     /// When the log was last read.
     read_at: Instant,
 }
@@ -48,6 +53,7 @@ impl Default for Cursor {
         Self {
             seq: 0,
             pending: Vec::new(),
+            unlisted_from: i64::MAX,
             read_at: Instant::now(),
         }
     }
@@ -71,24 +77,34 @@ pub(super) async fn start(db: &DatabaseConnection) -> Result<Cursor, StoreError>
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => format!(
-            "SELECT COALESCE((SELECT MAX(seq) FROM change_log), 0) AS seq, {PG_PENDING} AS pending"
+            "SELECT COALESCE((SELECT MAX(seq) FROM change_log), 0) AS seq, \
+             {PG_PENDING} AS pending, {PG_UNLISTED} AS unlisted_from"
         ),
-        _ => "SELECT COALESCE(MAX(seq), 0) AS seq, '' AS pending FROM change_log".into(),
+        _ => "SELECT COALESCE(MAX(seq), 0) AS seq, '' AS pending, 0 AS unlisted_from \
+              FROM change_log"
+            .into(),
     };
     let row = db
         .query_one_raw(Statement::from_string(backend, sql))
         .await?
         .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("change_log".into())))?;
-    Ok(Cursor {
+    let mut cursor = Cursor {
         seq: row.try_get("", "seq")?,
         pending: parse_pending(&row.try_get::<String>("", "pending")?),
         ..Cursor::default()
-    })
+    };
+    if backend == DbBackend::Postgres {
+        cursor.unlisted_from = row.try_get("", "unlisted_from")?;
+    }
+    Ok(cursor)
 }
 
-/// The transactions in progress in the statement's snapshot, as `1,2,3`.
+/// The transactions in progress that the statement's snapshot lists, as `1,2,3`.
 const PG_PENDING: &str = "(SELECT COALESCE(string_agg(x::text, ','), '') \
      FROM pg_snapshot_xip(pg_current_snapshot()) x)";
+/// The statement's snapshot's `xmax`: transactions numbered from here on are in progress (or
+/// not yet begun) though it does not list them.
+const PG_UNLISTED: &str = "(SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint)";
 
 fn parse_pending(raw: &str) -> Vec<i64> {
     raw.split(',').filter_map(|x| x.parse().ok()).collect()
@@ -173,30 +189,41 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    // One statement, so the rows and the list of transactions in progress come from one
-    // snapshot. Two index reads, not `seq > $1 OR xid = ANY(…)`: PostgreSQL answers that OR by
-    // filtering the whole log, on every search. The first `$3` rows past
-    // `seq` suffice: the outer `LIMIT` keeps no row beyond the last of them.
+    // One statement, so the rows and the transactions in progress come from one snapshot.
+    // Index reads, not `seq > $1 OR xid = ANY(…)`: PostgreSQL answers that OR by filtering
+    // the whole log, on every search. The first `$3` rows of a part suffice: the outer
+    // `LIMIT` keeps no row beyond the last of them.
     let sql = format!(
-        "SELECT s.pending, l.seq, l.message_id FROM (SELECT {PG_PENDING} AS pending) s \
+        "SELECT s.pending, s.unlisted_from, l.seq, l.message_id \
+         FROM (SELECT {PG_PENDING} AS pending, {PG_UNLISTED} AS unlisted_from) s \
          LEFT JOIN LATERAL ( \
            (SELECT seq, message_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $3) \
            UNION \
            (SELECT seq, message_id FROM change_log \
             WHERE xid = ANY(string_to_array($2, ',')::bigint[])) \
+           UNION \
+           (SELECT seq, message_id FROM change_log WHERE xid >= $4 ORDER BY seq LIMIT $3) \
            ORDER BY seq LIMIT $3) l ON TRUE"
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             &sql,
-            [cursor.seq.into(), pending.into(), BATCH.into()],
+            [
+                cursor.seq.into(),
+                pending.into(),
+                BATCH.into(),
+                cursor.unlisted_from.into(),
+            ],
         ))
         .await?;
     let read_at = Instant::now();
-    let now_pending = match rows.first() {
-        Some(r) => parse_pending(&r.try_get::<String>("", "pending")?),
-        None => Vec::new(),
+    let (now_pending, unlisted_from) = match rows.first() {
+        Some(r) => (
+            parse_pending(&r.try_get::<String>("", "pending")?),
+            r.try_get::<i64>("", "unlisted_from")?,
+        ),
+        None => (Vec::new(), i64::MAX),
     };
     let mut seq = cursor.seq;
     let mut ids = Vec::with_capacity(rows.len());
@@ -212,6 +239,7 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
         cursor: Cursor {
             seq,
             pending: now_pending,
+            unlisted_from,
             read_at,
         },
     })

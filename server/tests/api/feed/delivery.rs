@@ -2,6 +2,7 @@
 //! instances, stays inside its tenant, and loses a deleted message's content.
 
 use reqwest::Method;
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use super::*;
@@ -312,4 +313,41 @@ async fn a_subscriber_on_one_instance_receives_events_caused_through_another() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn an_event_of_the_newest_transaction_is_not_read_past_before_it_commits() {
+    // A write transaction whose id is above every completed one (a lone writer, or one on
+    // another instance) is missing from a PostgreSQL snapshot's list of transactions in
+    // progress; the feed must still wait for it rather than read past its event.
+    let app = spawn_app(Backend::Postgres).await;
+    let alice = app.register_and_login("alice", None).await;
+    let mut feed = connect(&app.address, &alice.tenant_id, &alice.access_token).await;
+    feed.sync().await;
+
+    let url = pg_url(app.pg_database.as_deref().unwrap());
+    let direct = sea_orm::Database::connect(url).await.unwrap();
+    let slow = sea_orm::TransactionTrait::begin(&direct).await.unwrap();
+    slow.execute_unprepared(&format!(
+        "INSERT INTO events (tenant_id, conversation_id, name, data, at) VALUES \
+         ('{}', 'late', 'conversation.updated', '{{\"id\":\"late\"}}', now())",
+        alice.tenant_id
+    ))
+    .await
+    .unwrap();
+    // The pump reads the table while that transaction is open (and is held back by it).
+    server::service::feed::caught_up(&app.state.services)
+        .await
+        .unwrap();
+    slow.commit().await.unwrap();
+    store(&app, &alice.access_token, "trip", "user", "Pack the tent").await;
+
+    let events = feed.events(2).await;
+    assert_eq!(
+        names(&events),
+        ["conversation.updated", "conversation.created"],
+        "{events:#?}"
+    );
+    assert_eq!(events[0]["conversation_id"], "late");
+    direct.close().await.ok();
 }

@@ -46,6 +46,21 @@ impl fmt::Display for TenantId {
     }
 }
 
+/// The longest display name (of a tenant, an API key), in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 255;
+
+/// A display name: trimmed, 1..=[`MAX_DISPLAY_NAME_CHARS`] characters, reported as `field`.
+pub fn display_name(raw: &str, field: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(Invalid::new(
+            field,
+            format!("must be 1 to {MAX_DISPLAY_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// A username: `^[A-Za-z0-9_]{3,64}$`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);

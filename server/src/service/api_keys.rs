@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Access, Caller, Result, ServiceError, Services};
 use crate::{
     auth::api_keys,
-    domain::{Invalid, KeyScope, MemberRole},
+    domain::{ids::display_name, Invalid, KeyScope, MemberRole},
     store::{accounts, entities::api_keys as entity},
 };
 
@@ -40,10 +40,7 @@ pub async fn create(
     req: CreateApiKeyRequest,
 ) -> Result<ApiKeyResponse> {
     caller.require_session(MANAGED)?;
-    let name = req.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 255 {
-        return Err(ServiceError::invalid("name", "must be 1 to 255 characters"));
-    }
+    let name = display_name(&req.name, "name")?;
     let scope = KeyScope::parse(req.scope.as_deref().unwrap_or("write"))?;
     if req.expires_days.is_some_and(|d| !(1..=3650).contains(&d)) {
         return Err(Invalid::new("expires_days", "must be 1 to 3650").into());

@@ -6,32 +6,27 @@ use app::api::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateT
 
 use super::{Access, Caller, Credential, Result, ServiceError, Services};
 use crate::{
-    domain::{ids::parse_id, Invalid},
+    domain::{
+        ids::{display_name, parse_id},
+        MemberRole,
+    },
     store::{
-        self, begin_write, commit,
+        begin_write, commit,
         tenants::{self as tenant_store, TenantCounts},
     },
 };
 
-const MAX_NAME_CHARS: usize = 255;
-
-fn name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(
-            Invalid::new("name", format!("must be 1 to {MAX_NAME_CHARS} characters")).into(),
-        );
-    }
-    Ok(name.to_owned())
-}
-
-fn view(caller: &Caller, t: TenantCounts) -> TenantResponse {
-    let role = caller
+/// The caller's role in tenant `id` ("" when it has none there).
+fn role_in(caller: &Caller, id: &str) -> String {
+    caller
         .memberships
         .iter()
-        .find(|m| m.tenant_id == t.tenant.id)
+        .find(|m| m.tenant_id == id)
         .map(|m| m.role.as_str().to_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn view(t: TenantCounts, role: String) -> TenantResponse {
     TenantResponse {
         id: t.tenant.id,
         name: t.tenant.name,
@@ -44,13 +39,14 @@ fn view(caller: &Caller, t: TenantCounts) -> TenantResponse {
     }
 }
 
-async fn one(svc: &Services, caller: &Caller, id: &str) -> Result<TenantResponse> {
+/// Tenant `id` as seen by a caller with `role` in it.
+async fn one(svc: &Services, id: &str, role: String) -> Result<TenantResponse> {
     let found = tenant_store::tenants_with_counts(&svc.db, &[id.to_owned()]).await?;
     let tenant = found
         .into_iter()
         .next()
         .ok_or_else(|| ServiceError::not_found("tenant"))?;
-    Ok(view(caller, tenant))
+    Ok(view(tenant, role))
 }
 
 /// Creates a tenant administered by the caller (a logged-in user; keys belong to one tenant
@@ -60,25 +56,16 @@ pub async fn create(
     caller: &Caller,
     req: CreateTenantRequest,
 ) -> Result<TenantResponse> {
-    if matches!(caller.credential, Credential::ApiKey { .. }) {
-        return Err(ServiceError::Forbidden(
-            "API keys cannot create tenants; log in as a user.".into(),
-        ));
-    }
+    caller.require_session("Tenants are created")?;
     let id = parse_id(req.id.trim(), 64, "id")?;
     let display = match &req.name {
-        Some(n) => name(n)?,
+        Some(n) => display_name(n, "name")?,
         None => id.clone(),
     };
     let txn = begin_write(&svc.db).await?;
     tenant_store::create_tenant(&txn, &id, &display, caller.user_id).await?;
     commit(txn).await?;
-    let mut creator = caller.clone();
-    creator.memberships.push(store::callers::Membership {
-        tenant_id: id.clone(),
-        role: crate::domain::MemberRole::Admin,
-    });
-    one(svc, &creator, &id).await
+    one(svc, &id, MemberRole::Admin.as_str().to_owned()).await
 }
 
 /// The caller's tenants (a key's: its own), with their role and counts.
@@ -95,13 +82,19 @@ pub async fn list(svc: &Services, caller: &Caller) -> Result<TenantList> {
     };
     let tenants = tenant_store::tenants_with_counts(&svc.db, &ids).await?;
     Ok(TenantList {
-        tenants: tenants.into_iter().map(|t| view(caller, t)).collect(),
+        tenants: tenants
+            .into_iter()
+            .map(|t| {
+                let role = role_in(caller, &t.tenant.id);
+                view(t, role)
+            })
+            .collect(),
     })
 }
 
 pub async fn get(svc: &Services, caller: &Caller, id: &str) -> Result<TenantResponse> {
     let tenant = caller.tenant(svc, Some(id), Access::Read).await?;
-    one(svc, caller, &tenant.tenant_id).await
+    one(svc, &tenant.tenant_id, role_in(caller, &tenant.tenant_id)).await
 }
 
 /// Renames a tenant (its admins).
@@ -112,9 +105,9 @@ pub async fn update(
     req: UpdateTenantRequest,
 ) -> Result<TenantResponse> {
     let tenant = caller.tenant(svc, Some(id), Access::Admin).await?;
-    let display = name(&req.name)?;
+    let display = display_name(&req.name, "name")?;
     tenant_store::rename_tenant(&svc.db, &tenant.tenant_id, &display).await?;
-    one(svc, caller, &tenant.tenant_id).await
+    one(svc, &tenant.tenant_id, role_in(caller, &tenant.tenant_id)).await
 }
 
 /// Deletes a tenant and everything it holds — messages, vectors, conversations, jobs, events,
@@ -125,7 +118,5 @@ pub async fn delete(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     let txn = begin_write(&svc.db).await?;
     tenant_store::delete_tenant(&txn, &tenant.tenant_id).await?;
     commit(txn).await?;
-    // The search indexes follow the change log of the deleted messages.
-    svc.index.catch_up(&svc.db).await?;
     Ok(())
 }

@@ -20,19 +20,17 @@ pub struct TenantUsage {
 
 /// Every tenant, ordered by id.
 pub async fn tenant_usage(db: &DatabaseConnection) -> Result<Vec<TenantUsage>, StoreError> {
-    // Aggregates in correlated subqueries rather than joins: joining memberships, conversations
-    // and jobs at once would multiply the rows each count sees.
-    const SQL: &str = "SELECT t.id, t.name, t.created_at, \
-        (SELECT COUNT(*) FROM memberships x WHERE x.tenant_id = t.id) AS members, \
-        (SELECT CAST(COALESCE(SUM(c.message_count), 0) AS bigint) FROM conversations c \
-            WHERE c.tenant_id = t.id) AS total_messages, \
-        (SELECT COUNT(*) FROM conversations c WHERE c.tenant_id = t.id) AS total_conversations, \
-        (SELECT COUNT(*) FROM embedding_jobs j WHERE j.tenant_id = t.id) AS pending_embeddings, \
-        (SELECT MAX(c.last_message_at) FROM conversations c WHERE c.tenant_id = t.id) \
+    // Aggregates in correlated subqueries rather than joins (see `tenants::COUNTS`).
+    let sql = format!(
+        "SELECT t.id, t.name, t.created_at, {}, \
+         (SELECT COUNT(*) FROM embedding_jobs j WHERE j.tenant_id = t.id) AS pending_embeddings, \
+         (SELECT MAX(c.last_message_at) FROM conversations c WHERE c.tenant_id = t.id) \
             AS last_activity \
-        FROM tenants t ORDER BY t.id";
+         FROM tenants t ORDER BY t.id",
+        super::tenants::COUNTS
+    );
     let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), SQL))
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?;
     rows.iter()
         .map(|r| {
@@ -40,8 +38,8 @@ pub async fn tenant_usage(db: &DatabaseConnection) -> Result<Vec<TenantUsage>, S
                 tenant_id: r.try_get("", "id")?,
                 name: r.try_get("", "name")?,
                 members: r.try_get("", "members")?,
-                total_messages: r.try_get("", "total_messages")?,
-                total_conversations: r.try_get("", "total_conversations")?,
+                total_messages: r.try_get("", "messages")?,
+                total_conversations: r.try_get("", "conversations")?,
                 pending_embeddings: r.try_get("", "pending_embeddings")?,
                 last_activity: r.try_get("", "last_activity")?,
                 created_at: r.try_get("", "created_at")?,

@@ -1,7 +1,7 @@
 //! Tenants: creating one with its first admin, reading them with their counts, renaming, and
 //! deleting one with everything it holds.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryResult, Set, Statement,
@@ -32,8 +32,25 @@ pub async fn create_tenant(
     if tenants::Entity::find_by_id(id).one(txn).await?.is_some() {
         return Err(taken());
     }
-    let now = Utc::now();
     // A racing creation that passed the check above breaks the primary key: also a 409.
+    insert_with_admin(txn, id, name, admin, Utc::now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => taken(),
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// Inserts tenant `id` named `name` and `admin`'s admin membership of it, in `txn`; a taken
+/// id is a [`StoreError::Conflict`].
+pub(super) async fn insert_with_admin(
+    txn: &DatabaseTransaction,
+    id: &str,
+    name: &str,
+    admin: Uuid,
+    now: DateTime<Utc>,
+) -> Result<memberships::Model, StoreError> {
     tenants::ActiveModel {
         id: Set(id.to_owned()),
         name: Set(name.to_owned()),
@@ -42,12 +59,8 @@ pub async fn create_tenant(
         updated_at: Set(now),
     }
     .insert(txn)
-    .await
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => taken(),
-        other => other,
-    })?;
-    memberships::ActiveModel {
+    .await?;
+    let membership = memberships::ActiveModel {
         tenant_id: Set(id.to_owned()),
         user_id: Set(admin),
         role: Set(MemberRole::Admin.as_str().into()),
@@ -56,12 +69,21 @@ pub async fn create_tenant(
     }
     .insert(txn)
     .await?;
-    Ok(())
+    Ok(membership)
 }
 
 fn taken() -> StoreError {
     StoreError::Conflict("this tenant id is taken; choose another".into())
 }
+
+/// The counts of the tenant `t` in a `SELECT` (`members`, `conversations`, `messages`), as
+/// correlated subqueries: joining members and conversations at once would multiply the rows
+/// each count sees. Messages are counted from the conversations' exact counters.
+pub(super) const COUNTS: &str = "\
+    (SELECT COUNT(*) FROM memberships x WHERE x.tenant_id = t.id) AS members, \
+    (SELECT COUNT(*) FROM conversations c WHERE c.tenant_id = t.id) AS conversations, \
+    (SELECT CAST(COALESCE(SUM(c.message_count), 0) AS bigint) FROM conversations c \
+        WHERE c.tenant_id = t.id) AS messages";
 
 /// The tenants among `ids` with their counts, ordered by id.
 pub async fn tenants_with_counts(
@@ -72,14 +94,8 @@ pub async fn tenants_with_counts(
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    // Correlated subqueries: joining members and conversations at once would multiply the rows
-    // each count sees. Messages are counted from the conversations' exact counters.
     let sql = format!(
-        "SELECT t.id, t.name, t.settings, t.created_at, t.updated_at, \
-         (SELECT COUNT(*) FROM memberships x WHERE x.tenant_id = t.id) AS members, \
-         (SELECT COUNT(*) FROM conversations c WHERE c.tenant_id = t.id) AS conversations, \
-         (SELECT CAST(COALESCE(SUM(c.message_count), 0) AS bigint) FROM conversations c \
-            WHERE c.tenant_id = t.id) AS messages \
+        "SELECT t.id, t.name, t.settings, t.created_at, t.updated_at, {COUNTS} \
          FROM tenants t WHERE t.id IN ({}) ORDER BY t.id",
         placeholders.join(", ")
     );

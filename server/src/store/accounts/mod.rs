@@ -25,7 +25,6 @@ use super::{
     entities::{memberships, tenants, users},
     StoreError,
 };
-use crate::domain::MemberRole;
 
 /// What registration needs, already validated.
 pub struct NewAccount {
@@ -91,24 +90,8 @@ pub async fn create_account(
     .await?;
     // The user first: when two registrations race past the check above on PostgreSQL, the
     // loser's insert breaks the email or username index and is answered 409 naming it.
-    tenants::ActiveModel {
-        id: Set(tenant_id.clone()),
-        name: Set(tenant_id.clone()),
-        settings: Set(serde_json::json!({})),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    let membership = memberships::ActiveModel {
-        tenant_id: Set(tenant_id),
-        user_id: Set(user.id),
-        role: Set(MemberRole::Admin.as_str().into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let membership =
+        super::tenants::insert_with_admin(&txn, &tenant_id, &tenant_id, user.id, now).await?;
     txn.commit().await?;
     Ok((user, membership))
 }

@@ -45,3 +45,7 @@ fi
 if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null; then
   apt_install chromium fonts-dejavu-core
 fi
+# The test of the README's quick start runs its commands, which use curl and jq.
+if [ "$want_browser" = 1 ] && ! { command -v curl && command -v jq; } >/dev/null; then
+  apt_install curl jq
+fi

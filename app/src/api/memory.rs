@@ -60,8 +60,19 @@ pub struct MessageResponse {
     pub importance_score: f64,
     /// `pending`, `completed` or `failed`.
     pub embedding_status: String,
+    /// Archived messages are out of search (unless asked for) and of the active counts.
+    pub archived: bool,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// `GET /v1/conversations/{id}/messages`: one page of a conversation's messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MessagePage {
+    pub messages: Vec<MessageResponse>,
+    /// Pass as `cursor` for the next page, in the same order; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A conversation with its exact counters.

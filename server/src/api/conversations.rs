@@ -2,7 +2,7 @@
 
 use app::api::memory::{
     ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
-    UpdateConversationRequest,
+    MessagePage, UpdateConversationRequest,
 };
 use axum::{
     extract::{Path, State},
@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     service::{
-        conversations::{self, ListConversations},
+        conversations::{self, ListConversations, ListMessages},
         Caller, Services,
     },
     state::AppState,
@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(fetch, update, delete))
         .routes(routes!(stats))
+        .routes(routes!(messages))
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +39,16 @@ struct ListQuery {
     page: Option<u64>,
     page_size: Option<u64>,
     updated_since: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagesQuery {
+    tenant_id: Option<String>,
+    order: Option<String>,
+    #[serde(default)]
+    include_archived: bool,
+    page_size: Option<u64>,
     cursor: Option<String>,
 }
 
@@ -153,6 +164,32 @@ async fn stats(
     let tenant = q.tenant_id.as_deref();
     Ok(Json(
         conversations::stats(&svc, &caller, tenant, &id).await?,
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/conversations/{id}/messages",
+    tag = "conversations",
+    summary = "A conversation's messages in time order, paged by cursor",
+    params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("order" = Option<String>, Query, description = "`asc` (oldest first, the default) or `desc`"), ("include_archived" = Option<bool>, Query, description = "Also archived messages (default false)"), ("page_size" = Option<u64>, Query, description = "Messages per page (1..100, default 50)"), ("cursor" = Option<String>, Query, description = "A previous page's `next_cursor`, with the same order")),
+    responses((status = 200, description = "One page", body = MessagePage), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, super::docs::Invalid)
+)]
+async fn messages(
+    State(svc): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppQuery(q): AppQuery<MessagesQuery>,
+) -> Result<Json<MessagePage>> {
+    let listing = ListMessages {
+        order: q.order,
+        include_archived: q.include_archived,
+        page_size: q.page_size,
+        cursor: q.cursor,
+    };
+    let tenant = q.tenant_id.as_deref();
+    Ok(Json(
+        conversations::messages(&svc, &caller, tenant, &id, listing).await?,
     ))
 }
 

@@ -9,6 +9,7 @@
 //! - [`stopwords`]: the words lexical search ignores.
 
 pub mod accounts;
+pub mod cursor;
 pub mod events;
 pub mod ids;
 pub mod messages;

@@ -3,17 +3,18 @@
 
 use app::api::memory::{
     ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
-    UpdateConversationRequest,
+    MessagePage, UpdateConversationRequest,
 };
 use chrono::{DateTime, Utc};
 
 use super::{events, Access, Caller, Result, ServiceError, Services};
 use crate::{
-    domain::{events::EventKind, messages as rules, Invalid},
+    domain::{cursor, events::EventKind, messages as rules, Invalid},
     store::{
         begin_write, commit, conversations as store,
         entities::conversations,
         events::{append, scrub_conversation},
+        messages::{conversation_messages, MessageListing},
     },
 };
 
@@ -50,22 +51,6 @@ pub struct ListConversations {
     pub cursor: Option<String>,
 }
 
-/// Cursors are `<updated_at in µs>_<id>`: opaque to clients, cheap to check.
-fn encode_cursor(c: &conversations::Model) -> String {
-    format!("{}_{}", c.updated_at.timestamp_micros(), c.id)
-}
-
-fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String), Invalid> {
-    let invalid = || Invalid::new("cursor", "is not one this server issued");
-    let (micros, id) = raw.split_once('_').ok_or_else(invalid)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(invalid)?;
-    Ok((at, id.to_owned()))
-}
-
 /// One page of the tenant's conversations, newest activity first.
 pub async fn list(
     svc: &Services,
@@ -97,7 +82,12 @@ pub async fn list(
                 .map_err(|_| Invalid::new("updated_since", "must be an RFC 3339 time"))
         })
         .transpose()?;
-    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(cursor::decode)
+        .transpose()?
+        .map(|(at, id)| (at, id.to_owned()));
     let query = store::ConversationQuery {
         archived: q.archived,
         updated_since,
@@ -107,13 +97,77 @@ pub async fn list(
     };
     let (items, total) = store::list_conversations(&svc.db, &tenant.tenant_id, &query).await?;
     let next_cursor = (items.len() as u64 == page_size)
-        .then(|| items.last().map(encode_cursor))
+        .then(|| items.last().map(|c| cursor::encode(c.updated_at, &c.id)))
         .flatten();
     Ok(ConversationPage {
         conversations: items.into_iter().map(view).collect(),
         total,
         page,
         page_size,
+        next_cursor,
+    })
+}
+
+/// Which of a conversation's messages to list, as a door received it.
+#[derive(Debug, Default)]
+pub struct ListMessages {
+    /// `asc` (oldest first, the default) or `desc`.
+    pub order: Option<String>,
+    pub include_archived: bool,
+    pub page_size: Option<u64>,
+    /// From a previous page's `next_cursor` (in the same order).
+    pub cursor: Option<String>,
+}
+
+/// Messages per page unless asked otherwise.
+pub const DEFAULT_MESSAGES_PAGE: u64 = 50;
+
+/// One page of conversation `id`'s messages in time order (archived ones only if asked); 404
+/// for a conversation the tenant does not have.
+pub async fn messages(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    id: &str,
+    q: ListMessages,
+) -> Result<MessagePage> {
+    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let newest_first = match q.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ServiceError::invalid("order", "must be asc or desc")),
+    };
+    let page_size = q.page_size.unwrap_or(DEFAULT_MESSAGES_PAGE);
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        return Err(ServiceError::invalid(
+            "page_size",
+            format!("must be 1 to {MAX_PAGE_SIZE}"),
+        ));
+    }
+    let after = match q.cursor.as_deref().map(cursor::decode).transpose()? {
+        Some((at, raw)) => Some((
+            at,
+            raw.parse::<uuid::Uuid>()
+                .map_err(|_| Invalid::new("cursor", "is not one this server issued"))?,
+        )),
+        None => None,
+    };
+    store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    let listing = MessageListing {
+        newest_first,
+        include_archived: q.include_archived,
+        after,
+        // One more than the page: whether another page follows, without an empty last one.
+        limit: page_size + 1,
+    };
+    let mut rows = conversation_messages(&svc.db, &tenant.tenant_id, id, &listing).await?;
+    let more = rows.len() as u64 > page_size;
+    rows.truncate(page_size as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|m| cursor::encode(m.created_at, m.id)))
+        .flatten();
+    Ok(MessagePage {
+        messages: rows.into_iter().map(super::messages::view).collect(),
         next_cursor,
     })
 }

@@ -27,6 +27,7 @@ pub fn view(m: messages::Model) -> MessageResponse {
         metadata: m.metadata,
         importance_score: m.importance_score,
         embedding_status: m.embedding_status,
+        archived: m.archived,
         created_at: m.created_at.to_rfc3339(),
         updated_at: m.updated_at.to_rfc3339(),
     }

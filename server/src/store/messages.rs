@@ -48,6 +48,64 @@ async fn shrink_conversation(
     Ok(())
 }
 
+/// Which of a conversation's messages to read.
+pub struct MessageListing {
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+    pub include_archived: bool,
+    /// Keyset position: messages strictly after this `(created_at, id)` in the order.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u64,
+}
+
+/// Up to `q.limit` of conversation `id`'s messages in time order (then by id: imported messages
+/// may share a time), read along `ix_messages_conversation`.
+pub async fn conversation_messages(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    id: &str,
+    q: &MessageListing,
+) -> Result<Vec<messages::Model>, StoreError> {
+    use sea_orm::{sea_query::Condition, QuerySelect};
+    let mut query = messages::Entity::find()
+        .filter(messages::Column::TenantId.eq(tenant))
+        .filter(messages::Column::ConversationId.eq(id));
+    if !q.include_archived {
+        query = query.filter(messages::Column::Archived.eq(false));
+    }
+    if let Some((at, after_id)) = q.after {
+        let (time, then_id) = if q.newest_first {
+            (
+                messages::Column::CreatedAt.lt(at),
+                messages::Column::Id.lt(after_id),
+            )
+        } else {
+            (
+                messages::Column::CreatedAt.gt(at),
+                messages::Column::Id.gt(after_id),
+            )
+        };
+        query = query.filter(
+            Condition::any().add(time).add(
+                Condition::all()
+                    .add(messages::Column::CreatedAt.eq(at))
+                    .add(then_id),
+            ),
+        );
+    }
+    let order = if q.newest_first {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    Ok(query
+        .order_by(messages::Column::CreatedAt, order.clone())
+        .order_by(messages::Column::Id, order)
+        .limit(q.limit)
+        .all(db)
+        .await?)
+}
+
 /// The message `id` of `tenant`; another tenant's message is simply not found.
 pub async fn get_message(
     db: &impl ConnectionTrait,

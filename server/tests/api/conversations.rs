@@ -137,3 +137,175 @@ async fn concurrent_first_messages_create_each_conversation_once_and_count_them_
         }
     }
 }
+
+/// Every page of `/v1/conversations/{id}/messages?…` from the first on: the contents, and how
+/// many pages it took.
+async fn walk_messages(app: &TestApp, token: &str, id: &str, query: &str) -> (Vec<Value>, usize) {
+    let (mut all, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
+    loop {
+        let mut path = format!("/v1/conversations/{id}/messages?{query}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get_json(&path, token).await;
+        pages += 1;
+        all.extend(page["messages"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return (all, pages),
+        }
+        assert!(pages < 50, "the walk does not end");
+    }
+}
+
+#[tokio::test]
+async fn a_conversations_messages_are_listed_in_time_order_by_cursor() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        // Imported history, out of order, two messages sharing a time.
+        let times = [
+            "2026-03-01T10:00:00Z",
+            "2026-01-01T10:00:00Z",
+            "2026-02-01T10:00:00Z",
+            "2026-02-01T10:00:00Z",
+            "2026-04-01T10:00:00Z",
+            "2026-05-01T10:00:00.000001Z",
+            "2026-05-01T10:00:00Z",
+        ];
+        let messages: Vec<Value> = times
+            .iter()
+            .enumerate()
+            .map(|(i, at)| {
+                json!({"conversation_id": "trip", "role": "user",
+                       "content": format!("note {i}"), "created_at": at})
+            })
+            .collect();
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages/batch",
+                t,
+                Some(json!({"messages": messages})),
+            )
+            .await;
+        assert!(r.status().is_success(), "{}", r.status());
+        let created: Value = r.json().await.unwrap();
+        store(&app, t, "elsewhere", "user", "not in the trip").await;
+        // Expected order, computed here: by time, then by id.
+        let mut expected: Vec<(chrono::DateTime<chrono::Utc>, String, String)> = created["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let at = chrono::DateTime::parse_from_rfc3339(m["created_at"].as_str().unwrap());
+                (
+                    at.unwrap().to_utc(),
+                    m["id"].as_str().unwrap().to_owned(),
+                    m["content"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(expected.len(), 7);
+        expected.sort();
+        let archived = expected[2].1.clone();
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/messages/{archived}"),
+                t,
+                Some(json!({"archived": true})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let contents = |list: &[Value]| -> Vec<String> {
+            list.iter()
+                .map(|m| m["content"].as_str().unwrap().to_owned())
+                .collect()
+        };
+
+        let every: Vec<String> = expected.iter().map(|e| e.2.clone()).collect();
+        let active: Vec<String> = expected
+            .iter()
+            .filter(|e| e.1 != archived)
+            .map(|e| e.2.clone())
+            .collect();
+        let (asc, pages) = walk_messages(&app, t, "trip", "page_size=2").await;
+        assert_eq!(contents(&asc), active, "{backend:?}");
+        assert_eq!(pages, 3);
+        assert!(asc
+            .iter()
+            .all(|m| m["archived"] == false && m["conversation_id"] == "trip"));
+        let (desc, _) = walk_messages(&app, t, "trip", "page_size=4&order=desc").await;
+        let mut reversed = active.clone();
+        reversed.reverse();
+        assert_eq!(contents(&desc), reversed, "{backend:?}");
+        let (with_archived, _) =
+            walk_messages(&app, t, "trip", "page_size=3&include_archived=true").await;
+        assert_eq!(contents(&with_archived), every, "{backend:?}");
+        assert_eq!(with_archived[2]["archived"], true);
+        let (one_page, pages) = walk_messages(&app, t, "trip", "").await;
+        assert_eq!((one_page.len(), pages), (6, 1));
+
+        // A conversation without messages is an empty page; bad parameters are 422.
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/conversations",
+                t,
+                Some(json!({"conversation_id": "empty"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let (none, _) = walk_messages(&app, t, "empty", "").await;
+        assert!(none.is_empty());
+        for (query, field) in [
+            ("order=sideways", "order"),
+            ("page_size=0", "page_size"),
+            ("page_size=101", "page_size"),
+            ("cursor=nonsense", "cursor"),
+            ("cursor=1764000000000000_not-a-uuid", "cursor"),
+        ] {
+            let r = app
+                .call(
+                    Method::GET,
+                    &format!("/v1/conversations/trip/messages?{query}"),
+                    t,
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), 422, "{query}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["field"], field, "{query}: {body}");
+        }
+
+        // Another tenant sees no such conversation, and cannot ask for alice's tenant.
+        let bob = app.register_and_login("bob", None).await;
+        let r = app
+            .call(
+                Method::GET,
+                "/v1/conversations/trip/messages",
+                &bob.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 404);
+        let r = app
+            .call(
+                Method::GET,
+                &format!(
+                    "/v1/conversations/trip/messages?tenant_id={}",
+                    alice.tenant_id
+                ),
+                &bob.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        let r = app
+            .call(Method::GET, "/v1/conversations/missing/messages", t, None)
+            .await;
+        assert_eq!(r.status(), 404);
+    }
+}

@@ -168,3 +168,247 @@ async fn tenant_ids_are_unique_and_only_admins_change_a_tenant() {
     assert_eq!(by_key["tenants"].as_array().unwrap().len(), 1);
     assert_eq!(by_key["tenants"][0]["id"], "acme");
 }
+
+/// How many rows of tenant `id` each table with a `tenant_id` column holds (tables found from
+/// the schema, not from the server's own list), and the `tenants` row itself.
+async fn rows_of(app: &TestApp, id: &str) -> Vec<(String, i64)> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = &app.state.services.db;
+    let backend = db.get_database_backend();
+    let tables_sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name = 'tenant_id'"
+        }
+        _ => {
+            "SELECT m.name AS name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name = 'tenant_id'"
+        }
+    };
+    let tables = db
+        .query_all_raw(Statement::from_string(backend, tables_sql))
+        .await
+        .unwrap();
+    let mut counts = Vec::new();
+    let mut names: Vec<String> = tables
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8, "{names:?}");
+    for (table, column) in names
+        .iter()
+        .map(|t| (t.as_str(), "tenant_id"))
+        .chain([("tenants", "id")])
+    {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = $1"),
+                [id.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        counts.push((table.to_owned(), row.try_get::<i64>("", "n").unwrap()));
+    }
+    counts
+}
+
+#[tokio::test]
+async fn deleting_a_tenant_leaves_nothing_of_it_behind() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, Options::no_workers()).await;
+        let alice = app.register_and_login("alice", None).await;
+        let bob = app.register_and_login("bob", None).await;
+        let t = alice.access_token.as_str();
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/tenants",
+                t,
+                Some(json!({"id": "doomed"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        // Messages embedded inline and queued, a conversation, a key, a member, events.
+        let stored = post_message(
+            &app,
+            t,
+            json!({"tenant_id": "doomed", "conversation_id": "c1", "role": "user",
+                   "content": "the doomed tenant's secret recipe"}),
+        )
+        .await;
+        assert_eq!(stored.status(), 201);
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages/batch?async=true",
+                t,
+                Some(json!({"messages": [
+                    {"tenant_id": "doomed", "conversation_id": "c2", "role": "user",
+                     "content": "queued for embedding"},
+                ]})),
+            )
+            .await;
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/auth/api-keys",
+                t,
+                Some(json!({"name": "ci", "tenant_id": "doomed"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let key: Value = r.json().await.unwrap();
+        let key = key["key"].as_str().unwrap().to_owned();
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/tenants/doomed/members",
+                t,
+                Some(json!({"user": "bob", "role": "member"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        // Alice's own tenant, which must be untouched.
+        let kept = post_message(
+            &app,
+            t,
+            json!({"tenant_id": alice.tenant_id, "conversation_id": "kept", "role": "user",
+                   "content": "alice keeps this recipe"}),
+        )
+        .await;
+        assert_eq!(kept.status(), 201);
+        let found = |token: String, tenant: String| {
+            let app = &app;
+            async move {
+                let r = app
+                    .call(
+                        Method::POST,
+                        "/v1/memory/search",
+                        &token,
+                        Some(json!({"tenant_id": tenant, "query": "recipe", "mode": "lexical"})),
+                    )
+                    .await;
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, before) = found(alice.access_token.clone(), "doomed".into()).await;
+        assert_eq!((status, before["total"].as_u64()), (200, Some(1)));
+        let before_rows = rows_of(&app, "doomed").await;
+        for table in [
+            "messages",
+            "conversations",
+            "embedding_jobs",
+            "events",
+            "api_keys",
+        ] {
+            let n = before_rows
+                .iter()
+                .find(|(name, _)| name == table)
+                .unwrap()
+                .1;
+            assert!(n > 0, "{backend:?}: the test wrote no {table} row");
+        }
+        let index = &app.state.services.index;
+        if index.holds_vectors() {
+            assert_eq!(index.len("doomed"), 1, "the embedded message's vector");
+        }
+
+        // Members may not delete it; its admin may.
+        let path = "/v1/tenants/doomed";
+        let r = app
+            .call(Method::DELETE, path, &bob.access_token, None)
+            .await;
+        assert_eq!(r.status(), 403);
+        let r = app.call(Method::DELETE, path, t, None).await;
+        assert_eq!(r.status(), 204, "{backend:?}");
+
+        let after = rows_of(&app, "doomed").await;
+        assert!(
+            after.iter().all(|(_, n)| *n == 0) && after.len() == before_rows.len(),
+            "{backend:?}: rows left: {after:?}"
+        );
+        // The search index has caught up by the time anyone searches.
+        let (status, _) = found(alice.access_token.clone(), "doomed".into()).await;
+        assert_eq!(status, 403);
+        let (_, mine) = found(alice.access_token.clone(), alice.tenant_id.clone()).await;
+        assert_eq!(
+            mine["total"], 1,
+            "{backend:?}: alice's own tenant is untouched"
+        );
+        assert_eq!(app.state.services.index.len("doomed"), 0, "{backend:?}");
+        // Its key no longer opens anything; the queue has nothing of it left to run.
+        let r = app.call(Method::GET, "/v1/conversations", &key, None).await;
+        assert_eq!(r.status(), 401);
+        drain(&app).await;
+        // The id is free again, and the new tenant starts empty.
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/tenants",
+                t,
+                Some(json!({"id": "doomed"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let fresh: Value = r.json().await.unwrap();
+        assert_eq!(
+            (fresh["messages"].as_i64(), fresh["members"].as_i64()),
+            (Some(0), Some(1))
+        );
+        let (_, empty) = found(alice.access_token.clone(), "doomed".into()).await;
+        assert_eq!(empty["total"], 0, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_readme_quick_start_works_as_written() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let readme = include_str!("../../../README.md");
+    let section = readme.split("## Using it").nth(1).unwrap();
+    let script = section.split("```bash\n").nth(1).unwrap();
+    let script = script.split("```").next().unwrap();
+    let default = "B=http://127.0.0.1:8000";
+    assert!(script.starts_with(default), "{script}");
+    let script = script.replacen(default, &format!("B={}", app.address), 1);
+    // The commands block; the server runs on this test's runtime meanwhile.
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each command prints one JSON document.
+    let printed: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let [user, tenant, stored, search, listing] = printed.as_slice() else {
+        panic!("five documents expected: {stdout}");
+    };
+    assert_eq!(user["username"], "ada", "{user}");
+    assert_eq!(
+        (&tenant["id"], &tenant["role"]),
+        (&json!("my-app"), &json!("admin"))
+    );
+    assert_eq!(stored["tenant_id"], "my-app", "{stored}");
+    let hit = &search["items"][0];
+    assert_eq!(
+        hit["content"], "I need help with Python programming",
+        "{search}"
+    );
+    assert!(hit["explain"].is_object(), "{hit}");
+    assert_eq!(hit["message_id"], stored["id"]);
+    assert_eq!(listing["messages"][0]["id"], stored["id"], "{listing}");
+}

@@ -336,10 +336,15 @@ pub fn writer(
                 }
             }
         };
-        if let Some(c) = close {
-            let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(close_with(c))).await;
-        }
-        let _ = sink.close().await;
+        // Bounded as a whole: a peer that stopped reading would hold the close (and this task,
+        // and the socket) forever. Dropping the sink then drops the connection.
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            if let Some(c) = close {
+                sink.send(close_with(c)).await?;
+            }
+            sink.close().await
+        })
+        .await;
     });
     (Outbox { queue }, closing_tx, task)
 }

@@ -1,10 +1,11 @@
 //! The live feed (`/v1/ws/messages/{tenant_id}`), through a real WebSocket client: the client
 //! helper here, the tests in [`delivery`], [`access`], [`cookie`] (the dashboard's session
-//! cookie); streaming search in [`stream`].
+//! cookie), [`pressure`] (a consumer too slow for its queue); streaming search in [`stream`].
 
 mod access;
 mod cookie;
 mod delivery;
+mod pressure;
 mod stream;
 
 use std::time::Duration;
@@ -39,6 +40,24 @@ pub async fn try_connect(base: &str, path: &str, headers: &[(&str, &str)]) -> Re
         Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
         Err(e) => panic!("connecting to the feed: {e}"),
     }
+}
+
+/// A feed connection over a TCP socket whose receive buffer is `bytes` (set before connecting,
+/// so the window stays small): a peer that can only take a little at a time.
+pub async fn connect_small(base: &str, tenant: &str, token: &str, bytes: u32) -> Feed {
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(bytes).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let url = format!("ws://{addr}/v1/ws/messages/{tenant}");
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("the upgrade is accepted");
+    Feed { ws }
 }
 
 pub async fn connect(base: &str, tenant: &str, token: &str) -> Feed {

@@ -1,6 +1,6 @@
 //! The live feed (`/v1/ws/messages/{tenant_id}`), through a real WebSocket client: the client
 //! helper here, the tests in [`delivery`], [`access`], [`cookie`] (the dashboard's session
-//! cookie), [`pressure`] (a consumer too slow for its queue); streaming search in [`stream`].
+//! cookie), [`pressure`] (limits: slow consumers, connections, shutdown, pings, frame budgets); streaming search in [`stream`].
 
 mod access;
 mod cookie;

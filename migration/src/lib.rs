@@ -20,6 +20,7 @@ mod m20261201_000007_change_log;
 mod m20261201_000008_conversation_creator;
 mod m20261201_000009_server_secrets;
 mod m20261202_000010_events;
+mod m20261202_000011_audit_log;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_conversation_creator::Migration),
             Box::new(m20261201_000009_server_secrets::Migration),
             Box::new(m20261202_000010_events::Migration),
+            Box::new(m20261202_000011_audit_log::Migration),
         ]
     }
 }

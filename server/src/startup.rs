@@ -132,6 +132,7 @@ impl Application {
             svc.db.clone(),
             shutdown.clone(),
         ));
+        tracker.spawn(prune_audit_log(svc.clone(), shutdown.clone()));
         let postgres_url = svc
             .settings
             .database
@@ -198,6 +199,23 @@ async fn keep_index_current(
                     tracing::warn!(error = %e, "pruning the change log failed; retried in a minute")
                 }
             }
+        }
+    }
+}
+
+/// Deletes audit entries past their kept period, at start and then hourly.
+async fn prune_audit_log(svc: crate::service::Services, shutdown: CancellationToken) {
+    loop {
+        match crate::service::audit::prune(&svc).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "pruned the audit log"),
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning the audit log failed; retried in an hour")
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
         }
     }
 }

@@ -64,6 +64,7 @@ error_responses! {
         (name = "api-keys", description = "Tenant-bound keys for applications (`mm_…`)"),
         (name = "members", description = "Who belongs to a tenant, with which role"),
         (name = "tenants", description = "Create, list, rename and delete tenants"),
+        (name = "audit", description = "Who did what and when"),
         (name = "messages", description = "Conversation messages, one at a time or in batches"),
         (name = "conversations", description = "Conversations and their statistics"),
         (name = "search", description = "What do I remember about X?"),

@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod analytics;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod conversations;
@@ -69,6 +70,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(api_keys::router())
         .merge(members::router())
         .merge(tenants::router())
+        .merge(audit::router())
         .merge(messages::router())
         .merge(batch::router())
         .merge(conversations::router())

@@ -38,6 +38,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_EMBEDDING_MODEL_DIR",
     "MEMORY_GLOBAL_RATE_LIMIT",
     "MEMORY_TENANT_RATE_LIMIT",
+    "MEMORY_AUDIT_KEEP_DAYS",
     "MEMORY_RETENTION_MAX_AGE_DAYS",
     "MEMORY_RETENTION_IMPORTANCE_THRESHOLD",
     "MEMORY_RETENTION_SCHEDULE_SECONDS",
@@ -152,6 +153,8 @@ pub struct Settings {
     pub job_workers: usize,
     pub global_rate_limit: Rate,
     pub tenant_rate_limit: Rate,
+    /// Audit log entries are kept this many days (`MEMORY_AUDIT_KEEP_DAYS`, default 365).
+    pub audit_keep_days: u32,
     pub retention: RetentionSettings,
     pub ranking: RankingSettings,
     pub http: HttpSettings,

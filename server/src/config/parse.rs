@@ -58,6 +58,7 @@ pub(super) fn build(
         job_workers: number(get, "MEMORY_JOB_WORKERS", 1usize, 0..=64)?,
         global_rate_limit: rate("MEMORY_GLOBAL_RATE_LIMIT", "200/minute")?,
         tenant_rate_limit: rate("MEMORY_TENANT_RATE_LIMIT", "120/minute")?,
+        audit_keep_days: number(get, "MEMORY_AUDIT_KEEP_DAYS", 365u32, 1..=36_500)?,
         retention,
         ranking,
         http,

@@ -99,7 +99,11 @@ pub async fn login(
         password::verify(req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = match user {
         Some(u) if valid && u.is_active => u,
-        _ => {
+        known => {
+            if let Some(u) = known {
+                let reason = if u.is_active { "password" } else { "inactive" };
+                super::audit::failed_login(svc, u.id, reason).await;
+            }
             svc.login_throttle.record_failure(&account);
             return Err(ServiceError::Unauthenticated("Invalid credentials.".into()));
         }

@@ -5,7 +5,7 @@ use app::api::auth::{ApiKeyResponse, CreateApiKeyRequest};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{Access, Caller, Result, ServiceError, Services};
+use super::{audit, Access, Caller, Result, ServiceError, Services};
 use crate::{
     auth::api_keys,
     domain::{ids::display_name, Invalid, KeyScope, MemberRole},
@@ -69,6 +69,17 @@ pub async fn create(
         },
     )
     .await?;
+    let details = serde_json::json!({"name": key.name, "scope": key.scope, "prefix": key.prefix});
+    let target = Some(key.id.to_string());
+    audit::record(
+        &svc.db,
+        caller,
+        Some(&key.tenant_id),
+        "api_key.created",
+        target,
+        details,
+    )
+    .await?;
     Ok(view(key, Some(generated.full)))
 }
 
@@ -94,9 +105,17 @@ pub async fn revoke(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     caller.require_session(MANAGED)?;
     let not_found = || ServiceError::not_found("API key");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    if accounts::revoke_api_key(&svc.db, id, &admin_tenants(caller)).await? {
-        Ok(())
-    } else {
-        Err(not_found())
-    }
+    let tenant = accounts::revoke_api_key(&svc.db, id, &admin_tenants(caller))
+        .await?
+        .ok_or_else(not_found)?;
+    let (target, details) = (Some(id.to_string()), serde_json::json!({}));
+    audit::record(
+        &svc.db,
+        caller,
+        Some(&tenant),
+        "api_key.revoked",
+        target,
+        details,
+    )
+    .await
 }

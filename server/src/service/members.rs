@@ -5,7 +5,7 @@
 use app::api::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
 use uuid::Uuid;
 
-use super::{Access, Caller, Result, ServiceError, Services};
+use super::{audit, Access, Caller, Result, ServiceError, Services};
 use crate::{
     domain::{Invalid, MemberRole},
     store::{accounts, entities},
@@ -51,6 +51,17 @@ pub async fn add(
     }
     .ok_or_else(no_such_user)?;
     let membership = accounts::add_member(&svc.db, &tenant.tenant_id, user.id, role).await?;
+    let details = serde_json::json!({"role": role.as_str()});
+    let target = Some(user.id.to_string());
+    audit::record(
+        &svc.db,
+        caller,
+        Some(&tenant.tenant_id),
+        "member.added",
+        target,
+        details,
+    )
+    .await?;
     Ok(view(membership, user))
 }
 
@@ -70,7 +81,17 @@ pub async fn update(
     let role = MemberRole::parse(&req.role)?;
     let user_id = member_id(user_id)?;
     accounts::change_member(&svc.db, &tenant.tenant_id, user_id, Some(role)).await?;
-    Ok(())
+    let details = serde_json::json!({"role": role.as_str()});
+    let target = Some(user_id.to_string());
+    audit::record(
+        &svc.db,
+        caller,
+        Some(&tenant.tenant_id),
+        "member.role_changed",
+        target,
+        details,
+    )
+    .await
 }
 
 /// Removes a member; their keys for the tenant stop working with the membership.
@@ -78,5 +99,14 @@ pub async fn remove(svc: &Services, caller: &Caller, tenant: &str, user_id: &str
     let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
     let user_id = member_id(user_id)?;
     accounts::change_member(&svc.db, &tenant.tenant_id, user_id, None).await?;
-    Ok(())
+    let (target, details) = (Some(user_id.to_string()), serde_json::json!({}));
+    audit::record(
+        &svc.db,
+        caller,
+        Some(&tenant.tenant_id),
+        "member.removed",
+        target,
+        details,
+    )
+    .await
 }

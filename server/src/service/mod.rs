@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod batch;
 pub mod caller;
 pub mod conversations;

@@ -4,7 +4,7 @@
 
 use app::api::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest};
 
-use super::{Access, Caller, Credential, Result, ServiceError, Services};
+use super::{audit, Access, Caller, Credential, Result, ServiceError, Services};
 use crate::{
     domain::{
         ids::{display_name, parse_id},
@@ -64,6 +64,16 @@ pub async fn create(
     };
     let txn = begin_write(&svc.db).await?;
     tenant_store::create_tenant(&txn, &id, &display, caller.user_id).await?;
+    let details = serde_json::json!({"name": display});
+    audit::record(
+        &txn,
+        caller,
+        Some(&id),
+        "tenant.created",
+        Some(id.clone()),
+        details,
+    )
+    .await?;
     commit(txn).await?;
     one(svc, &id, MemberRole::Admin.as_str().to_owned()).await
 }
@@ -107,6 +117,16 @@ pub async fn update(
     let tenant = caller.tenant(svc, Some(id), Access::Admin).await?;
     let display = display_name(&req.name, "name")?;
     tenant_store::rename_tenant(&svc.db, &tenant.tenant_id, &display).await?;
+    let (id, details) = (&tenant.tenant_id, serde_json::json!({"name": display}));
+    audit::record(
+        &svc.db,
+        caller,
+        Some(id),
+        "tenant.renamed",
+        Some(id.clone()),
+        details,
+    )
+    .await?;
     one(svc, &tenant.tenant_id, role_in(caller, &tenant.tenant_id)).await
 }
 
@@ -117,6 +137,17 @@ pub async fn delete(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     let tenant = caller.tenant(svc, Some(id), Access::Admin).await?;
     let txn = begin_write(&svc.db).await?;
     tenant_store::delete_tenant(&txn, &tenant.tenant_id).await?;
+    // Of no tenant now: its own entries went with it, this one stays for instance admins.
+    let target = Some(tenant.tenant_id.clone());
+    audit::record(
+        &txn,
+        caller,
+        None,
+        "tenant.deleted",
+        target,
+        serde_json::json!({}),
+    )
+    .await?;
     commit(txn).await?;
     Ok(())
 }

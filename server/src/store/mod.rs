@@ -31,6 +31,7 @@ use crate::config::DatabaseSettings;
 
 pub mod accounts;
 pub mod analytics;
+pub mod audit;
 pub mod callers;
 pub mod conversations;
 pub mod embeddings;

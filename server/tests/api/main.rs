@@ -7,6 +7,7 @@
 mod admin;
 mod analytics;
 mod api_keys;
+mod audit;
 mod auth;
 mod batch;
 mod cli;

@@ -30,20 +30,27 @@ pub async fn list_api_keys(
         .await?)
 }
 
-/// Revokes key `id` if it belongs to one of `tenant_ids`; false when there is no such key there.
+/// Revokes key `id` if it belongs to one of `tenant_ids`; its tenant, or `None` when there is no
+/// such unrevoked key there.
 pub async fn revoke_api_key(
     db: &DatabaseConnection,
     id: Uuid,
     tenant_ids: &[String],
-) -> Result<bool, StoreError> {
+) -> Result<Option<String>, StoreError> {
+    let Some(key) = api_keys::Entity::find_by_id(id)
+        .filter(api_keys::Column::TenantId.is_in(tenant_ids.iter().cloned()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
     let result = api_keys::Entity::update_many()
         .col_expr(api_keys::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(api_keys::Column::Id.eq(id))
-        .filter(api_keys::Column::TenantId.is_in(tenant_ids.iter().cloned()))
         .filter(api_keys::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok((result.rows_affected == 1).then_some(key.tenant_id))
 }
 
 /// Records use of a key at most once a minute, so authentication is not a write per request.

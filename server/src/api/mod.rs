@@ -34,6 +34,7 @@ pub mod middleware;
 pub mod search;
 pub mod session_cookie;
 pub mod tenants;
+pub mod versioning;
 pub mod ws;
 
 pub use error::Result;
@@ -147,6 +148,7 @@ pub fn layers(router: Router, state: &AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
+        .layer(axum::middleware::from_fn(versioning::api_version))
         .layer(axum::middleware::from_fn(middleware::error_envelope))
         .layer(
             TraceLayer::new_for_http()

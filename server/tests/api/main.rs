@@ -29,3 +29,4 @@ mod providers;
 mod ratelimit;
 mod search;
 mod tenants;
+mod versioning;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{audit, Access, Caller, Result, ServiceError, Services};
 use crate::{
     auth::api_keys,
-    domain::{ids::display_name, Invalid, KeyScope, MemberRole},
+    domain::{ids::display_name, Invalid, KeyScope},
     store::{accounts, entities::api_keys as entity},
 };
 
@@ -83,20 +83,10 @@ pub async fn create(
     Ok(view(key, Some(generated.full)))
 }
 
-/// Tenants the caller administers.
-fn admin_tenants(caller: &Caller) -> Vec<String> {
-    caller
-        .memberships
-        .iter()
-        .filter(|m| m.role == MemberRole::Admin)
-        .map(|m| m.tenant_id.clone())
-        .collect()
-}
-
 /// The live keys of every tenant the caller administers (never their secrets).
 pub async fn list(svc: &Services, caller: &Caller) -> Result<Vec<ApiKeyResponse>> {
     caller.require_session(MANAGED)?;
-    let keys = accounts::list_api_keys(&svc.db, &admin_tenants(caller)).await?;
+    let keys = accounts::list_api_keys(&svc.db, &caller.admin_tenants()).await?;
     Ok(keys.into_iter().map(|k| view(k, None)).collect())
 }
 
@@ -105,7 +95,7 @@ pub async fn revoke(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     caller.require_session(MANAGED)?;
     let not_found = || ServiceError::not_found("API key");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let tenant = accounts::revoke_api_key(&svc.db, id, &admin_tenants(caller))
+    let tenant = accounts::revoke_api_key(&svc.db, id, &caller.admin_tenants())
         .await?
         .ok_or_else(not_found)?;
     let (target, details) = (Some(id.to_string()), serde_json::json!({}));

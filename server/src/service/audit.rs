@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{Access, Caller, Credential, Result, ServiceError, Services};
 use crate::{
-    domain::{Invalid, MemberRole},
+    domain::cursor,
     store::audit::{self as store, NewEntry, Query},
 };
 
@@ -100,21 +100,14 @@ pub async fn list(svc: &Services, caller: &Caller, q: ListAudit) -> Result<Audit
             c.parse::<i64>()
                 .ok()
                 .filter(|id| *id > 0)
-                .ok_or_else(|| Invalid::new("cursor", "is not one this server issued"))
+                .ok_or_else(cursor::not_issued)
         })
         .transpose()?;
     let tenants: Option<Vec<String>> = match (&q.tenant_id, caller.is_instance_admin) {
         (Some(t), true) => Some(vec![t.clone()]),
         (Some(t), false) => Some(vec![caller.authorise(Some(t), Access::Admin)?.tenant_id]),
         (None, true) => None,
-        (None, false) => Some(
-            caller
-                .memberships
-                .iter()
-                .filter(|m| m.role == MemberRole::Admin)
-                .map(|m| m.tenant_id.clone())
-                .collect(),
-        ),
+        (None, false) => Some(caller.admin_tenants()),
     };
     let query = Query {
         tenants: tenants.as_deref(),

@@ -191,6 +191,15 @@ impl Caller {
         })
     }
 
+    /// The tenants the caller administers.
+    pub fn admin_tenants(&self) -> Vec<String> {
+        self.memberships
+            .iter()
+            .filter(|m| m.role == MemberRole::Admin)
+            .map(|m| m.tenant_id.clone())
+            .collect()
+    }
+
     /// Refuses everyone but instance administrators.
     pub fn require_instance_admin(&self, what: &str) -> Result<()> {
         if self.is_instance_admin {

@@ -82,12 +82,7 @@ pub async fn list(
                 .map_err(|_| Invalid::new("updated_since", "must be an RFC 3339 time"))
         })
         .transpose()?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(cursor::decode)
-        .transpose()?
-        .map(|(at, id)| (at, id.to_owned()));
+    let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
     let query = store::ConversationQuery {
         archived: q.archived,
         updated_since,
@@ -144,14 +139,7 @@ pub async fn messages(
             format!("must be 1 to {MAX_PAGE_SIZE}"),
         ));
     }
-    let after = match q.cursor.as_deref().map(cursor::decode).transpose()? {
-        Some((at, raw)) => Some((
-            at,
-            raw.parse::<uuid::Uuid>()
-                .map_err(|_| Invalid::new("cursor", "is not one this server issued"))?,
-        )),
-        None => None,
-    };
+    let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
     store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
     let listing = MessageListing {
         newest_first,

@@ -133,6 +133,7 @@ impl Application {
             shutdown.clone(),
         ));
         tracker.spawn(prune_audit_log(svc.clone(), shutdown.clone()));
+        tracker.spawn(schedule_retention(svc.clone(), shutdown.clone()));
         let postgres_url = svc
             .settings
             .database
@@ -267,5 +268,19 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// Runs the retention of tenants that enabled it, every `MEMORY_RETENTION_SCHEDULE_SECONDS`
+/// (first one period after start: a restart never triggers a run by itself).
+async fn schedule_retention(svc: crate::service::Services, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(svc.settings.retention.schedule) => {}
+        }
+        if let Err(e) = crate::service::retention::scheduler::tick(&svc).await {
+            tracing::warn!(error = %e, "the retention scheduler failed; it tries again next period");
+        }
     }
 }

@@ -60,8 +60,16 @@ pub struct MessageResponse {
     pub importance_score: f64,
     /// `pending`, `completed` or `failed`.
     pub embedding_status: String,
-    /// Archived messages are out of search (unless asked for) and of the active counts.
+    /// Archived messages are out of search and of the active counts; restore brings them back.
     pub archived: bool,
+    /// When and why it was archived (`manual`, `policy`, or a retention rule's name).
+    #[serde(default)]
+    pub archived_at: Option<String>,
+    #[serde(default)]
+    pub archive_reason: Option<String>,
+    /// In cold storage: archived without its vector; restore embeds it again.
+    #[serde(default)]
+    pub cold_storage: bool,
     pub created_at: String,
     pub updated_at: String,
 }

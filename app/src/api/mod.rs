@@ -8,4 +8,5 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod memory;
+pub mod retention;
 pub mod tenants;

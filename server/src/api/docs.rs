@@ -43,6 +43,8 @@ error_responses! {
     Forbidden = "403", "Not allowed for this credential or role";
     /// 404: no such id in the caller's tenant (another tenant's ids included).
     NotFound = "404", "No such id in the tenant";
+    /// 409: it conflicts with the current state (a name taken, a run in progress).
+    Conflict = "409", "Conflicts with the current state";
     /// 422: a field is invalid; `error.field` names it.
     Invalid = "422", "Invalid field (named in `error.field`)";
 }
@@ -68,6 +70,7 @@ error_responses! {
         (name = "messages", description = "Conversation messages, one at a time or in batches"),
         (name = "conversations", description = "Conversations and their statistics"),
         (name = "search", description = "What do I remember about X?"),
+        (name = "retention", description = "Policies, rules, runs, archive and restore"),
         (name = "analytics", description = "Usage views"),
         (name = "operations", description = "Liveness and readiness"),
     )

@@ -56,6 +56,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     }
 }
 
+/// A JSON body that may be left out: no body at all is `T::default()`; any body is read as
+/// [`AppJson`] reads it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let headers = req.headers();
+        let empty = headers.get(header::CONTENT_TYPE).is_none()
+            && headers
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|length| length.as_bytes() == b"0");
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        AppJson::from_request(req, state)
+            .await
+            .map(|AppJson(value)| Self(value))
+    }
+}
+
 /// Text cannot hold the NUL character (PostgreSQL refuses it, and no client means it), so it is
 /// refused in every body and on every backend alike: 422 naming the field.
 fn nul_refused(field: String) -> Response {
@@ -162,6 +185,8 @@ fn invalid(path: &serde_path_to_error::Path, detail: &str) -> Response {
     let field = match (path.as_str(), named) {
         (".", Some(name)) => Some(name),
         (".", None) => None,
+        // An unknown key is already the last segment of its path.
+        (p, Some(name)) if p == name || p.ends_with(&format!(".{name}")) => Some(p.to_owned()),
         (p, Some(name)) if detail.starts_with("missing") || detail.starts_with("unknown") => {
             Some(format!("{p}.{name}"))
         }

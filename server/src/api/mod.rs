@@ -31,6 +31,7 @@ pub mod extract;
 pub mod members;
 pub mod messages;
 pub mod middleware;
+pub mod retention;
 pub mod search;
 pub mod session_cookie;
 pub mod tenants;
@@ -76,6 +77,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(batch::router())
         .merge(conversations::router())
         .merge(search::router())
+        .merge(retention::router())
         .split_for_parts();
     let doc = doc.to_json().expect("the OpenAPI document serialises");
     let api = api.route(

@@ -43,6 +43,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_RETENTION_IMPORTANCE_THRESHOLD",
     "MEMORY_RETENTION_SCHEDULE_SECONDS",
     "MEMORY_RETENTION_DELETE_AFTER_DAYS",
+    "MEMORY_RETENTION_DEFAULT_ENABLED",
+    "MEMORY_RETENTION_MIN_AGE_DAYS",
     "MEMORY_REQUEST_TIMEOUT_SECONDS",
     "MEMORY_MAX_BODY_BYTES",
     "MEMORY_METRICS_PUBLIC",
@@ -220,8 +222,13 @@ pub struct EmbeddingSettings {
 /// Defaults of the retention job.
 #[derive(Debug, Clone)]
 pub struct RetentionSettings {
+    /// Whether a tenant that never set its policy has it enabled (default: no).
+    pub default_enabled: bool,
     pub max_age_days: u32,
     pub importance_threshold: f64,
+    /// The importance test spares messages younger than this.
+    pub min_age_days: u32,
+    /// How often each instance's scheduler looks for tenants due a run.
     pub schedule: Duration,
     pub delete_after_days: u32,
 }

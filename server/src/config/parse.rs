@@ -139,15 +139,17 @@ fn redis_url(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Redacted>, C
 
 fn retention(get: &dyn Fn(&str) -> Option<String>) -> Result<RetentionSettings, ConfigError> {
     Ok(RetentionSettings {
-        max_age_days: number(get, "MEMORY_RETENTION_MAX_AGE_DAYS", 30u32, 1..=36_500)?,
+        default_enabled: boolean(get, "MEMORY_RETENTION_DEFAULT_ENABLED", false)?,
+        max_age_days: number(get, "MEMORY_RETENTION_MAX_AGE_DAYS", 30u32, 1..=3650)?,
         importance_threshold: fraction(get, "MEMORY_RETENTION_IMPORTANCE_THRESHOLD", 0.35)?,
+        min_age_days: number(get, "MEMORY_RETENTION_MIN_AGE_DAYS", 1u32, 0..=3650)?,
         schedule: Duration::from_secs(number(
             get,
             "MEMORY_RETENTION_SCHEDULE_SECONDS",
             86_400u64,
-            60..=31_536_000,
+            1..=31_536_000,
         )?),
-        delete_after_days: number(get, "MEMORY_RETENTION_DELETE_AFTER_DAYS", 90u32, 1..=36_500)?,
+        delete_after_days: number(get, "MEMORY_RETENTION_DELETE_AFTER_DAYS", 90u32, 1..=3650)?,
     })
 }
 

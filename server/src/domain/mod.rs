@@ -14,6 +14,7 @@ pub mod events;
 pub mod ids;
 pub mod messages;
 pub mod ranking;
+pub mod retention;
 pub mod stopwords;
 
 pub use accounts::{KeyScope, MemberRole};

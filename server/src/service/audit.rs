@@ -19,7 +19,7 @@ pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 500;
 
 /// Who a caller is in the log.
-fn actor(caller: &Caller) -> String {
+pub(super) fn actor(caller: &Caller) -> String {
     match &caller.credential {
         Credential::Session { .. } => format!("user:{}", caller.user_id),
         Credential::ApiKey { key_id, .. } => format!("key:{key_id}"),

@@ -28,6 +28,9 @@ pub fn view(m: messages::Model) -> MessageResponse {
         importance_score: m.importance_score,
         embedding_status: m.embedding_status,
         archived: m.archived,
+        archived_at: m.archived_at.map(|t| t.to_rfc3339()),
+        archive_reason: m.archive_reason,
+        cold_storage: m.cold,
         created_at: m.created_at.to_rfc3339(),
         updated_at: m.updated_at.to_rfc3339(),
     }
@@ -191,7 +194,10 @@ pub(super) async fn apply_update(
         importance_override: override_,
         archived: req.archived,
     };
+    // A message in cold storage keeps no vector until it is restored.
+    let stays_cold = current.cold && change.archived != Some(false);
     let embedding = match &change.content {
+        Some(_) if stays_cold => None,
         Some(text) => embed_or_defer(svc, vec![text.clone()], defer)
             .await?
             .and_then(|mut v| v.pop())

@@ -12,6 +12,9 @@
 //! - [`search`]: "what do I remember about X?" — validated here, run by [`crate::search`].
 //! - [`events`]: the events each change emits (written in its transaction); [`feed`]: what a
 //!   live subscriber may see, and replay.
+//! - [`retention`]: policies, rules, dry and real runs with their records and restore, one
+//!   message's archive and restore, and the scheduler.
+//! - [`audit`]: the audit log; [`tenants`]: tenants themselves.
 //! - [`operations`]: readiness and the instance administrators' views.
 
 pub mod accounts;
@@ -26,6 +29,7 @@ pub mod feed;
 pub mod members;
 pub mod messages;
 pub mod operations;
+pub mod retention;
 pub mod search;
 pub mod tenants;
 

@@ -78,6 +78,9 @@ pub fn prepare(items: Vec<(NewMessage, Option<Vec<f32>>)>, model: &str) -> Prepa
             embedding_status: if embedded { "completed" } else { "pending" }.into(),
             embedding_model: embedded.then(|| model.to_owned()),
             archived: false,
+            archived_at: None,
+            archive_reason: None,
+            cold: false,
             created_at: new.created_at.trunc_subsecs(6),
             updated_at: now,
         });

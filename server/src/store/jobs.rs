@@ -192,12 +192,12 @@ pub async fn complete(
         "UPDATE messages SET embedding = v.column3, embedding_status = 'completed', \
            embedding_model = $1 \
          FROM (VALUES {}) AS v \
-         WHERE messages.id = v.column2 AND messages.content = v.column4 \
+         WHERE messages.id = v.column2 AND messages.content = v.column4 AND messages.cold = FALSE \
            AND EXISTS (SELECT 1 FROM embedding_jobs AS j WHERE j.id = v.column1 \
              AND j.locked_by = $2 AND j.status = 'running') \
          RETURNING {}",
         rows.join(", "),
-        MESSAGE_COLUMNS
+        super::messages::MESSAGE_COLUMNS
     );
     let job_ids: Vec<Uuid> = done.iter().map(|(job, _)| job.job_id).collect();
     let (list, mut job_values) = super::id_params(&job_ids);
@@ -217,12 +217,6 @@ pub async fn complete(
         .await?;
     Ok(stored)
 }
-
-/// A message's columns as its entity reads them (without the vector).
-const MESSAGE_COLUMNS: &str = "messages.id, messages.tenant_id, messages.conversation_id, \
-    messages.role, messages.content, messages.metadata, messages.importance_score, \
-    messages.importance_override, messages.embedding_status, messages.embedding_model, \
-    messages.archived, messages.created_at, messages.updated_at";
 
 /// Schedules failed jobs again after an exponential backoff (1 s, 2 s, 4 s … capped at 5 min):
 /// a provider outage delays embeddings, it never drops them or substitutes fake vectors.

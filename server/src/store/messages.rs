@@ -48,6 +48,14 @@ async fn shrink_conversation(
     Ok(())
 }
 
+/// A message's columns as its entity reads them (without the vector).
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "messages.id, messages.tenant_id, messages.conversation_id, \
+    messages.role, messages.content, messages.metadata, messages.importance_score, \
+    messages.importance_override, messages.embedding_status, messages.embedding_model, \
+    messages.archived, messages.archived_at, messages.archive_reason, messages.cold, \
+    messages.created_at, messages.updated_at";
+
 /// Which of a conversation's messages to read.
 pub struct MessageListing {
     /// Newest first instead of oldest first.
@@ -175,10 +183,19 @@ pub async fn update_message(
     if let Some(s) = change.importance_score {
         active.importance_score = Set(s);
     }
-    if let Some(a) = change.archived {
+    let now = Utc::now();
+    // Archived by hand (`manual`); restored, a cold message gets its vector computed again.
+    let mut warm_again = false;
+    if let Some(a) = change.archived.filter(|a| *a != current.archived) {
         active.archived = Set(a);
+        active.archived_at = Set(a.then_some(now));
+        active.archive_reason = Set(a.then(|| "manual".to_owned()));
+        if !a && current.cold {
+            active.cold = Set(false);
+            warm_again = true;
+        }
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(now);
     let content_changed = change_has_content;
     let mut updated = active.update(txn).await?;
     match new_embedding {
@@ -189,7 +206,7 @@ pub async fn update_message(
         }
         // New text without its vector yet: drop the stale vector and queue the new one, so
         // search never matches the old text.
-        None if content_changed => {
+        None if content_changed || warm_again => {
             embeddings::clear_embedding(txn, id).await?;
             jobs::enqueue(txn, id, tenant, Utc::now()).await?;
             updated.embedding_status = EmbeddingStatus::Pending.as_str().into();

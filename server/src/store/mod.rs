@@ -10,6 +10,8 @@
 //!   [`retrievers`]: both retrievers per backend and the candidates' ranking facts;
 //!   [`index`]: the in-process search index and the change log it follows.
 //! - [`events`]: the durable event stream (written with each change, read by the feed).
+//! - [`retention`]: policies, rules, candidate selection, batch archive/cold/restore, run
+//!   records and the per-tenant lease; [`audit`]: the audit log.
 //! - [`jobs`]: the durable embedding queue; [`analytics`]: cross-tenant counts;
 //!   [`secrets`]: secrets the server generated, shared by every instance on the database.
 //! - [`entities`]: SeaORM entities.
@@ -42,6 +44,7 @@ pub mod index;
 pub mod ingest;
 pub mod jobs;
 pub mod messages;
+pub mod retention;
 pub mod retrievers;
 pub mod secrets;
 pub mod tenants;

@@ -154,6 +154,8 @@ const TENANT_TABLES: &[&str] = &[
     "messages",
     "conversations",
     "archived_messages",
+    "retention_leases",
+    "retention_runs",
     "retention_rules",
     "retention_policies",
     "api_keys",
@@ -182,4 +184,24 @@ pub async fn delete_tenant(txn: &DatabaseTransaction, id: &str) -> Result<(), St
         return Err(StoreError::NotFound { what: "tenant" });
     }
     Ok(())
+}
+
+/// Whether tenant `id` exists.
+pub async fn exists(db: &impl ConnectionTrait, id: &str) -> Result<bool, StoreError> {
+    Ok(tenants::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Every tenant's id, in order.
+pub async fn all_ids(db: &impl ConnectionTrait) -> Result<Vec<String>, StoreError> {
+    use sea_orm::QueryOrder;
+    Ok(tenants::Entity::find()
+        .order_by_asc(tenants::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect())
 }

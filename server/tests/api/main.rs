@@ -27,6 +27,7 @@ mod migrations;
 mod openapi;
 mod providers;
 mod ratelimit;
+mod retention;
 mod search;
 mod tenants;
 mod versioning;

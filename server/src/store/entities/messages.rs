@@ -17,6 +17,11 @@ pub struct Model {
     pub embedding_status: String,
     pub embedding_model: Option<String>,
     pub archived: bool,
+    pub archived_at: Option<DateTimeUtc>,
+    /// Why it was archived: `manual`, `policy`, or the rule's name.
+    pub archive_reason: Option<String>,
+    /// In cold storage: archived, without a vector, out of every index.
+    pub cold: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,5 +7,8 @@ pub mod auth_sessions;
 pub mod conversations;
 pub mod memberships;
 pub mod messages;
+pub mod retention_policies;
+pub mod retention_rules;
+pub mod retention_runs;
 pub mod tenants;
 pub mod users;

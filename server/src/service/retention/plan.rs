@@ -1,0 +1,131 @@
+//! What a run will do, decided before it changes anything: the steps (enabled rules by
+//! priority, then the policy's), and for each the ids it takes. A message is taken by the
+//! first step that selects it and by no later one, so every step sees the state the earlier
+//! ones leave — which is why a dry run (which changes nothing) reports exactly what a real
+//! run of the same moment does.
+
+use std::collections::HashSet;
+
+use app::api::retention::RetentionPolicy;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::super::Result;
+use crate::{
+    domain::retention::{self as rules, Action, Selection},
+    store::{entities::retention_rules, retention::select},
+};
+
+/// One step of a run.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The rule's name, or `policy`: what `rules_applied` lists.
+    pub label: String,
+    pub rule_id: Option<Uuid>,
+    pub action: Action,
+    pub selection: Selection,
+}
+
+/// A step with the ids it takes, in order.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub step: Step,
+    pub ids: Vec<Uuid>,
+}
+
+/// The steps of the tenant's enabled `rules` (already in priority order). A stored rule whose
+/// conditions no longer parse (they were checked when written) is skipped with a warning.
+pub fn rule_steps(found: Vec<retention_rules::Model>) -> Vec<Step> {
+    found
+        .into_iter()
+        .filter_map(|r| {
+            let parsed = rules::selection(&r.rule_type, &r.conditions)
+                .and_then(|s| Ok((s, Action::parse(&r.action)?)));
+            match parsed {
+                Ok((selection, action)) => Some(Step {
+                    label: r.name,
+                    rule_id: Some(r.id),
+                    action,
+                    selection,
+                }),
+                Err(e) => {
+                    tracing::warn!(rule = %r.id, error = %e, "skipping a retention rule that no longer parses");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// The policy's steps: archive by age, archive the unimportant, keep the newest `max_items`,
+/// delete what has been archived for `delete_after_days`.
+pub fn policy_steps(p: &RetentionPolicy) -> Vec<Step> {
+    let step = |action, selection| Step {
+        label: "policy".into(),
+        rule_id: None,
+        action,
+        selection,
+    };
+    let mut steps = vec![
+        step(
+            Action::Archive,
+            Selection::OlderThan {
+                days: p.max_age_days,
+            },
+        ),
+        step(
+            Action::Archive,
+            Selection::Unimportant {
+                threshold: p.importance_threshold,
+                min_age_days: p.min_age_days,
+            },
+        ),
+    ];
+    if let Some(keep) = p.max_items {
+        steps.push(step(Action::Archive, Selection::BeyondNewest { keep }));
+    }
+    steps.push(step(
+        Action::Delete,
+        Selection::ArchivedFor {
+            days: p.delete_after_days,
+        },
+    ));
+    steps
+}
+
+/// Plans `steps` against the tenant's messages as they are at `now`.
+pub async fn plan(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &str,
+    steps: Vec<Step>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Planned>> {
+    let mut taken: HashSet<Uuid> = HashSet::new();
+    let mut planned = Vec::with_capacity(steps.len());
+    for step in steps {
+        let found = select::candidates(db, tenant, step.action, &step.selection, now).await?;
+        let fresh = found.into_iter().filter(|id| !taken.contains(id));
+        let ids: Vec<Uuid> = match step.selection {
+            Selection::BeyondNewest { keep } => {
+                let mut beyond: Vec<Uuid> = fresh.skip(keep as usize).collect();
+                beyond.reverse();
+                beyond
+            }
+            _ => fresh.collect(),
+        };
+        taken.extend(ids.iter().copied());
+        planned.push(Planned { step, ids });
+    }
+    Ok(planned)
+}
+
+/// `rules_applied`: each step's label once, in order.
+pub fn labels(planned: &[Planned]) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for p in planned {
+        if !labels.contains(&p.step.label) {
+            labels.push(p.step.label.clone());
+        }
+    }
+    labels
+}

@@ -161,7 +161,26 @@ pub async fn admin_run(
 
 /// Plans `steps` for `tenant` and, unless `dry_run`, carries them out under the tenant's lease
 /// (409 when another run holds it). Records the run either way.
+///
+/// The run is a task of its own: a caller that stops waiting (a request past its timeout, a
+/// client that hangs up) does not cut it short between batches, and it still records its
+/// outcome and releases the lease.
 pub async fn run(
+    svc: &Services,
+    tenant: &str,
+    steps: Vec<Step>,
+    dry_run: bool,
+    by: Initiator,
+) -> Result<RetentionRun> {
+    let (svc, tenant) = (svc.clone(), tenant.to_owned());
+    tokio::spawn(async move { run_to_end(&svc, &tenant, steps, dry_run, by).await })
+        .await
+        .map_err(|e| {
+            ServiceError::Internal(anyhow::anyhow!("the retention run's task failed: {e}"))
+        })?
+}
+
+async fn run_to_end(
     svc: &Services,
     tenant: &str,
     steps: Vec<Step>,

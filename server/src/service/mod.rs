@@ -18,6 +18,7 @@
 //! - [`operations`]: readiness and the instance administrators' views.
 
 pub mod accounts;
+pub mod analytics;
 pub mod api_keys;
 pub mod audit;
 pub mod batch;

@@ -30,4 +30,5 @@ mod ratelimit;
 mod retention;
 mod search;
 mod tenants;
+mod usage;
 mod versioning;

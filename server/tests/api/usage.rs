@@ -1,0 +1,223 @@
+//! A tenant's analytics (`/v1/analytics/usage`, `/trends`, `/top-conversations`,
+//! `/embedding-stats`): every figure against counts the test makes itself.
+
+use chrono::{Duration, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// Stores a message `age` old with importance `importance`; returns its id.
+async fn message(
+    app: &TestApp,
+    token: &str,
+    conversation: &str,
+    role: &str,
+    age: Duration,
+    importance: f64,
+    defer: bool,
+) -> String {
+    let body = json!({"conversation_id": conversation, "role": role,
+                      "content": format!("{role} said something in {conversation}"),
+                      "created_at": (Utc::now() - age).to_rfc3339(),
+                      "importance_override": importance});
+    let path = if defer {
+        "/v1/messages?async=true"
+    } else {
+        "/v1/messages"
+    };
+    let r = app.call(Method::POST, path, token, Some(body)).await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn ok(app: &TestApp, path: &str, token: &str) -> Value {
+    let r = app.call(Method::GET, path, token, None).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn analytics_equal_the_counts_of_what_was_stored() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, Options::no_workers()).await;
+        let alice = app.register_and_login("alice", Some("acme")).await;
+        let t = alice.access_token.as_str();
+        let now = Duration::zero();
+        let day = Duration::days(1);
+        message(&app, t, "a", "user", now, 0.2, false).await;
+        message(&app, t, "a", "assistant", now, 0.4, false).await;
+        message(&app, t, "a", "user", now, 0.6, true).await;
+        message(&app, t, "b", "user", day * 3, 0.8, false).await;
+        let archived = message(&app, t, "b", "system", day * 10, 1.0, false).await;
+        let cold = message(&app, t, "c", "user", day * 40, 0.0, false).await;
+        let empty = json!({"conversation_id": "empty"});
+        assert_eq!(
+            app.call(Method::POST, "/v1/conversations", t, Some(empty))
+                .await
+                .status(),
+            201
+        );
+        let archive = |id: String, body: Value| {
+            let app = &app;
+            async move {
+                let path = format!("/v1/messages/{id}/archive");
+                assert_eq!(
+                    app.call(Method::POST, &path, t, Some(body)).await.status(),
+                    200
+                );
+            }
+        };
+        archive(archived, json!({})).await;
+        archive(cold, json!({"cold_storage": true})).await;
+        let r = app
+            .call(
+                Method::PUT,
+                "/v1/conversations/b",
+                t,
+                Some(json!({"archived": true})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+
+        let usage = ok(&app, "/v1/analytics/usage", t).await;
+        let average = usage["avg_importance_score"].as_f64().unwrap();
+        assert!((average - 0.5).abs() < 1e-9, "{usage}");
+        let stored_text: usize = [
+            ("user", "a"),
+            ("assistant", "a"),
+            ("user", "a"),
+            ("user", "b"),
+            ("system", "b"),
+            ("user", "c"),
+        ]
+        .iter()
+        .map(|(role, c)| format!("{role} said something in {c}").len())
+        .sum();
+        let vector_bytes = 4 * app.state.services.embedder.dimensions() * 4;
+        let storage = usage["storage_bytes"].as_u64().unwrap() as usize;
+        assert!(
+            storage >= stored_text + vector_bytes,
+            "{backend:?}: {usage}"
+        );
+        assert!(
+            storage <= stored_text + vector_bytes + 6 * 64,
+            "metadata is {{}}: {usage}"
+        );
+        let mut usage = usage;
+        for key in ["avg_importance_score", "storage_bytes"] {
+            usage.as_object_mut().unwrap().remove(key);
+        }
+        assert_eq!(
+            usage,
+            json!({"tenant_id": "acme", "total_messages": 6, "active_messages": 4,
+                   "archived_messages": 2, "cold_messages": 1, "total_conversations": 4,
+                   "active_conversations": 3, "archived_conversations": 1,
+                   "messages_today": 3, "messages_this_week": 4, "messages_this_month": 5,
+                   "total_embeddings": 4, "pending_embeddings": 1, "failed_embeddings": 0}),
+            "{backend:?}"
+        );
+
+        let embeddings = ok(&app, "/v1/analytics/embedding-stats", t).await;
+        assert_eq!(
+            embeddings,
+            json!({"total_embeddings": 4, "completed": 4, "pending": 1, "failed": 0, "cold": 1,
+                   "avg_processing_time_seconds": null, "success_rate": 100.0}),
+            "{backend:?}"
+        );
+        assert_eq!(ok(&app, "/v1/analytics/embeddings", t).await, embeddings);
+
+        let trends = ok(&app, "/v1/analytics/trends?days=7", t).await;
+        let days = trends.as_array().unwrap();
+        let dates: Vec<String> = (0..7)
+            .rev()
+            .map(|d| (Utc::now() - day * d).format("%Y-%m-%d").to_string())
+            .collect();
+        let listed: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
+        assert_eq!(listed, dates, "{backend:?}: every day, oldest first");
+        assert_eq!(days[6]["count"], 3);
+        assert_eq!(
+            days[6]["role_breakdown"],
+            json!({"user": 2, "assistant": 1})
+        );
+        assert_eq!(days[3]["count"], 1);
+        assert_eq!(days[3]["role_breakdown"], json!({"user": 1}));
+        let total: u64 = days.iter().map(|d| d["count"].as_u64().unwrap()).sum();
+        assert_eq!(total, 4, "{trends}");
+        assert_eq!(days[0]["role_breakdown"], json!({}));
+
+        let top = ok(&app, "/v1/analytics/top-conversations", t).await;
+        let ids: Vec<&str> = top
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["conversation_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["a", "b", "c", "empty"],
+            "{backend:?}: without messages last"
+        );
+        let counts: Vec<&Value> = top
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["message_count"])
+            .collect();
+        assert_eq!(counts, [&json!(3), &json!(2), &json!(1), &json!(0)]);
+        assert!(
+            (top[0]["avg_importance"].as_f64().unwrap() - 0.4).abs() < 1e-9,
+            "{top}"
+        );
+        assert_eq!(
+            (&top[3]["avg_importance"], &top[3]["last_activity"]),
+            (&Value::Null, &Value::Null)
+        );
+        let two = ok(&app, "/v1/analytics/top-conversations?limit=2", t).await;
+        assert_eq!(two.as_array().unwrap().len(), 2);
+
+        for (path, field) in [
+            ("/v1/analytics/trends?days=0", "days"),
+            ("/v1/analytics/trends?days=366", "days"),
+            ("/v1/analytics/top-conversations?limit=0", "limit"),
+            ("/v1/analytics/top-conversations?limit=101", "limit"),
+        ] {
+            let r = app.call(Method::GET, path, t, None).await;
+            assert_eq!(r.status(), 422, "{path}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["field"], field, "{path}");
+        }
+        let key: Value = app
+            .call(
+                Method::POST,
+                "/v1/auth/api-keys",
+                t,
+                Some(json!({"name": "r", "scope": "read"})),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let read = ok(&app, "/v1/analytics/usage", key["key"].as_str().unwrap()).await;
+        assert_eq!(
+            read["total_messages"], 6,
+            "a read key reads its tenant's analytics"
+        );
+        let bob = app.register_and_login("bob", Some("bobs")).await;
+        let r = app
+            .call(
+                Method::GET,
+                "/v1/analytics/usage?tenant_id=acme",
+                &bob.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        let theirs = ok(&app, "/v1/analytics/usage", &bob.access_token).await;
+        assert_eq!(theirs["total_messages"], 0);
+        assert_eq!(theirs["avg_importance_score"], Value::Null);
+    }
+}

@@ -43,7 +43,9 @@ pub struct UpdateMessageRequest {
 }
 
 /// Distinguishes a present `null` (`Some(Value::Null)`) from an absent field (`None`).
-fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(crate) fn some_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 

@@ -36,16 +36,11 @@ pub struct UpdateRetentionPolicy {
     pub importance_threshold: Option<f64>,
     #[serde(default)]
     pub min_age_days: Option<i64>,
-    #[serde(default, deserialize_with = "some_value")]
+    #[serde(default, deserialize_with = "super::memory::some_value")]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<u64>))]
     pub max_items: Option<Value>,
     #[serde(default)]
     pub delete_after_days: Option<i64>,
-}
-
-/// Distinguishes a present `null` (`Some(Value::Null)`) from an absent field (`None`).
-fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// A retention rule.

@@ -9,11 +9,32 @@ use uuid::Uuid;
 
 use crate::store::{entities::messages, jobs, messages::MESSAGE_COLUMNS, StoreError};
 
-async fn returning(
+/// `UPDATE messages SET {set} WHERE tenant_id = $1 AND {guard} AND id IN (ids)`, returning the
+/// rows it changed as they are now; `$2` is `now` and `$3`, when given, `reason`.
+async fn change(
     db: &impl ConnectionTrait,
-    sql: String,
-    values: Vec<Value>,
+    tenant: &str,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+    reason: Option<&str>,
+    set: &str,
+    guard: &str,
 ) -> Result<Vec<messages::Model>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values: Vec<Value> = vec![tenant.into(), now.into()];
+    values.extend(reason.map(Value::from));
+    let first = values.len() + 1;
+    let list: Vec<String> = (first..first + ids.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    values.extend(ids.iter().map(|id| Value::from(*id)));
+    let sql = format!(
+        "UPDATE messages SET {set}, updated_at = $2 WHERE tenant_id = $1 AND {guard} \
+         AND id IN ({}) RETURNING {MESSAGE_COLUMNS}",
+        list.join(", ")
+    );
     db.query_all_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
         sql,
@@ -25,18 +46,6 @@ async fn returning(
     .collect()
 }
 
-/// `$4,$5,…`: `ids` after the three leading values.
-fn id_list(values: &mut Vec<Value>, ids: &[Uuid]) -> String {
-    let list: Vec<String> = ids
-        .iter()
-        .map(|id| {
-            values.push((*id).into());
-            format!("${}", values.len())
-        })
-        .collect();
-    list.join(", ")
-}
-
 /// Archives the live messages among `ids` with `reason`.
 pub async fn archive(
     db: &impl ConnectionTrait,
@@ -45,17 +54,8 @@ pub async fn archive(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<messages::Model>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut values: Vec<Value> = vec![tenant.into(), now.into(), reason.into()];
-    let list = id_list(&mut values, ids);
-    let sql = format!(
-        "UPDATE messages SET archived = TRUE, archived_at = $2, archive_reason = $3, \
-         updated_at = $2 WHERE tenant_id = $1 AND archived = FALSE AND id IN ({list}) \
-         RETURNING {MESSAGE_COLUMNS}"
-    );
-    returning(db, sql, values).await
+    let set = "archived = TRUE, archived_at = $2, archive_reason = $3";
+    change(db, tenant, ids, now, Some(reason), set, "archived = FALSE").await
 }
 
 /// Moves the messages among `ids` not yet in cold storage there: archived (keeping an earlier
@@ -67,18 +67,9 @@ pub async fn move_to_cold(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<messages::Model>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut values: Vec<Value> = vec![tenant.into(), now.into(), reason.into()];
-    let list = id_list(&mut values, ids);
-    let sql = format!(
-        "UPDATE messages SET archived = TRUE, archived_at = COALESCE(archived_at, $2), \
-         archive_reason = $3, cold = TRUE, embedding = NULL, embedding_status = 'pending', \
-         updated_at = $2 WHERE tenant_id = $1 AND cold = FALSE AND id IN ({list}) \
-         RETURNING {MESSAGE_COLUMNS}"
-    );
-    let moved = returning(db, sql, values).await?;
+    let set = "archived = TRUE, archived_at = COALESCE(archived_at, $2), archive_reason = $3, \
+               cold = TRUE, embedding = NULL, embedding_status = 'pending'";
+    let moved = change(db, tenant, ids, now, Some(reason), set, "cold = FALSE").await?;
     drop_jobs(db, &moved).await?;
     Ok(moved)
 }
@@ -115,14 +106,8 @@ pub async fn restore(
         .filter(|m| m.cold)
         .map(|m| m.id)
         .collect::<std::collections::HashSet<_>>();
-    let mut values: Vec<Value> = vec![tenant.into(), now.into()];
-    let list = id_list(&mut values, ids);
-    let sql = format!(
-        "UPDATE messages SET archived = FALSE, archived_at = NULL, archive_reason = NULL, \
-         cold = FALSE, updated_at = $2 WHERE tenant_id = $1 AND archived = TRUE \
-         AND id IN ({list}) RETURNING {MESSAGE_COLUMNS}"
-    );
-    let restored = returning(db, sql, values).await?;
+    let set = "archived = FALSE, archived_at = NULL, archive_reason = NULL, cold = FALSE";
+    let restored = change(db, tenant, ids, now, None, set, "archived = TRUE").await?;
     let warm_again: Vec<(Uuid, &str)> = restored
         .iter()
         .filter(|m| cold.contains(&m.id))

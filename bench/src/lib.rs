@@ -67,7 +67,7 @@ async fn launch(
 
 /// Starts the server with `extra` settings and registers one user (tenant `bench`).
 pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
-    server::telemetry::init(server::config::LogFormat::Pretty);
+    let _ = server::telemetry::init(server::config::LogFormat::Pretty, None);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (url, guard, dir) = launch(extra).await?;
     let client = reqwest::Client::builder()

@@ -58,15 +58,17 @@ pub enum MigrateAction {
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    telemetry::init(settings.log_format);
+    let telemetry = telemetry::init(settings.log_format, settings.otlp_endpoint.as_deref());
     for key in &settings.unknown_keys {
         tracing::warn!(key = %key, "unknown setting ignored (see .env.example for the known ones)");
     }
-    match cli.command.unwrap_or(Command::Serve) {
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::Admin { action } => admin(settings, action).await,
-    }
+    };
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    outcome
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -82,10 +82,11 @@ impl Application {
             login_throttle: Default::default(),
             job_notify: Default::default(),
             feed: Arc::new(crate::live::Hub::new(settings_live_queue)),
+            metrics: Metrics::new(),
         };
         let state = AppState {
+            metrics: services.metrics.clone(),
             services,
-            metrics: Metrics::new(),
             leptos,
             started_at: Instant::now(),
             activity: Default::default(),
@@ -115,12 +116,15 @@ impl Application {
         &self.state
     }
 
-    /// Serves (and runs the embedding workers) until `shutdown` is cancelled, then drains
-    /// in-flight requests and lets each worker finish its batch.
+    /// Serves (and runs the embedding workers) until `shutdown` is cancelled. Then it stops
+    /// accepting, closes WebSockets (1001), and gives in-flight requests and the workers'
+    /// current batches `MEMORY_SHUTDOWN_TIMEOUT_SECONDS` to finish; jobs still running after
+    /// that go back to the queue for the next instance.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = tokio_util::task::TaskTracker::new();
         let svc = &self.state.services;
-        crate::jobs::spawn(
+        let grace = svc.settings.http.shutdown_timeout;
+        let workers = crate::jobs::spawn(
             svc,
             &self.state.activity,
             svc.settings.job_workers,
@@ -155,20 +159,38 @@ impl Application {
             closing.cancel();
         });
         tracker.close();
-        let served = axum::serve(
+        let serving = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await
-        .context("serving HTTP");
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let signalled = std::sync::OnceLock::new();
+        let deadline = async {
+            shutdown.cancelled().await;
+            let _ = signalled.set(Instant::now());
+            tracing::info!(
+                grace_s = grace.as_secs(),
+                "stopping: finishing in-flight work"
+            );
+            tokio::time::sleep(grace).await;
+        };
+        let served = tokio::select! {
+            served = serving => served.context("serving HTTP"),
+            _ = deadline => {
+                tracing::warn!("requests still in flight at the shutdown deadline were dropped");
+                Ok(())
+            }
+        };
         shutdown.cancel();
-        if tokio::time::timeout(std::time::Duration::from_secs(30), tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!("workers still busy after 30 s; their leases will hand the jobs on");
+        let left = grace.saturating_sub(signalled.get_or_init(Instant::now).elapsed());
+        if tokio::time::timeout(left, tracker.wait()).await.is_err() {
+            match store::jobs::release(&svc.db, &workers).await {
+                Ok(jobs) => tracing::warn!(jobs, "batches outlasted the shutdown; jobs re-queued"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not re-queue jobs; their leases expire")
+                }
+            }
         }
         served
     }

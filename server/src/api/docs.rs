@@ -56,7 +56,8 @@ error_responses! {
         description = "Semantic memory for AI applications: store conversation messages per tenant, \
             and search them ranked by similarity, importance and recency. Every error has the shape \
             `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?}}`; the tenant always comes \
-            from the credential.",
+            from the credential. Live events and streaming search are WebSocket protocols, described at \
+            [/docs/websocket](/docs/websocket).",
     ),
     components(schemas(app::api::error::ErrorBody)),
     modifiers(&Credentials),
@@ -97,4 +98,38 @@ impl Modify for Credentials {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
         );
     }
+}
+
+/// The people's side of the document: Swagger UI at `/docs` (assets compiled into the binary),
+/// reading `/v1/openapi.json`, and the WebSocket protocols at `/docs/websocket`.
+pub fn interactive<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    use utoipa_swagger_ui::{Config, SwaggerUi};
+    let ui = SwaggerUi::new("/docs").config(Config::from("/v1/openapi.json"));
+    let page = websocket_page();
+    axum::Router::from(ui).route(
+        "/docs/websocket",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    )
+}
+
+/// `docs/websocket.md`, rendered once into a standalone page.
+fn websocket_page() -> &'static str {
+    use std::sync::OnceLock;
+    static PAGE: OnceLock<String> = OnceLock::new();
+    PAGE.get_or_init(|| {
+        let markdown = include_str!("../../../docs/websocket.md");
+        let mut body = String::new();
+        pulldown_cmark::html::push_html(
+            &mut body,
+            pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES),
+        );
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>Memory Mesh WebSocket protocols</title><style>body{{font-family:system-ui,\
+             sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+             pre{{background:#f4f4f4;padding:.75rem;overflow:auto}}table{{border-collapse:\
+             collapse}}td,th{{border:1px solid #ccc;padding:.25rem .5rem}}</style></head><body>\
+             <p><a href=\"/docs\">REST API</a></p>{body}</body></html>"
+        )
+    })
 }

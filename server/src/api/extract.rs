@@ -234,8 +234,10 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(service::authenticate(&state.services, presented).await?);
         }
         let settings = &state.services.settings;
-        let token = session_cookie::token(&parts.headers, &parts.method, settings)?
-            .ok_or_else(unauthorized)?;
+        let Some(token) = session_cookie::token(&parts.headers, &parts.method, settings)? else {
+            state.services.metrics.auth_failed("missing");
+            return Err(unauthorized());
+        };
         Ok(service::authenticate(&state.services, Presented::bearer(&token)).await?)
     }
 }

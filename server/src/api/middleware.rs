@@ -15,7 +15,8 @@ use super::error::{error_response, payload_for_status, render, ErrorPayload};
 use crate::jobs::Activity;
 
 /// The span every log line of a request is recorded in: method, route template (never the raw
-/// path, which holds ids), request id; status and latency are recorded when it answers.
+/// path, which holds ids), request id and trace id (the caller's, from `traceparent`, or a new
+/// one); status and latency are recorded when it answers. It is the exported OpenTelemetry span.
 pub fn request_span(req: &Request) -> tracing::Span {
     let route = req
         .extensions()
@@ -25,14 +26,19 @@ pub fn request_span(req: &Request) -> tracing::Span {
         .extensions()
         .get::<RequestId>()
         .map_or("", |r| r.0.as_str());
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         http.method = %req.method(),
         http.route = route,
         request_id = id,
+        trace_id = tracing::field::Empty,
         http.status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
-    )
+    );
+    if let Some(trace_id) = crate::telemetry::continue_trace(&span, req.headers()) {
+        span.record("trace_id", trace_id);
+    }
+    span
 }
 
 /// Records the answer in the request span, and logs it (health probes at debug only).

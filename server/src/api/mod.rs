@@ -85,7 +85,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
     );
     let api = if state.services.settings.http.metrics_public {
-        api.route("/metrics", get(metrics::export))
+        api.route("/metrics", get(public_metrics))
     } else {
         api.route("/metrics", get(private_metrics))
     };
@@ -96,20 +96,46 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/ws/messages/{tenant_id}", get(ws::feed::upgrade))
         .route("/v1/ws/stream/{tenant_id}", get(ws::stream::upgrade))
         .route("/ws/stream/{tenant_id}", get(ws::stream::upgrade));
-    api.route("/v1", axum::routing::any(middleware::not_found))
+    api.merge(docs::interactive())
+        .route("/v1", axum::routing::any(middleware::not_found))
         .route("/v1/{*rest}", axum::routing::any(middleware::not_found))
+}
+
+/// `/metrics` when `MEMORY_METRICS_PUBLIC=true` (the default).
+async fn public_metrics(
+    axum::extract::State(svc): axum::extract::State<crate::service::Services>,
+) -> axum::response::Response {
+    export_metrics(&svc).await
 }
 
 /// `/metrics` when `MEMORY_METRICS_PUBLIC=false`: instance administrators only.
 async fn private_metrics(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::State(svc): axum::extract::State<crate::service::Services>,
     caller: crate::service::Caller,
 ) -> Result<axum::response::Response> {
-    use axum::response::IntoResponse;
     caller.require_instance_admin("Metrics are")?;
-    Ok(metrics::export(axum::extract::State(state.metrics.clone()))
-        .await
-        .into_response())
+    Ok(export_metrics(&svc).await)
+}
+
+/// Reads the gauges that live elsewhere (queue depth, pool), then renders every metric.
+async fn export_metrics(svc: &crate::service::Services) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match crate::store::jobs::outstanding(&svc.db).await {
+        Ok(depth) => {
+            let (size, idle) = crate::store::pool_figures(&svc.db);
+            svc.metrics.set_scraped(depth, size, idle);
+        }
+        // The rest still answers; the gauges keep their last reading.
+        Err(e) => tracing::warn!(error = %e, "metrics: could not read the queue depth"),
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        svc.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Wraps the whole application (API and dashboard) in the shared layers.
@@ -119,6 +145,7 @@ pub fn layers(router: Router, state: &AppState) -> Router {
         limiter: state.services.limiter.clone(),
         rate: settings.global_rate_limit,
         trusted_proxies: settings.trusted_proxies.clone().into(),
+        metrics: state.metrics.clone(),
     };
     router
         .layer(CatchPanicLayer::custom(middleware::panic_response))
@@ -163,7 +190,7 @@ pub fn layers(router: Router, state: &AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::assign_request_id))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
-            metrics::track,
+            metrics::http::track,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.activity.clone(),

@@ -46,10 +46,12 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_RETENTION_DEFAULT_ENABLED",
     "MEMORY_RETENTION_MIN_AGE_DAYS",
     "MEMORY_REQUEST_TIMEOUT_SECONDS",
+    "MEMORY_SHUTDOWN_TIMEOUT_SECONDS",
     "MEMORY_MAX_BODY_BYTES",
     "MEMORY_METRICS_PUBLIC",
     "MEMORY_SITE_ROOT",
     "MEMORY_LOG_FORMAT",
+    "MEMORY_OTLP_ENDPOINT",
     "MEMORY_ADMIN_EMAILS",
     "MEMORY_TRUSTED_PROXIES",
     "MEMORY_REDIS_PREFIX",
@@ -165,6 +167,9 @@ pub struct Settings {
     /// Directory holding the dashboard's built assets (`pkg/`), as scripts/build.sh lays it out.
     pub site_root: PathBuf,
     pub log_format: LogFormat,
+    /// OTLP/HTTP collector the request spans are exported to (`MEMORY_OTLP_ENDPOINT`, e.g.
+    /// `http://collector:4318`); none: trace ids only in the logs.
+    pub otlp_endpoint: Option<String>,
     /// Users registering with one of these emails become instance administrators (cross-tenant
     /// views such as `/v1/analytics/tenants`).
     pub admin_emails: Vec<String>,
@@ -246,6 +251,9 @@ pub struct RankingSettings {
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
+    /// After SIGTERM: how long in-flight requests and running embedding batches may take to
+    /// finish before their jobs go back to the queue and the process exits.
+    pub shutdown_timeout: Duration,
     pub max_body_bytes: usize,
     /// Whether `/metrics` is served without credentials (otherwise: instance admins only).
     pub metrics_public: bool,

@@ -65,6 +65,7 @@ pub(super) fn build(
         live: super::live::live(get)?,
         site_root: PathBuf::from(get("MEMORY_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
         log_format,
+        otlp_endpoint: otlp_endpoint(get)?,
         admin_emails: get("MEMORY_ADMIN_EMAILS")
             .unwrap_or_default()
             .split(',')
@@ -161,6 +162,12 @@ fn http(get: &dyn Fn(&str) -> Option<String>) -> Result<HttpSettings, ConfigErro
             15u64,
             1..=3600,
         )?),
+        shutdown_timeout: Duration::from_secs(number(
+            get,
+            "MEMORY_SHUTDOWN_TIMEOUT_SECONDS",
+            30u64,
+            1..=3600,
+        )?),
         max_body_bytes: number(
             get,
             "MEMORY_MAX_BODY_BYTES",
@@ -174,6 +181,18 @@ fn http(get: &dyn Fn(&str) -> Option<String>) -> Result<HttpSettings, ConfigErro
             get("MEMORY_TRUSTED_PROXIES").is_some_and(|p| !p.trim().is_empty()),
         )?,
     })
+}
+
+fn otlp_endpoint(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    match get("MEMORY_OTLP_ENDPOINT").map(|v| v.trim().to_owned()) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) if v.starts_with("http://") || v.starts_with("https://") => Ok(Some(v)),
+        Some(_) => Err(ConfigError::new(
+            "MEMORY_OTLP_ENDPOINT",
+            "must be the collector's http:// or https:// URL (OTLP over HTTP, port 4318 usually)",
+        )),
+    }
 }
 
 fn log_format(

@@ -84,6 +84,7 @@ pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyh
         return Ok(0);
     }
     let count = claimed.len();
+    let started = Instant::now();
     let texts: Vec<String> = claimed.iter().map(|c| c.content.clone()).collect();
     let embedder = &svc.embedder;
     let embedded = if activity.within(BUSY_WINDOW) {
@@ -95,33 +96,42 @@ pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyh
         Ok(vectors) => {
             let done: Vec<(Claimed, Vec<f32>)> = claimed.into_iter().zip(vectors).collect();
             crate::service::messages::store_embeddings(svc, worker, &done).await?;
+            svc.metrics
+                .embedding_batch("embedded", count, started.elapsed());
         }
         Err(e) if e.fault == Fault::User => {
             tracing::warn!(error = %e, jobs = count, "model refused input; jobs failed");
             jobs::fail(&svc.db, worker, &claimed, &e.message).await?;
+            svc.metrics
+                .embedding_batch("failed", count, started.elapsed());
         }
         Err(e) => {
             tracing::warn!(error = %e, jobs = count, "embedding failed; will retry");
             jobs::retry_later(&svc.db, worker, &claimed, &e.message).await?;
+            svc.metrics
+                .embedding_batch("retried", count, started.elapsed());
         }
     }
     Ok(count)
 }
 
-/// Starts the workers on `tracker`; they stop when `token` is cancelled.
+/// Starts the workers on `tracker`; they stop when `token` is cancelled, each after its
+/// current batch. Returns their ids (for [`jobs::release`] when a batch outlasts shutdown).
 pub fn spawn(
     svc: &Services,
     activity: &Arc<Activity>,
     count: usize,
     token: &CancellationToken,
     tracker: &TaskTracker,
-) {
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
     for n in 0..count {
         let svc = svc.clone();
         let activity = activity.clone();
         let token = token.clone();
         let wake: Arc<Notify> = svc.job_notify.clone();
         let worker = worker_id(n);
+        ids.push(worker.clone());
         tracker.spawn(async move {
             loop {
                 let outcome = run_once(&svc, &activity, &worker).await;
@@ -144,6 +154,7 @@ pub fn spawn(
             }
         });
     }
+    ids
 }
 
 #[cfg(test)]

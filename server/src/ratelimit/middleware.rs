@@ -26,6 +26,7 @@ pub struct IpLimit {
     pub limiter: Arc<RateLimiter>,
     pub rate: Rate,
     pub trusted_proxies: Arc<[IpAddr]>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Paths that are never limited: probes and metrics must answer while a client is throttled,
@@ -50,6 +51,7 @@ pub async fn limit_by_ip(State(limit): State<IpLimit>, req: Request, next: Next)
     let mut response = if decision.allowed {
         next.run(req).await
     } else {
+        limit.metrics.rate_limited("ip");
         (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, decision.retry_after.max(1))],

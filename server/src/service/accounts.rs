@@ -88,6 +88,7 @@ pub async fn login(
         (None, None) => return Err(ServiceError::invalid("email", "or username is required")),
     };
     if let Err(retry_after) = svc.login_throttle.check(&account) {
+        svc.metrics.rate_limited("login");
         return Err(ServiceError::RateLimited {
             message: "Too many failed logins for this account; try again later.".into(),
             retry_after: retry_after.as_secs(),
@@ -105,6 +106,7 @@ pub async fn login(
                 super::audit::failed_login(svc, u.id, reason).await;
             }
             svc.login_throttle.record_failure(&account);
+            svc.metrics.auth_failed("login");
             return Err(ServiceError::Unauthenticated("Invalid credentials.".into()));
         }
     };
@@ -148,7 +150,10 @@ fn token_response(
 /// Rotates the refresh token. A token of an older generation means it was copied: the whole
 /// session is revoked, so both the thief and the victim must log in again.
 pub async fn refresh(svc: &Services, presented: &str) -> Result<TokenResponse> {
-    let invalid = || ServiceError::Unauthenticated("Invalid or expired refresh token.".into());
+    let invalid = || {
+        svc.metrics.auth_failed("refresh");
+        ServiceError::Unauthenticated("Invalid or expired refresh token.".into())
+    };
     let presented = RefreshToken::parse(presented.trim()).ok_or_else(invalid)?;
     let session = accounts::active_session(&svc.db, presented.session)
         .await?

@@ -94,6 +94,7 @@ pub async fn create(
             None => valid.into_iter().map(|m| (m, None)).collect(),
         };
         let stored = super::messages::store_new(svc, items).await?;
+        svc.metrics.ingested("batch", stored.len());
         created = stored.into_iter().map(view).collect();
     }
     Ok(BatchResponse {

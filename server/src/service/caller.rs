@@ -91,13 +91,17 @@ pub async fn authenticate(svc: &Services, presented: Presented<'_>) -> Result<Ca
 }
 
 async fn from_access_token(svc: &Services, token: &str) -> Result<Caller> {
-    let claims =
-        tokens::verify_access(&svc.settings.auth.jwt_secret, token).ok_or_else(unauthenticated)?;
+    let Some(claims) = tokens::verify_access(&svc.settings.auth.jwt_secret, token) else {
+        svc.metrics.auth_failed("invalid_token");
+        return Err(unauthenticated());
+    };
     // Every request pays for this query: the session must be live and the token's, the user
     // active; their memberships come with them.
-    let caller = callers::by_session(&svc.db, claims.sid, claims.sub, Utc::now())
-        .await?
-        .ok_or_else(unauthenticated)?;
+    let Some(caller) = callers::by_session(&svc.db, claims.sid, claims.sub, Utc::now()).await?
+    else {
+        svc.metrics.auth_failed("session_ended");
+        return Err(unauthenticated());
+    };
     Ok(Caller {
         user_id: caller.user_id,
         is_instance_admin: caller.is_instance_admin,
@@ -109,16 +113,20 @@ async fn from_access_token(svc: &Services, token: &str) -> Result<Caller> {
 }
 
 async fn from_api_key(svc: &Services, raw: &str) -> Result<Caller> {
-    let (prefix, secret) = api_keys::parse(raw).ok_or_else(unauthenticated)?;
+    let invalid_key = || {
+        svc.metrics.auth_failed("invalid_key");
+        unauthenticated()
+    };
+    let (prefix, secret) = api_keys::parse(raw).ok_or_else(invalid_key)?;
     let key = callers::by_key_prefix(&svc.db, prefix)
         .await?
-        .ok_or_else(unauthenticated)?;
+        .ok_or_else(invalid_key)?;
     let usable = key.revoked_at.is_none()
         && key.expires_at.is_none_or(|at| at > Utc::now())
         && secrets_match(&sha256_hex(secret), &key.key_hash)
         && key.user_active;
     if !usable {
-        return Err(unauthenticated());
+        return Err(invalid_key());
     }
     spend(svc, &ratelimit::Key::ApiKey(key.key_id)).await?;
     // Last use is informational: recorded beside the request, not before its answer.
@@ -146,6 +154,10 @@ async fn spend(svc: &Services, key: &ratelimit::Key<'_>) -> Result<()> {
     if decision.allowed {
         Ok(())
     } else {
+        svc.metrics.rate_limited(match key {
+            ratelimit::Key::ApiKey(_) => "api_key",
+            _ => "tenant",
+        });
         Err(ServiceError::RateLimited {
             message: "This tenant or key is over its request budget; slow down.".into(),
             retry_after: decision.retry_after,

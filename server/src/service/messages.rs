@@ -121,6 +121,7 @@ pub async fn create(
         .await?
         .and_then(|mut v| v.pop());
     let stored = store_new(svc, vec![(new, vector)]).await?;
+    svc.metrics.ingested("single", stored.len());
     stored
         .into_iter()
         .next()

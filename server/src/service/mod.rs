@@ -68,4 +68,6 @@ pub struct Services {
     pub job_notify: Arc<Notify>,
     /// This instance's live subscribers; woken after every committed change.
     pub feed: Arc<Hub>,
+    /// This instance's Prometheus metrics, recorded where each thing happens.
+    pub metrics: crate::metrics::Metrics,
 }

@@ -278,6 +278,32 @@ pub async fn fail(
     Ok(())
 }
 
+/// Hands the jobs `workers` still hold back to the queue (a stopping instance's), without
+/// counting the interrupted attempt. Returns how many went back.
+pub async fn release(db: &DatabaseConnection, workers: &[String]) -> Result<u64, StoreError> {
+    if workers.is_empty() {
+        return Ok(0);
+    }
+    let list = (1..=workers.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE embedding_jobs SET status = 'pending', locked_by = NULL, locked_until = NULL, \
+           attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+         WHERE status = 'running' AND locked_by IN ({list})"
+    );
+    let values = workers.iter().map(|w| w.as_str().into());
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            &sql,
+            values,
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
 /// Jobs not yet done (pending or running), for tests and metrics.
 pub async fn outstanding(db: &DatabaseConnection) -> Result<i64, StoreError> {
     let row = db

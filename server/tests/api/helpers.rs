@@ -212,7 +212,7 @@ fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            server::telemetry::init(server::config::LogFormat::Pretty);
+            let _ = server::telemetry::init(server::config::LogFormat::Pretty, None);
         }
     });
 }

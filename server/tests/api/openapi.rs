@@ -102,3 +102,39 @@ async fn the_openapi_document_describes_the_running_server() {
         ]
     );
 }
+
+#[tokio::test]
+async fn interactive_docs_are_served_from_the_binary() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "no asset comes from elsewhere: {html}"
+    );
+    // The initialiser points Swagger UI at this server's own document.
+    let init = app.get("/docs/swagger-initializer.js").await;
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/v1/openapi.json"));
+    let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status(), 200);
+    assert!(
+        bundle.bytes().await.unwrap().len() > 100_000,
+        "the real bundle"
+    );
+
+    let ws = app.get("/docs/websocket").await;
+    assert_eq!(ws.status(), 200);
+    let html = ws.text().await.unwrap();
+    for topic in [
+        "/v1/ws/messages/",
+        "/v1/ws/stream/",
+        "resume",
+        "4401",
+        "4008",
+    ] {
+        assert!(html.contains(topic), "the WebSocket page covers {topic}");
+    }
+}

@@ -60,6 +60,7 @@ pub async fn upgrade(
     let (ws, watcher) = admit(&svc, &tenant, &headers, q.token.as_deref(), ws).await?;
     Ok(ws
         .on_upgrade(move |socket| async move {
+            let _open = metrics.ws_opened("feed");
             let ended = serve(socket, svc, tenant, watcher, q.last_event_id).await;
             metrics.ws_closed("feed", ended);
         })
@@ -197,14 +198,16 @@ impl<'a> Connection<'a> {
             return Ok(());
         }
         match self.out.push(Message::Text(e.frame.as_str().into())) {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             Err(Full(frame)) => {
                 match tokio::time::timeout(SLOW_GRACE, self.out.send(frame)).await {
-                    Ok(Ok(())) => Ok(()),
-                    _ => Err(too_slow()),
+                    Ok(Ok(())) => {}
+                    _ => return Err(too_slow()),
                 }
             }
         }
+        self.svc.metrics.ws_sent();
+        Ok(())
     }
 
     fn reply(&self, value: Value) -> Result<(), Closing> {

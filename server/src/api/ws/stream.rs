@@ -57,6 +57,7 @@ pub async fn upgrade(
     let (ws, watcher) = admit(&svc, &tenant, &headers, q.token.as_deref(), ws).await?;
     Ok(ws
         .on_upgrade(move |socket| async move {
+            let _open = metrics.ws_opened("stream");
             let ended = serve(socket, svc, tenant, watcher, q.conversation_id).await;
             metrics.ws_closed("stream", ended);
         })

@@ -195,6 +195,17 @@ async fn run_to_end(
         )));
     }
     let outcome = plan_and_apply(svc, tenant, steps, dry_run, &by, &holder, now).await;
+    if let Ok(run) = &outcome {
+        svc.metrics.retention_run(
+            by.trigger,
+            dry_run,
+            [
+                ("archive", run.messages_archived),
+                ("cold", run.messages_moved_to_cold),
+                ("delete", run.messages_deleted),
+            ],
+        );
+    }
     if !dry_run {
         if let Err(e) = store::release_lease(&svc.db, tenant, &holder).await {
             tracing::warn!(error = %e, "could not release a retention lease; it expires by itself");

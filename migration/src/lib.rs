@@ -22,6 +22,7 @@ mod m20261201_000009_server_secrets;
 mod m20261202_000010_events;
 mod m20261202_000011_audit_log;
 mod m20261203_000012_retention_runs;
+mod m20261203_000013_search_stats;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_events::Migration),
             Box::new(m20261202_000011_audit_log::Migration),
             Box::new(m20261203_000012_retention_runs::Migration),
+            Box::new(m20261203_000013_search_stats::Migration),
         ]
     }
 }

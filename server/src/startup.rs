@@ -83,6 +83,7 @@ impl Application {
             job_notify: Default::default(),
             feed: Arc::new(crate::live::Hub::new(settings_live_queue)),
             metrics: Metrics::new(),
+            search_stats: Default::default(),
         };
         let state = AppState {
             metrics: services.metrics.clone(),
@@ -138,6 +139,7 @@ impl Application {
         ));
         tracker.spawn(prune_audit_log(svc.clone(), shutdown.clone()));
         tracker.spawn(schedule_retention(svc.clone(), shutdown.clone()));
+        tracker.spawn(flush_search_stats(svc.clone(), shutdown.clone()));
         let postgres_url = svc
             .settings
             .database
@@ -221,6 +223,31 @@ async fn keep_index_current(
                 Err(e) => {
                     tracing::warn!(error = %e, "pruning the change log failed; retried in a minute")
                 }
+            }
+        }
+    }
+}
+
+/// Appends this instance's search counts once a minute and when stopping; prunes minutes past
+/// their use hourly.
+async fn flush_search_stats(svc: crate::service::Services, shutdown: CancellationToken) {
+    use crate::service::search_stats;
+    let mut pruned: Option<Instant> = None;
+    loop {
+        let stopping = tokio::select! {
+            _ = shutdown.cancelled() => true,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => false,
+        };
+        if let Err(e) = search_stats::flush(&svc).await {
+            tracing::warn!(error = %e, "flushing search counts failed; kept for the next minute");
+        }
+        if stopping {
+            return;
+        }
+        if pruned.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
+            pruned = Some(Instant::now());
+            if let Err(e) = search_stats::prune(&svc).await {
+                tracing::warn!(error = %e, "pruning search counts failed; retried in an hour");
             }
         }
     }

@@ -48,6 +48,12 @@ pub struct UsageStats {
     pub failed_embeddings: u64,
     /// Text and metadata bytes plus 4 bytes per vector dimension.
     pub storage_bytes: u64,
+    /// Searches in the last 24 hours, on every instance (each reports its own once a minute).
+    pub searches_last_24h: u64,
+    /// Their median and 95th percentile latency, exact to within the latency bucket (about
+    /// ±25 %); absent without searches.
+    pub search_latency_p50_ms: Option<f64>,
+    pub search_latency_p95_ms: Option<f64>,
 }
 
 /// One day of `GET /v1/analytics/trends` (UTC), oldest first; days without messages count 0.

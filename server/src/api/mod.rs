@@ -11,7 +11,8 @@
 //! - [`auth`], [`api_keys`], [`members`]: accounts, sessions, keys, members.
 //! - [`messages`], [`batch`], [`conversations`], [`search`]: the memory itself and its search.
 //! - [`ws`]: the WebSocket doors (the live feed, streaming search).
-//! - [`docs`]: the OpenAPI document (`/v1/openapi.json`), generated from the handlers.
+//! - [`docs`]: the OpenAPI document (`/v1/openapi.json`), generated from the handlers, and the
+//!   interactive docs at `/docs`; `bounds` writes validation's real limits into it.
 //!
 //! Layer order (outermost first): activity → metrics → request id → request span → error
 //! envelope → security headers → CORS → per-IP rate limit → timeout → body limit → panic
@@ -24,6 +25,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+mod bounds;
 pub mod conversations;
 pub mod docs;
 pub mod error;
@@ -79,7 +81,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(search::router())
         .merge(retention::router())
         .split_for_parts();
-    let doc = doc.to_json().expect("the OpenAPI document serialises");
+    let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+    bounds::apply(&mut doc);
+    let doc = doc.to_string();
     let api = api.route(
         "/v1/openapi.json",
         get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),

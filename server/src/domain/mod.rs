@@ -5,6 +5,7 @@
 //! - [`accounts`]: a member's role in a tenant and an API key's scope.
 //! - [`events`]: the kinds of event a change emits, and event ids.
 //! - [`messages`]: what a valid message is, its author's role, its importance when written.
+//! - [`latency`]: a latency histogram that sums across minutes and instances.
 //! - [`ranking`]: query-time scoring and rank fusion.
 //! - [`stopwords`]: the words lexical search ignores.
 
@@ -12,6 +13,7 @@ pub mod accounts;
 pub mod cursor;
 pub mod events;
 pub mod ids;
+pub mod latency;
 pub mod messages;
 pub mod ranking;
 pub mod retention;

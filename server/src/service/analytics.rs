@@ -26,6 +26,7 @@ pub async fn usage(svc: &Services, caller: &Caller, tenant: Option<&str>) -> Res
     )
     .await?;
     let vector_bytes = f.vectors as u64 * svc.embedder.dimensions() as u64 * 4;
+    let searched = super::search_stats::last_day(svc, &t.tenant_id).await?;
     Ok(UsageStats {
         tenant_id: t.tenant_id,
         total_messages: f.total as u64,
@@ -43,6 +44,9 @@ pub async fn usage(svc: &Services, caller: &Caller, tenant: Option<&str>) -> Res
         pending_embeddings: f.pending as u64,
         failed_embeddings: f.failed as u64,
         storage_bytes: f.text_bytes as u64 + vector_bytes,
+        searches_last_24h: searched.searches,
+        search_latency_p50_ms: searched.p50_ms,
+        search_latency_p95_ms: searched.p95_ms,
     })
 }
 

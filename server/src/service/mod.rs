@@ -32,6 +32,7 @@ pub mod messages;
 pub mod operations;
 pub mod retention;
 pub mod search;
+pub mod search_stats;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -70,4 +71,6 @@ pub struct Services {
     pub feed: Arc<Hub>,
     /// This instance's Prometheus metrics, recorded where each thing happens.
     pub metrics: crate::metrics::Metrics,
+    /// Searches per tenant and minute not yet flushed to `search_stats`.
+    pub search_stats: Arc<search_stats::SearchStats>,
 }

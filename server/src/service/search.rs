@@ -123,7 +123,9 @@ pub async fn run_in(
     let weights = svc.settings.ranking.weights;
     let started = std::time::Instant::now();
     let outcome = search::run(&svc.db, &svc.index, svc.embedder.as_ref(), &weights, &query).await?;
-    svc.metrics.searched(query.mode.as_str(), started.elapsed());
+    let took = started.elapsed();
+    svc.metrics.searched(query.mode.as_str(), took);
+    svc.search_stats.record(&tenant.tenant_id, took);
     let notice = outcome.degraded.then(|| {
         "The embedding provider is unavailable: these results come from full-text search only."
             .to_owned()

@@ -46,6 +46,7 @@ pub mod jobs;
 pub mod messages;
 pub mod retention;
 pub mod retrievers;
+pub mod search_stats;
 pub mod secrets;
 pub mod tenants;
 

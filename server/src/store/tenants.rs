@@ -158,6 +158,7 @@ const TENANT_TABLES: &[&str] = &[
     "retention_runs",
     "retention_rules",
     "retention_policies",
+    "search_stats",
     "api_keys",
     "memberships",
 ];

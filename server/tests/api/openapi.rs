@@ -138,3 +138,101 @@ async fn interactive_docs_are_served_from_the_binary() {
         assert!(html.contains(topic), "the WebSocket page covers {topic}");
     }
 }
+
+#[tokio::test]
+async fn the_document_states_the_bounds_validation_enforces() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![("MEMORY_TENANT_RATE_LIMIT".into(), "100000/minute".into())],
+            ..Options::no_workers()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", None).await;
+    let token = alice.access_token.as_str();
+    store(&app, token, "c1", "user", "something to list").await;
+    let doc: Value = app.get("/v1/openapi.json").await.json().await.unwrap();
+
+    // Body bounds are the constants validation uses.
+    let schema = |name: &str, property: &str| {
+        doc["components"]["schemas"][name]["properties"][property].clone()
+    };
+    let content = schema("CreateMessageRequest", "content");
+    assert_eq!(
+        content["maxLength"],
+        server::domain::messages::MAX_CONTENT_CHARS,
+        "{content}"
+    );
+    assert_eq!(
+        schema("SearchRequest", "top_k")["maximum"],
+        server::service::search::MAX_TOP_K
+    );
+    assert_eq!(
+        schema("BatchCreateRequest", "messages")["maxItems"],
+        server::service::batch::MAX_BATCH
+    );
+    assert_eq!(
+        schema("CreateMessageRequest", "role")["enum"],
+        serde_json::json!(["user", "assistant", "system"])
+    );
+    assert!(schema("CreateTenantRequest", "id")["pattern"].is_string());
+    // One body bound probed on each side.
+    for (len, status) in [
+        (server::domain::messages::MAX_CONTENT_CHARS, 201),
+        (server::domain::messages::MAX_CONTENT_CHARS + 1, 422),
+    ] {
+        let r = post_message(
+            &app,
+            token,
+            serde_json::json!({"conversation_id": "c1", "role": "user", "content": "a".repeat(len)}),
+        )
+        .await;
+        assert_eq!(r.status(), status, "content of {len} characters");
+    }
+
+    // Every bounded whole-number query parameter of a GET route: its bounds are accepted, one
+    // past either is refused with 422 naming it.
+    let mut probed = Vec::new();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        let Some(get) = operations.get("get") else {
+            continue;
+        };
+        let path = match path.as_str() {
+            "/v1/conversations/{id}/messages" => "/v1/conversations/c1/messages".to_owned(),
+            p if p.contains('{') => continue,
+            p => p.to_owned(),
+        };
+        let empty = Vec::new();
+        let parameters = get["parameters"].as_array().unwrap_or(&empty);
+        let required: String = parameters
+            .iter()
+            .filter(|p| p["required"] == true && p["in"] == "query")
+            .map(|p| format!("&{}=x", p["name"].as_str().unwrap()))
+            .collect();
+        for p in parameters {
+            let (Some(min), Some(max)) = (
+                p["schema"]["minimum"].as_i64(),
+                p["schema"]["maximum"].as_i64(),
+            ) else {
+                continue;
+            };
+            let name = p["name"].as_str().unwrap();
+            for (value, accepted) in [(min, true), (max, true), (min - 1, false), (max + 1, false)]
+            {
+                let url = format!("{path}?{name}={value}{required}");
+                let r = app.call(reqwest::Method::GET, &url, token, None).await;
+                let status = r.status().as_u16();
+                if accepted {
+                    assert_ne!(status, 422, "{url}: {}", r.text().await.unwrap());
+                } else {
+                    assert_eq!(status, 422, "{url}");
+                    let body: Value = r.json().await.unwrap();
+                    assert_eq!(body["error"]["field"], name, "{url}: {body}");
+                }
+            }
+            probed.push(format!("{path} {name}"));
+        }
+    }
+    assert!(probed.len() >= 7, "bounded parameters: {probed:?}");
+}

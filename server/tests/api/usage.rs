@@ -117,7 +117,9 @@ async fn analytics_equal_the_counts_of_what_was_stored() {
                    "archived_messages": 2, "cold_messages": 1, "total_conversations": 4,
                    "active_conversations": 3, "archived_conversations": 1,
                    "messages_today": 3, "messages_this_week": 4, "messages_this_month": 5,
-                   "total_embeddings": 4, "pending_embeddings": 1, "failed_embeddings": 0}),
+                   "total_embeddings": 4, "pending_embeddings": 1, "failed_embeddings": 0,
+                   "searches_last_24h": 0, "search_latency_p50_ms": null,
+                   "search_latency_p95_ms": null}),
             "{backend:?}"
         );
 
@@ -219,5 +221,80 @@ async fn analytics_equal_the_counts_of_what_was_stored() {
         let theirs = ok(&app, "/v1/analytics/usage", &bob.access_token).await;
         assert_eq!(theirs["total_messages"], 0);
         assert_eq!(theirs["avg_importance_score"], Value::Null);
+    }
+}
+
+async fn searches(app: &TestApp, token: &str, n: usize) {
+    for i in 0..n {
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/memory/search",
+                token,
+                Some(json!({"query": format!("something {i}"), "top_k": 3})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn searches_of_the_last_day_are_counted_across_instances_with_their_latency() {
+    for backend in BACKENDS {
+        let a = spawn_app_with(backend, Options::no_workers()).await;
+        let alice = a.register_and_login("alice", Some("acme")).await;
+        let bob = a.register_and_login("bob", Some("other")).await;
+        let t = alice.access_token.as_str();
+        message(&a, t, "a", "user", Duration::zero(), 0.5, false).await;
+        let before = ok(&a, "/v1/analytics/usage", t).await;
+        assert_eq!(before["searches_last_24h"], 0, "{before}");
+        assert!(before["search_latency_p50_ms"].is_null());
+
+        searches(&a, t, 5).await;
+        searches(&a, &bob.access_token, 2).await;
+        // Not yet flushed: this instance adds what it holds.
+        let usage = ok(&a, "/v1/analytics/usage", t).await;
+        assert_eq!(usage["searches_last_24h"], 5, "{usage}");
+        let (p50, p95) = (
+            usage["search_latency_p50_ms"].as_f64().unwrap(),
+            usage["search_latency_p95_ms"].as_f64().unwrap(),
+        );
+        assert!(p50 > 0.0 && p50 <= p95, "{usage}");
+
+        // Flushed once, counted once.
+        let flushed = server::service::search_stats::flush(&a.state.services)
+            .await
+            .unwrap();
+        assert_eq!(flushed, 2, "one row per tenant and minute");
+        assert_eq!(
+            ok(&a, "/v1/analytics/usage", t).await["searches_last_24h"],
+            5
+        );
+        let b_usage = ok(&a, "/v1/analytics/usage", &bob.access_token).await;
+        assert_eq!(b_usage["searches_last_24h"], 2, "{b_usage}");
+
+        if backend == Backend::Postgres {
+            // Another instance on the same database sees the flushed minutes and adds its own.
+            let b = spawn_app_with(
+                backend,
+                Options {
+                    existing_pg_database: a.pg_database.clone(),
+                    ..Options::no_workers()
+                },
+            )
+            .await;
+            searches(&b, t, 3).await;
+            assert_eq!(
+                ok(&b, "/v1/analytics/usage", t).await["searches_last_24h"],
+                8
+            );
+            server::service::search_stats::flush(&b.state.services)
+                .await
+                .unwrap();
+            assert_eq!(
+                ok(&a, "/v1/analytics/usage", t).await["searches_last_24h"],
+                8
+            );
+        }
     }
 }

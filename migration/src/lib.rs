@@ -23,6 +23,7 @@ mod m20261202_000010_events;
 mod m20261202_000011_audit_log;
 mod m20261203_000012_retention_runs;
 mod m20261203_000013_search_stats;
+mod m20261203_000014_tenant_counters;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_audit_log::Migration),
             Box::new(m20261203_000012_retention_runs::Migration),
             Box::new(m20261203_000013_search_stats::Migration),
+            Box::new(m20261203_000014_tenant_counters::Migration),
         ]
     }
 }

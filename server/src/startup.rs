@@ -139,7 +139,7 @@ impl Application {
         ));
         tracker.spawn(prune_audit_log(svc.clone(), shutdown.clone()));
         tracker.spawn(schedule_retention(svc.clone(), shutdown.clone()));
-        tracker.spawn(flush_search_stats(svc.clone(), shutdown.clone()));
+        tracker.spawn(minute_upkeep(svc.clone(), shutdown.clone()));
         let postgres_url = svc
             .settings
             .database
@@ -228,11 +228,12 @@ async fn keep_index_current(
     }
 }
 
-/// Appends this instance's search counts once a minute and when stopping; prunes minutes past
-/// their use hourly.
-async fn flush_search_stats(svc: crate::service::Services, shutdown: CancellationToken) {
+/// Once a minute: appends this instance's search counts (also when stopping) and folds the
+/// analytics counters' deltas; hourly, prunes search minutes past their use.
+async fn minute_upkeep(svc: crate::service::Services, shutdown: CancellationToken) {
     use crate::service::search_stats;
     let mut pruned: Option<Instant> = None;
+    let mut folded = store::analytics::Folded::default();
     loop {
         let stopping = tokio::select! {
             _ = shutdown.cancelled() => true,
@@ -243,6 +244,10 @@ async fn flush_search_stats(svc: crate::service::Services, shutdown: Cancellatio
         }
         if stopping {
             return;
+        }
+        match store::analytics::fold_counters(&svc.db, folded).await {
+            Ok(f) => folded = f,
+            Err(e) => tracing::warn!(error = %e, "folding analytics counters failed; retried"),
         }
         if pruned.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
             pruned = Some(Instant::now());

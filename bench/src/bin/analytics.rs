@@ -42,6 +42,15 @@ async fn main() -> anyhow::Result<()> {
         "{n} messages stored in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    measure(&bench, "just stored (counter deltas not yet folded)").await?;
+    // The server folds the counters' deltas once a minute: the steady state.
+    tokio::time::sleep(std::time::Duration::from_secs(65)).await;
+    measure(&bench, "a minute later (counters folded)").await?;
+    Ok(())
+}
+
+async fn measure(bench: &bench::Bench, when: &str) -> anyhow::Result<()> {
+    println!("{when}:");
     for path in [
         "/v1/analytics/usage",
         "/v1/analytics/trends?days=30",

@@ -76,30 +76,31 @@ pub async fn message_figures(
     month: DateTime<Utc>,
 ) -> Result<MessageFigures, StoreError> {
     let backend = db.get_database_backend();
-    let bytes = match backend {
-        sea_orm::DbBackend::Postgres => "octet_length(content) + octet_length(metadata::text)",
-        _ => "length(CAST(content AS BLOB)) + length(CAST(metadata AS BLOB))",
+    // The counters the triggers of migration 14 keep (a sum over few delta rows), the periods
+    // from the (tenant, created_at) index, the conversations from theirs.
+    let sum = |column: &str| format!("CAST(COALESCE(SUM({column}), 0) AS bigint) AS {column}");
+    let recent = |p: &str| {
+        format!("(SELECT COUNT(*) FROM messages m WHERE m.tenant_id = $1 AND m.created_at >= {p})")
     };
-    let sum = |expr: &str| format!("CAST(COALESCE(SUM({expr}), 0) AS bigint)");
-    let flag = |cond: &str| sum(&format!("CASE WHEN {cond} THEN 1 ELSE 0 END"));
     let sql = format!(
-        "SELECT COUNT(*) AS total, {} AS archived, {} AS cold, {} AS today, {} AS week, \
-         {} AS month, AVG(importance_score) AS avg_importance, {} AS vectors, {} AS completed, \
-         {} AS pending, {} AS failed, {} AS text_bytes, \
+        "SELECT {}, {}, {}, {}, {}, {}, {}, {}, \
+         CAST(COALESCE(SUM(importance_sum), 0) AS double precision) AS importance_sum, \
+         {} AS today, {} AS week, {} AS month, \
          (SELECT COUNT(*) FROM conversations c WHERE c.tenant_id = $1) AS conversations, \
-         (SELECT {} FROM conversations c WHERE c.tenant_id = $1) AS archived_conversations \
-         FROM messages WHERE tenant_id = $1",
-        flag("archived"),
-        flag("cold"),
-        flag("created_at >= $2"),
-        flag("created_at >= $3"),
-        flag("created_at >= $4"),
-        flag("embedding IS NOT NULL"),
-        flag("embedding_status = 'completed' AND NOT cold"),
-        flag("embedding_status = 'pending' AND NOT cold"),
-        flag("embedding_status = 'failed'"),
-        sum(bytes),
-        flag("c.archived"),
+         (SELECT CAST(COALESCE(SUM(CASE WHEN c.archived THEN 1 ELSE 0 END), 0) AS bigint) \
+          FROM conversations c WHERE c.tenant_id = $1) AS archived_conversations \
+         FROM tenant_stats WHERE tenant_id = $1",
+        sum("messages"),
+        sum("archived"),
+        sum("cold"),
+        sum("vectors"),
+        sum("completed"),
+        sum("pending"),
+        sum("failed"),
+        sum("text_bytes"),
+        recent("$2"),
+        recent("$3"),
+        recent("$4"),
     );
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
@@ -110,14 +111,16 @@ pub async fn message_figures(
         .await?
         .ok_or(StoreError::NotFound { what: "tenant" })?;
     let get = |c: &str| row.try_get::<i64>("", c);
+    let total = get("messages")?;
+    let importance_sum: f64 = row.try_get("", "importance_sum")?;
     Ok(MessageFigures {
-        total: get("total")?,
+        total,
         archived: get("archived")?,
         cold: get("cold")?,
         today: get("today")?,
         week: get("week")?,
         month: get("month")?,
-        avg_importance: row.try_get("", "avg_importance")?,
+        avg_importance: (total > 0).then(|| importance_sum / total as f64),
         vectors: get("vectors")?,
         completed: get("completed")?,
         pending: get("pending")?,
@@ -134,20 +137,13 @@ pub async fn daily_counts(
     tenant: &str,
     since: DateTime<Utc>,
 ) -> Result<Vec<(String, String, i64)>, StoreError> {
-    let backend = db.get_database_backend();
-    // SQLite keeps times as UTC text, so the day is its first ten characters.
-    let day = match backend {
-        sea_orm::DbBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-        _ => "substr(created_at, 1, 10)",
-    };
+    // The per-day counters of migration 14 (`YYYY-MM-DD`, UTC).
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT {day} AS day, role, COUNT(*) AS n FROM messages \
-                 WHERE tenant_id = $1 AND created_at >= $2 GROUP BY 1, 2"
-            ),
-            [tenant.into(), since.into()],
+            db.get_database_backend(),
+            "SELECT day, role, CAST(SUM(messages) AS bigint) AS n FROM tenant_daily \
+             WHERE tenant_id = $1 AND day >= $2 GROUP BY day, role HAVING SUM(messages) <> 0",
+            [tenant.into(), since.format("%Y-%m-%d").to_string().into()],
         ))
         .await?;
     rows.iter()
@@ -179,9 +175,11 @@ pub async fn top_conversations(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
+            // `importance_sum` is kept by the triggers of migration 14.
             "SELECT c.id, c.message_count, c.last_message_at, \
-             (SELECT AVG(m.importance_score) FROM messages m \
-              WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id) AS avg_importance \
+             CASE WHEN c.message_count > 0 \
+               THEN CAST(c.importance_sum AS double precision) / c.message_count END \
+               AS avg_importance \
              FROM conversations c WHERE c.tenant_id = $1 \
              ORDER BY CASE WHEN c.last_message_at IS NULL THEN 1 ELSE 0 END, \
                c.last_message_at DESC, c.id LIMIT $2",
@@ -199,4 +197,88 @@ pub async fn top_conversations(
         })
         .collect::<Result<_, sea_orm::DbErr>>()
         .map_err(Into::into)
+}
+
+/// How far [`fold_counters`] has folded each counter table (ids below are folded or were
+/// visible when it last ran).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Folded {
+    stats: i64,
+    daily: i64,
+}
+
+/// Folds the counter deltas of every tenant written to since `folded` into one row per tenant
+/// (and per day and role), dropping days that sum to zero. Deltas of transactions still open
+/// are invisible here and stay as they are, counted once; on PostgreSQL an advisory lock keeps
+/// two instances from folding the same rows.
+pub async fn fold_counters(db: &DatabaseConnection, folded: Folded) -> Result<Folded, StoreError> {
+    let txn = super::begin_write(db).await?;
+    let backend = db.get_database_backend();
+    if backend == sea_orm::DbBackend::Postgres {
+        txn.execute_raw(Statement::from_string(
+            backend,
+            "SELECT pg_advisory_xact_lock(7422001)",
+        ))
+        .await?;
+    }
+    let top = |table: &str| format!("SELECT COALESCE(MAX(id), 0) AS top FROM {table}");
+    let mut next = folded;
+    for (table, columns, groups, since, into) in [
+        (
+            "tenant_stats",
+            "messages, archived, cold, vectors, completed, pending, failed, text_bytes, \
+             importance_sum",
+            "tenant_id",
+            folded.stats,
+            &mut next.stats,
+        ),
+        (
+            "tenant_daily",
+            "messages",
+            "tenant_id, day, role",
+            folded.daily,
+            &mut next.daily,
+        ),
+    ] {
+        let row = txn
+            .query_one_raw(Statement::from_string(backend, top(table)))
+            .await?;
+        let up_to: i64 = row.map(|r| r.try_get("", "top")).transpose()?.unwrap_or(0);
+        if up_to <= since {
+            continue;
+        }
+        let touched = format!(
+            "tenant_id IN (SELECT DISTINCT tenant_id FROM {table} WHERE id > $1 AND id <= $2) \
+             AND id <= $2"
+        );
+        let sums: Vec<String> = columns.split(", ").map(|c| format!("SUM({c})")).collect();
+        let keep = if table == "tenant_daily" {
+            " HAVING SUM(messages) <> 0"
+        } else {
+            ""
+        };
+        let values = || [since.into(), up_to.into()];
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO {table} ({groups}, {columns}) SELECT {groups}, {} FROM {table} \
+                 WHERE {touched} GROUP BY {groups}{keep}",
+                sums.join(", ")
+            ),
+            values(),
+        ))
+        .await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("DELETE FROM {table} WHERE {touched}"),
+            values(),
+        ))
+        .await?;
+        let row = txn
+            .query_one_raw(Statement::from_string(backend, top(table)))
+            .await?;
+        *into = row.map(|r| r.try_get("", "top")).transpose()?.unwrap_or(0);
+    }
+    txn.commit().await?;
+    Ok(next)
 }

@@ -152,6 +152,9 @@ const TENANT_TABLES: &[&str] = &[
     "events",
     "embedding_jobs",
     "messages",
+    // After `messages`: deleting those adds the counters' negative deltas.
+    "tenant_stats",
+    "tenant_daily",
     "conversations",
     "archived_messages",
     "retention_leases",

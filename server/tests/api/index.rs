@@ -37,12 +37,14 @@ async fn found_by(app: &TestApp, token: &str, query: &str, mode: &str) -> Vec<St
         .collect()
 }
 
-/// SQL that writes alice's message `content` behind the server's back.
-fn insert_message(content: &str) -> String {
+/// SQL that writes alice's message `content` into `conversation` behind the server's back.
+/// Each open transaction writes its own conversation: a writer holds its conversation's row
+/// (its counters) until it commits, as the server's own writes do.
+fn insert_message(conversation: &str, content: &str) -> String {
     format!(
         "INSERT INTO messages (id, tenant_id, conversation_id, role, content, importance_score, \
-         created_at, updated_at) VALUES (gen_random_uuid(), 'alice', 'c', 'user', '{content}', \
-         0.5, now(), now())"
+         created_at, updated_at) VALUES (gen_random_uuid(), 'alice', '{conversation}', 'user', \
+         '{content}', 0.5, now(), now())"
     )
 }
 
@@ -236,10 +238,16 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
     // log's numbering would skip it for good.
     let url = pg_url(a.pg_database.as_deref().unwrap());
     let direct = sea_orm::Database::connect(url).await.unwrap();
+    for conversation in ["slow", "older", "newer"] {
+        store(&a, t, conversation, "user", "a note").await;
+    }
     let slow = sea_orm::TransactionTrait::begin(&direct).await.unwrap();
-    slow.execute_unprepared(&insert_message("the lantern batteries are in the garage"))
-        .await
-        .unwrap();
+    slow.execute_unprepared(&insert_message(
+        "slow",
+        "the lantern batteries are in the garage",
+    ))
+    .await
+    .unwrap();
     store(&a, t, "c", "user", "the lantern is on the top shelf").await;
     assert_eq!(
         found_lexically(&b, tb, "lantern").await,
@@ -266,11 +274,11 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
         .unwrap();
     let newer = sea_orm::TransactionTrait::begin(&direct).await.unwrap();
     newer
-        .execute_unprepared(&insert_message("the compass is in the glovebox"))
+        .execute_unprepared(&insert_message("newer", "the compass is in the glovebox"))
         .await
         .unwrap();
     older
-        .execute_unprepared(&insert_message("the compass needs a new needle"))
+        .execute_unprepared(&insert_message("older", "the compass needs a new needle"))
         .await
         .unwrap();
     older.commit().await.unwrap();

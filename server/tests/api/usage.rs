@@ -298,3 +298,81 @@ async fn searches_of_the_last_day_are_counted_across_instances_with_their_latenc
         }
     }
 }
+
+/// Usage and the last ten days' trends.
+async fn figures(app: &TestApp, token: &str) -> (Value, Value) {
+    (
+        ok(app, "/v1/analytics/usage", token).await,
+        ok(app, "/v1/analytics/trends?days=10", token).await,
+    )
+}
+
+#[tokio::test]
+async fn counters_fold_without_changing_a_figure_and_count_rows_stored_before_them() {
+    use migration::{Migrator, MigratorTrait};
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, Options::no_workers()).await;
+        let alice = app.register_and_login("alice", Some("acme")).await;
+        let t = alice.access_token.as_str();
+        let day = Duration::days(1);
+        for i in 0..6 {
+            message(&app, t, "a", "user", day * i, 0.1 * i as f64, i % 2 == 0).await;
+        }
+        let edited = message(&app, t, "b", "assistant", day * 2, 0.9, false).await;
+        let gone = message(&app, t, "b", "system", day * 3, 0.3, false).await;
+        let edit = json!({"content": "a longer text than the one it replaces", "archived": true});
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/messages/{edited}"),
+                t,
+                Some(edit),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = app
+            .call(Method::DELETE, &format!("/v1/messages/{gone}"), t, None)
+            .await;
+        assert!(r.status().is_success());
+        let before = figures(&app, t).await;
+        assert_eq!(before.0["total_messages"], 7, "{backend:?}: {}", before.0);
+        let db = &app.state.services.db;
+        let folded = server::store::analytics::fold_counters(db, Default::default())
+            .await
+            .unwrap();
+        assert_eq!(figures(&app, t).await, before, "{backend:?}: folding");
+        message(&app, t, "c", "user", Duration::zero(), 0.5, false).await;
+        server::store::analytics::fold_counters(db, folded)
+            .await
+            .unwrap();
+        let after = figures(&app, t).await;
+        assert_eq!(after.0["total_messages"], 8, "{backend:?}");
+        assert_eq!(
+            after.0["messages_today"],
+            before.0["messages_today"].as_u64().unwrap() + 1
+        );
+
+        // Rows stored before the counters existed are counted when they are created.
+        app.stop().await;
+        Migrator::down(db, Some(1)).await.unwrap();
+        Migrator::up(db, None).await.unwrap();
+        let now = chrono::Utc::now();
+        let f = server::store::analytics::message_figures(db, "acme", now, now, now)
+            .await
+            .unwrap();
+        let usage = &after.0;
+        assert_eq!(
+            f.total,
+            usage["total_messages"].as_i64().unwrap(),
+            "{backend:?}"
+        );
+        assert_eq!(f.archived, usage["archived_messages"].as_i64().unwrap());
+        assert_eq!(f.vectors, usage["total_embeddings"].as_i64().unwrap());
+        assert_eq!(f.pending, usage["pending_embeddings"].as_i64().unwrap());
+        let vector_bytes = f.vectors as u64 * app.state.services.embedder.dimensions() as u64 * 4;
+        assert_eq!(
+            f.text_bytes as u64 + vector_bytes,
+            usage["storage_bytes"].as_u64().unwrap()
+        );
+    }
+}

@@ -192,6 +192,9 @@ pub struct SearchRequest {
     pub fusion: Option<String>,
     #[serde(default)]
     pub explain: Option<bool>,
+    /// Archived messages too (default false); those in cold storage are never found.
+    #[serde(default)]
+    pub include_archived: Option<bool>,
 }
 
 /// Search results, best first.
@@ -223,6 +226,9 @@ pub struct SearchHit {
     pub importance: f64,
     /// `0.5^(age / half-life)`.
     pub decay: f64,
+    /// Present (true) only for an archived message, found with `include_archived=true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub archived: bool,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub explain: Option<Explain>,
 }

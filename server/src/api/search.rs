@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/v1/memory/search",
     tag = "search",
     summary = "Ranked, explainable search of the tenant's memory",
-    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("query" = String, Query, description = "What to remember (required)"), ("top_k" = Option<u32>, Query, description = "Results, 1..100 (default 5)"), ("mode" = Option<String>, Query, description = "vector, lexical or hybrid (default)"), ("fusion" = Option<String>, Query, description = "Hybrid fusion: score (default) or rrf"), ("conversation_id" = Option<String>, Query, description = "Only this conversation"), ("role" = Option<String>, Query, description = "Only user, assistant or system messages"), ("importance_min" = Option<f64>, Query, description = "Minimum importance, 0..1"), ("start" = Option<String>, Query, description = "RFC 3339: created at or after"), ("end" = Option<String>, Query, description = "RFC 3339: created at or before"), ("explain" = Option<bool>, Query, description = "Add every score component and the weights"), ("metadata.<key>" = Option<String>, Query, description = "Metadata equality filter, one parameter per key")),
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("query" = String, Query, description = "What to remember (required)"), ("top_k" = Option<u32>, Query, description = "Results, 1..100 (default 5)"), ("mode" = Option<String>, Query, description = "vector, lexical or hybrid (default)"), ("fusion" = Option<String>, Query, description = "Hybrid fusion: score (default) or rrf"), ("conversation_id" = Option<String>, Query, description = "Only this conversation"), ("role" = Option<String>, Query, description = "Only user, assistant or system messages"), ("importance_min" = Option<f64>, Query, description = "Minimum importance, 0..1"), ("start" = Option<String>, Query, description = "RFC 3339: created at or after"), ("end" = Option<String>, Query, description = "RFC 3339: created at or before"), ("explain" = Option<bool>, Query, description = "Add every score component and the weights"), ("include_archived" = Option<bool>, Query, description = "Archived messages too (default false); cold storage never"), ("metadata.<key>" = Option<String>, Query, description = "Metadata equality filter, one parameter per key")),
     responses((status = 200, description = "Best first", body = SearchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn search_get(
@@ -60,6 +60,14 @@ async fn search_get(
             "mode" => req.mode = Some(value),
             "fusion" => req.fusion = Some(value),
             "explain" => req.explain = Some(matches!(value.as_str(), "true" | "1" | "yes")),
+            "include_archived" => {
+                req.include_archived = Some(value.parse().map_err(|_| {
+                    ApiError::validation(
+                        "include_archived",
+                        "include_archived must be true or false",
+                    )
+                })?)
+            }
             k if k.starts_with("metadata.") => {
                 metadata.insert(k["metadata.".len()..].to_owned(), value.into());
             }

@@ -82,6 +82,7 @@ fn parse(req: SearchRequest, tenant_id: String) -> Result<(search::Query, bool),
         role: req.role,
         importance_min: req.importance_min,
         metadata,
+        include_archived: req.include_archived.unwrap_or(false),
     };
     let query = search::Query {
         tenant_id,
@@ -158,6 +159,7 @@ pub async fn run_in(
             similarity: h.similarity,
             importance: h.message.importance_score,
             decay: h.decay,
+            archived: h.message.archived,
         })
         .collect();
     Ok(SearchResponse {

@@ -15,6 +15,8 @@ pub struct Filters {
     pub end: Option<DateTime<Utc>>,
     /// `metadata.<key> = <value>` equality, compared as text. Keys are validated by the caller.
     pub metadata: Vec<(String, String)>,
+    /// Archived messages too (never those in cold storage: they left every index).
+    pub include_archived: bool,
 }
 
 impl Filters {
@@ -40,10 +42,12 @@ pub(super) fn where_clause(
         values.push(v);
         format!("${}", values.len())
     };
-    let mut sql = format!(
-        "m.tenant_id = {} AND m.archived = FALSE",
-        push(tenant.into())
-    );
+    let state = if f.include_archived {
+        "m.cold = FALSE"
+    } else {
+        "m.archived = FALSE"
+    };
+    let mut sql = format!("m.tenant_id = {} AND {state}", push(tenant.into()));
     if let Some(c) = &f.conversation_id {
         sql += &format!(" AND m.conversation_id = {}", push(c.clone().into()));
     }

@@ -23,7 +23,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use super::{
-    index::{Facts, SearchIndex},
+    index::{archived_key, Facts, SearchIndex},
     StoreError,
     {
         embeddings::pg_vector,
@@ -110,8 +110,18 @@ impl<'a> Retrievers<'a> {
                 .collect());
         }
         let v = vector.to_vec();
-        self.blocking(move |idx, t, allowed| idx.search(t, &v, allowed, limit))
-            .await
+        let archived = self.filters.include_archived;
+        self.blocking(move |idx, t, allowed| {
+            let mut hits = idx.search(t, &v, allowed, limit);
+            if archived {
+                hits.extend(idx.search(&archived_key(t), &v, allowed, limit));
+                best_first(&mut hits, limit, |a, b| {
+                    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+                });
+            }
+            hits
+        })
+        .await
     }
 
     /// Gets ready to tell [`Retrievers::facts`] the ranking facts of `ids` and their similarity to
@@ -130,8 +140,19 @@ impl<'a> Retrievers<'a> {
     /// The `limit` best full-text matches of `text`, as `(id, relevance)`, best first.
     pub async fn lexical(&self, text: &str, limit: usize) -> Result<Vec<(Uuid, f64)>, StoreError> {
         let q = text.to_owned();
-        self.blocking(move |idx, t, allowed| idx.lexical(t, &q, allowed, limit))
-            .await
+        let archived = self.filters.include_archived;
+        self.blocking(move |idx, t, allowed| {
+            let mut hits = idx.lexical(t, &q, allowed, limit);
+            if archived {
+                // Each shard scores by its own word statistics: close enough to merge.
+                hits.extend(idx.lexical(&archived_key(t), &q, allowed, limit));
+                best_first(&mut hits, limit, |a, b| {
+                    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+                });
+            }
+            hits
+        })
+        .await
     }
 
     /// What ranking needs of each of `ids` (of this tenant; others are left out): importance,
@@ -148,6 +169,10 @@ impl<'a> Retrievers<'a> {
         if self.index.holds_vectors() {
             // The index holds every stored vector: a message it lacks has none yet.
             let mut out = self.index.lookup(self.tenant, ids, query, score);
+            if self.filters.include_archived {
+                let key = archived_key(self.tenant);
+                out.extend(self.index.lookup(&key, ids, query, score));
+            }
             let missing: Vec<Uuid> = ids
                 .iter()
                 .filter(|id| !out.contains_key(id))
@@ -327,4 +352,10 @@ async fn read_facts(
         }
     }
     Ok(out)
+}
+
+/// Keeps the `limit` best of `hits` by `order` (best first), sorted.
+fn best_first<T>(hits: &mut Vec<T>, limit: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    hits.sort_by(order);
+    hits.truncate(limit);
 }

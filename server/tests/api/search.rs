@@ -393,3 +393,85 @@ async fn results_carry_each_message_whole_short_or_long_in_every_mode() {
         }
     }
 }
+
+#[tokio::test]
+async fn archived_messages_are_found_only_when_asked_and_cold_ones_never() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, Options::no_workers()).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = alice.access_token.as_str();
+        let live = store(&app, t, "c", "user", "the violin is in the attic").await;
+        let archived = store(&app, t, "c", "user", "the violin bow is in the car").await;
+        let cold = store(&app, t, "c", "user", "the violin strings are in the drawer").await;
+        for (message, body) in [
+            (&archived, json!({"reason": "old"})),
+            (&cold, json!({"cold_storage": true})),
+        ] {
+            let id = message["id"].as_str().unwrap();
+            let r = app
+                .call(
+                    Method::POST,
+                    &format!("/v1/messages/{id}/archive"),
+                    t,
+                    Some(body),
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{backend:?}");
+        }
+        let id = |m: &Value| m["id"].as_str().unwrap().to_owned();
+        for mode in ["vector", "lexical", "hybrid"] {
+            for filtered in [false, true] {
+                let found = |include: bool| {
+                    let mut body = json!({"query": "violin", "top_k": 10, "mode": mode,
+                                          "include_archived": include});
+                    if filtered {
+                        body["conversation_id"] = "c".into();
+                    }
+                    async {
+                        let r = app
+                            .call(Method::POST, "/v1/memory/search", t, Some(body))
+                            .await;
+                        assert_eq!(r.status(), 200);
+                        let page: Value = r.json().await.unwrap();
+                        let mut hits: Vec<(String, bool)> = page["items"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|h| {
+                                let flag = h.get("archived").is_some_and(|a| a == true);
+                                (h["message_id"].as_str().unwrap().to_owned(), flag)
+                            })
+                            .collect();
+                        hits.sort();
+                        hits
+                    }
+                };
+                let what = format!("{backend:?} {mode} filtered={filtered}");
+                assert_eq!(found(false).await, [(id(&live), false)], "{what}");
+                let mut both = vec![(id(&live), false), (id(&archived), true)];
+                both.sort();
+                assert_eq!(found(true).await, both, "{what}");
+            }
+        }
+        let r = app
+            .call(
+                Method::GET,
+                "/v1/memory/search?query=violin&include_archived=maybe",
+                t,
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "include_archived");
+        let r = app
+            .call(
+                Method::GET,
+                "/v1/memory/search?query=violin&include_archived=true&mode=lexical",
+                t,
+                None,
+            )
+            .await;
+        assert_eq!(r.json::<Value>().await.unwrap()["total"], 2, "{backend:?}");
+    }
+}

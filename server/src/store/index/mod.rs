@@ -14,8 +14,9 @@
 //! sharing a word with the query, so a common word made lexical search grow with the tenant;
 //! this BM25 is many times faster and ranks better on LoCoMo (docs/benchmarks.md).
 //!
-//! Consistency: the index mirrors the `messages` rows that are not archived (their vectors once
-//! they have one). Triggers append each changed message id to `change_log` (migrations 4 and 6),
+//! Consistency: the index mirrors the `messages` rows that are not in cold storage (their
+//! vectors once they have one); archived ones under their tenant's [`archived_key`], so a
+//! search sees them only when it asks (`include_archived`). Triggers append each changed message id to `change_log` (migrations 4 and 6),
 //! and [`SearchIndex::catch_up`] applies the log before every search, re-reading each changed
 //! row. So a search never misses a write that returned before it, whatever wrote the row — a
 //! request, the job worker, another server instance or a command-line tool. [`log`] explains how
@@ -60,9 +61,15 @@ const MIN_CANDIDATES: usize = 1000;
 /// The columns [`row`] reads: the vector only where the index holds vectors.
 fn columns(backend: DbBackend) -> &'static str {
     match backend {
-        DbBackend::Postgres => "id, tenant_id, content, importance_score, created_at",
-        _ => "id, tenant_id, content, embedding, importance_score, created_at",
+        DbBackend::Postgres => "id, tenant_id, archived, content, importance_score, created_at",
+        _ => "id, tenant_id, archived, content, embedding, importance_score, created_at",
     }
+}
+
+/// Where `tenant`'s archived messages are indexed: a shard of their own, which only searches
+/// with `include_archived` read. (No tenant id holds a NUL character.)
+pub fn archived_key(tenant: &str) -> String {
+    format!("{tenant}\u{0}archived")
 }
 
 /// A message as the index mirrors it, and its text. No embedding (yet, or held): an empty
@@ -72,9 +79,15 @@ fn row(r: &sea_orm::QueryResult, backend: DbBackend) -> Result<(Row, String), se
         DbBackend::Postgres => None,
         _ => r.try_get("", "embedding")?,
     };
+    let tenant: String = r.try_get("", "tenant_id")?;
+    let archived: bool = r.try_get("", "archived")?;
     let row = Row {
         id: r.try_get("", "id")?,
-        tenant: r.try_get("", "tenant_id")?,
+        tenant: if archived {
+            archived_key(&tenant)
+        } else {
+            tenant
+        },
         vector: blob.map_or_else(Vec::new, |b| super::embeddings::from_blob(&b)),
         facts: Facts {
             importance: r.try_get("", "importance_score")?,
@@ -120,7 +133,7 @@ impl SearchIndex {
     async fn reload(&self, db: &DatabaseConnection) -> Result<log::Cursor, StoreError> {
         let cursor = log::start(db).await?;
         let sql = format!(
-            "SELECT {} FROM messages WHERE archived = FALSE",
+            "SELECT {} FROM messages WHERE cold = FALSE",
             columns(self.backend)
         );
         let rows = db
@@ -186,7 +199,7 @@ impl SearchIndex {
         for chunk in ids.chunks(500) {
             let (list, values) = super::id_params(chunk);
             let sql = format!(
-                "SELECT {} FROM messages WHERE archived = FALSE AND id IN ({list})",
+                "SELECT {} FROM messages WHERE cold = FALSE AND id IN ({list})",
                 columns(self.backend)
             );
             let rows = db

@@ -50,8 +50,9 @@ pub async fn create(
         .await?;
     let generated = api_keys::generate();
     let now = Utc::now();
+    let txn = crate::store::begin_write(&svc.db).await?;
     let key = accounts::insert_api_key(
-        &svc.db,
+        &txn,
         entity::Model {
             id: Uuid::now_v7(),
             user_id: caller.user_id,
@@ -72,7 +73,7 @@ pub async fn create(
     let details = serde_json::json!({"name": key.name, "scope": key.scope, "prefix": key.prefix});
     let target = Some(key.id.to_string());
     audit::record(
-        &svc.db,
+        &txn,
         caller,
         Some(&key.tenant_id),
         "api_key.created",
@@ -80,6 +81,7 @@ pub async fn create(
         details,
     )
     .await?;
+    crate::store::commit(txn).await?;
     Ok(view(key, Some(generated.full)))
 }
 
@@ -95,17 +97,20 @@ pub async fn revoke(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     caller.require_session(MANAGED)?;
     let not_found = || ServiceError::not_found("API key");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let tenant = accounts::revoke_api_key(&svc.db, id, &caller.admin_tenants())
+    let txn = crate::store::begin_write(&svc.db).await?;
+    let tenant = accounts::revoke_api_key(&txn, id, &caller.admin_tenants())
         .await?
         .ok_or_else(not_found)?;
     let (target, details) = (Some(id.to_string()), serde_json::json!({}));
     audit::record(
-        &svc.db,
+        &txn,
         caller,
         Some(&tenant),
         "api_key.revoked",
         target,
         details,
     )
-    .await
+    .await?;
+    crate::store::commit(txn).await?;
+    Ok(())
 }

@@ -50,11 +50,12 @@ pub async fn add(
         }
     }
     .ok_or_else(no_such_user)?;
-    let membership = accounts::add_member(&svc.db, &tenant.tenant_id, user.id, role).await?;
+    let txn = crate::store::begin_write(&svc.db).await?;
+    let membership = accounts::add_member(&txn, &tenant.tenant_id, user.id, role).await?;
     let details = serde_json::json!({"role": role.as_str()});
     let target = Some(user.id.to_string());
     audit::record(
-        &svc.db,
+        &txn,
         caller,
         Some(&tenant.tenant_id),
         "member.added",
@@ -62,6 +63,7 @@ pub async fn add(
         details,
     )
     .await?;
+    crate::store::commit(txn).await?;
     Ok(view(membership, user))
 }
 
@@ -80,33 +82,39 @@ pub async fn update(
     let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
     let role = MemberRole::parse(&req.role)?;
     let user_id = member_id(user_id)?;
-    accounts::change_member(&svc.db, &tenant.tenant_id, user_id, Some(role)).await?;
+    let txn = crate::store::begin_write(&svc.db).await?;
+    accounts::change_member(&txn, &tenant.tenant_id, user_id, Some(role)).await?;
     let details = serde_json::json!({"role": role.as_str()});
     let target = Some(user_id.to_string());
     audit::record(
-        &svc.db,
+        &txn,
         caller,
         Some(&tenant.tenant_id),
         "member.role_changed",
         target,
         details,
     )
-    .await
+    .await?;
+    crate::store::commit(txn).await?;
+    Ok(())
 }
 
 /// Removes a member; their keys for the tenant stop working with the membership.
 pub async fn remove(svc: &Services, caller: &Caller, tenant: &str, user_id: &str) -> Result<()> {
     let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
     let user_id = member_id(user_id)?;
-    accounts::change_member(&svc.db, &tenant.tenant_id, user_id, None).await?;
+    let txn = crate::store::begin_write(&svc.db).await?;
+    accounts::change_member(&txn, &tenant.tenant_id, user_id, None).await?;
     let (target, details) = (Some(user_id.to_string()), serde_json::json!({}));
     audit::record(
-        &svc.db,
+        &txn,
         caller,
         Some(&tenant.tenant_id),
         "member.removed",
         target,
         details,
     )
-    .await
+    .await?;
+    crate::store::commit(txn).await?;
+    Ok(())
 }

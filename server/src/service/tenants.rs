@@ -116,10 +116,11 @@ pub async fn update(
 ) -> Result<TenantResponse> {
     let tenant = caller.tenant(svc, Some(id), Access::Admin).await?;
     let display = display_name(&req.name, "name")?;
-    tenant_store::rename_tenant(&svc.db, &tenant.tenant_id, &display).await?;
+    let txn = begin_write(&svc.db).await?;
+    tenant_store::rename_tenant(&txn, &tenant.tenant_id, &display).await?;
     let (id, details) = (&tenant.tenant_id, serde_json::json!({"name": display}));
     audit::record(
-        &svc.db,
+        &txn,
         caller,
         Some(id),
         "tenant.renamed",
@@ -127,6 +128,7 @@ pub async fn update(
         details,
     )
     .await?;
+    crate::store::commit(txn).await?;
     one(svc, &tenant.tenant_id, role_in(caller, &tenant.tenant_id)).await
 }
 

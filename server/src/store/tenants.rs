@@ -129,7 +129,7 @@ fn counts(r: &QueryResult) -> Result<TenantCounts, sea_orm::DbErr> {
 
 /// Renames tenant `id`.
 pub async fn rename_tenant(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: &str,
     name: &str,
 ) -> Result<(), StoreError> {

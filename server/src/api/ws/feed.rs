@@ -24,7 +24,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{
     admit, binary_refused, close, error_frame,
-    frames::{authenticate_by_frame, parse, AuthFrame, ResumeFrame, SubscribeFrame},
+    frames::{authenticate_by_frame, authenticated, parse, AuthFrame, ResumeFrame, SubscribeFrame},
     reauthenticate, too_slow, Closing, Full, Incoming, Keepalive, Outbox,
 };
 use crate::{
@@ -125,9 +125,10 @@ impl<'a> Connection<'a> {
         out: Outbox,
         resume: Option<String>,
     ) -> Closing {
+        let by_frame = watcher.is_none();
         let watcher = match watcher {
             Some(w) => w,
-            None => match authenticate_by_frame(svc, tenant, incoming, &out).await {
+            None => match authenticate_by_frame(svc, tenant, incoming).await {
                 Ok(w) => w,
                 Err(c) => return c,
             },
@@ -141,6 +142,10 @@ impl<'a> Connection<'a> {
                 )
             }
         };
+        // Only now: every event committed after the client reads this reaches it.
+        if by_frame {
+            authenticated(&out, &watcher);
+        }
         let mut conn = Connection {
             svc,
             watcher,

@@ -58,12 +58,12 @@ pub(super) fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, S
 }
 
 /// Serves only an `auth` frame, within `MEMORY_WS_AUTH_TIMEOUT_SECONDS`: anything else, a
-/// failed credential or silence closes with 4401.
+/// failed credential or silence closes with 4401. The caller answers with [`authenticated`]
+/// once it is ready (the feed: subscribed, so no event committed after the answer is missed).
 pub(super) async fn authenticate_by_frame(
     svc: &Services,
     tenant: &str,
     incoming: &mut SplitStream<WebSocket>,
-    out: &Outbox,
 ) -> Result<Watcher, Closing> {
     let refused = |why: &str| Closing::new(close::UNAUTHORIZED, why);
     let first = loop {
@@ -81,10 +81,7 @@ pub(super) async fn authenticate_by_frame(
         .ok_or_else(|| refused("the first frame must be {\"action\":\"auth\",\"token\":…}"))?;
     let held = Held::new(Presented::bearer(&frame.token));
     match feed::open(svc, held, tenant).await {
-        Ok(w) => {
-            let _ = out.json(&json!({"type": "authenticated", "tenant_id": w.tenant.tenant_id}));
-            Ok(w)
-        }
+        Ok(w) => Ok(w),
         Err(ServiceError::Forbidden(m)) => Err(Closing::new(close::FORBIDDEN, m)),
         Err(ServiceError::Unauthenticated(_)) => Err(refused("invalid credentials")),
         Err(e) => {
@@ -95,4 +92,9 @@ pub(super) async fn authenticate_by_frame(
             ))
         }
     }
+}
+
+/// The answer to a successful `auth` frame.
+pub(super) fn authenticated(out: &Outbox, watcher: &Watcher) {
+    let _ = out.json(&json!({"type": "authenticated", "tenant_id": watcher.tenant.tenant_id}));
 }

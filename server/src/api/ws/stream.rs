@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 
 use super::{
     admit, binary_refused, close, error_frame,
-    frames::{authenticate_by_frame, parse, AuthFrame},
+    frames::{authenticate_by_frame, authenticated, parse, AuthFrame},
     reauthenticate, too_slow, Closing, Incoming, Keepalive, Outbox,
 };
 use crate::{
@@ -75,7 +75,9 @@ async fn serve(
     let (out, closing, writer) = super::writer(sink, svc.settings.live.send_queue);
     let watcher = match watcher {
         Some(w) => Ok(w),
-        None => authenticate_by_frame(&svc, &tenant, &mut incoming, &out).await,
+        None => authenticate_by_frame(&svc, &tenant, &mut incoming)
+            .await
+            .inspect(|w| authenticated(&out, w)),
     };
     let ended = match watcher {
         Ok(watcher) => {

@@ -3,14 +3,15 @@
 use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 use uuid::Uuid;
 
 use crate::store::{entities::api_keys, StoreError};
 
 pub async fn insert_api_key(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     key: api_keys::Model,
 ) -> Result<api_keys::Model, StoreError> {
     let active: api_keys::ActiveModel = key.into();
@@ -33,7 +34,7 @@ pub async fn list_api_keys(
 /// Revokes key `id` if it belongs to one of `tenant_ids`; its tenant, or `None` when there is no
 /// such unrevoked key there.
 pub async fn revoke_api_key(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: Uuid,
     tenant_ids: &[String],
 ) -> Result<Option<String>, StoreError> {

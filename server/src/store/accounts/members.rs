@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -41,7 +41,7 @@ pub async fn list_members(
 }
 
 pub async fn add_member(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant_id: &str,
     user_id: Uuid,
     role: MemberRole,
@@ -64,23 +64,22 @@ pub async fn add_member(
 }
 
 /// Changes a member's role (`Some`) or removes them (`None`), refusing to leave the tenant
-/// without an administrator. Runs in a transaction so two admins demoting each other at once
-/// cannot both succeed.
+/// without an administrator. In the caller's write transaction, so two admins demoting each
+/// other at once cannot both succeed (and the audit entry commits with the change).
 pub async fn change_member(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     tenant_id: &str,
     user_id: Uuid,
     role: Option<MemberRole>,
 ) -> Result<(), StoreError> {
-    let txn = crate::store::begin_write(db).await?;
-    let current = membership(&txn, tenant_id, user_id)
+    let current = membership(txn, tenant_id, user_id)
         .await?
         .ok_or(StoreError::NotFound { what: "member" })?;
     if current.role == MemberRole::Admin.as_str() && role != Some(MemberRole::Admin) {
         let admins = memberships::Entity::find()
             .filter(memberships::Column::TenantId.eq(tenant_id))
             .filter(memberships::Column::Role.eq(MemberRole::Admin.as_str()))
-            .all(&txn)
+            .all(txn)
             .await?;
         if admins.len() <= 1 {
             return Err(StoreError::Conflict(
@@ -93,11 +92,11 @@ pub async fn change_member(
             let mut active: memberships::ActiveModel = current.into();
             active.role = Set(role.as_str().to_owned());
             active.updated_at = Set(Utc::now());
-            active.update(&txn).await?;
+            active.update(txn).await?;
         }
         None => {
             memberships::Entity::delete_by_id((tenant_id.to_owned(), user_id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             // The departing member's keys for this tenant stop working with their membership.
             api_keys::Entity::update_many()
@@ -105,10 +104,9 @@ pub async fn change_member(
                 .filter(api_keys::Column::TenantId.eq(tenant_id))
                 .filter(api_keys::Column::UserId.eq(user_id))
                 .filter(api_keys::Column::RevokedAt.is_null())
-                .exec(&txn)
+                .exec(txn)
                 .await?;
         }
     }
-    txn.commit().await?;
     Ok(())
 }

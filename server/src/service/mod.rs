@@ -16,6 +16,8 @@
 //!   message's archive and restore, and the scheduler.
 //! - [`audit`]: the audit log; [`tenants`]: tenants themselves.
 //! - [`operations`]: readiness and the instance administrators' views.
+//! - [`analytics`]: a tenant's usage, trends, top conversations and embedding progress;
+//!   [`search_stats`]: searches per tenant and minute, counted in memory and flushed.
 
 pub mod accounts;
 pub mod analytics;

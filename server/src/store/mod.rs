@@ -12,7 +12,9 @@
 //! - [`events`]: the durable event stream (written with each change, read by the feed).
 //! - [`retention`]: policies, rules, candidate selection, batch archive/cold/restore, run
 //!   records and the per-tenant lease; [`audit`]: the audit log.
-//! - [`jobs`]: the durable embedding queue; [`analytics`]: cross-tenant counts;
+//! - [`jobs`]: the durable embedding queue; [`analytics`]: a tenant's figures from the
+//!   trigger-kept counters (and their folding), cross-tenant counts; [`search_stats`]: search
+//!   minutes;
 //!   [`secrets`]: secrets the server generated, shared by every instance on the database.
 //! - [`entities`]: SeaORM entities.
 //!

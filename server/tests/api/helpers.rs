@@ -442,9 +442,18 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// Starts the real `memory-mesh` binary in `dir` (embedded default plus `envs`) on a random
-/// port; returns the child and its base URL.
-pub fn start_binary(dir: &std::path::Path, envs: &[(&str, &str)]) -> (std::process::Child, String) {
+/// The real `memory-mesh` binary, started by [`start_logged`]; its stdout and stderr (the log)
+/// are collected line by line.
+pub struct Logged {
+    pub child: std::process::Child,
+    pub url: String,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Starts the binary in `dir` (embedded default plus `envs`, no `MEMORY_*` of the environment
+/// running the tests) on a random port. Reading both pipes to the end also keeps the server
+/// from ever blocking on a full one.
+pub fn start_logged(dir: &std::path::Path, envs: &[(&str, &str)]) -> Logged {
     use std::io::{BufRead, BufReader};
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
@@ -455,24 +464,66 @@ pub fn start_binary(dir: &std::path::Path, envs: &[(&str, &str)]) -> (std::proce
         .env("MEMORY_PORT", "0")
         .envs(envs.iter().copied())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Logs share stdout with the "running at" line; keep draining it so the server never
-    // blocks on a full pipe.
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("running at"))
-        .and_then(|l| {
-            l.split_whitespace()
-                .find(|w| w.starts_with("http://"))
-                .map(str::to_owned)
-        })
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let (lines, url_tx) = (lines.clone(), url_tx.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if line.contains("running at") {
+                    let url = line
+                        .split_whitespace()
+                        .find(|w| w.starts_with("http://"))
+                        .map(str::to_owned);
+                    let _ = url_tx.send(url);
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+    }
+    let url = url_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .ok()
+        .flatten()
         .expect("the server prints its URL");
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    Logged { child, url, lines }
+}
+
+/// [`start_logged`] when the log does not matter: the child and its base URL.
+pub fn start_binary(dir: &std::path::Path, envs: &[(&str, &str)]) -> (std::process::Child, String) {
+    let server = start_logged(dir, envs);
+    (server.child, server.url)
+}
+
+/// Sends SIGTERM to `child` and waits for it to exit; its exit status.
+pub async fn sigterm(mut child: std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -TERM {pid}");
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap()
+}
+
+impl Logged {
+    /// SIGTERM, then the whole log once the process has exited cleanly.
+    pub async fn stop(self) -> Vec<String> {
+        let status = sigterm(self.child).await;
+        assert!(status.success(), "a clean exit: {status:?}");
+        // The reader threads end with the pipes.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let lines = self.lines.lock().unwrap().clone();
+        lines
+    }
 }
 
 /// Registers `username` on a server at `url` (one not built in-process) and logs in; returns

@@ -152,75 +152,6 @@ async fn every_metric_the_dashboard_and_alerts_name_is_exported_after_traffic() 
     }
 }
 
-/// The `memory-mesh` binary with `envs`, its stdout (the log) collected line by line.
-struct Logged {
-    child: std::process::Child,
-    url: String,
-    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-fn start_logged(dir: &std::path::Path, envs: &[(&str, &str)]) -> Logged {
-    use std::io::{BufRead, BufReader};
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
-        command.env_remove(key);
-    }
-    let mut child = command
-        .current_dir(dir)
-        .env("MEMORY_PORT", "0")
-        .env("MEMORY_EMBEDDING_PROVIDER", "fake")
-        .envs(envs.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let (lines, url_tx) = (lines.clone(), url_tx.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if line.contains("running at") {
-                    let url = line
-                        .split_whitespace()
-                        .find(|w| w.starts_with("http://"))
-                        .map(str::to_owned);
-                    let _ = url_tx.send(url);
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-    }
-    let url = url_rx
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .ok()
-        .flatten()
-        .expect("the server prints its URL");
-    Logged { child, url, lines }
-}
-
-impl Logged {
-    /// SIGTERM, then the whole log once the process has exited.
-    async fn stop(mut self) -> Vec<String> {
-        let pid = self.child.id().to_string();
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        let status = tokio::task::spawn_blocking(move || self.child.wait().unwrap())
-            .await
-            .unwrap();
-        assert!(status.success(), "a clean exit: {status:?}");
-        // The reader threads end with the pipes.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let lines = self.lines.lock().unwrap().clone();
-        lines
-    }
-}
-
 /// A stand-in OpenTelemetry collector: keeps every OTLP/HTTP export body it receives.
 async fn start_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
     use axum::{extract::State, routing::post, Router};
@@ -266,6 +197,7 @@ async fn request_spans_reach_an_otlp_collector_continuing_the_callers_trace() {
     let server = start_logged(
         &dir.path,
         &[
+            ("MEMORY_EMBEDDING_PROVIDER", "fake"),
             ("MEMORY_OTLP_ENDPOINT", collector.as_str()),
             ("MEMORY_LOG_FORMAT", "json"),
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
@@ -316,6 +248,7 @@ async fn json_logs_carry_request_and_trace_ids_and_never_a_secret() {
     let server = start_logged(
         &dir.path,
         &[
+            ("MEMORY_EMBEDDING_PROVIDER", "fake"),
             ("MEMORY_LOG_FORMAT", "json"),
             ("MEMORY_JWT_SECRET_KEY", JWT_SECRET),
             ("RUST_LOG", "debug"),

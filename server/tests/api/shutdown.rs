@@ -71,7 +71,7 @@ fn start(dir: &std::path::Path, provider: &str) -> (std::process::Child, String)
 async fn sigterm_closes_sockets_with_1001_and_requeues_a_batch_that_outlasts_the_grace() {
     let dir = TempDir::new();
     let (provider_url, provider) = start_provider().await;
-    let (mut server, url) = start(&dir.path, &provider_url);
+    let (server, url) = start(&dir.path, &provider_url);
     let client = http_client();
     let (tenant, token) = register_remote(&client, &url, "alice").await;
     let mut feed = connect(&url, &tenant, &token).await;
@@ -93,15 +93,9 @@ async fn sigterm_closes_sockets_with_1001_and_requeues_a_batch_that_outlasts_the
     }
 
     let signalled = Instant::now();
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    let stopped = tokio::spawn(sigterm(server));
     assert_eq!(feed.close_code().await, 1001, "sockets close as going away");
-    let status = tokio::task::spawn_blocking(move || server.wait().unwrap())
-        .await
-        .unwrap();
+    let status = stopped.await.unwrap();
     let took = signalled.elapsed();
     assert!(status.success(), "a clean exit: {status:?}");
     assert!(

@@ -284,16 +284,12 @@ pub async fn release(db: &DatabaseConnection, workers: &[String]) -> Result<u64,
     if workers.is_empty() {
         return Ok(0);
     }
-    let list = (1..=workers.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (list, values) = super::id_params(workers);
     let sql = format!(
         "UPDATE embedding_jobs SET status = 'pending', locked_by = NULL, locked_until = NULL, \
            attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
          WHERE status = 'running' AND locked_by IN ({list})"
     );
-    let values = workers.iter().map(|w| w.as_str().into());
     let result = db
         .execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),

@@ -206,11 +206,13 @@ fn postgres_session(settings: &DatabaseSettings) -> [(&'static str, String); 4] 
 }
 
 /// `ids` as the parameters of an `IN (…)` list: the placeholders `$1,$2,…` and their values.
-pub(crate) fn id_params(ids: &[uuid::Uuid]) -> (String, Vec<sea_orm::Value>) {
+pub(crate) fn id_params<T: Clone + Into<sea_orm::Value>>(
+    ids: &[T],
+) -> (String, Vec<sea_orm::Value>) {
     let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     (
         placeholders.join(","),
-        ids.iter().map(|id| (*id).into()).collect(),
+        ids.iter().map(|id| id.clone().into()).collect(),
     )
 }
 

@@ -193,6 +193,14 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
     // Index reads, not `seq > $1 OR xid = ANY(…)`: PostgreSQL answers that OR by filtering
     // the whole log, on every search. The first `$3` rows of a part suffice: the outer
     // `LIMIT` keeps no row beyond the last of them.
+    //
+    // The third part reads `xid` as a range with an upper bound no transaction reaches
+    // (`$5`, 2^31 past it: fewer transactions than that can be in progress at once). Without it,
+    // a log that has not been analysed since it grew (after a bulk load, autovacuum's next
+    // pass) gets the default estimate of a third of the rows for `xid >= $4`, and the
+    // planner walks the primary key in `seq` order filtering every row of the log — a scan
+    // per search that grows with the log. A two-sided range is estimated small, so the `xid`
+    // index is read for the few rows of transactions newer than the last read.
     let sql = format!(
         "SELECT s.pending, s.unlisted_from, l.seq, l.message_id \
          FROM (SELECT {PG_PENDING} AS pending, {PG_UNLISTED} AS unlisted_from) s \
@@ -202,7 +210,8 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
            (SELECT seq, message_id FROM change_log \
             WHERE xid = ANY(string_to_array($2, ',')::bigint[])) \
            UNION \
-           (SELECT seq, message_id FROM change_log WHERE xid >= $4 ORDER BY seq LIMIT $3) \
+           (SELECT seq, message_id FROM change_log \
+            WHERE xid >= $4 AND xid < $5 ORDER BY seq LIMIT $3) \
            ORDER BY seq LIMIT $3) l ON TRUE"
     );
     let rows = db
@@ -214,6 +223,7 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
                 pending.into(),
                 BATCH.into(),
                 cursor.unlisted_from.into(),
+                cursor.unlisted_from.saturating_add(1 << 31).into(),
             ],
         ))
         .await?;

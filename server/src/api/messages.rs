@@ -15,7 +15,7 @@ use super::{
     Result,
 };
 use crate::{
-    service::{messages, Caller, Services},
+    service::{messages, views, Caller, Services},
     state::AppState,
 };
 
@@ -40,7 +40,7 @@ pub struct WriteQuery {
 
 /// 201 when the vector is stored with the message, 202 when a job will add it.
 pub fn write_status(written: &[MessageResponse]) -> StatusCode {
-    if written.iter().all(messages::is_embedded) {
+    if written.iter().all(views::is_embedded) {
         StatusCode::CREATED
     } else {
         StatusCode::ACCEPTED

@@ -27,7 +27,7 @@ pub fn message(kind: EventKind, m: &messages::Model) -> NewEvent {
         conversation_id: Some(m.conversation_id.clone()),
         message_id: Some(m.id),
         name: kind.as_str(),
-        data: json(&super::messages::view(m.clone())),
+        data: json(&super::views::view_message(m.clone())),
     }
 }
 
@@ -53,7 +53,7 @@ pub fn conversation(kind: EventKind, c: &conversations::Model) -> NewEvent {
         conversation_id: Some(c.id.clone()),
         message_id: None,
         name: kind.as_str(),
-        data: json(&super::conversations::view(c.clone())),
+        data: json(&super::views::view_conversation(c.clone())),
     }
 }
 
@@ -81,7 +81,7 @@ pub fn created(prepared: &Prepared) -> Vec<(NewEvent, bool)> {
         .into_iter()
         .map(|c| (conversation(EventKind::ConversationCreated, &c), true));
     let messages = prepared.messages.iter().flat_map(|m| {
-        let embedded = super::messages::is_stored_embedded(m);
+        let embedded = super::views::is_stored_embedded(m);
         std::iter::once((message(EventKind::MessageCreated, m), false))
             .chain(embedded.then(|| (message(EventKind::MessageEmbedded, m), false)))
     });

@@ -197,7 +197,7 @@ pub async fn complete(
              AND j.locked_by = $2 AND j.status = 'running') \
          RETURNING {}",
         rows.join(", "),
-        super::messages::MESSAGE_COLUMNS
+        messages::COLUMNS
     );
     let job_ids: Vec<Uuid> = done.iter().map(|(job, _)| job.job_id).collect();
     let (list, mut job_values) = super::id_params(&job_ids);

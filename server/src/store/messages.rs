@@ -48,14 +48,6 @@ async fn shrink_conversation(
     Ok(())
 }
 
-/// A message's columns as its entity reads them (without the vector).
-pub(crate) const MESSAGE_COLUMNS: &str =
-    "messages.id, messages.tenant_id, messages.conversation_id, \
-    messages.role, messages.content, messages.metadata, messages.importance_score, \
-    messages.importance_override, messages.embedding_status, messages.embedding_model, \
-    messages.archived, messages.archived_at, messages.archive_reason, messages.cold, \
-    messages.created_at, messages.updated_at";
-
 /// Which of a conversation's messages to read.
 pub struct MessageListing {
     /// Newest first instead of oldest first.

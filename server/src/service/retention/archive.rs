@@ -7,7 +7,8 @@ use chrono::{SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::super::{
-    events, messages::message_id, messages::view, Access, Caller, Result, ServiceError, Services,
+    events, messages::message_id, views::view_message as view, Access, Caller, Result,
+    ServiceError, Services,
 };
 use crate::{
     domain::events::EventKind,

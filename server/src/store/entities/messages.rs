@@ -1,5 +1,12 @@
 use sea_orm::entity::prelude::*;
 
+/// A message's columns as its entity reads them (without the vector).
+pub const COLUMNS: &str = "messages.id, messages.tenant_id, messages.conversation_id, \
+    messages.role, messages.content, messages.metadata, messages.importance_score, \
+    messages.importance_override, messages.embedding_status, messages.embedding_model, \
+    messages.archived, messages.archived_at, messages.archive_reason, messages.cold, \
+    messages.created_at, messages.updated_at";
+
 /// A message without its embedding (whose column type differs per backend: see `store::vectors`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "messages")]

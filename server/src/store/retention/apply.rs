@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 use uuid::Uuid;
 
-use crate::store::{entities::messages, jobs, messages::MESSAGE_COLUMNS, StoreError};
+use crate::store::{entities::messages, jobs, StoreError};
 
 /// `UPDATE messages SET {set} WHERE tenant_id = $1 AND {guard} AND id IN (ids)`, returning the
 /// rows it changed as they are now; `$2` is `now` and `$3`, when given, `reason`.
@@ -32,8 +32,9 @@ async fn change(
     values.extend(ids.iter().map(|id| Value::from(*id)));
     let sql = format!(
         "UPDATE messages SET {set}, updated_at = $2 WHERE tenant_id = $1 AND {guard} \
-         AND id IN ({}) RETURNING {MESSAGE_COLUMNS}",
-        list.join(", ")
+         AND id IN ({}) RETURNING {}",
+        list.join(", "),
+        messages::COLUMNS
     );
     db.query_all_raw(Statement::from_sql_and_values(
         db.get_database_backend(),

@@ -1,0 +1,56 @@
+//! Stored rows in the wire form every door returns (and every event carries): the one place
+//! an entity becomes a response, so a message reads the same from REST, a WebSocket event or
+//! any other door.
+
+use app::api::memory::{ConversationResponse, MessageResponse};
+
+use crate::{
+    domain::messages::EmbeddingStatus,
+    store::entities::{conversations, messages},
+};
+
+/// The wire form of a stored message (without its vector).
+pub fn view_message(m: messages::Model) -> MessageResponse {
+    MessageResponse {
+        id: m.id.to_string(),
+        tenant_id: m.tenant_id,
+        conversation_id: m.conversation_id,
+        role: m.role,
+        content: m.content,
+        metadata: m.metadata,
+        importance_score: m.importance_score,
+        embedding_status: m.embedding_status,
+        archived: m.archived,
+        archived_at: m.archived_at.map(|t| t.to_rfc3339()),
+        archive_reason: m.archive_reason,
+        cold_storage: m.cold,
+        created_at: m.created_at.to_rfc3339(),
+        updated_at: m.updated_at.to_rfc3339(),
+    }
+}
+
+/// Whether a written message's vector is already stored (the door's 201) or queued (202).
+pub fn is_embedded(m: &MessageResponse) -> bool {
+    EmbeddingStatus::from_stored(&m.embedding_status) == EmbeddingStatus::Completed
+}
+
+/// [`is_embedded`] for a stored row.
+pub fn is_stored_embedded(m: &messages::Model) -> bool {
+    EmbeddingStatus::from_stored(&m.embedding_status) == EmbeddingStatus::Completed
+}
+
+/// The wire form of a stored conversation.
+pub fn view_conversation(c: conversations::Model) -> ConversationResponse {
+    ConversationResponse {
+        id: c.id,
+        tenant_id: c.tenant_id,
+        title: c.title,
+        metadata: c.metadata,
+        message_count: c.message_count,
+        last_message_at: c.last_message_at.map(|t| t.to_rfc3339()),
+        archived: c.archived,
+        user_id: c.user_id.map(|u| u.to_string()),
+        created_at: c.created_at.to_rfc3339(),
+        updated_at: c.updated_at.to_rfc3339(),
+    }
+}

@@ -7,7 +7,6 @@
 //!        │                                                │
 //!      state ──────────────► service (use cases: rules, authorisation, transactions, events)
 //!                              │
-//!        search (pipeline) ◄───┤
 //!                              ▼
 //!        store, live (event hub), embed, ratelimit, auth (credentials' crypto)
 //!                              │
@@ -20,8 +19,7 @@
 //! - [`state`]: the shared `AppState` of the HTTP edge.
 //! - [`api`]: the REST and WebSocket doors — errors, middleware, routes by resource; [`dashboard`]: the
 //!   Leptos dashboard (SSR + assets).
-//! - [`service`]: the use cases every door calls.
-//! - [`search`]: the search pipeline (retrieve, fuse, score).
+//! - [`service`]: the use cases every door calls (search's pipeline among them).
 //! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
 //! - [`embed`]: embedding providers (local model, remote APIs, fake).
 //! - [`jobs`]: the durable embedding worker.
@@ -42,7 +40,6 @@ pub mod jobs;
 pub mod live;
 pub mod metrics;
 pub mod ratelimit;
-pub mod search;
 pub mod service;
 pub mod startup;
 pub mod state;

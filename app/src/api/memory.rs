@@ -181,7 +181,10 @@ pub struct SearchRequest {
     pub start: Option<String>,
     #[serde(default)]
     pub end: Option<String>,
-    /// Equality filters on metadata keys (values compared as text).
+    /// Equality filters on metadata keys, typed as JSON is: numbers compare as numbers,
+    /// booleans, strings and `null` match only their own type (`null` an explicit null, not
+    /// a missing key). In the GET form (`metadata.<key>=<value>`) a value matches the JSON
+    /// literal it spells or the same string.
     #[serde(default)]
     pub metadata: Option<serde_json::Map<String, Value>>,
     /// `vector`, `lexical` or `hybrid` (default).
@@ -195,6 +198,11 @@ pub struct SearchRequest {
     /// Archived messages too (default false); those in cold storage are never found.
     #[serde(default)]
     pub include_archived: Option<bool>,
+    /// The original API's candidate pool size: accepted for its clients and ignored (the
+    /// depth follows `top_k`).
+    #[serde(default, skip_serializing)]
+    #[cfg_attr(feature = "ssr", schema(deprecated))]
+    pub candidate_limit: Option<u32>,
 }
 
 /// Search results, best first.

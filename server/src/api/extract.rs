@@ -15,7 +15,8 @@ use super::{
     session_cookie,
 };
 use crate::{
-    service::{self, Caller, Presented},
+    domain::Invalid,
+    service::{self, Caller, Presented, ServiceError},
     state::AppState,
 };
 
@@ -38,8 +39,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
             let status = rejection.into_response().status();
             error_response(status, payload_for_status(status))
         })?;
-        let not_json =
-            || ApiError::BadRequest("The request body is not valid JSON.".into()).into_response();
+        let not_json = || bad_request("The request body is not valid JSON.").into_response();
         if has_nul_escape(&bytes) {
             if let Some(field) = nul_field(&bytes) {
                 return Err(nul_refused(field));
@@ -82,12 +82,12 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 /// Text cannot hold the NUL character (PostgreSQL refuses it, and no client means it), so it is
 /// refused in every body and on every backend alike: 422 naming the field.
 fn nul_refused(field: String) -> Response {
+    nul_error(field).into_response()
+}
+
+fn nul_error(field: String) -> ApiError {
     let message = format!("{field} must not contain the NUL character (U+0000)");
-    ApiError::Validation {
-        field: Some(field),
-        message,
-    }
-    .into_response()
+    ServiceError::Invalid(Invalid { field, message }).into()
 }
 
 /// Whether the raw body escapes a NUL (`\u0000`): JSON can carry it no other way, as raw
@@ -160,23 +160,71 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
         let query = parts.uri.query().unwrap_or_default();
-        let pairs = form_urlencoded::parse(query.as_bytes());
-        if let Some((key, _)) = pairs
-            .clone()
-            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
-        {
-            return Err(nul_refused(key.replace('\0', "")));
-        }
-        let de = serde_urlencoded::Deserializer::new(pairs);
-        serde_path_to_error::deserialize(de)
-            .map(Self)
-            .map_err(|e| invalid(e.path(), &e.inner().to_string()))
+        query_pairs(query, |_| false)
+            .map(|(value, _)| Self(value))
+            .map_err(IntoResponse::into_response)
     }
+}
+
+/// The prefix of the parameters [`MetadataQuery`] sets apart.
+const METADATA_PREFIX: &str = "metadata.";
+
+/// Query parameters as [`AppQuery`] reads them, but with `metadata.<key>=<value>` set apart as
+/// `(key, value)`: parameters whose names are data cannot be fields of a type.
+#[derive(Debug, Clone, Default)]
+pub struct MetadataQuery<T>(pub T, pub Vec<(String, String)>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for MetadataQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        let query = parts.uri.query().unwrap_or_default();
+        let (value, apart) = query_pairs(query, |k| k.starts_with(METADATA_PREFIX))
+            .map_err(IntoResponse::into_response)?;
+        let apart = apart
+            .into_iter()
+            .map(|(k, v)| (k[METADATA_PREFIX.len()..].to_owned(), v))
+            .collect();
+        Ok(Self(value, apart))
+    }
+}
+
+/// Deserialises the pairs of `query` that `set_apart` does not pick into `T`, and returns the
+/// others as they are. NUL characters are refused in either.
+fn query_pairs<T: DeserializeOwned>(
+    query: &str,
+    set_apart: impl Fn(&str) -> bool,
+) -> Result<(T, Vec<(String, String)>), ApiError> {
+    let pairs = form_urlencoded::parse(query.as_bytes());
+    if let Some((key, _)) = pairs
+        .clone()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(nul_error(key.replace('\0', "")));
+    }
+    let (apart, typed): (Vec<_>, Vec<_>) = pairs.partition(|(k, _)| set_apart(k));
+    let typed = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(typed)
+        .finish();
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(typed.as_bytes()));
+    let value = serde_path_to_error::deserialize(de)
+        .map_err(|e| invalid_error(e.path(), &e.inner().to_string()))?;
+    Ok((
+        value,
+        apart
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    ))
+}
+
+fn invalid(path: &serde_path_to_error::Path, detail: &str) -> Response {
+    invalid_error(path, detail).into_response()
 }
 
 /// A 422 naming the field: the path to the value, or the field serde names in backticks
 /// ("missing field `x`", "unknown field `x`") below it.
-fn invalid(path: &serde_path_to_error::Path, detail: &str) -> Response {
+fn invalid_error(path: &serde_path_to_error::Path, detail: &str) -> ApiError {
     let path = path.to_string();
     let named = detail
         .split_once('`')
@@ -200,7 +248,10 @@ fn invalid(path: &serde_path_to_error::Path, detail: &str) -> Response {
         Some(f) if !detail.contains('`') => format!("{f}: {detail}"),
         _ => detail.to_owned(),
     };
-    ApiError::Validation { field, message }.into_response()
+    match field {
+        Some(field) => ApiError::from(ServiceError::Invalid(Invalid { field, message })),
+        None => ApiError::Unreadable(message),
+    }
 }
 
 impl From<ApiError> for Response {
@@ -209,8 +260,12 @@ impl From<ApiError> for Response {
     }
 }
 
+fn bad_request(message: &str) -> ApiError {
+    ServiceError::BadRequest(message.into()).into()
+}
+
 fn unauthorized() -> ApiError {
-    ApiError::Unauthorized("Missing or invalid credentials.".into())
+    ServiceError::Unauthenticated("Missing or invalid credentials.".into()).into()
 }
 
 /// The credential a request presents: `x-api-key` first, then a bearer token.

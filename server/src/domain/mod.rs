@@ -5,6 +5,7 @@
 //! - [`accounts`]: a member's role in a tenant and an API key's scope.
 //! - [`events`]: the kinds of event a change emits, and event ids.
 //! - [`messages`]: what a valid message is, its author's role, its importance when written.
+//! - [`metadata`]: metadata filters and their JSON-typed equality, for search and retention.
 //! - [`latency`]: a latency histogram that sums across minutes and instances.
 //! - [`ranking`]: query-time scoring and rank fusion.
 //! - [`stopwords`]: the words lexical search ignores.
@@ -15,6 +16,7 @@ pub mod events;
 pub mod ids;
 pub mod latency;
 pub mod messages;
+pub mod metadata;
 pub mod ranking;
 pub mod retention;
 pub mod stopwords;

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{messages::Role, Invalid};
+use super::{messages::Role, metadata::MetadataFilter, Invalid};
 
 /// Bounds of every "days" value.
 pub const DAYS: std::ops::RangeInclusive<i64> = 1..=3650;
@@ -60,8 +60,8 @@ pub struct Custom {
     /// Younger than this many days.
     pub max_age_days: Option<u32>,
     pub conversation_ids: Option<Vec<String>>,
-    /// `metadata.<key>` equals the value (compared as text).
-    pub metadata: Vec<(String, String)>,
+    /// `metadata.<key>` equals the value, typed as JSON is.
+    pub metadata: Vec<MetadataFilter>,
 }
 
 /// Which messages a step of a run selects (among those its action applies to).
@@ -208,18 +208,7 @@ fn custom(filters: &Map<String, Value>) -> Result<Custom, Invalid> {
         None => Vec::new(),
         Some(Value::Object(m)) if !m.is_empty() => m
             .iter()
-            .map(|(k, v)| {
-                let field = format!("conditions.filters.metadata.{k}");
-                if k.is_empty() || k.len() > 64 || k.contains('"') {
-                    return Err(Invalid::new(field, "is not a usable metadata key"));
-                }
-                match v {
-                    Value::String(s) => Ok((k.clone(), s.clone())),
-                    Value::Number(n) => Ok((k.clone(), n.to_string())),
-                    Value::Bool(b) => Ok((k.clone(), b.to_string())),
-                    _ => Err(Invalid::new(field, "must be a string, number or boolean")),
-                }
-            })
+            .map(|(k, v)| MetadataFilter::typed(k, v, &format!("conditions.filters.metadata.{k}")))
             .collect::<Result<_, _>>()?,
         Some(_) => {
             return Err(Invalid::new(
@@ -408,12 +397,12 @@ mod tests {
             panic!("a custom rule parses to a custom selection")
         };
         assert_eq!(c.role.as_deref(), Some("user"));
+        let filter = |k: &str, v| {
+            MetadataFilter::typed(k, &v, &format!("conditions.filters.metadata.{k}")).unwrap()
+        };
         assert_eq!(
             c.metadata,
-            vec![
-                ("n".to_owned(), "2".to_owned()),
-                ("topic".to_owned(), "x".to_owned())
-            ]
+            vec![filter("n", json!(2)), filter("topic", json!("x"))]
         );
     }
 }

@@ -107,12 +107,3 @@ impl From<EmbedError> for ServiceError {
         }
     }
 }
-
-impl From<crate::search::SearchError> for ServiceError {
-    fn from(e: crate::search::SearchError) -> Self {
-        match e {
-            crate::search::SearchError::Embed(e) => e.into(),
-            crate::search::SearchError::Store(e) => e.into(),
-        }
-    }
-}

@@ -23,6 +23,7 @@ mod isolation;
 mod jobs;
 mod members;
 mod messages;
+mod metadata_filters;
 mod migrations;
 mod observability;
 mod openapi;

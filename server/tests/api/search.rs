@@ -134,7 +134,7 @@ async fn filters_narrow_results_on_both_backends() {
         assert_eq!(
             contents(&r),
             ["I am allergic to peanuts"],
-            "numbers compare as text"
+            "a number in the URL matches the stored number"
         );
         let r = search(
             &app,

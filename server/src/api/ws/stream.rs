@@ -187,7 +187,7 @@ impl Socket<'_> {
         );
         self.running.spawn(async move {
             let started = Instant::now();
-            let frames = match search::run_in(&svc, &tenant, req).await {
+            let frames = match search::run_in(&svc, &tenant, req, search::Spelling::Json).await {
                 Ok(found) => {
                     let count = found.items.len();
                     let mut frames: Vec<Value> = (found.items.into_iter().enumerate())

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::retention::{Action, Custom, Selection},
-    store::StoreError,
+    store::{filters::metadata_condition, StoreError},
 };
 
 /// The ids `selection` picks among the tenant's messages that `action` applies to (live ones
@@ -103,22 +103,8 @@ fn custom(
         let list: Vec<String> = ids.iter().map(|id| push(id.clone().into())).collect();
         sql += &format!(" AND m.conversation_id IN ({})", list.join(", "));
     }
-    for (key, value) in &c.metadata {
-        let v = push(value.clone().into());
-        sql += &match backend {
-            DbBackend::Postgres => {
-                format!(" AND (m.metadata ->> {}) = {v}", push(key.clone().into()))
-            }
-            // json_extract gives SQL values (true is 1): spell booleans as JSON does.
-            _ => {
-                let path = push(format!("$.\"{key}\"").into());
-                format!(
-                    " AND (CASE json_type(m.metadata, {path}) WHEN 'true' THEN 'true' \
-                     WHEN 'false' THEN 'false' \
-                     ELSE CAST(json_extract(m.metadata, {path}) AS TEXT) END) = {v}"
-                )
-            }
-        };
+    for m in &c.metadata {
+        sql += &format!(" AND {}", metadata_condition(backend, m, push));
     }
     sql
 }

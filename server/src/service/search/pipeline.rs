@@ -6,80 +6,13 @@ use std::{collections::HashMap, sync::Arc, time::Instant};
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::query::{Fusion, Mode, Query};
 use crate::{
-    domain::{
-        ranking::{self, RankingWeights},
-        Invalid,
-    },
-    embed::{EmbedError, EmbeddingProvider},
-    store::{
-        entities::messages, filters, index::SearchIndex, messages as stored,
-        retrievers::Retrievers, StoreError,
-    },
+    domain::ranking::{self, RankingWeights},
+    embed::EmbeddingProvider,
+    service::ServiceError,
+    store::{entities::messages, index::SearchIndex, messages as stored, retrievers::Retrievers},
 };
-
-/// Which retrievers run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Vector,
-    Lexical,
-    Hybrid,
-}
-
-impl Mode {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        match raw {
-            "vector" => Ok(Self::Vector),
-            "lexical" => Ok(Self::Lexical),
-            "hybrid" => Ok(Self::Hybrid),
-            _ => Err(Invalid::new("mode", "must be vector, lexical or hybrid")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Vector => "vector",
-            Self::Lexical => "lexical",
-            Self::Hybrid => "hybrid",
-        }
-    }
-}
-
-/// How hybrid mode combines its two retrievers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fusion {
-    /// Equal-weight convex combination of the normalised scores (the default: best measured).
-    Score,
-    /// Reciprocal-rank fusion of the two rankings.
-    Rrf,
-}
-
-impl Fusion {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        match raw {
-            "score" => Ok(Self::Score),
-            "rrf" => Ok(Self::Rrf),
-            _ => Err(Invalid::new("fusion", "must be score or rrf")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Score => "score",
-            Self::Rrf => "rrf",
-        }
-    }
-}
-
-/// A validated search.
-pub struct Query {
-    pub tenant_id: String,
-    pub text: String,
-    pub top_k: usize,
-    pub mode: Mode,
-    pub fusion: Fusion,
-    pub filters: filters::Filters,
-}
 
 /// One ranked result with its score components.
 pub struct Hit {
@@ -98,14 +31,6 @@ pub struct Outcome {
     pub degraded: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SearchError {
-    #[error(transparent)]
-    Embed(#[from] EmbedError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// How deep each retriever looks before fusion: deep enough that fusion and re-scoring can
 /// promote a message neither retriever ranked in its top few.
 fn depth(top_k: usize) -> usize {
@@ -119,7 +44,7 @@ pub async fn run(
     embedder: &dyn EmbeddingProvider,
     weights: &RankingWeights,
     q: &Query,
-) -> Result<Outcome, SearchError> {
+) -> Result<Outcome, ServiceError> {
     let started = Instant::now();
     let retrievers = Retrievers::new(db, index, &q.tenant_id, &q.filters);
     let found = retrieve(&retrievers, embedder, q).await?;
@@ -134,7 +59,7 @@ pub async fn run(
             .into_iter()
             .map(|m| (m.id, m))
             .collect();
-    // Where a search's time goes (`RUST_LOG=server::search=debug`): the embedding, then the
+    // Where a search's time goes (`RUST_LOG=server::service::search=debug`): the embedding, then the
     // two retrievers side by side; the rest follow one another.
     tracing::debug!(
         embed_ms = found.embed_ms,
@@ -188,7 +113,7 @@ async fn retrieve(
     retrievers: &Retrievers<'_>,
     embedder: &dyn EmbeddingProvider,
     q: &Query,
-) -> Result<Found, SearchError> {
+) -> Result<Found, ServiceError> {
     let n = depth(q.top_k);
     let embedding = async {
         match q.mode {
@@ -205,17 +130,17 @@ async fn retrieve(
                     );
                     Ok((None, true))
                 }
-                Err(e) => Err(SearchError::from(e)),
+                Err(e) => Err(ServiceError::from(e)),
             },
         }
     };
-    let ready = async { Ok::<_, SearchError>(retrievers.ready(q.mode != Mode::Vector).await?) };
+    let ready = async { Ok::<_, ServiceError>(retrievers.ready(q.mode != Mode::Vector).await?) };
     let (((query_vector, degraded), embed_ms), ()) = tokio::try_join!(timed(embedding), ready)?;
 
     let vector = async {
         match &query_vector {
             Some(v) => Ok(retrievers.nearest(v, n).await?),
-            None => Ok::<_, SearchError>(Vec::new()),
+            None => Ok::<_, ServiceError>(Vec::new()),
         }
     };
     let lexical = async {
@@ -228,7 +153,7 @@ async fn retrieve(
             let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
             retrievers.score(&ids, v).await?;
         }
-        Ok::<_, SearchError>(hits)
+        Ok::<_, ServiceError>(hits)
     };
     let ((vector, vector_ms), (lexical, lexical_ms)) =
         tokio::try_join!(timed(vector), timed(lexical))?;
@@ -250,7 +175,7 @@ async fn rank(
     found: &Found,
     weights: &RankingWeights,
     q: &Query,
-) -> Result<(Vec<Scored>, HashMap<Uuid, f64>), SearchError> {
+) -> Result<(Vec<Scored>, HashMap<Uuid, f64>), ServiceError> {
     let vector_rank: HashMap<Uuid, (usize, f32)> = found
         .vector
         .iter()

@@ -8,7 +8,14 @@
 use serde_json::{json, Value};
 
 use crate::{
-    domain::{ids::MAX_DISPLAY_NAME_CHARS, messages::MAX_CONTENT_CHARS, retention::DAYS},
+    domain::{
+        ids::{
+            ID_PATTERN, MAX_CONVERSATION_ID_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_TENANT_ID_CHARS,
+            PASSWORD_CHARS, USERNAME_CHARS, USERNAME_PATTERN,
+        },
+        messages::MAX_CONTENT_CHARS,
+        retention::DAYS,
+    },
     service::{audit, batch::MAX_BATCH, conversations, search},
 };
 
@@ -30,15 +37,15 @@ enum Bound {
 use Bound::*;
 
 /// Tenant and conversation ids, metadata keys.
-const ID: Bound = Pattern("^[A-Za-z0-9_.-]+$");
-const TENANT: [Bound; 2] = [Length(1, 64), ID];
-const CONVERSATION: [Bound; 2] = [Length(1, 128), ID];
+const ID: Bound = Pattern(ID_PATTERN);
+const TENANT: [Bound; 2] = [Length(1, MAX_TENANT_ID_CHARS), ID];
+const CONVERSATION: [Bound; 2] = [Length(1, MAX_CONVERSATION_ID_CHARS), ID];
 const ROLE: Bound = OneOf(&["user", "assistant", "system"]);
 const MODE: Bound = OneOf(&["vector", "lexical", "hybrid"]);
 const FUSION: Bound = OneOf(&["score", "rrf"]);
 const FRACTION: Bound = Number(0.0, 1.0);
 const NAME: Bound = Length(1, MAX_DISPLAY_NAME_CHARS);
-const PASSWORD: Bound = Length(8, 128);
+const PASSWORD: Bound = Length(*PASSWORD_CHARS.start(), *PASSWORD_CHARS.end());
 
 fn days() -> Bound {
     Whole(*DAYS.start(), *DAYS.end())
@@ -96,7 +103,10 @@ fn properties() -> Vec<(&'static str, &'static str, Vec<Bound>)> {
         (
             "RegisterRequest",
             "username",
-            vec![Length(3, 64), Pattern("^[A-Za-z0-9_]+$")],
+            vec![
+                Length(*USERNAME_CHARS.start(), *USERNAME_CHARS.end()),
+                Pattern(USERNAME_PATTERN),
+            ],
         ),
         ("RegisterRequest", "password", vec![PASSWORD]),
         ("RegisterRequest", "tenant_id", TENANT.to_vec()),

@@ -5,13 +5,36 @@ use std::fmt;
 
 use super::Invalid;
 
-/// A tenant id: 1–64 of `A-Z a-z 0-9 _ . -` (the original's rule, §2.2).
+/// The longest tenant id, in characters.
+pub const MAX_TENANT_ID_CHARS: usize = 64;
+/// The longest conversation id, in characters.
+pub const MAX_CONVERSATION_ID_CHARS: usize = 128;
+/// The characters an identifier (tenant, conversation, metadata key) may hold, as the
+/// OpenAPI document states them.
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_.-]+$";
+/// A username's length bounds, in characters…
+pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=64;
+/// …and the characters it may hold.
+pub const USERNAME_PATTERN: &str = "^[A-Za-z0-9_]+$";
+/// A password's length bounds, in characters.
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+
+/// A tenant id: 1–[`MAX_TENANT_ID_CHARS`] of `A-Z a-z 0-9 _ . -` (the original's rule, §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantId(String);
 
 impl TenantId {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        parse_id(raw, 64, "tenant_id").map(Self)
+        Self::parse_as(raw, "tenant_id")
+    }
+
+    /// [`TenantId::parse`] reporting a broken rule as `field` (`id` in `POST /v1/tenants`).
+    pub fn parse_as(raw: &str, field: &str) -> Result<Self, Invalid> {
+        parse_id(raw, MAX_TENANT_ID_CHARS, field).map(Self)
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 
     pub fn as_str(&self) -> &str {
@@ -67,14 +90,18 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let ok = (3..=64).contains(&raw.len())
+        let ok = USERNAME_CHARS.contains(&raw.len())
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
             Err(Invalid::new(
                 "username",
-                "must be 3 to 64 letters, digits or '_'",
+                format!(
+                    "must be {} to {} letters, digits or '_'",
+                    USERNAME_CHARS.start(),
+                    USERNAME_CHARS.end()
+                ),
             ))
         }
     }
@@ -121,8 +148,12 @@ impl Email {
 /// reported as `field` (`password`, `new_password`).
 pub fn check_password_policy(password: &str, field: &str) -> Result<(), Invalid> {
     let len = password.chars().count();
-    if !(8..=128).contains(&len) {
-        return Err(Invalid::new(field, "must be 8 to 128 characters"));
+    if !PASSWORD_CHARS.contains(&len) {
+        let (min, max) = (PASSWORD_CHARS.start(), PASSWORD_CHARS.end());
+        return Err(Invalid::new(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
     }
     if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
         return Err(Invalid::new(

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
-use super::{ids::parse_id, Invalid};
+use super::{
+    ids::{parse_id, MAX_CONVERSATION_ID_CHARS},
+    Invalid,
+};
 
 /// Longest content accepted, in characters, after trimming.
 pub const MAX_CONTENT_CHARS: usize = 100_000;
@@ -79,8 +82,9 @@ impl EmbeddingStatus {
     }
 }
 
+/// A conversation id: 1–[`MAX_CONVERSATION_ID_CHARS`] of `A-Z a-z 0-9 _ . -`.
 pub fn conversation_id(raw: &str) -> Result<String, Invalid> {
-    parse_id(raw, 128, "conversation_id")
+    parse_id(raw, MAX_CONVERSATION_ID_CHARS, "conversation_id")
 }
 
 /// Trims and checks content: 1 to [`MAX_CONTENT_CHARS`] characters.

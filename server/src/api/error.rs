@@ -4,7 +4,7 @@
 //! `{"error": {"code", "message", "request_id", "field"?}}` ([`app::api::error::ErrorBody`]).
 //! Internal failures (database, bugs) become an opaque 500 whose cause is logged once, by the
 //! middleware in [`super::middleware`], never sent to the client. Use cases fail with
-//! [`ServiceError`]; its `From` is the whole mapping from their failures to HTTP.
+//! [`ServiceError`]; [`status_of`] is the whole mapping from their failures to HTTP.
 
 use std::sync::Arc;
 
@@ -20,72 +20,52 @@ use crate::service::ServiceError;
 /// Shorthand for handler results.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
-/// Everything a request can fail with.
+/// Everything a request can fail with: a use case's [`ServiceError`], or input this door
+/// could not read into a request at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// Input that does not fit the request's type where no one field is to blame (422, no
+    /// `field`). A type error that can name its field is a [`ServiceError::Invalid`].
     #[error("{0}")]
-    NotFound(String),
-    #[error("{message}")]
-    Validation {
-        field: Option<String>,
-        message: String,
-    },
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{message}")]
-    RateLimited { message: String, retry_after: u64 },
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Unreadable(String),
+}
+
+/// The one table from a use case's failure to an HTTP status.
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    match e {
+        ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
+        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Conflict(_) => StatusCode::CONFLICT,
+        ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 impl ApiError {
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation {
-            field: Some(field.into()),
-            message: message.into(),
-        }
-    }
-
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Service(e) => status_of(e),
+            Self::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotFound(_) => "not_found",
-            Self::Validation { .. } => "validation_failed",
-            Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::Conflict(_) => "conflict",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal_error",
+            Self::Service(e) => e.code(),
+            Self::Unreadable(_) => "validation_failed",
         }
     }
 
     /// What the client may see: internal causes are replaced by a generic sentence.
     fn public_message(&self) -> String {
         match self {
-            Self::Internal(_) => {
+            Self::Service(ServiceError::Internal(_)) => {
                 "The server failed to handle this request; it has been logged.".to_owned()
             }
             other => other.to_string(),
@@ -108,8 +88,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let field = match &self {
-            Self::Validation { field, .. } => field.clone(),
-            _ => None,
+            Self::Service(e) => e.field().map(str::to_owned),
+            Self::Unreadable(_) => None,
         };
         let payload = ErrorPayload {
             code: self.code(),
@@ -119,7 +99,7 @@ impl IntoResponse for ApiError {
         };
         let unauthorized = status == StatusCode::UNAUTHORIZED;
         let retry_after = match &self {
-            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            Self::Service(ServiceError::RateLimited { retry_after, .. }) => Some(*retry_after),
             _ => None,
         };
         let payload = ErrorPayload {
@@ -194,30 +174,5 @@ pub fn payload_for_status(status: StatusCode) -> ErrorPayload {
         message: message.to_owned(),
         field: None,
         source: None,
-    }
-}
-
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::NotFound { .. } => Self::NotFound(e.to_string()),
-            ServiceError::Invalid(i) => Self::Validation {
-                field: Some(i.field),
-                message: i.message,
-            },
-            ServiceError::BadRequest(m) => Self::BadRequest(m),
-            ServiceError::Unauthenticated(m) => Self::Unauthorized(m),
-            ServiceError::Forbidden(m) => Self::Forbidden(m),
-            ServiceError::Conflict(m) => Self::Conflict(m),
-            ServiceError::RateLimited {
-                message,
-                retry_after,
-            } => Self::RateLimited {
-                message,
-                retry_after,
-            },
-            ServiceError::Unavailable(m) => Self::Unavailable(m),
-            ServiceError::Internal(e) => Self::Internal(e),
-        }
     }
 }

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use cookie::{time, Cookie, SameSite};
 
 use super::error::ApiError;
-use crate::config::Settings;
+use crate::{config::Settings, service::ServiceError};
 
 /// The cookie's name.
 pub const NAME: &str = "mm_session";
@@ -53,11 +53,12 @@ pub fn token(
         return Ok(None);
     };
     if !from_own_pages(headers, method, &settings.allowed_origins) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "The session cookie is accepted only from this server's own pages (or an origin \
              listed in MEMORY_ALLOWED_ORIGINS); other clients send Authorization or x-api-key."
                 .into(),
-        ));
+        )
+        .into());
     }
     Ok(Some(token))
 }

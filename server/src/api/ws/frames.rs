@@ -82,15 +82,10 @@ pub(super) async fn authenticate_by_frame(
     let held = Held::new(Presented::bearer(&frame.token));
     match feed::open(svc, held, tenant).await {
         Ok(w) => Ok(w),
-        Err(ServiceError::Forbidden(m)) => Err(Closing::new(close::FORBIDDEN, m)),
-        Err(ServiceError::Unauthenticated(_)) => Err(refused("invalid credentials")),
-        Err(e) => {
+        Err(e) => Err(Closing::refusal(&e).unwrap_or_else(|| {
             tracing::warn!(error = %e, "feed authentication failed");
-            Err(Closing::new(
-                close::INTERNAL,
-                "authentication is unavailable; try again",
-            ))
-        }
+            Closing::new(close::INTERNAL, "authentication is unavailable; try again")
+        })),
     }
 }
 

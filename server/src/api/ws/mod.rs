@@ -63,6 +63,25 @@ impl Closing {
             reason: reason.into(),
         }
     }
+
+    /// How a connection ends when a use case refuses its credential — one policy for both
+    /// doors, at the `auth` frame and at every re-check: 4401 when the credential is missing,
+    /// invalid, expired or revoked; 4403 when a valid credential may not read the tenant
+    /// (it never could, or its membership was removed). `None` for failures that are not the
+    /// credential's (the database or Redis away).
+    pub fn refusal(e: &ServiceError) -> Option<Self> {
+        match e {
+            ServiceError::Unauthenticated(_) => Some(Self::new(
+                close::UNAUTHORIZED,
+                "the credential is not (or no longer) valid",
+            )),
+            ServiceError::Forbidden(_) => Some(Self::new(
+                close::FORBIDDEN,
+                "the credential may not read this tenant",
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Decides an upgrade before any WebSocket exists, so refusals are the usual JSON answers: a
@@ -94,7 +113,7 @@ pub async fn admit(
         }
     };
     let ws = ws.map_err(|r| {
-        ApiError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
+        ServiceError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
     })?;
     Ok((ws, watcher))
 }
@@ -208,11 +227,10 @@ pub async fn reauthenticate(
     Ok(json!({"type": "authenticated", "tenant_id": watcher.tenant.tenant_id}))
 }
 
-/// The error frame of a failed use case: `{"type":"error","code":…,"message":…}` with the
-/// `field` of a validation error, `retry_after` of a rate limit, and the `query_id` it answers.
+/// The error frame of a failed use case: `{"type":"error","code":…,"message":…}` — the same
+/// `code` and `message` as the REST envelope — with the `field` of a validation error, `retry_after` of a rate limit, and the `query_id` it answers.
 pub fn error_frame(e: &ServiceError, query_id: Option<&Value>) -> Value {
     let (code, message) = match e {
-        ServiceError::Invalid(i) => ("validation_error", i.message.clone()),
         ServiceError::Internal(_) => {
             tracing::error!(error = %e, "a WebSocket frame failed");
             (
@@ -236,8 +254,8 @@ pub fn error_frame(e: &ServiceError, query_id: Option<&Value>) -> Value {
 }
 
 /// Checks a connection's credential again (or a new one, from an `auth` frame): gone or no
-/// longer allowed → close 4401; the database or Redis being away keeps the connection open
-/// until the next check.
+/// longer allowed closes it ([`Closing::refusal`]); the database or Redis being away keeps
+/// the connection open until the next check.
 pub async fn recheck(
     svc: &Services,
     watcher: &mut Watcher,
@@ -245,18 +263,13 @@ pub async fn recheck(
 ) -> Result<(), Closing> {
     match watchers::recheck(svc, watcher, new).await {
         Ok(()) => Ok(()),
-        Err(ServiceError::Unauthenticated(_)) => Err(Closing::new(
-            close::UNAUTHORIZED,
-            "the credential is no longer valid",
-        )),
-        Err(ServiceError::Forbidden(_)) => Err(Closing::new(
-            close::UNAUTHORIZED,
-            "the credential no longer has access to this tenant",
-        )),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not re-check a WebSocket credential");
-            Ok(())
-        }
+        Err(e) => match Closing::refusal(&e) {
+            Some(closing) => Err(closing),
+            None => {
+                tracing::warn!(error = %e, "could not re-check a WebSocket credential");
+                Ok(())
+            }
+        },
     }
 }
 

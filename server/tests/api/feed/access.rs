@@ -154,11 +154,11 @@ async fn bad_frames_get_error_frames_and_the_connection_stays_open() {
         (r#"{"action": "fly"}"#, "unknown_action"),
         (
             r#"{"action": "subscribe", "events": ["message.exploded"]}"#,
-            "validation_error",
+            "validation_failed",
         ),
         (
             r#"{"action": "subscribe", "colour": "red"}"#,
-            "validation_error",
+            "validation_failed",
         ),
     ];
     for (frame, code) in cases {
@@ -193,4 +193,45 @@ async fn subscribe_narrows_the_feed_to_a_conversation_and_event_names() {
     assert_eq!(events[0]["event"], "message.created");
     assert_eq!(events[0]["data"]["content"], "here");
     assert!(feed.sync().await.is_empty());
+}
+
+#[tokio::test]
+async fn removing_a_membership_closes_the_member_s_socket_with_4403() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            vars: vec![("MEMORY_WS_RECHECK_SECONDS".into(), "1".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.register_and_login("alice", Some("acme")).await;
+    let bob = app.register_and_login("bob", None).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/members",
+            &alice.access_token,
+            Some(json!({"user": "bob", "role": "member"})),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let added: Value = r.json().await.unwrap();
+    let mut feed = connect(&app.address, "acme", &bob.access_token).await;
+    feed.sync().await;
+    let user_id = added["user_id"].as_str().unwrap();
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/tenants/acme/members/{user_id}"),
+            &alice.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        feed.close_code().await,
+        4403,
+        "a valid credential, no longer a member"
+    );
 }

@@ -136,7 +136,7 @@ async fn several_queries_share_a_socket_and_bad_ones_name_their_field() {
     let bad = of(json!("bad"));
     assert_eq!(bad.len(), 1, "{bad:?}");
     assert_eq!(bad[0]["type"], "error");
-    assert_eq!(bad[0]["code"], "validation_error");
+    assert_eq!(bad[0]["code"], "validation_failed");
     assert_eq!(bad[0]["field"], "top_k");
     let plants = of(json!(7));
     assert_eq!(plants.len(), 2);

@@ -39,6 +39,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_GLOBAL_RATE_LIMIT",
     "MEMORY_TENANT_RATE_LIMIT",
     "MEMORY_AUDIT_KEEP_DAYS",
+    "MEMORY_TENANT_CREATE_ON_WRITE",
     "MEMORY_RETENTION_MAX_AGE_DAYS",
     "MEMORY_RETENTION_IMPORTANCE_THRESHOLD",
     "MEMORY_RETENTION_SCHEDULE_SECONDS",
@@ -159,6 +160,10 @@ pub struct Settings {
     pub tenant_rate_limit: Rate,
     /// Audit log entries are kept this many days (`MEMORY_AUDIT_KEEP_DAYS`, default 365).
     pub audit_keep_days: u32,
+    /// A signed-in user who writes into a tenant id nobody holds yet creates it and becomes
+    /// its admin (`MEMORY_TENANT_CREATE_ON_WRITE`, default true), as the original API treated
+    /// tenants as free strings. Off: tenants are made only with `POST /v1/tenants`.
+    pub tenant_create_on_write: bool,
     pub retention: RetentionSettings,
     pub ranking: RankingSettings,
     pub http: HttpSettings,

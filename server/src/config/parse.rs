@@ -59,6 +59,7 @@ pub(super) fn build(
         global_rate_limit: rate("MEMORY_GLOBAL_RATE_LIMIT", "200/minute")?,
         tenant_rate_limit: rate("MEMORY_TENANT_RATE_LIMIT", "120/minute")?,
         audit_keep_days: number(get, "MEMORY_AUDIT_KEEP_DAYS", 365u32, 1..=36_500)?,
+        tenant_create_on_write: boolean(get, "MEMORY_TENANT_CREATE_ON_WRITE", true)?,
         retention,
         ranking,
         http,

@@ -13,7 +13,9 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{
-    messages::{apply_update, embed_or_defer, validate, view},
+    messages::{apply_update, embed_or_defer, validate},
+    tenants,
+    views::view_message as view,
     Access, Caller, Result, ServiceError, Services, TenantContext,
 };
 use crate::domain::Invalid;
@@ -53,17 +55,35 @@ pub async fn create(
     // Every distinct tenant the items name is authorised (and counted) once, before anything
     // is written: one the caller may not write refuses the whole batch.
     // A malformed or missing tenant id is the item's own validation error.
+    // A tenant nobody holds yet is created (`tenants::for_write`), but only once every item
+    // is known to be allowed: a refused batch creates nothing.
     let mut tenants: HashMap<Option<String>, Result<TenantContext, Invalid>> = HashMap::new();
+    let (mut to_create, mut refusal) = (Vec::new(), None);
     for item in &req.messages {
-        if tenants.contains_key(&item.tenant_id) {
+        let named = item.tenant_id.as_ref();
+        if tenants.contains_key(&item.tenant_id) || named.is_some_and(|t| to_create.contains(t)) {
             continue;
         }
         let resolved = match caller.authorise(item.tenant_id.as_deref(), Access::Write) {
             Ok(tenant) => Ok(tenant),
             Err(ServiceError::Invalid(invalid)) => Err(invalid),
-            Err(refused) => return Err(refused),
+            Err(refused) => {
+                let requested = item.tenant_id.as_deref();
+                if tenants::creatable_on_write(svc, caller, requested, &refused).is_none() {
+                    return Err(refused);
+                }
+                to_create.extend(requested.map(str::to_owned));
+                refusal.get_or_insert(refused);
+                continue;
+            }
         };
         tenants.insert(item.tenant_id.clone(), resolved);
+    }
+    if let Some(refused) = refusal {
+        let ids: Vec<&str> = to_create.iter().map(String::as_str).collect();
+        for created in tenants::create_on_write(svc, caller, &ids, refused).await? {
+            tenants.insert(Some(created.tenant_id.clone()), Ok(created));
+        }
     }
     for tenant in tenants.values().flatten() {
         super::caller::charge(svc, tenant).await?;

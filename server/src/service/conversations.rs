@@ -7,12 +7,15 @@ use app::api::memory::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{events, Access, Caller, Result, ServiceError, Services};
+use super::{
+    events,
+    views::{view_conversation as view, view_message},
+    Access, Caller, Result, ServiceError, Services,
+};
 use crate::{
     domain::{cursor, events::EventKind, messages as rules, Invalid},
     store::{
         begin_write, commit, conversations as store,
-        entities::conversations,
         events::{append, scrub_conversation},
         messages::{conversation_messages, MessageListing},
     },
@@ -23,21 +26,6 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// Highest page number accepted: deeper than any tenant's listing, and far from the integer
 /// limits of the databases' `OFFSET` (use `cursor` to walk further).
 pub const MAX_PAGE: u64 = 1_000_000;
-
-pub fn view(c: conversations::Model) -> ConversationResponse {
-    ConversationResponse {
-        id: c.id,
-        tenant_id: c.tenant_id,
-        title: c.title,
-        metadata: c.metadata,
-        message_count: c.message_count,
-        last_message_at: c.last_message_at.map(|t| t.to_rfc3339()),
-        archived: c.archived,
-        user_id: c.user_id.map(|u| u.to_string()),
-        created_at: c.created_at.to_rfc3339(),
-        updated_at: c.updated_at.to_rfc3339(),
-    }
-}
 
 /// Which conversations to list, as a door received it.
 #[derive(Debug, Default)]
@@ -155,7 +143,7 @@ pub async fn messages(
         .then(|| rows.last().map(|m| cursor::encode(m.created_at, m.id)))
         .flatten();
     Ok(MessagePage {
-        messages: rows.into_iter().map(super::messages::view).collect(),
+        messages: rows.into_iter().map(view_message).collect(),
         next_cursor,
     })
 }
@@ -167,9 +155,7 @@ pub async fn create(
     caller: &Caller,
     req: CreateConversationRequest,
 ) -> Result<(ConversationResponse, bool)> {
-    let tenant = caller
-        .tenant(svc, req.tenant_id.as_deref(), Access::Write)
-        .await?;
+    let tenant = super::tenants::for_write(svc, caller, req.tenant_id.as_deref()).await?;
     let id = rules::conversation_id(&req.conversation_id)?;
     let title = check_title(req.title)?;
     let metadata = rules::metadata(req.metadata)?;

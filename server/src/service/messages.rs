@@ -5,46 +5,16 @@ use app::api::memory::{CreateMessageRequest, MessageResponse, UpdateMessageReque
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{events, Access, Caller, Result, ServiceError, Services};
+use super::{events, views::view_message as view, Access, Caller, Result, ServiceError, Services};
 use crate::{
     domain::{
         events::EventKind,
-        messages::{self as rules, EmbeddingStatus, ImportanceWeights, Role},
+        messages::{self as rules, ImportanceWeights, Role},
         Invalid,
     },
     embed::Fault,
     store::{self as store_root, entities::messages, ingest, messages as store},
 };
-
-/// The wire form of a stored message (without its vector).
-pub fn view(m: messages::Model) -> MessageResponse {
-    MessageResponse {
-        id: m.id.to_string(),
-        tenant_id: m.tenant_id,
-        conversation_id: m.conversation_id,
-        role: m.role,
-        content: m.content,
-        metadata: m.metadata,
-        importance_score: m.importance_score,
-        embedding_status: m.embedding_status,
-        archived: m.archived,
-        archived_at: m.archived_at.map(|t| t.to_rfc3339()),
-        archive_reason: m.archive_reason,
-        cold_storage: m.cold,
-        created_at: m.created_at.to_rfc3339(),
-        updated_at: m.updated_at.to_rfc3339(),
-    }
-}
-
-/// Whether a written message's vector is already stored (the door's 201) or queued (202).
-pub fn is_embedded(m: &MessageResponse) -> bool {
-    EmbeddingStatus::from_stored(&m.embedding_status) == EmbeddingStatus::Completed
-}
-
-/// [`is_embedded`] for a stored row.
-pub(super) fn is_stored_embedded(m: &messages::Model) -> bool {
-    EmbeddingStatus::from_stored(&m.embedding_status) == EmbeddingStatus::Completed
-}
 
 /// Validates one create request into a storable message of `tenant_id`, written by `author`.
 pub fn validate(
@@ -107,9 +77,7 @@ pub async fn create(
     req: CreateMessageRequest,
     defer: Option<bool>,
 ) -> Result<MessageResponse> {
-    let tenant = caller
-        .tenant(svc, req.tenant_id.as_deref(), Access::Write)
-        .await?;
+    let tenant = super::tenants::for_write(svc, caller, req.tenant_id.as_deref()).await?;
     let new = validate(
         req,
         &tenant.tenant_id,

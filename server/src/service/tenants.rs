@@ -4,10 +4,10 @@
 
 use app::api::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest};
 
-use super::{audit, Access, Caller, Credential, Result, ServiceError, Services};
+use super::{audit, Access, Caller, Credential, Result, ServiceError, Services, TenantContext};
 use crate::{
     domain::{
-        ids::{display_name, parse_id},
+        ids::{display_name, TenantId},
         MemberRole,
     },
     store::{
@@ -57,25 +57,95 @@ pub async fn create(
     req: CreateTenantRequest,
 ) -> Result<TenantResponse> {
     caller.require_session("Tenants are created")?;
-    let id = parse_id(req.id.trim(), 64, "id")?;
+    let id = TenantId::parse_as(req.id.trim(), "id")?.into_string();
     let display = match &req.name {
         Some(n) => display_name(n, "name")?,
         None => id.clone(),
     };
-    let txn = begin_write(&svc.db).await?;
-    tenant_store::create_tenant(&txn, &id, &display, caller.user_id).await?;
-    let details = serde_json::json!({"name": display});
-    audit::record(
-        &txn,
-        caller,
-        Some(&id),
-        "tenant.created",
-        Some(id.clone()),
-        details,
-    )
-    .await?;
-    commit(txn).await?;
+    insert(svc, caller, &[(&id, &display)], "request").await?;
     one(svc, &id, MemberRole::Admin.as_str().to_owned()).await
+}
+
+/// Creates the tenants `named` (id, display name), all or none, with the caller as their
+/// admin, audited as made by `via` (`request`: `POST /v1/tenants`; `write`: a write that
+/// named them).
+async fn insert(svc: &Services, caller: &Caller, named: &[(&str, &str)], via: &str) -> Result<()> {
+    let txn = begin_write(&svc.db).await?;
+    for (id, display) in named {
+        tenant_store::create_tenant(&txn, id, display, caller.user_id).await?;
+        let details = serde_json::json!({"name": display, "via": via});
+        let target = Some((*id).to_owned());
+        audit::record(&txn, caller, Some(id), "tenant.created", target, details).await?;
+    }
+    commit(txn).await?;
+    Ok(())
+}
+
+/// The tenant a write acts in: [`Caller::tenant`] with [`Access::Write`], except that a
+/// signed-in user naming a tenant id nobody holds creates it first and becomes its admin,
+/// while `MEMORY_TENANT_CREATE_ON_WRITE` is on (the original API treated tenants as free
+/// strings). An id that exists stays the same 403; API keys never create tenants.
+pub async fn for_write(
+    svc: &Services,
+    caller: &Caller,
+    requested: Option<&str>,
+) -> Result<TenantContext> {
+    match caller.authorise(requested, Access::Write) {
+        Ok(tenant) => {
+            super::caller::charge(svc, &tenant).await?;
+            Ok(tenant)
+        }
+        Err(refused) => match creatable_on_write(svc, caller, requested, &refused) {
+            Some(id) => {
+                let created = create_on_write(svc, caller, &[id], refused).await?;
+                let tenant = created.into_iter().next().ok_or_else(|| {
+                    ServiceError::Internal(anyhow::anyhow!("a created tenant went missing"))
+                })?;
+                super::caller::charge(svc, &tenant).await?;
+                Ok(tenant)
+            }
+            None => Err(refused),
+        },
+    }
+}
+
+/// The tenant id a write that [`Caller::authorise`] refused with `refused` may create
+/// instead, by [`for_write`]'s rule (the decision alone: nothing is created).
+pub fn creatable_on_write<'r>(
+    svc: &Services,
+    caller: &Caller,
+    requested: Option<&'r str>,
+    refused: &ServiceError,
+) -> Option<&'r str> {
+    let id = requested?;
+    let creatable = svc.settings.tenant_create_on_write
+        && matches!(refused, ServiceError::Forbidden(_))
+        && matches!(caller.credential, Credential::Session { .. })
+        && !caller.memberships.iter().any(|m| m.tenant_id == id);
+    creatable.then_some(id)
+}
+
+/// Creates the tenants `ids` (each found [`creatable_on_write`]) for the caller, who becomes
+/// their admin — all of them or none: when one turns out to be taken (someone else's tenant,
+/// or a racing request's), nothing is created and the write gets `refused`, the answer it had.
+pub async fn create_on_write(
+    svc: &Services,
+    caller: &Caller,
+    ids: &[&str],
+    refused: ServiceError,
+) -> Result<Vec<TenantContext>> {
+    let named: Vec<(&str, &str)> = ids.iter().map(|id| (*id, *id)).collect();
+    match insert(svc, caller, &named, "write").await {
+        Ok(()) => Ok(ids
+            .iter()
+            .map(|id| TenantContext {
+                tenant_id: (*id).to_owned(),
+                role: MemberRole::Admin,
+            })
+            .collect()),
+        Err(ServiceError::Conflict(_)) => Err(refused),
+        Err(e) => Err(e),
+    }
 }
 
 /// The caller's tenants (a key's: its own), with their role and counts.

@@ -16,28 +16,6 @@ async fn a_new_user_creates_a_tenant_and_stores_into_it() {
         "role": "user", "content": "I prefer tea in the morning"})
     };
 
-    // Storing into a tenant that does not exist is a 403 that says what to do.
-    let r = post_message(&app, token, store_into("my-app")).await;
-    assert_eq!(r.status(), 403);
-    let body: Value = r.json().await.unwrap();
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("POST /v1/tenants"), "{message}");
-
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/tenants",
-            token,
-            Some(json!({"id": "my-app", "name": "My app"})),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
-    assert_eq!(created["id"], "my-app");
-    assert_eq!(created["name"], "My app");
-    assert_eq!(created["role"], "admin");
-    assert_eq!(created["messages"], 0);
-
     let r = post_message(&app, token, store_into("my-app")).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 
@@ -394,14 +372,10 @@ async fn the_readme_quick_start_works_as_written() {
         .into_iter::<Value>()
         .collect::<Result<_, _>>()
         .unwrap();
-    let [user, tenant, stored, search, listing] = printed.as_slice() else {
-        panic!("five documents expected: {stdout}");
+    let [user, stored, search, listing] = printed.as_slice() else {
+        panic!("four documents expected: {stdout}");
     };
     assert_eq!(user["username"], "ada", "{user}");
-    assert_eq!(
-        (&tenant["id"], &tenant["role"]),
-        (&json!("my-app"), &json!("admin"))
-    );
     assert_eq!(stored["tenant_id"], "my-app", "{stored}");
     let hit = &search["items"][0];
     assert_eq!(
@@ -411,4 +385,167 @@ async fn the_readme_quick_start_works_as_written() {
     assert!(hit["explain"].is_object(), "{hit}");
     assert_eq!(hit["message_id"], stored["id"]);
     assert_eq!(listing["messages"][0]["id"], stored["id"], "{listing}");
+}
+
+#[tokio::test]
+async fn a_write_into_a_tenant_nobody_holds_creates_it_for_the_writer() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let bob = app.register_and_login("bob", Some("bobco")).await;
+        let t = alice.access_token.as_str();
+        let message = |tenant: &str| {
+            json!({"tenant_id": tenant, "conversation_id": "c", "role": "user",
+                   "content": "I prefer tea in the morning"})
+        };
+        let r = post_message(&app, t, message("my-app")).await;
+        assert_eq!(r.status(), 201, "{backend:?}: {}", r.text().await.unwrap());
+        let created = app.get_json("/v1/tenants/my-app", t).await;
+        assert_eq!(
+            (&created["role"], &created["messages"]),
+            (&json!("admin"), &json!(1))
+        );
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/conversations",
+                t,
+                Some(json!({"tenant_id": "from-conversation", "conversation_id": "c1"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{backend:?}: {}", r.text().await.unwrap());
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/messages/batch",
+                t,
+                Some(json!({"messages": [message("from-batch"), message("my-app")]})),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{backend:?}: {}", r.text().await.unwrap());
+        let audit = app.get_json("/v1/audit?tenant_id=from-batch", t).await;
+        let actions: Vec<&Value> = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["action"])
+            .collect();
+        assert_eq!(actions, [&json!("tenant.created")], "{audit}");
+        assert_eq!(audit["entries"][0]["details"]["via"], "write");
+
+        // Someone else's tenant stays a 403, and nothing of it changes.
+        let r = post_message(&app, t, message("bobco")).await;
+        assert_eq!(r.status(), 403);
+        let bobs = app.get_json("/v1/tenants/bobco", &bob.access_token).await;
+        assert_eq!(bobs["members"], 1);
+        // An API key is bound to its tenant: it never creates one.
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/auth/api-keys",
+                t,
+                Some(json!({"name": "k", "tenant_id": "my-app", "scope": "write"})),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let key: Value = r.json().await.unwrap();
+        let key = key["key"].as_str().unwrap();
+        let r = post_message(&app, key, message("by-key")).await;
+        assert_eq!(r.status(), 403);
+        let r = post_message(&app, t, message("by-key")).await;
+        assert_eq!(r.status(), 201, "the key's attempt created nothing");
+    }
+}
+
+#[tokio::test]
+async fn with_create_on_write_off_an_unknown_tenant_is_a_403_that_says_what_to_do() {
+    let options = Options {
+        vars: vec![("MEMORY_TENANT_CREATE_ON_WRITE".into(), "false".into())],
+        ..Default::default()
+    };
+    let app = spawn_app_with(Backend::Sqlite, options).await;
+    let alice = app.register_and_login("alice", None).await;
+    let body = json!({"tenant_id": "my-app", "conversation_id": "c1", "role": "user",
+                      "content": "I prefer tea in the morning"});
+    let r = post_message(&app, &alice.access_token, body).await;
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("POST /v1/tenants"), "{message}");
+    let r = app
+        .call(Method::GET, "/v1/tenants/my-app", &alice.access_token, None)
+        .await;
+    assert_eq!(r.status(), 403, "nothing was created");
+}
+
+/// The original README's quick start, its requests as written there (only the base URL and
+/// the access token substituted): register, log in by email, store into `my-app` (which the
+/// write creates), search it, check health.
+#[tokio::test]
+async fn the_original_readme_quick_start_works_as_written() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let client = http_client();
+    let post = |path: &str, body: &'static str| {
+        client
+            .post(app.url(path))
+            .header("Content-Type", "application/json")
+            .body(body)
+    };
+    let r = post(
+        "/v1/auth/register",
+        r#"{
+    "email": "user@example.com",
+    "username": "testuser",
+    "password": "SecurePass123"
+  }"#,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let r = post(
+        "/v1/auth/login",
+        r#"{
+    "email": "user@example.com",
+    "password": "SecurePass123"
+  }"#,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let login: Value = r.json().await.unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let r = post(
+        "/v1/messages",
+        r#"{
+    "tenant_id": "my-app",
+    "conversation_id": "user-123",
+    "role": "user",
+    "content": "I need help with Python programming"
+  }"#,
+    )
+    .header("Authorization", format!("Bearer {token}"))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = client
+        .get(app.url("/v1/memory/search?tenant_id=my-app&query=Python&top_k=5"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let found: Value = r.json().await.unwrap();
+    assert_eq!(
+        found["items"][0]["content"],
+        "I need help with Python programming"
+    );
+    let r = client
+        .get(app.url("/v1/admin/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

@@ -21,7 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, delete))
         .routes(routes!(update))
-        // The original's spelling, kept as an alias.
+        // The original's spellings, kept as aliases.
+        .routes(routes!(update_alias))
         .routes(routes!(delete_alias))
 }
 
@@ -36,6 +37,7 @@ fn status(errors: &[BatchItemError], ok: StatusCode) -> StatusCode {
 #[utoipa::path(
     post,
     path = "/v1/messages/batch",
+    operation_id = "messages_batch_create",
     tag = "messages",
     summary = "Store up to 1000 messages in one transaction",
     params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
@@ -58,8 +60,9 @@ async fn create(
 }
 
 #[utoipa::path(
-    method(put, post),
+    put,
     path = "/v1/messages/batch/update",
+    operation_id = "messages_batch_update",
     tag = "messages",
     summary = "Edit up to 1000 messages",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
@@ -77,8 +80,28 @@ async fn update(
 }
 
 #[utoipa::path(
+    post,
+    path = "/v1/messages/batch/update",
+    operation_id = "messages_batch_update_alias",
+    tag = "messages",
+    summary = "Edit up to 1000 messages (the original API's spelling of PUT /v1/messages/batch/update)",
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    request_body = BatchUpdateRequest,
+    responses((status = 200, description = "All updated", body = BatchResponse), (status = 207, description = "Some items failed (reported by id)", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
+)]
+async fn update_alias(
+    svc: State<Services>,
+    caller: Caller,
+    query: AppQuery<TenantQuery>,
+    body: AppJson<BatchUpdateRequest>,
+) -> Result<(StatusCode, Json<BatchResponse>)> {
+    update(svc, caller, query, body).await
+}
+
+#[utoipa::path(
     delete,
     path = "/v1/messages/batch",
+    operation_id = "messages_batch_delete",
     tag = "messages",
     summary = "Delete up to 1000 messages",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
@@ -98,6 +121,7 @@ async fn delete(
 #[utoipa::path(
     post,
     path = "/v1/messages/batch/delete",
+    operation_id = "messages_batch_delete_alias",
     tag = "messages",
     summary = "Delete up to 1000 messages (the original API's spelling of DELETE /v1/messages/batch)",
     params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),

@@ -78,6 +78,33 @@ error_responses! {
 )]
 pub struct ApiDoc;
 
+/// Gives every operation an id that is unique in the document (client generators need it,
+/// and the specification requires it) and stable: its tag and its handler's name
+/// (`conversations_list`), or the handler's name alone where it already starts with the tag
+/// (`search_get`). utoipa names an operation after its handler, and handlers are named by
+/// action (`list`, `create`) within their resource's module.
+pub fn unique_operation_ids(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+    {
+        let tag = operation["tags"][0]
+            .as_str()
+            .unwrap_or("api")
+            .replace('-', "_");
+        let Some(name) = operation.get("operationId").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        if !name.starts_with(&tag) {
+            operation["operationId"] = format!("{tag}_{name}").into();
+        }
+    }
+}
+
 /// A session's access token or an API key as a bearer token, or an API key in `x-api-key`.
 struct Credentials;
 

@@ -83,11 +83,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .split_for_parts();
     let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
     bounds::apply(&mut doc);
+    docs::unique_operation_ids(&mut doc);
     let doc = doc.to_string();
-    let api = api.route(
-        "/v1/openapi.json",
-        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
-    );
+    let serve_doc = move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) };
+    // `/openapi.json` is where the original (FastAPI) served it.
+    let api = api
+        .route("/v1/openapi.json", get(serve_doc.clone()))
+        .route("/openapi.json", get(serve_doc));
     let api = if state.services.settings.http.metrics_public {
         api.route("/metrics", get(public_metrics))
     } else {

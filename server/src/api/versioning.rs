@@ -1,6 +1,7 @@
 //! API versions: every `/v1` response says `x-api-version: v1`; a path under another version
 //! prefix (`/v2/…`) is a 400 naming the versions there are; and the original API's alias
-//! routes and the `?token=` query credential answer with `Deprecation` (RFC 9745), `Sunset`
+//! routes (`/openapi.json`, `/v1/analytics/embeddings`, the batch POSTs, `/ws/…`) and
+//! parameters (`?token=` on a WebSocket upgrade, `candidate_limit` in a search) answer with `Deprecation` (RFC 9745), `Sunset`
 //! (RFC 8594) and `Link: <…>; rel="successor-version"`.
 
 use axum::{
@@ -38,8 +39,18 @@ fn successor(method: &Method, path: &str, query: Option<&str>) -> Option<String>
     if path.starts_with("/ws/") {
         return Some(format!("/v1{path}"));
     }
-    let token = query.is_some_and(|q| q.split('&').any(|p| p.starts_with("token=")));
-    (token && path.starts_with("/v1/ws/")).then(|| path.to_owned())
+    if path == "/openapi.json" {
+        return Some("/v1/openapi.json".into());
+    }
+    if path == "/v1/analytics/embeddings" {
+        return Some("/v1/analytics/embedding-stats".into());
+    }
+    let param =
+        |name: &str| query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some(name)));
+    if path == "/v1/memory/search" && param("candidate_limit") {
+        return Some(path.to_owned());
+    }
+    (param("token") && path.starts_with("/v1/ws/")).then(|| path.to_owned())
 }
 
 pub async fn api_version(req: Request, next: Next) -> Response {
@@ -114,5 +125,17 @@ mod tests {
         assert!(successor(&Method::GET, "/v1/ws/messages/t", Some("a=1&token=x")).is_some());
         assert!(successor(&Method::GET, "/v1/ws/messages/t", Some("tokens=x")).is_none());
         assert!(successor(&Method::GET, "/v1/messages", Some("token=x")).is_none());
+        let get = Method::GET;
+        assert_eq!(
+            successor(&get, "/openapi.json", None).as_deref(),
+            Some("/v1/openapi.json")
+        );
+        assert_eq!(
+            successor(&get, "/v1/analytics/embeddings", None).as_deref(),
+            Some("/v1/analytics/embedding-stats")
+        );
+        let search = "/v1/memory/search";
+        assert!(successor(&get, search, Some("query=a&candidate_limit=50")).is_some());
+        assert!(successor(&get, search, Some("query=candidate_limit")).is_none());
     }
 }

@@ -20,6 +20,25 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// The label values known in advance, each family's: their series are exported at zero from
+/// start-up, so that `rate()` and `increase()` (alerts, dashboards) see a series before its
+/// first event instead of nothing.
+const INGEST_MODES: &[&str] = &["single", "batch"];
+const SEARCH_MODES: &[&str] = &["vector", "lexical", "hybrid"];
+const JOB_OUTCOMES: &[&str] = &["embedded", "failed", "retried"];
+const BUDGETS: &[&str] = &["ip", "tenant", "api_key", "login"];
+const AUTH_FAILURES: &[&str] = &[
+    "missing",
+    "invalid_token",
+    "session_ended",
+    "invalid_key",
+    "login",
+    "refresh",
+];
+const WS_DOORS: &[&str] = &["feed", "stream"];
+const RETENTION_TRIGGERS: &[&str] = &["manual", "admin", "scheduled"];
+const RETENTION_ACTIONS: &[&str] = &["archive", "cold", "delete"];
+
 /// The instance's metrics. Cheap to clone (everything inside is reference-counted).
 #[derive(Clone)]
 pub struct Metrics(Arc<Inner>);
@@ -43,6 +62,39 @@ struct Inner {
     retention_messages: IntCounterVec,
     db_pool_in_use: IntGauge,
     db_pool_size: IntGauge,
+}
+
+impl Inner {
+    /// Creates every series whose labels are known in advance, at zero.
+    fn start_at_zero(&self) {
+        for mode in INGEST_MODES {
+            self.messages_ingested.with_label_values(&[mode]);
+        }
+        for mode in SEARCH_MODES {
+            self.searches.with_label_values(&[mode]);
+            self.search_duration.with_label_values(&[mode]);
+        }
+        for outcome in JOB_OUTCOMES {
+            self.embedding_jobs.with_label_values(&[outcome]);
+        }
+        for budget in BUDGETS {
+            self.rate_limited.with_label_values(&[budget]);
+        }
+        for kind in AUTH_FAILURES {
+            self.auth_failures.with_label_values(&[kind]);
+        }
+        for door in WS_DOORS {
+            self.ws_open.with_label_values(&[door]);
+        }
+        for trigger in RETENTION_TRIGGERS {
+            for dry in ["true", "false"] {
+                self.retention_runs.with_label_values(&[trigger, dry]);
+            }
+        }
+        for action in RETENTION_ACTIONS {
+            self.retention_messages.with_label_values(&[action]);
+        }
+    }
 }
 
 /// Registers `collector` and hands it back.
@@ -204,6 +256,7 @@ impl Metrics {
             ),
             registry: r,
         };
+        inner.start_at_zero();
         Self(Arc::new(inner))
     }
 
@@ -316,5 +369,28 @@ pub struct OpenConnection(IntGauge);
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_with_known_labels_are_exported_at_zero_before_any_event() {
+        let text = Metrics::new().render();
+        for series in [
+            r#"memory_mesh_embedding_jobs_total{outcome="embedded"} 0"#,
+            r#"memory_mesh_embedding_jobs_total{outcome="failed"} 0"#,
+            r#"memory_mesh_rate_limit_rejections_total{budget="tenant"} 0"#,
+            r#"memory_mesh_auth_failures_total{kind="invalid_key"} 0"#,
+            r#"memory_mesh_searches_total{mode="hybrid"} 0"#,
+            r#"memory_mesh_messages_ingested_total{mode="batch"} 0"#,
+            r#"memory_mesh_ws_connections_open{door="stream"} 0"#,
+            r#"memory_mesh_retention_runs_total{dry_run="false",trigger="scheduled"} 0"#,
+            r#"memory_mesh_retention_messages_total{action="delete"} 0"#,
+        ] {
+            assert!(text.contains(series), "{series} missing from:\n{text}");
+        }
     }
 }

@@ -236,3 +236,44 @@ async fn the_document_states_the_bounds_validation_enforces() {
     }
     assert!(probed.len() >= 7, "bounded parameters: {probed:?}");
 }
+
+#[tokio::test]
+async fn every_operation_has_a_unique_stable_id_and_the_original_path_serves_the_document() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc: Value = app.get("/v1/openapi.json").await.json().await.unwrap();
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            let tag = operation["tags"][0].as_str().unwrap().replace('-', "_");
+            assert!(
+                id.starts_with(&tag),
+                "{method} {path}: {id} is not under {tag}"
+            );
+            if let Some(other) = ids.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("{id} names both {other} and {method} {path}");
+            }
+        }
+    }
+    // Ids client generators have already used stay as they are.
+    assert_eq!(
+        doc["paths"]["/v1/conversations"]["get"]["operationId"],
+        "conversations_list"
+    );
+    assert_eq!(
+        doc["paths"]["/v1/memory/search"]["post"]["operationId"],
+        "search_post"
+    );
+
+    let r = app.get("/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["deprecation"], "@1764547200");
+    assert_eq!(
+        r.headers()["link"],
+        "</v1/openapi.json>; rel=\"successor-version\""
+    );
+    let original: Value = r.json().await.unwrap();
+    assert_eq!(original, doc);
+}

@@ -24,6 +24,7 @@ mod m20261202_000011_audit_log;
 mod m20261203_000012_retention_runs;
 mod m20261203_000013_search_stats;
 mod m20261203_000014_tenant_counters;
+mod m20261204_000015_retention_rules_skipped;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_retention_runs::Migration),
             Box::new(m20261203_000013_search_stats::Migration),
             Box::new(m20261203_000014_tenant_counters::Migration),
+            Box::new(m20261204_000015_retention_rules_skipped::Migration),
         ]
     }
 }

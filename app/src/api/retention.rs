@@ -110,6 +110,16 @@ pub struct RunSamples {
     pub cold: Vec<String>,
 }
 
+/// An enabled rule a run did not run, and why: its stored conditions break a rule that holds
+/// now (a metadata key outside the identifier rule, say). Edit or delete it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SkippedRule {
+    pub rule_id: String,
+    pub name: String,
+    pub reason: String,
+}
+
 /// What a retention run did (or, dry, would do).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -123,6 +133,9 @@ pub struct RetentionRun {
     pub actor: String,
     /// The rules' names in the order they ran, and `policy` when the policy ran.
     pub rules_applied: Vec<String>,
+    /// Enabled rules the run could not run, and why.
+    #[serde(default)]
+    pub rules_skipped: Vec<SkippedRule>,
     pub messages_archived: u64,
     pub messages_deleted: u64,
     pub messages_moved_to_cold: u64,

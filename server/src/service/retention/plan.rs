@@ -6,13 +6,16 @@
 
 use std::collections::HashSet;
 
-use app::api::retention::RetentionPolicy;
+use app::api::retention::{RetentionPolicy, SkippedRule};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::super::Result;
 use crate::{
-    domain::retention::{self as rules, Action, Selection},
+    domain::{
+        retention::{self as rules, Action, Selection},
+        Invalid,
+    },
     store::{entities::retention_rules, retention::select},
 };
 
@@ -26,6 +29,13 @@ pub struct Step {
     pub selection: Selection,
 }
 
+/// What a run will try: its steps in order, and the enabled rules it cannot run.
+#[derive(Debug, Clone, Default)]
+pub struct Steps {
+    pub steps: Vec<Step>,
+    pub skipped: Vec<SkippedRule>,
+}
+
 /// A step with the ids it takes, in order.
 #[derive(Debug, Clone)]
 pub struct Planned {
@@ -33,28 +43,54 @@ pub struct Planned {
     pub ids: Vec<Uuid>,
 }
 
-/// The steps of the tenant's enabled `rules` (already in priority order). A stored rule whose
-/// conditions no longer parse (they were checked when written) is skipped with a warning.
-pub fn rule_steps(found: Vec<retention_rules::Model>) -> Vec<Step> {
-    found
+/// The steps of the tenant's enabled `rules` (already in priority order), and the rules that
+/// cannot run: stored conditions that no longer parse (they were checked when written, by the
+/// rules of that time) are skipped, and the run records which and why.
+pub fn rule_steps(found: Vec<retention_rules::Model>) -> Steps {
+    let mut steps = Vec::with_capacity(found.len());
+    let mut skipped = Vec::new();
+    for r in found {
+        match parse_rule(&r) {
+            Ok((selection, action)) => steps.push(Step {
+                label: r.name,
+                rule_id: Some(r.id),
+                action,
+                selection,
+            }),
+            Err(e) => skipped.push(SkippedRule {
+                rule_id: r.id.to_string(),
+                name: r.name,
+                reason: e.message,
+            }),
+        }
+    }
+    Steps { steps, skipped }
+}
+
+/// Every tenant's enabled rules that no run can carry out, with their tenant: start-up lists
+/// them, so an operator hears of them before their tenants' next runs skip them.
+pub async fn unusable_rules(
+    db: &impl sea_orm::ConnectionTrait,
+) -> Result<Vec<(String, SkippedRule)>> {
+    let found = crate::store::retention::policies::all_enabled_rules(db).await?;
+    Ok(found
         .into_iter()
         .filter_map(|r| {
-            let parsed = rules::selection(&r.rule_type, &r.conditions)
-                .and_then(|s| Ok((s, Action::parse(&r.action)?)));
-            match parsed {
-                Ok((selection, action)) => Some(Step {
-                    label: r.name,
-                    rule_id: Some(r.id),
-                    action,
-                    selection,
-                }),
-                Err(e) => {
-                    tracing::warn!(rule = %r.id, error = %e, "skipping a retention rule that no longer parses");
-                    None
-                }
-            }
+            let reason = parse_rule(&r).err()?.message;
+            let skipped = SkippedRule {
+                rule_id: r.id.to_string(),
+                name: r.name,
+                reason,
+            };
+            Some((r.tenant_id, skipped))
         })
-        .collect()
+        .collect())
+}
+
+/// A stored rule as a run carries it out.
+pub fn parse_rule(r: &retention_rules::Model) -> Result<(Selection, Action), Invalid> {
+    let selection = rules::selection(&r.rule_type, &r.conditions)?;
+    Ok((selection, Action::parse(&r.action)?))
 }
 
 /// The policy's steps: archive by age, archive the unimportant, keep the newest `max_items`,

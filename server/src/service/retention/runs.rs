@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     super::{audit, events, Access, Caller, Result, ServiceError, Services},
     executing_tenant,
-    plan::{self, Planned, Step},
+    plan::{self, Planned, Steps},
     policy,
 };
 use crate::{
@@ -70,6 +70,7 @@ pub fn view(r: retention_runs::Model) -> RetentionRun {
         trigger: r.run_trigger,
         actor: r.actor,
         rules_applied: serde_json::from_value(r.rules_applied).unwrap_or_default(),
+        rules_skipped: serde_json::from_value(r.rules_skipped).unwrap_or_default(),
         messages_archived: r.messages_archived as u64,
         messages_deleted: r.messages_deleted as u64,
         messages_moved_to_cold: r.messages_moved_to_cold as u64,
@@ -106,13 +107,13 @@ pub async fn execute(
 }
 
 /// The steps a tenant's retention runs by itself: enabled rules, then the enabled policy.
-pub(super) async fn scheduled_steps(svc: &Services, tenant: &str) -> Result<Vec<Step>> {
-    let mut steps = plan::rule_steps(policies::rules(&svc.db, tenant, true).await?);
+pub(super) async fn scheduled_steps(svc: &Services, tenant: &str) -> Result<Steps> {
+    let mut planned = plan::rule_steps(policies::rules(&svc.db, tenant, true).await?);
     let p = policy::effective(svc, tenant).await?;
     if p.enabled {
-        steps.extend(plan::policy_steps(&p));
+        planned.steps.extend(plan::policy_steps(&p));
     }
-    Ok(steps)
+    Ok(planned)
 }
 
 /// `POST /v1/admin/retention/run`: the policy (as set, even if not enabled: an administrator
@@ -144,7 +145,10 @@ pub async fn admin_run(
     let mut done = Vec::with_capacity(tenants.len());
     for tenant in tenants {
         let p = policy::effective(svc, &tenant).await?;
-        let steps = plan::policy_steps(&p);
+        let steps = Steps {
+            steps: plan::policy_steps(&p),
+            skipped: Vec::new(),
+        };
         done.push(
             run(
                 svc,
@@ -168,7 +172,7 @@ pub async fn admin_run(
 pub async fn run(
     svc: &Services,
     tenant: &str,
-    steps: Vec<Step>,
+    steps: Steps,
     dry_run: bool,
     by: Initiator,
 ) -> Result<RetentionRun> {
@@ -183,7 +187,7 @@ pub async fn run(
 async fn run_to_end(
     svc: &Services,
     tenant: &str,
-    steps: Vec<Step>,
+    steps: Steps,
     dry_run: bool,
     by: Initiator,
 ) -> Result<RetentionRun> {
@@ -241,12 +245,13 @@ impl Tally {
 async fn plan_and_apply(
     svc: &Services,
     tenant: &str,
-    steps: Vec<Step>,
+    steps: Steps,
     dry_run: bool,
     by: &Initiator,
     holder: &str,
     now: DateTime<Utc>,
 ) -> Result<RetentionRun> {
+    let Steps { steps, skipped } = steps;
     let planned = plan::plan(&svc.db, tenant, steps, now).await?;
     let mut record = retention_runs::Model {
         id: Uuid::now_v7(),
@@ -256,6 +261,7 @@ async fn plan_and_apply(
         actor: by.actor.clone(),
         actor_user_id: by.user_id.map(|u| u.to_string()),
         rules_applied: json!(plan::labels(&planned)),
+        rules_skipped: json!(skipped),
         messages_archived: 0,
         messages_deleted: 0,
         messages_moved_to_cold: 0,

@@ -14,6 +14,8 @@ pub struct Model {
     pub actor_user_id: Option<String>,
     /// The steps' names, in order.
     pub rules_applied: Json,
+    /// `[{rule_id, name, reason}]`: enabled rules the run could not run.
+    pub rules_skipped: Json,
     pub messages_archived: i64,
     pub messages_deleted: i64,
     pub messages_moved_to_cold: i64,

@@ -83,6 +83,16 @@ pub async fn rules(
         .await?)
 }
 
+/// Every tenant's enabled rules.
+pub async fn all_enabled_rules(db: &impl ConnectionTrait) -> Result<Vec<rule::Model>, StoreError> {
+    Ok(rule::Entity::find()
+        .filter(rule::Column::Enabled.eq(true))
+        .order_by_asc(rule::Column::TenantId)
+        .order_by_asc(rule::Column::Priority)
+        .all(db)
+        .await?)
+}
+
 /// Rule `id` of the tenant; another tenant's is not found.
 pub async fn rule(
     db: &impl ConnectionTrait,

@@ -7,10 +7,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    api, config::Settings, dashboard, metrics::Metrics, ratelimit::RateLimiter, service::Services,
-    state::AppState, store,
-};
+use crate::{api, config::Settings, dashboard, service::Services, state::AppState, store};
 
 /// A built application: its listener is bound, its database migrated.
 pub struct Application {
@@ -22,69 +19,14 @@ pub struct Application {
 impl Application {
     /// Connects to the database (and Redis), runs migrations and binds the listener.
     /// `MEMORY_PORT=0` binds a random free port; [`Application::port`] tells which.
-    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
-        // reqwest is built without a default TLS provider (see Cargo.toml); install ring's.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = store::connect(&settings.database).await?;
-        store::migrate(&db).await?;
-        if settings.auth.jwt_secret_generated {
-            // Instances sharing the database must sign alike, or each rejects the others'
-            // tokens: the first one's generated secret is everyone's.
-            use secrecy::ExposeSecret;
-            let shared =
-                store::secrets::shared_secret(&db, "jwt", settings.auth.jwt_secret.expose_secret())
-                    .await
-                    .context("reading the shared JWT secret")?;
-            settings.auth.jwt_secret = shared.into();
-        }
-        check_embedding_dimensions(&db, &settings).await?;
-        // Lexical search (and, on SQLite, vector search) runs in memory; PostgreSQL's HNSW
-        // index searches its vectors.
-        let started = Instant::now();
-        let index = store::index::SearchIndex::load(&db, settings.embedding.dimensions)
-            .await
-            .context("loading the search index")?;
-        tracing::info!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "search index loaded"
-        );
-        let index = Arc::new(index);
-        let redis = match &settings.redis_url {
-            Some(url) => Some(
-                connect_redis(url.expose())
-                    .await
-                    .with_context(|| format!("connecting to Redis at {url} (MEMORY_REDIS_URL)"))?,
-            ),
-            None => None,
-        };
-        let listener = TcpListener::bind(settings.bind_address())
-            .await
-            .with_context(|| {
-                format!(
-                    "binding {} (MEMORY_HOST/MEMORY_PORT)",
-                    settings.bind_address()
-                )
-            })?;
-        let embedder = crate::embed::from_settings(&settings.embedding)
-            .map_err(|e| anyhow::anyhow!("embedding provider: {e}"))?;
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let leptos = dashboard::options(&settings);
-        let limiter = Arc::new(RateLimiter::new(
-            redis.clone().map(|r| (r, settings.redis_prefix.clone())),
-        ));
-        let settings_live_queue = settings.live.send_queue;
-        let services = Services {
-            settings: Arc::new(settings),
-            db,
-            redis,
-            embedder,
-            index,
-            limiter,
-            login_throttle: Default::default(),
-            job_notify: Default::default(),
-            feed: Arc::new(crate::live::Hub::new(settings_live_queue)),
-            metrics: Metrics::new(),
-            search_stats: Default::default(),
-        };
+        let bind = settings.bind_address();
+        let services = Services::open(settings).await?;
+        warn_of_unusable_rules(&services).await;
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind} (MEMORY_HOST/MEMORY_PORT)"))?;
         let state = AppState {
             metrics: services.metrics.clone(),
             services,
@@ -275,32 +217,20 @@ async fn prune_audit_log(svc: crate::service::Services, shutdown: CancellationTo
     }
 }
 
-async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
-    let client = redis::Client::open(url)?;
-    let manager = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        redis::aio::ConnectionManager::new(client),
-    )
-    .await
-    .context("timed out after 10 s")??;
-    Ok(manager)
-}
-
-/// Refuses to start when the configured embedding width differs from the stored vectors', which
-/// would otherwise fail every write (PostgreSQL) or make every search meaningless.
-async fn check_embedding_dimensions(
-    db: &sea_orm::DatabaseConnection,
-    settings: &Settings,
-) -> anyhow::Result<()> {
-    if let Some(stored) = store::stored_embedding_dimensions(db).await? {
-        anyhow::ensure!(
-            stored == settings.embedding.dimensions,
-            "the database stores {stored}-dimensional embeddings but MEMORY_EMBEDDING_DIMENSIONS \
-             is {}; use the model the database was created with, or a new database",
-            settings.embedding.dimensions
-        );
+/// Lists the enabled retention rules no run can carry out (stored under looser rules than
+/// hold now): every run skips them and records why, and the operator reads it here first.
+async fn warn_of_unusable_rules(svc: &Services) {
+    match crate::service::retention::plan::unusable_rules(&svc.db).await {
+        Ok(rules) => {
+            for (tenant, r) in rules {
+                tracing::warn!(
+                    tenant = %tenant, rule = %r.rule_id, name = %r.name, reason = %r.reason,
+                    "a retention rule cannot run and is skipped; edit or delete it"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not check the retention rules"),
     }
-    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -9,7 +9,8 @@
 //! - [`accounts`]: registration, login, token refresh, logout, profile, password.
 //! - [`api_keys`], [`members`]: what tenant admins manage.
 //! - [`messages`], [`batch`], [`conversations`]: the memory itself.
-//! - [`search`]: "what do I remember about X?" — validated here, run by [`crate::search`].
+//! - [`search`]: "what do I remember about X?" — parsed, authorised and run here.
+//! - [`views`]: stored rows in their wire form, for every door and every event.
 //! - [`events`]: the events each change emits (written in its transaction); [`feed`]: what a
 //!   live subscriber may see, and replay.
 //! - [`retention`]: policies, rules, dry and real runs with their records and restore, one
@@ -31,11 +32,15 @@ pub mod events;
 pub mod feed;
 pub mod members;
 pub mod messages;
+mod open;
 pub mod operations;
 pub mod retention;
 pub mod search;
 pub mod search_stats;
 pub mod tenants;
+#[cfg(test)]
+mod tests;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -26,6 +26,8 @@ pub struct TestApp {
     /// The PostgreSQL database created for this app (dropped with it).
     pub pg_database: Option<String>,
     shutdown: CancellationToken,
+    /// The server's task, joined by [`TestApp::stop`].
+    serving: std::sync::Mutex<Option<tokio::task::JoinHandle<anyhow::Result<()>>>>,
     _data_dir: TempDir,
 }
 
@@ -115,7 +117,7 @@ pub async fn try_spawn_app(backend: Backend, options: Options) -> anyhow::Result
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     let shutdown = CancellationToken::new();
-    tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let serving = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     Ok(TestApp {
         address,
         client: Client::builder()
@@ -125,6 +127,7 @@ pub async fn try_spawn_app(backend: Backend, options: Options) -> anyhow::Result
         state,
         pg_database,
         shutdown,
+        serving: std::sync::Mutex::new(Some(serving)),
         _data_dir: data_dir,
     })
 }
@@ -140,7 +143,11 @@ impl TestApp {
     /// hand); the database stays, reachable through `state`.
     pub async fn stop(&self) {
         self.shutdown.cancel();
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let serving = self.serving.lock().unwrap().take();
+        if let Some(serving) = serving {
+            // Joined, not judged: how it ended is the calling test's business.
+            let _ = serving.await;
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -448,6 +455,8 @@ pub struct Logged {
     pub child: std::process::Child,
     pub url: String,
     pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The threads reading stdout and stderr; they end with the pipes.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 /// Starts the binary in `dir` (embedded default plus `envs`, no `MEMORY_*` of the environment
@@ -469,12 +478,13 @@ pub fn start_logged(dir: &std::path::Path, envs: &[(&str, &str)]) -> Logged {
         .unwrap();
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let (url_tx, url_rx) = std::sync::mpsc::channel();
+    let mut readers = Vec::with_capacity(2);
     for stream in [
         Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
         Box::new(child.stderr.take().unwrap()),
     ] {
         let (lines, url_tx) = (lines.clone(), url_tx.clone());
-        std::thread::spawn(move || {
+        readers.push(std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
                 if line.contains("running at") {
                     let url = line
@@ -485,14 +495,19 @@ pub fn start_logged(dir: &std::path::Path, envs: &[(&str, &str)]) -> Logged {
                 }
                 lines.lock().unwrap().push(line);
             }
-        });
+        }));
     }
     let url = url_rx
         .recv_timeout(std::time::Duration::from_secs(60))
         .ok()
         .flatten()
         .expect("the server prints its URL");
-    Logged { child, url, lines }
+    Logged {
+        child,
+        url,
+        lines,
+        readers,
+    }
 }
 
 /// [`start_logged`] when the log does not matter: the child and its base URL.
@@ -519,8 +534,14 @@ impl Logged {
     pub async fn stop(self) -> Vec<String> {
         let status = sigterm(self.child).await;
         assert!(status.success(), "a clean exit: {status:?}");
-        // The reader threads end with the pipes.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let readers = self.readers;
+        tokio::task::spawn_blocking(move || {
+            for reader in readers {
+                reader.join().expect("a log reader ends with its pipe");
+            }
+        })
+        .await
+        .unwrap();
         let lines = self.lines.lock().unwrap().clone();
         lines
     }

@@ -60,6 +60,9 @@ pub struct RetentionRule {
     pub priority: i32,
     pub enabled: bool,
     pub last_applied_at: Option<String>,
+    /// The same as `last_applied_at`, under the original API's name.
+    #[serde(default)]
+    pub last_applied: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -168,6 +171,11 @@ pub struct AdminRetentionRun {
     pub tenant_id: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
+    /// The original API's choice of steps: `archive` (by age, by importance, beyond
+    /// `max_items`) and `delete` (what has been archived long enough); absent: both.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(deprecated))]
+    pub actions: Option<Vec<String>>,
 }
 
 /// The runs of `POST /v1/admin/retention/run`, one per tenant.
@@ -175,6 +183,14 @@ pub struct AdminRetentionRun {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RetentionRunList {
     pub runs: Vec<RetentionRun>,
+    /// The original API's totals over `runs`: messages archived (cold ones included) and
+    /// deleted, and whether the runs were dry.
+    #[serde(default)]
+    pub archived: u64,
+    #[serde(default)]
+    pub deleted: u64,
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// `POST /v1/messages/{id}/archive`.

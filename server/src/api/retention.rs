@@ -11,7 +11,8 @@ use app::{
 };
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderName, HeaderValue, StatusCode},
+    response::AppendHeaders,
     Json,
 };
 use serde::Deserialize;
@@ -283,8 +284,17 @@ async fn admin_run(
     State(svc): State<Services>,
     caller: Caller,
     OptionalJson(req): OptionalJson<AdminRetentionRun>,
-) -> Result<Json<RetentionRunList>> {
-    Ok(Json(runs::admin_run(&svc, &caller, req).await?))
+) -> Result<(
+    AppendHeaders<Vec<(HeaderName, HeaderValue)>>,
+    Json<RetentionRunList>,
+)> {
+    // `actions` is the original API's field: its use is announced like every alias.
+    let deprecated = match req.actions {
+        Some(_) => super::versioning::deprecation("/v1/admin/retention/run"),
+        None => Vec::new(),
+    };
+    let runs = runs::admin_run(&svc, &caller, req).await?;
+    Ok((AppendHeaders(deprecated), Json(runs)))
 }
 
 #[utoipa::path(

@@ -2,7 +2,12 @@
 //! [`crate::service::search`]. The GET form spells the request as query parameters.
 
 use app::api::memory::{SearchRequest, SearchResponse};
-use axum::{extract::State, Json};
+use axum::{
+    extract::State,
+    http::{HeaderName, HeaderValue},
+    response::AppendHeaders,
+    Json,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
@@ -55,6 +60,16 @@ async fn search_post(
     State(svc): State<Services>,
     caller: Caller,
     AppJson(req): AppJson<SearchRequest>,
-) -> Result<Json<SearchResponse>> {
-    Ok(Json(search::run(&svc, &caller, req, Spelling::Json).await?))
+) -> Result<(
+    AppendHeaders<Vec<(HeaderName, HeaderValue)>>,
+    Json<SearchResponse>,
+)> {
+    // `candidate_limit` is the original API's field: its use is announced like every alias
+    // (the middleware does it for the GET form's parameter).
+    let deprecated = match req.candidate_limit {
+        Some(_) => super::versioning::deprecation("/v1/memory/search"),
+        None => Vec::new(),
+    };
+    let found = search::run(&svc, &caller, req, Spelling::Json).await?;
+    Ok((AppendHeaders(deprecated), Json(found)))
 }

@@ -82,19 +82,29 @@ pub async fn api_version(req: Request, next: Next) -> Response {
         );
     }
     if let Some(next) = successor {
-        headers.insert(
-            HeaderName::from_static("deprecation"),
-            HeaderValue::from_static(DEPRECATED_SINCE),
-        );
-        headers.insert(
-            HeaderName::from_static("sunset"),
-            HeaderValue::from_static(SUNSET),
-        );
-        if let Ok(link) = HeaderValue::from_str(&format!("<{next}>; rel=\"successor-version\"")) {
-            headers.insert(axum::http::header::LINK, link);
-        }
+        headers.extend(deprecation(&next));
     }
     response
+}
+
+/// The headers that announce a deprecated way of calling and its successor. The middleware
+/// adds them for paths and parameters; a handler adds them for a deprecated field of a body,
+/// which only it reads.
+pub fn deprecation(successor: &str) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
+        (
+            HeaderName::from_static("deprecation"),
+            HeaderValue::from_static(DEPRECATED_SINCE),
+        ),
+        (
+            HeaderName::from_static("sunset"),
+            HeaderValue::from_static(SUNSET),
+        ),
+    ];
+    if let Ok(link) = HeaderValue::from_str(&format!("<{successor}>; rel=\"successor-version\"")) {
+        headers.push((axum::http::header::LINK, link));
+    }
+    headers
 }
 
 #[cfg(test)]

@@ -99,3 +99,89 @@ async fn versions_are_announced_and_aliases_say_what_replaces_them() {
         );
     }
 }
+
+/// The original API's names that only a handler sees (fields of a body) and its alias routes
+/// work, and are announced like every other alias.
+#[tokio::test]
+async fn the_original_names_work_and_announce_their_successors() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register_and_login("alice", None).await;
+    let t = &alice.access_token;
+    let announced = |r: &reqwest::Response, successor: &str| {
+        assert_eq!(r.headers()["deprecation"], "@1764547200", "{successor}");
+        assert_eq!(
+            r.headers()["link"],
+            format!("<{successor}>; rel=\"successor-version\"").as_str()
+        );
+    };
+    store(&app, t, "c", "user", "a message to find").await;
+
+    let body = json!({"query": "message", "candidate_limit": 200});
+    let r = app
+        .call(Method::POST, "/v1/memory/search", t, Some(body))
+        .await;
+    assert_eq!(r.status(), 200, "candidate_limit is accepted and ignored");
+    announced(&r, "/v1/memory/search");
+    let r = app
+        .call(
+            Method::GET,
+            "/v1/memory/search?query=message&candidate_limit=200",
+            t,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    announced(&r, "/v1/memory/search");
+    let r = app
+        .call(Method::GET, "/v1/analytics/embeddings", t, None)
+        .await;
+    assert_eq!(r.status(), 200);
+    announced(&r, "/v1/analytics/embedding-stats");
+
+    let run = |actions: Value| {
+        let body = json!({"actions": actions, "dry_run": true});
+        app.call(Method::POST, "/v1/admin/retention/run", t, Some(body))
+    };
+    let r = run(json!(["archive"])).await;
+    assert_eq!(r.status(), 200);
+    announced(&r, "/v1/admin/retention/run");
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&answer["archived"], &answer["deleted"], &answer["dry_run"]),
+        (&json!(0), &json!(0), &json!(true)),
+        "{answer}"
+    );
+    assert_eq!(answer["runs"][0]["rules_applied"], json!(["policy"]));
+    let r = run(json!([])).await;
+    assert_eq!(r.status(), 422);
+    let (code, _) = error_envelope(r).await;
+    assert_eq!(code, "validation_failed");
+    let r = run(json!(["shred"])).await;
+    assert_eq!(r.status(), 422);
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/admin/retention/run",
+            t,
+            Some(json!({"dry_run": true})),
+        )
+        .await;
+    assert!(r.headers().get("deprecation").is_none(), "no alias used");
+
+    let rule = json!({"name": "old", "rule_type": "age", "action": "archive",
+                      "conditions": {"days": 30}});
+    let r = app
+        .call(Method::POST, "/v1/retention/rules", t, Some(rule))
+        .await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert!(created.get("last_applied").is_some(), "{created}");
+    let r = app
+        .call(Method::POST, "/v1/retention/execute?dry_run=false", t, None)
+        .await;
+    assert_eq!(r.status(), 200);
+    let path = format!("/v1/retention/rules/{}", created["id"].as_str().unwrap());
+    let applied = app.get_json(&path, t).await;
+    assert!(applied["last_applied"].is_string(), "{applied}");
+    assert_eq!(applied["last_applied"], applied["last_applied_at"]);
+}

@@ -134,6 +134,7 @@ pub(super) fn rule_view(r: retention_rules::Model) -> RetentionRule {
         priority: r.priority,
         enabled: r.enabled,
         last_applied_at: r.last_applied_at.map(|t| t.to_rfc3339()),
+        last_applied: r.last_applied_at.map(|t| t.to_rfc3339()),
         created_at: r.created_at.to_rfc3339(),
         updated_at: r.updated_at.to_rfc3339(),
     }

@@ -125,6 +125,7 @@ pub async fn admin_run(
     req: AdminRetentionRun,
 ) -> Result<RetentionRunList> {
     caller.require_session("Retention is run from the admin route")?;
+    let (archive, delete) = chosen_actions(req.actions.as_deref())?;
     let tenants = match (&req.tenant_id, caller.is_instance_admin) {
         (Some(t), true) => {
             crate::domain::TenantId::parse(t)?;
@@ -146,7 +147,13 @@ pub async fn admin_run(
     for tenant in tenants {
         let p = policy::effective(svc, &tenant).await?;
         let steps = Steps {
-            steps: plan::policy_steps(&p),
+            steps: plan::policy_steps(&p)
+                .into_iter()
+                .filter(|s| match s.action {
+                    Action::Delete => delete,
+                    Action::Archive | Action::MoveToCold => archive,
+                })
+                .collect(),
             skipped: Vec::new(),
         };
         done.push(
@@ -160,7 +167,42 @@ pub async fn admin_run(
             .await?,
         );
     }
-    Ok(RetentionRunList { runs: done })
+    Ok(RetentionRunList {
+        archived: done
+            .iter()
+            .map(|r| r.messages_archived + r.messages_moved_to_cold)
+            .sum(),
+        deleted: done.iter().map(|r| r.messages_deleted).sum(),
+        dry_run: req.dry_run,
+        runs: done,
+    })
+}
+
+/// Which of the policy's steps the original API's `actions` asks for: (archive, delete).
+fn chosen_actions(actions: Option<&[String]>) -> Result<(bool, bool)> {
+    let Some(actions) = actions else {
+        return Ok((true, true));
+    };
+    if actions.is_empty() {
+        return Err(ServiceError::invalid(
+            "actions",
+            "must name at least one action",
+        ));
+    }
+    let mut chosen = (false, false);
+    for a in actions {
+        match a.as_str() {
+            "archive" => chosen.0 = true,
+            "delete" => chosen.1 = true,
+            _ => {
+                return Err(ServiceError::invalid(
+                    "actions",
+                    "may hold only archive and delete",
+                ))
+            }
+        }
+    }
+    Ok(chosen)
 }
 
 /// Plans `steps` for `tenant` and, unless `dry_run`, carries them out under the tenant's lease

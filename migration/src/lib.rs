@@ -25,6 +25,7 @@ mod m20261203_000012_retention_runs;
 mod m20261203_000013_search_stats;
 mod m20261203_000014_tenant_counters;
 mod m20261204_000015_retention_rules_skipped;
+mod m20261204_000016_conversation_state_counts;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_search_stats::Migration),
             Box::new(m20261203_000014_tenant_counters::Migration),
             Box::new(m20261204_000015_retention_rules_skipped::Migration),
+            Box::new(m20261204_000016_conversation_state_counts::Migration),
         ]
     }
 }

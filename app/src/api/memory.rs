@@ -93,7 +93,14 @@ pub struct ConversationResponse {
     pub tenant_id: String,
     pub title: Option<String>,
     pub metadata: Value,
+    /// Its active messages (those search finds); archived and cold ones are counted apart.
     pub message_count: i64,
+    /// Archived messages, not in cold storage (`include_archived` searches find them).
+    #[serde(default)]
+    pub archived_count: i64,
+    /// Messages in cold storage (no vector; found by no search until restored).
+    #[serde(default)]
+    pub cold_count: i64,
     pub last_message_at: Option<String>,
     pub archived: bool,
     /// Who created it (unknown for conversations created before this was recorded).
@@ -149,7 +156,13 @@ pub struct UpdateConversationRequest {
 pub struct ConversationStats {
     pub conversation_id: String,
     pub tenant_id: String,
+    /// Active messages; the role counts, importance and times are theirs too.
     pub total_messages: i64,
+    /// Archived messages not in cold storage, and messages in cold storage.
+    #[serde(default)]
+    pub archived_messages: i64,
+    #[serde(default)]
+    pub cold_messages: i64,
     pub user_messages: i64,
     pub assistant_messages: i64,
     pub system_messages: i64,

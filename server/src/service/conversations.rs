@@ -219,7 +219,8 @@ pub async fn update(
     Ok(view(updated))
 }
 
-/// Message counts by role, average importance, first and last message.
+/// Active messages by role, their average importance, first and last; archived and cold
+/// messages counted beside them.
 pub async fn stats(
     svc: &Services,
     caller: &Caller,
@@ -227,7 +228,7 @@ pub async fn stats(
     id: &str,
 ) -> Result<ConversationStats> {
     let tenant = caller.tenant(svc, tenant, Access::Read).await?;
-    store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
     let s = store::conversation_stats(&svc.db, &tenant.tenant_id, id).await?;
     let count = |role: &str| {
         s.per_role
@@ -239,6 +240,8 @@ pub async fn stats(
         conversation_id: id.to_owned(),
         tenant_id: tenant.tenant_id,
         total_messages: s.per_role.iter().map(|(_, n)| n).sum(),
+        archived_messages: conversation.archived_count - conversation.cold_count,
+        cold_messages: conversation.cold_count,
         user_messages: count("user"),
         assistant_messages: count("assistant"),
         system_messages: count("system"),

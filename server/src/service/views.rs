@@ -46,7 +46,10 @@ pub fn view_conversation(c: conversations::Model) -> ConversationResponse {
         tenant_id: c.tenant_id,
         title: c.title,
         metadata: c.metadata,
-        message_count: c.message_count,
+        // Active by default, as every count is; the other states beside it.
+        message_count: c.message_count - c.archived_count,
+        archived_count: c.archived_count - c.cold_count,
+        cold_count: c.cold_count,
         last_message_at: c.last_message_at.map(|t| t.to_rfc3339()),
         archived: c.archived,
         user_id: c.user_id.map(|u| u.to_string()),

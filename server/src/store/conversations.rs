@@ -96,6 +96,8 @@ pub async fn create_conversation(
         title: Set(title),
         metadata: Set(metadata),
         message_count: Set(0),
+        archived_count: Set(0),
+        cold_count: Set(0),
         last_message_at: Set(None),
         archived: Set(false),
         user_id: Set(Some(creator)),
@@ -131,7 +133,7 @@ pub async fn update_conversation(
     Ok(active.update(txn).await?)
 }
 
-/// Per-role counts, average importance and time span of a conversation's messages.
+/// Per-role counts, average importance and time span of a conversation's active messages.
 pub struct Stats {
     pub per_role: Vec<(String, i64)>,
     pub avg_importance: Option<f64>,
@@ -153,6 +155,7 @@ pub async fn conversation_stats(
         .column_as(messages::Column::CreatedAt.max(), "last")
         .filter(messages::Column::TenantId.eq(tenant))
         .filter(messages::Column::ConversationId.eq(id))
+        .filter(messages::Column::Archived.eq(false))
         .group_by(messages::Column::Role)
         .into_tuple::<(
             String,

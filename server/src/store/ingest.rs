@@ -102,6 +102,8 @@ impl Prepared {
                     title: None,
                     metadata: serde_json::json!({}),
                     message_count: count,
+                    archived_count: 0,
+                    cold_count: 0,
                     last_message_at: Some(last),
                     archived: false,
                     user_id: Some(author),

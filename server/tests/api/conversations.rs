@@ -309,3 +309,96 @@ async fn a_conversations_messages_are_listed_in_time_order_by_cursor() {
         assert_eq!(r.status(), 404);
     }
 }
+
+/// A conversation's counts say which state they count: active by default (what search finds),
+/// archived and cold beside it — kept by every path that changes a state (archive by hand,
+/// restore, retention runs, deletes).
+#[tokio::test]
+async fn every_count_says_which_state_it_counts_on_both_backends() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = alice.access_token.as_str();
+        let mut ids = Vec::new();
+        for (i, role) in ["user", "assistant", "user", "user", "system"]
+            .iter()
+            .enumerate()
+        {
+            let stored = store(&app, t, "c", role, &format!("note {i}")).await;
+            ids.push(stored["id"].as_str().unwrap().to_owned());
+        }
+        let archive = |id: String, body: Value| {
+            let app = &app;
+            async move {
+                let path = format!("/v1/messages/{id}/archive");
+                app.call(Method::POST, &path, t, Some(body)).await
+            }
+        };
+        assert_eq!(archive(ids[0].clone(), json!({})).await.status(), 200);
+        assert_eq!(archive(ids[1].clone(), json!({})).await.status(), 200);
+        assert_eq!(
+            archive(ids[2].clone(), json!({"cold_storage": true}))
+                .await
+                .status(),
+            200
+        );
+        let counts = |c: &Value| {
+            (
+                c["message_count"].as_i64().unwrap(),
+                c["archived_count"].as_i64().unwrap(),
+                c["cold_count"].as_i64().unwrap(),
+            )
+        };
+        let one = app.get_json("/v1/conversations/c", t).await;
+        assert_eq!(counts(&one), (2, 2, 1), "{backend:?}: {one}");
+        let listed = app.get_json("/v1/conversations", t).await;
+        assert_eq!(counts(&listed["conversations"][0]), (2, 2, 1), "{listed}");
+        let stats = app.get_json("/v1/conversations/c/stats", t).await;
+        let by_state = (
+            &stats["total_messages"],
+            &stats["user_messages"],
+            &stats["system_messages"],
+            &stats["archived_messages"],
+            &stats["cold_messages"],
+        );
+        assert_eq!(
+            by_state,
+            (&json!(2), &json!(1), &json!(1), &json!(2), &json!(1)),
+            "{backend:?}: {stats}"
+        );
+
+        // Restored, deleted while archived: the counts follow.
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/v1/messages/{}/restore", ids[2]),
+                t,
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = app
+            .call(Method::DELETE, &format!("/v1/messages/{}", ids[0]), t, None)
+            .await;
+        assert_eq!(r.status(), 204);
+        let one = app.get_json("/v1/conversations/c", t).await;
+        assert_eq!(counts(&one), (3, 1, 0), "{backend:?}: {one}");
+
+        // A retention run archives through the same columns.
+        let rule = json!({"name": "all", "rule_type": "age", "action": "archive",
+                          "conditions": {"days": 1}});
+        let r = app
+            .call(Method::POST, "/v1/retention/rules", t, Some(rule))
+            .await;
+        assert_eq!(r.status(), 201);
+        let old = json!({"conversation_id": "c", "role": "user", "content": "old note",
+                         "created_at": "2024-01-01T00:00:00Z"});
+        assert_eq!(post_message(&app, t, old).await.status(), 201);
+        let r = app
+            .call(Method::POST, "/v1/retention/execute?dry_run=false", t, None)
+            .await;
+        assert_eq!(r.status(), 200);
+        let one = app.get_json("/v1/conversations/c", t).await;
+        assert_eq!(counts(&one), (3, 2, 0), "{backend:?}: {one}");
+    }
+}

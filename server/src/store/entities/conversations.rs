@@ -9,8 +9,13 @@ pub struct Model {
     pub id: String,
     pub title: Option<String>,
     pub metadata: Json,
-    /// Kept exact in the same transaction as every message write.
+    /// All its messages, whatever their state: kept exact in the same transaction as every
+    /// message write.
     pub message_count: i64,
+    /// Of those, the archived ones (cold ones included), and the cold ones: kept by triggers
+    /// (migration 16) in the writer's transaction.
+    pub archived_count: i64,
+    pub cold_count: i64,
     pub last_message_at: Option<DateTimeUtc>,
     pub archived: bool,
     /// Who created it (the original API's `user_id`); unknown for conversations created before

@@ -1,13 +1,14 @@
 //! The Memory Mesh dashboard, compiled twice: with `ssr` into the server (which renders every page
 //! to HTML) and with `hydrate` into the WASM bundle (which makes that HTML interactive).
 //!
-//! - [`api`]: wire types shared with the server's REST API, and the browser-side client.
+//! - [`wire`]: the wire types every door of the server speaks (REST, WebSocket, server functions),
+//!   and the browser-side client.
 //! - [`pages`]: one module per screen.
 //! - [`components`]: reusable pieces of UI.
 
-pub mod api;
 pub mod components;
 pub mod pages;
+pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -90,14 +90,14 @@ impl Application {
         crate::live::pump::spawn(
             svc.db.clone(),
             postgres_url,
-            svc.feed.clone(),
+            svc.hub.clone(),
             svc.settings.live.clone(),
             &shutdown,
             &tracker,
         );
         // WebSocket connections end with a close frame when the server stops, so the graceful
         // shutdown does not wait for them forever.
-        let (stopping, closing) = (shutdown.clone(), svc.feed.closing.clone());
+        let (stopping, closing) = (shutdown.clone(), svc.hub.closing.clone());
         tracker.spawn(async move {
             stopping.cancelled().await;
             closing.cancel();

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{admin::HealthReport, client};
+use crate::wire::{admin::HealthReport, client};
 
 /// A card that shows the instance's health on demand.
 #[component]

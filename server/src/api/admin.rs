@@ -1,6 +1,6 @@
 //! `/v1/admin`: liveness and readiness.
 
-use app::api::admin::{HealthReport, ReadinessReport};
+use app::wire::admin::{HealthReport, ReadinessReport};
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 

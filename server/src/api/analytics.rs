@@ -3,7 +3,7 @@
 //! instance administrators only (`MEMORY_ADMIN_EMAILS` at registration, or
 //! `memory-mesh admin grant`); tenant admins and API keys get 403.
 
-use app::api::analytics::{EmbeddingStats, TenantUsage, TopConversation, TrendDay, UsageStats};
+use app::wire::analytics::{EmbeddingStats, TenantUsage, TopConversation, TrendDay, UsageStats};
 use axum::{extract::State, Json};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -1,7 +1,7 @@
 //! `/v1/auth/api-keys`: tenant admins create, list and revoke API keys, onto
 //! [`crate::service::api_keys`].
 
-use app::api::auth::{ApiKeyResponse, CreateApiKeyRequest};
+use app::wire::auth::{ApiKeyResponse, CreateApiKeyRequest};
 use axum::{
     extract::{Path, State},
     http::StatusCode,

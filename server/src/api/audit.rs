@@ -1,6 +1,6 @@
 //! `/v1/audit`: the audit log, onto [`crate::service::audit`].
 
-use app::api::audit::AuditPage;
+use app::wire::audit::AuditPage;
 use axum::{extract::State, Json};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};

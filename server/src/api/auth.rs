@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use app::api::auth::{
+use app::wire::auth::{
     ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, TokenResponse,
     UpdateMeRequest, UserResponse,
 };
@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "auth",
     summary = "Create an account (and its tenant)",
     request_body = RegisterRequest,
-    responses((status = 201, description = "The new user", body = UserResponse), super::docs::Invalid, (status = 409, description = "Email, username or tenant taken", body = app::api::error::ErrorBody)),
+    responses((status = 201, description = "The new user", body = UserResponse), super::docs::Invalid, (status = 409, description = "Email, username or tenant taken", body = app::wire::error::ErrorBody)),
     security(())
 )]
 async fn register(
@@ -57,7 +57,7 @@ async fn register(
     tag = "auth",
     summary = "Log in with email or username",
     request_body = LoginRequest,
-    responses((status = 200, description = "Access and refresh tokens", body = TokenResponse), (status = 401, description = "Wrong credentials", body = app::api::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = app::api::error::ErrorBody)),
+    responses((status = 200, description = "Access and refresh tokens", body = TokenResponse), (status = 401, description = "Wrong credentials", body = app::wire::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = app::wire::error::ErrorBody)),
     security(())
 )]
 async fn login(
@@ -90,7 +90,7 @@ fn login_origin(peer: SocketAddr, headers: &HeaderMap) -> accounts::LoginOrigin 
     tag = "auth",
     summary = "Log in with a session cookie (the dashboard)",
     request_body = LoginRequest,
-    responses((status = 204, description = "Logged in: `Set-Cookie: mm_session=…` lasts as long as an access token"), (status = 401, description = "Wrong credentials", body = app::api::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = app::api::error::ErrorBody)),
+    responses((status = 204, description = "Logged in: `Set-Cookie: mm_session=…` lasts as long as an access token"), (status = 401, description = "Wrong credentials", body = app::wire::error::ErrorBody), (status = 429, description = "Too many failed attempts", body = app::wire::error::ErrorBody)),
     security(())
 )]
 async fn open_session(
@@ -124,7 +124,7 @@ async fn close_session(State(svc): State<Services>, caller: Caller) -> Result<im
     tag = "auth",
     summary = "Rotate a refresh token",
     request_body = RefreshRequest,
-    responses((status = 200, description = "New tokens; the old refresh token stops working", body = TokenResponse), (status = 401, description = "Unknown, expired or replayed token (a replay revokes the session)", body = app::api::error::ErrorBody)),
+    responses((status = 200, description = "New tokens; the old refresh token stops working", body = TokenResponse), (status = 401, description = "Unknown, expired or replayed token (a replay revokes the session)", body = app::wire::error::ErrorBody)),
     security(())
 )]
 async fn refresh(
@@ -163,7 +163,7 @@ async fn me(State(svc): State<Services>, caller: Caller) -> Result<Json<UserResp
     tag = "auth",
     summary = "Update the profile",
     request_body = UpdateMeRequest,
-    responses((status = 200, description = "The user", body = UserResponse), super::docs::Unauthorized, super::docs::Invalid, (status = 409, description = "Email taken", body = app::api::error::ErrorBody))
+    responses((status = 200, description = "The user", body = UserResponse), super::docs::Unauthorized, super::docs::Invalid, (status = 409, description = "Email taken", body = app::wire::error::ErrorBody))
 )]
 async fn update_me(
     State(svc): State<Services>,

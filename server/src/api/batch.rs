@@ -1,7 +1,7 @@
 //! `/v1/messages/batch…`: many messages per request, onto [`crate::service::batch`]. The status
 //! is 201/200 when every item succeeded and 207 otherwise.
 
-use app::api::memory::{
+use app::wire::memory::{
     BatchCreateRequest, BatchDeleteRequest, BatchItemError, BatchResponse, BatchUpdateRequest,
 };
 use axum::{extract::State, http::StatusCode, Json};

@@ -1,6 +1,6 @@
 //! `/v1/conversations`: a tenant's conversations, onto [`crate::service::conversations`].
 
-use app::api::memory::{
+use app::wire::memory::{
     ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
     MessagePage, UpdateConversationRequest,
 };
@@ -91,7 +91,7 @@ async fn list(
     tag = "conversations",
     summary = "Create a conversation ahead of its first message",
     request_body = CreateConversationRequest,
-    responses((status = 201, description = "Created", body = ConversationResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid, (status = 409, description = "The id exists in the tenant", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "Created", body = ConversationResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid, (status = 409, description = "The id exists in the tenant", body = app::wire::error::ErrorBody))
 )]
 async fn create(
     State(svc): State<Services>,
@@ -200,7 +200,7 @@ async fn messages(
     tag = "conversations",
     summary = "Delete a conversation",
     params(("id" = String, Path, description = "Conversation id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("delete_messages" = Option<bool>, Query, description = "Also delete its messages (required when it has any)")),
-    responses((status = 204, description = "Deleted"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, (status = 409, description = "It has messages and delete_messages is not true", body = app::api::error::ErrorBody))
+    responses((status = 204, description = "Deleted"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, (status = 409, description = "It has messages and delete_messages is not true", body = app::wire::error::ErrorBody))
 )]
 async fn delete(
     State(svc): State<Services>,

@@ -59,7 +59,7 @@ error_responses! {
             from the credential. Live events and streaming search are WebSocket protocols, described at \
             [/docs/websocket](/docs/websocket).",
     ),
-    components(schemas(app::api::error::ErrorBody)),
+    components(schemas(app::wire::error::ErrorBody)),
     modifiers(&Credentials),
     security(("bearer" = []), ("api_key" = [])),
     tags(

@@ -1,14 +1,14 @@
 //! `ApiError`: the one error type of the HTTP layer, and the JSON envelope every error carries.
 //!
 //! Handlers return [`Result<T>`]. An error becomes a response with the right status and the body
-//! `{"error": {"code", "message", "request_id", "field"?}}` ([`app::api::error::ErrorBody`]).
+//! `{"error": {"code", "message", "request_id", "field"?}}` ([`app::wire::error::ErrorBody`]).
 //! Internal failures (database, bugs) become an opaque 500 whose cause is logged once, by the
 //! middleware in [`super::middleware`], never sent to the client. Use cases fail with
 //! [`ServiceError`]; [`status_of`] is the whole mapping from their failures to HTTP.
 
 use std::sync::Arc;
 
-use app::api::error::{ErrorBody, ErrorDetail};
+use app::wire::error::{ErrorBody, ErrorDetail};
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},

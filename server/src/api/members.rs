@@ -1,7 +1,7 @@
 //! `/v1/tenants/{tenant_id}/members`: tenant admins manage who belongs and with which role,
 //! onto [`crate::service::members`].
 
-use app::api::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
+use app::wire::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -44,7 +44,7 @@ async fn list(
     summary = "Add a registered user to the tenant",
     params(("tenant_id" = String, Path, description = "Tenant")),
     request_body = AddMemberRequest,
-    responses((status = 201, description = "The membership", body = MemberResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, super::docs::Invalid, (status = 409, description = "Already a member", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "The membership", body = MemberResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound, super::docs::Invalid, (status = 409, description = "Already a member", body = app::wire::error::ErrorBody))
 )]
 async fn add(
     State(svc): State<Services>,

@@ -1,7 +1,7 @@
 //! `/v1/messages`: store, read, edit and delete conversation messages. Thin doors onto
 //! [`crate::service::messages`].
 
-use app::api::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
+use app::wire::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
 use axum::{
     extract::{Path, State},
     http::StatusCode,

@@ -2,8 +2,8 @@
 //! doors onto [`crate::service::retention`].
 
 use app::{
-    api::memory::MessageResponse,
-    api::retention::{
+    wire::memory::MessageResponse,
+    wire::retention::{
         AdminRetentionRun, ArchiveMessage, CreateRetentionRule, RetentionPolicy, RetentionRule,
         RetentionRun, RetentionRunList, RetentionRunPage, RunRestored, UpdateRetentionPolicy,
         UpdateRetentionRule,

@@ -1,7 +1,7 @@
 //! `/v1/memory/search`: "what do I remember about X?", ranked and explainable, onto
 //! [`crate::service::search`]. The GET form spells the request as query parameters.
 
-use app::api::memory::{SearchRequest, SearchResponse};
+use app::wire::memory::{SearchRequest, SearchResponse};
 use axum::{
     extract::State,
     http::{HeaderName, HeaderValue},

@@ -1,7 +1,7 @@
 //! `/v1/tenants`: create a tenant (the caller administers it), list the caller's, read,
 //! rename and delete one, onto [`crate::service::tenants`].
 
-use app::api::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest};
+use app::wire::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -38,7 +38,7 @@ async fn list(State(svc): State<Services>, caller: Caller) -> Result<Json<Tenant
     tag = "tenants",
     summary = "Create a tenant; the caller becomes its admin",
     request_body = CreateTenantRequest,
-    responses((status = 201, description = "The tenant", body = TenantResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid, (status = 409, description = "The id is taken", body = app::api::error::ErrorBody))
+    responses((status = 201, description = "The tenant", body = TenantResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid, (status = 409, description = "The id is taken", body = app::wire::error::ErrorBody))
 )]
 async fn create(
     State(svc): State<Services>,

@@ -1,6 +1,6 @@
 //! Accounts: registration, login, token refresh, logout, profile and password.
 
-use app::api::auth::{
+use app::wire::auth::{
     ChangePasswordRequest, LoginRequest, RegisterRequest, TenantMembership, TokenResponse,
     UpdateMeRequest, UserResponse,
 };

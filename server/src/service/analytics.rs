@@ -3,14 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use app::api::analytics::{EmbeddingStats, TopConversation, TrendDay, UsageStats};
+use app::wire::analytics::{EmbeddingStats, TopConversation, TrendDay, UsageStats};
 use chrono::{Duration, Utc};
 
 use super::{Access, Caller, Result, ServiceError, Services};
 use crate::store::analytics as store;
 
 pub async fn usage(svc: &Services, caller: &Caller, tenant: Option<&str>) -> Result<UsageStats> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let now = Utc::now();
     let midnight = now
         .date_naive()
@@ -61,7 +63,9 @@ pub async fn trends(
     if !(1..=365).contains(&days) {
         return Err(ServiceError::invalid("days", "must be 1 to 365"));
     }
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let first = Utc::now().date_naive() - Duration::days(days - 1);
     let since = first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let mut by_day: BTreeMap<String, TrendDay> = (0..days)
@@ -95,7 +99,9 @@ pub async fn top_conversations(
     if !(1..=100).contains(&limit) {
         return Err(ServiceError::invalid("limit", "must be 1 to 100"));
     }
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let found = store::top_conversations(&svc.db, &t.tenant_id, limit as u64).await?;
     Ok(found
         .into_iter()
@@ -114,7 +120,9 @@ pub async fn embedding_stats(
     caller: &Caller,
     tenant: Option<&str>,
 ) -> Result<EmbeddingStats> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let now = Utc::now();
     let f = store::message_figures(&svc.db, &t.tenant_id, now, now, now).await?;
     let settled = f.completed + f.failed;

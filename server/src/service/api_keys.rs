@@ -1,7 +1,7 @@
 //! API keys: tenant admins create, list and revoke them, with a user login only — a leaked key
 //! cannot mint more keys.
 
-use app::api::auth::{ApiKeyResponse, CreateApiKeyRequest};
+use app::wire::auth::{ApiKeyResponse, CreateApiKeyRequest};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ pub async fn create(
         return Err(Invalid::new("expires_days", "must be 1 to 3650").into());
     }
     let tenant = caller
-        .tenant(svc, req.tenant_id.as_deref(), Access::Admin)
+        .authorise_and_charge(svc, req.tenant_id.as_deref(), Access::Admin)
         .await?;
     let generated = api_keys::generate();
     let now = Utc::now();

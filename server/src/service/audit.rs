@@ -2,7 +2,7 @@
 //! and who may read them — a tenant's admins its entries, instance administrators every entry,
 //! including those of no tenant (failed logins, deleted tenants). API keys never.
 
-use app::api::audit::{AuditEntry, AuditPage};
+use app::wire::audit::{AuditEntry, AuditPage};
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use serde_json::Value;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use app::api::memory::{
+use app::wire::memory::{
     BatchCreateRequest, BatchDeleteRequest, BatchItemError, BatchResponse, BatchUpdateRequest,
 };
 use chrono::Utc;
@@ -132,7 +132,9 @@ pub async fn update(
     req: BatchUpdateRequest,
 ) -> Result<BatchResponse> {
     check_size(req.updates.len(), "updates")?;
-    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     let mut result = BatchResponse::default();
     for item in req.updates {
         match apply_update(svc, &tenant.tenant_id, &item.message_id, item.update, None).await {
@@ -154,7 +156,9 @@ pub async fn delete(
     req: BatchDeleteRequest,
 ) -> Result<BatchResponse> {
     check_size(req.message_ids.len(), "message_ids")?;
-    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     let ids: Vec<Uuid> = req
         .message_ids
         .iter()

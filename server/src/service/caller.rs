@@ -1,7 +1,7 @@
 //! Who is calling, and which tenant they may touch.
 //!
 //! [`authenticate`] turns a presented credential (an access JWT or an `mm_…` API key) into a
-//! [`Caller`]; every door extracts the credential in its own way and calls it. [`Caller::tenant`]
+//! [`Caller`]; every door extracts the credential in its own way and calls it. [`Caller::authorise_and_charge`]
 //! then resolves the tenant of a request from the credential alone: a requested `tenant_id`
 //! only selects among the caller's own tenants, and naming any other — existing or not — gives
 //! the same 403. Tenant and key budgets are counted here, the one place every door passes.
@@ -224,7 +224,8 @@ impl Caller {
     }
 
     /// Resolves the tenant a request acts in, checks the caller may do `access` there, and
-    /// counts the request against the tenant's budget.
+    /// counts the request against the tenant's budget — so call it once per request (each call
+    /// spends the budget again; [`Caller::authorise`] decides without spending).
     ///
     /// - A requested id is format-checked first (garbage is a 422 naming `tenant_id`).
     /// - API key: its own tenant; naming another → 403; `read` keys cannot write; keys never
@@ -232,7 +233,7 @@ impl Caller {
     /// - User: the named tenant if they are a member (403 otherwise, the same answer whether
     ///   the tenant exists or not); without a name, their only tenant, or 422 if they have
     ///   several.
-    pub async fn tenant(
+    pub async fn authorise_and_charge(
         &self,
         svc: &Services,
         requested: Option<&str>,
@@ -243,7 +244,7 @@ impl Caller {
         Ok(tenant)
     }
 
-    /// [`Caller::tenant`] without counting the request: the decision alone.
+    /// [`Caller::authorise_and_charge`] without counting the request: the decision alone.
     pub fn authorise(&self, requested: Option<&str>, access: Access) -> Result<TenantContext> {
         if let Some(t) = requested {
             TenantId::parse(t)?;

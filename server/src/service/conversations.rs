@@ -1,7 +1,7 @@
 //! A tenant's conversations. They are created by their first message (or ahead of it here);
 //! their counters are kept exact by the store.
 
-use app::api::memory::{
+use app::wire::memory::{
     ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
     MessagePage, UpdateConversationRequest,
 };
@@ -46,7 +46,9 @@ pub async fn list(
     tenant: Option<&str>,
     q: ListConversations,
 ) -> Result<ConversationPage> {
-    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let page = q.page.unwrap_or(1);
     let page_size = q.page_size.unwrap_or(20);
     if !(1..=MAX_PAGE).contains(&page) {
@@ -114,7 +116,9 @@ pub async fn messages(
     id: &str,
     q: ListMessages,
 ) -> Result<MessagePage> {
-    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let newest_first = match q.order.as_deref() {
         None | Some("asc") => false,
         Some("desc") => true,
@@ -174,7 +178,7 @@ pub async fn create(
         append(&txn, vec![event]).await?;
     }
     commit(txn).await?;
-    svc.feed.wake();
+    svc.hub.wake();
     Ok((view(conversation), created))
 }
 
@@ -192,7 +196,9 @@ pub async fn get(
     tenant: Option<&str>,
     id: &str,
 ) -> Result<ConversationResponse> {
-    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
     Ok(view(conversation))
 }
@@ -205,7 +211,9 @@ pub async fn update(
     id: &str,
     req: UpdateConversationRequest,
 ) -> Result<ConversationResponse> {
-    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     let title = check_title(req.title)?;
     let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
     let txn = begin_write(&svc.db).await?;
@@ -215,7 +223,7 @@ pub async fn update(
     let event = events::conversation(EventKind::ConversationUpdated, &updated);
     append(&txn, vec![event]).await?;
     commit(txn).await?;
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(view(updated))
 }
 
@@ -227,7 +235,9 @@ pub async fn stats(
     tenant: Option<&str>,
     id: &str,
 ) -> Result<ConversationStats> {
-    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
     let s = store::conversation_stats(&svc.db, &tenant.tenant_id, id).await?;
     let count = |role: &str| {
@@ -260,7 +270,9 @@ pub async fn delete(
     id: &str,
     delete_messages: bool,
 ) -> Result<()> {
-    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     let txn = begin_write(&svc.db).await?;
     let conversation = store::get_conversation(&txn, &tenant.tenant_id, id).await?;
     if conversation.message_count > 0 && !delete_messages {
@@ -273,6 +285,6 @@ pub async fn delete(
     scrub_conversation(&txn, &tenant.tenant_id, id).await?;
     append(&txn, vec![events::conversation_deleted(&conversation)]).await?;
     commit(txn).await?;
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The events a change emits, and what each carries. The use cases hand them to the store with
-//! the change, so they are written in its transaction; subscribers read them through the feed
-//! ([`super::feed`]).
+//! the change, so they are written in its transaction; subscribers read them through a live
+//! connection ([`super::watchers`]).
 //!
 //! A message event's `data` is the message as `GET /v1/messages/{id}` returns it at that moment;
 //! a conversation event's, the conversation as `GET /v1/conversations/{id}` does. A deletion

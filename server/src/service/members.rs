@@ -2,7 +2,7 @@
 //! resolves the tenant through the caller's credential first, so a non-member gets the same
 //! 403 whether the tenant exists or not, and a foreign user id is not found.
 
-use app::api::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
+use app::wire::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
 use uuid::Uuid;
 
 use super::{audit, Access, Caller, Result, ServiceError, Services};
@@ -22,7 +22,9 @@ fn view(m: entities::memberships::Model, u: entities::users::Model) -> MemberRes
 }
 
 pub async fn list(svc: &Services, caller: &Caller, tenant: &str) -> Result<Vec<MemberResponse>> {
-    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(tenant), Access::Admin)
+        .await?;
     let members = accounts::list_members(&svc.db, &tenant.tenant_id).await?;
     Ok(members.into_iter().map(|(m, u)| view(m, u)).collect())
 }
@@ -34,7 +36,9 @@ pub async fn add(
     tenant: &str,
     req: AddMemberRequest,
 ) -> Result<MemberResponse> {
-    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(tenant), Access::Admin)
+        .await?;
     let role = MemberRole::parse(&req.role)?;
     let no_such_user = || ServiceError::not_found("user");
     let user = match (req.user.as_deref(), req.user_id.as_deref()) {
@@ -79,7 +83,9 @@ pub async fn update(
     user_id: &str,
     req: UpdateMemberRequest,
 ) -> Result<()> {
-    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(tenant), Access::Admin)
+        .await?;
     let role = MemberRole::parse(&req.role)?;
     let user_id = member_id(user_id)?;
     let txn = crate::store::begin_write(&svc.db).await?;
@@ -101,7 +107,9 @@ pub async fn update(
 
 /// Removes a member; their keys for the tenant stop working with the membership.
 pub async fn remove(svc: &Services, caller: &Caller, tenant: &str, user_id: &str) -> Result<()> {
-    let tenant = caller.tenant(svc, Some(tenant), Access::Admin).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(tenant), Access::Admin)
+        .await?;
     let user_id = member_id(user_id)?;
     let txn = crate::store::begin_write(&svc.db).await?;
     accounts::change_member(&txn, &tenant.tenant_id, user_id, None).await?;

@@ -1,7 +1,7 @@
 //! Messages: store, read, edit and delete, one at a time. Every write embeds its text before
 //! the transaction (or leaves it to the durable queue) and wakes the job workers.
 
-use app::api::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
+use app::wire::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -106,7 +106,7 @@ pub(super) async fn store_new(
     let events = events::created(&prepared);
     let stored = ingest::insert(&svc.db, prepared, events).await?;
     svc.job_notify.notify_one();
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(stored)
 }
 
@@ -121,7 +121,9 @@ pub async fn get(
     tenant: Option<&str>,
     id: &str,
 ) -> Result<MessageResponse> {
-    let tenant = caller.tenant(svc, tenant, Access::Read).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let message = store::get_message(&svc.db, &tenant.tenant_id, message_id(id)?).await?;
     Ok(view(message))
 }
@@ -137,7 +139,9 @@ pub async fn update(
     req: UpdateMessageRequest,
     defer: Option<bool>,
 ) -> Result<MessageResponse> {
-    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     apply_update(svc, &tenant.tenant_id, id, req, defer)
         .await
         .map(view)
@@ -179,12 +183,14 @@ pub(super) async fn apply_update(
     store_root::events::append(&txn, events::updated(&before, &updated, embedded)).await?;
     store_root::commit(txn).await?;
     svc.job_notify.notify_one();
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(updated)
 }
 
 pub async fn delete(svc: &Services, caller: &Caller, tenant: Option<&str>, id: &str) -> Result<()> {
-    let tenant = caller.tenant(svc, tenant, Access::Write).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     delete_stored(svc, &tenant.tenant_id, &[message_id(id)?])
         .await?
         .into_iter()
@@ -206,7 +212,7 @@ pub(super) async fn delete_stored(
     store_root::events::scrub_messages(&txn, tenant, &gone).await?;
     store_root::events::append(&txn, deleted.iter().map(events::message_deleted).collect()).await?;
     store_root::commit(txn).await?;
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(deleted)
 }
 
@@ -225,6 +231,6 @@ pub async fn store_embeddings(
         .collect();
     store_root::events::append(&txn, embedded).await?;
     store_root::commit(txn).await?;
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(stored.len())
 }

@@ -5,13 +5,13 @@
 //! here knows any door: no HTTP framework, no status codes.
 //!
 //! - [`error`]: [`ServiceError`], the one error every use case returns.
-//! - [`caller`]: authentication ([`authenticate`]) and tenant resolution ([`Caller::tenant`]).
+//! - [`caller`]: authentication ([`authenticate`]) and tenant resolution ([`Caller::authorise_and_charge`]).
 //! - [`accounts`]: registration, login, token refresh, logout, profile, password.
 //! - [`api_keys`], [`members`]: what tenant admins manage.
 //! - [`messages`], [`batch`], [`conversations`]: the memory itself.
 //! - [`search`]: "what do I remember about X?" — parsed, authorised and run here.
 //! - [`views`]: stored rows in their wire form, for every door and every event.
-//! - [`events`]: the events each change emits (written in its transaction); [`feed`]: what a
+//! - [`events`]: the events each change emits (written in its transaction); [`watchers`]: what a
 //!   live subscriber may see, and replay.
 //! - [`retention`]: policies, rules, dry and real runs with their records and restore, one
 //!   message's archive and restore, and the scheduler.
@@ -29,7 +29,6 @@ pub mod caller;
 pub mod conversations;
 pub mod error;
 pub mod events;
-pub mod feed;
 pub mod members;
 pub mod messages;
 mod open;
@@ -41,6 +40,7 @@ pub mod tenants;
 #[cfg(test)]
 mod tests;
 pub mod views;
+pub mod watchers;
 
 use std::sync::Arc;
 
@@ -75,7 +75,7 @@ pub struct Services {
     /// Wakes this instance's embedding workers when a job is enqueued here.
     pub job_notify: Arc<Notify>,
     /// This instance's live subscribers; woken after every committed change.
-    pub feed: Arc<Hub>,
+    pub hub: Arc<Hub>,
     /// This instance's Prometheus metrics, recorded where each thing happens.
     pub metrics: crate::metrics::Metrics,
     /// Searches per tenant and minute not yet flushed to `search_stats`.

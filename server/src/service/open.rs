@@ -62,7 +62,7 @@ impl Services {
             limiter,
             login_throttle: Default::default(),
             job_notify: Default::default(),
-            feed: Arc::new(crate::live::Hub::new(settings_live_queue)),
+            hub: Arc::new(crate::live::Hub::new(settings_live_queue)),
             metrics: Metrics::new(),
             search_stats: Default::default(),
         };

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::api::{
+use app::wire::{
     admin::{ComponentStatus, ReadinessReport},
     analytics::TenantUsage,
 };

@@ -1,8 +1,8 @@
 //! Tenants: any logged-in user may create one (and administers it); members and the tenant's
 //! keys read it; its admins rename and delete it. A tenant the caller does not belong to is
-//! the same 403 whether it exists or not (from [`Caller::tenant`]).
+//! the same 403 whether it exists or not (from [`Caller::authorise_and_charge`]).
 
-use app::api::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest};
+use app::wire::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest};
 
 use super::{audit, Access, Caller, Credential, Result, ServiceError, Services, TenantContext};
 use crate::{
@@ -81,7 +81,7 @@ async fn insert(svc: &Services, caller: &Caller, named: &[(&str, &str)], via: &s
     Ok(())
 }
 
-/// The tenant a write acts in: [`Caller::tenant`] with [`Access::Write`], except that a
+/// The tenant a write acts in: [`Caller::authorise_and_charge`] with [`Access::Write`], except that a
 /// signed-in user naming a tenant id nobody holds creates it first and becomes its admin,
 /// while `MEMORY_TENANT_CREATE_ON_WRITE` is on (the original API treated tenants as free
 /// strings). An id that exists stays the same 403; API keys never create tenants.
@@ -173,7 +173,9 @@ pub async fn list(svc: &Services, caller: &Caller) -> Result<TenantList> {
 }
 
 pub async fn get(svc: &Services, caller: &Caller, id: &str) -> Result<TenantResponse> {
-    let tenant = caller.tenant(svc, Some(id), Access::Read).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(id), Access::Read)
+        .await?;
     one(svc, &tenant.tenant_id, role_in(caller, &tenant.tenant_id)).await
 }
 
@@ -184,7 +186,9 @@ pub async fn update(
     id: &str,
     req: UpdateTenantRequest,
 ) -> Result<TenantResponse> {
-    let tenant = caller.tenant(svc, Some(id), Access::Admin).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(id), Access::Admin)
+        .await?;
     let display = display_name(&req.name, "name")?;
     let txn = begin_write(&svc.db).await?;
     tenant_store::rename_tenant(&txn, &tenant.tenant_id, &display).await?;
@@ -206,7 +210,9 @@ pub async fn update(
 /// keys, memberships, retention rules — in one transaction; never undone. Its live connections
 /// lose access at their next credential check.
 pub async fn delete(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
-    let tenant = caller.tenant(svc, Some(id), Access::Admin).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(id), Access::Admin)
+        .await?;
     let txn = begin_write(&svc.db).await?;
     tenant_store::delete_tenant(&txn, &tenant.tenant_id).await?;
     // Of no tenant now: its own entries went with it, this one stays for instance admins.

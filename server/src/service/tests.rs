@@ -84,14 +84,14 @@ async fn again(svc: &Services, name: &str) -> Caller {
         .unwrap()
 }
 
-fn message(tenant: Option<&str>, role: &str) -> app::api::memory::CreateMessageRequest {
+fn message(tenant: Option<&str>, role: &str) -> app::wire::memory::CreateMessageRequest {
     req(
         json!({"tenant_id": tenant, "conversation_id": "c", "role": role,
                "content": "I like green tea"}),
     )
 }
 
-fn search_for(text: &str) -> app::api::memory::SearchRequest {
+fn search_for(text: &str) -> app::wire::memory::SearchRequest {
     req(json!({"query": text}))
 }
 

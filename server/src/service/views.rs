@@ -2,7 +2,7 @@
 //! an entity becomes a response, so a message reads the same from REST, a WebSocket event or
 //! any other door.
 
-use app::api::memory::{ConversationResponse, MessageResponse};
+use app::wire::memory::{ConversationResponse, MessageResponse};
 
 use crate::{
     domain::messages::EmbeddingStatus,

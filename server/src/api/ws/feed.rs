@@ -5,7 +5,7 @@
 //! connection subscribes, replays from `?last_event_id=` if asked, and serves `ping`,
 //! `subscribe`, `resume` and `auth` frames while it forwards events. It pings the peer, checks
 //! its credential again every `MEMORY_WS_RECHECK_SECONDS`, and closes when the peer falls
-//! behind. The rules (who may watch, resume points, budgets) are in [`crate::service::feed`].
+//! behind. The rules (who may watch, resume points, budgets) are in [`crate::service::watchers`].
 
 use std::collections::HashSet;
 
@@ -36,7 +36,7 @@ use crate::{
     live::{LiveEvent, Refused},
     metrics::Metrics,
     service::{
-        feed::{self, Watcher},
+        watchers::{self, Watcher},
         ServiceError, Services,
     },
 };
@@ -133,7 +133,7 @@ impl<'a> Connection<'a> {
                 Err(c) => return c,
             },
         };
-        let subscription = match feed::subscribe(svc, &watcher).await {
+        let subscription = match watchers::subscribe(svc, &watcher).await {
             Ok(s) => s,
             Err(Refused::TooMany(limit)) => {
                 return Closing::new(
@@ -240,7 +240,7 @@ impl<'a> Connection<'a> {
             );
         };
         let action = action.to_owned();
-        if let Err(e) = feed::charge_frame(self.svc, &self.watcher).await {
+        if let Err(e) = watchers::charge_frame(self.svc, &self.watcher).await {
             return self.reply_service_error(&e);
         }
         match action.as_str() {
@@ -306,7 +306,7 @@ impl<'a> Connection<'a> {
     /// Replays every event after `last_event_id` (that passes the filter), then
     /// `{"type":"resumed","replayed":N}`; a point not kept → `resume_unavailable`.
     async fn resume(&mut self, last_event_id: &str) -> Result<(), Closing> {
-        let after = match feed::resume_point(self.svc, &self.watcher, last_event_id).await {
+        let after = match watchers::resume_point(self.svc, &self.watcher, last_event_id).await {
             Ok(Some(after)) => after,
             Ok(None) => {
                 return self.reply_error(
@@ -320,13 +320,13 @@ impl<'a> Connection<'a> {
         };
         // Everything committed before the resume is replayed, even what this instance has not
         // published yet.
-        let upto = match feed::caught_up(self.svc).await {
+        let upto = match watchers::caught_up(self.svc).await {
             Ok(upto) => upto,
             Err(e) => return self.reply_service_error(&e),
         };
         let (mut from, mut replayed) = (after, 0u64);
         loop {
-            let page = match feed::replay_page(self.svc, &self.watcher, from, upto).await {
+            let page = match watchers::replay_page(self.svc, &self.watcher, from, upto).await {
                 Ok(page) => page,
                 Err(e) => return self.reply_service_error(&e),
             };
@@ -340,7 +340,7 @@ impl<'a> Connection<'a> {
                 }
             }
             match page.last() {
-                Some(last) if page.len() == feed::REPLAY_PAGE => from = last.seq,
+                Some(last) if page.len() == watchers::REPLAY_PAGE => from = last.seq,
                 _ => break,
             }
         }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{close, Closing, Outbox};
 use crate::service::{
-    feed::{self, Held, Watcher},
+    watchers::{self, Held, Watcher},
     Presented, ServiceError, Services,
 };
 
@@ -80,7 +80,7 @@ pub(super) async fn authenticate_by_frame(
         .and_then(|v| parse::<AuthFrame>(v).ok())
         .ok_or_else(|| refused("the first frame must be {\"action\":\"auth\",\"token\":…}"))?;
     let held = Held::new(Presented::bearer(&frame.token));
-    match feed::open(svc, held, tenant).await {
+    match watchers::open(svc, held, tenant).await {
         Ok(w) => Ok(w),
         Err(e) => Err(Closing::refusal(&e).unwrap_or_else(|| {
             tracing::warn!(error = %e, "feed authentication failed");

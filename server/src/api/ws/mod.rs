@@ -26,7 +26,7 @@ use super::{error::ApiError, session_cookie};
 use crate::{
     domain::TenantId,
     service::{
-        feed::{self as watchers, Held, Watcher},
+        watchers::{self, Held, Watcher},
         Presented, ServiceError, Services,
     },
 };
@@ -176,7 +176,7 @@ impl Keepalive {
         Self {
             ping: tokio::time::interval_at(start + live.ping_interval, live.ping_interval),
             recheck: tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval),
-            closing: svc.feed.closing.clone(),
+            closing: svc.hub.closing.clone(),
             heard: true,
         }
     }

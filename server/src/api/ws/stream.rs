@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use app::api::memory::SearchRequest;
+use app::wire::memory::SearchRequest;
 use axum::{
     extract::{
         ws::{Message, WebSocket, WebSocketUpgrade},
@@ -33,8 +33,9 @@ use crate::{
     api::{error::ApiError, extract::AppQuery},
     metrics::Metrics,
     service::{
-        feed::{self, Watcher},
-        search, Services,
+        search,
+        watchers::{self, Watcher},
+        Services,
     },
 };
 
@@ -163,7 +164,7 @@ impl Socket<'_> {
             };
         }
         let query_id = frame.remove("query_id").unwrap_or(Value::Null);
-        if let Err(e) = feed::charge_frame(self.svc, &self.watcher).await {
+        if let Err(e) = watchers::charge_frame(self.svc, &self.watcher).await {
             return self.reply(error_frame(&e, Some(&query_id)));
         }
         let limit = self.svc.settings.live.max_queries_in_flight;

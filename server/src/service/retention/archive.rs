@@ -2,7 +2,7 @@
 //! of a batch that a run's restore is made of. Each emits `message.archived` /
 //! `message.restored` in its transaction.
 
-use app::api::{memory::MessageResponse, retention::ArchiveMessage};
+use app::wire::{memory::MessageResponse, retention::ArchiveMessage};
 use chrono::{SubsecRound, Utc};
 use uuid::Uuid;
 
@@ -24,7 +24,9 @@ pub async fn archive(
     id: &str,
     req: ArchiveMessage,
 ) -> Result<MessageResponse> {
-    let t = caller.tenant(svc, tenant, Access::Write).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     let id = message_id(id)?;
     let reason = match req.reason.as_deref().map(str::trim) {
         None | Some("") => "manual".to_owned(),
@@ -50,7 +52,7 @@ pub async fn archive(
         .collect();
     store_root::events::append(&txn, emitted).await?;
     store_root::commit(txn).await?;
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(view(changed.into_iter().next().unwrap_or(before)))
 }
 
@@ -61,7 +63,9 @@ pub async fn restore(
     tenant: Option<&str>,
     id: &str,
 ) -> Result<MessageResponse> {
-    let t = caller.tenant(svc, tenant, Access::Write).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Write)
+        .await?;
     let id = message_id(id)?;
     let current = store_root::messages::get_message(&svc.db, &t.tenant_id, id).await?;
     let back = restore_batch(svc, &t.tenant_id, &[id]).await?;
@@ -83,6 +87,6 @@ pub(super) async fn restore_batch(
     store_root::events::append(&txn, emitted).await?;
     store_root::commit(txn).await?;
     svc.job_notify.notify_one();
-    svc.feed.wake();
+    svc.hub.wake();
     Ok(back)
 }

@@ -21,7 +21,9 @@ pub(super) async fn executing_tenant(
     caller: &Caller,
     tenant: Option<&str>,
 ) -> Result<TenantContext> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let allowed = match &caller.credential {
         Credential::Session { .. } => t.role == MemberRole::Admin,
         Credential::ApiKey { scope, .. } => *scope == KeyScope::Write && t.role.may_write(),

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use app::api::retention::{RetentionPolicy, SkippedRule};
+use app::wire::retention::{RetentionPolicy, SkippedRule};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 

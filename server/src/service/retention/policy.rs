@@ -1,6 +1,6 @@
 //! A tenant's policy (the server's defaults until it sets its own) and its rules.
 
-use app::api::retention::{
+use app::wire::retention::{
     CreateRetentionRule, RetentionPolicy, RetentionRule, UpdateRetentionPolicy, UpdateRetentionRule,
 };
 use chrono::{SubsecRound, Utc};
@@ -51,7 +51,9 @@ fn view(p: retention_policies::Model) -> RetentionPolicy {
 }
 
 pub async fn get(svc: &Services, caller: &Caller, tenant: Option<&str>) -> Result<RetentionPolicy> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     effective(svc, &t.tenant_id).await
 }
 
@@ -62,7 +64,9 @@ pub async fn update(
     tenant: Option<&str>,
     req: UpdateRetentionPolicy,
 ) -> Result<RetentionPolicy> {
-    let t = caller.tenant(svc, tenant, Access::Admin).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Admin)
+        .await?;
     let mut p = effective(svc, &t.tenant_id).await?;
     if let Some(e) = req.enabled {
         p.enabled = e;
@@ -151,7 +155,9 @@ pub async fn list_rules(
     tenant: Option<&str>,
     enabled_only: bool,
 ) -> Result<Vec<RetentionRule>> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let found = store::rules(&svc.db, &t.tenant_id, enabled_only).await?;
     Ok(found.into_iter().map(rule_view).collect())
 }
@@ -162,7 +168,9 @@ pub async fn get_rule(
     tenant: Option<&str>,
     id: &str,
 ) -> Result<RetentionRule> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     Ok(rule_view(
         store::rule(&svc.db, &t.tenant_id, rule_id(id)?).await?,
     ))
@@ -174,7 +182,9 @@ pub async fn create_rule(
     tenant: Option<&str>,
     req: CreateRetentionRule,
 ) -> Result<RetentionRule> {
-    let t = caller.tenant(svc, tenant, Access::Admin).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Admin)
+        .await?;
     let action = rules::Action::parse(&req.action)?;
     rules::selection(&req.rule_type, &req.conditions)?;
     let now = Utc::now().trunc_subsecs(6);
@@ -231,7 +241,9 @@ pub async fn update_rule(
     id: &str,
     req: UpdateRetentionRule,
 ) -> Result<RetentionRule> {
-    let t = caller.tenant(svc, tenant, Access::Admin).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Admin)
+        .await?;
     let txn = store_root::begin_write(&svc.db).await?;
     let mut rule = store::rule(&txn, &t.tenant_id, rule_id(id)?).await?;
     if let Some(n) = req.name {
@@ -266,7 +278,9 @@ pub async fn delete_rule(
     tenant: Option<&str>,
     id: &str,
 ) -> Result<()> {
-    let t = caller.tenant(svc, tenant, Access::Admin).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Admin)
+        .await?;
     let txn = store_root::begin_write(&svc.db).await?;
     let rule = store::rule(&txn, &t.tenant_id, rule_id(id)?).await?;
     store::delete_rule(&txn, &t.tenant_id, rule.id).await?;

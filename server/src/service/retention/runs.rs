@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use app::api::retention::{
+use app::wire::retention::{
     AdminRetentionRun, RetentionRun, RetentionRunList, RetentionRunPage, RunRestored, RunSamples,
 };
 use chrono::{DateTime, SubsecRound, Utc};
@@ -91,7 +91,9 @@ pub async fn execute(
     dry_run: bool,
 ) -> Result<RetentionRun> {
     let t = if dry_run {
-        caller.tenant(svc, tenant, Access::Read).await?
+        caller
+            .authorise_and_charge(svc, tenant, Access::Read)
+            .await?
     } else {
         executing_tenant(svc, caller, tenant).await?
     };
@@ -362,7 +364,7 @@ async fn plan_and_apply(
         store_root::audit::record(&txn, entry).await?;
     }
     store_root::commit(txn).await?;
-    svc.feed.wake();
+    svc.hub.wake();
     match failed {
         Some(e) => Err(e),
         None => Ok(summary),
@@ -431,7 +433,7 @@ async fn apply_step(
         };
         store_root::events::append(&txn, emitted).await?;
         store_root::commit(txn).await?;
-        svc.feed.wake();
+        svc.hub.wake();
         tally.add(p.step.action, in_order.into_iter());
     }
     Ok(())
@@ -445,7 +447,9 @@ pub async fn list(
     page_size: Option<u64>,
     cursor: Option<&str>,
 ) -> Result<RetentionRunPage> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     let size = page_size.unwrap_or(50);
     if !(1..=200).contains(&size) {
         return Err(ServiceError::invalid("page_size", "must be 1 to 200"));
@@ -475,7 +479,9 @@ pub async fn get(
     tenant: Option<&str>,
     id: &str,
 ) -> Result<RetentionRun> {
-    let t = caller.tenant(svc, tenant, Access::Read).await?;
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
     Ok(view(store::get(&svc.db, &t.tenant_id, run_id(id)?).await?))
 }
 

@@ -5,7 +5,7 @@
 mod pipeline;
 mod query;
 
-use app::api::memory::{Explain, SearchHit, SearchRequest, SearchResponse, Weights};
+use app::wire::memory::{Explain, SearchHit, SearchRequest, SearchResponse, Weights};
 
 pub use self::query::{Fusion, Mode, Query, Spelling, MAX_QUERY_CHARS, MAX_TOP_K};
 use super::{Access, Caller, Result, ServiceError, Services, TenantContext};
@@ -18,7 +18,7 @@ pub async fn run(
     spelling: Spelling,
 ) -> Result<SearchResponse> {
     let tenant = caller
-        .tenant(svc, req.tenant_id.as_deref(), Access::Read)
+        .authorise_and_charge(svc, req.tenant_id.as_deref(), Access::Read)
         .await?;
     run_in(svc, &tenant, req, spelling).await
 }

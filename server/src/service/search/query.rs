@@ -1,7 +1,7 @@
 //! A search request parsed, once and whole, into the typed [`Query`] the pipeline runs: its
 //! text, size, mode, fusion, time bounds and filters, each checked here against its rule.
 
-use app::api::memory::SearchRequest;
+use app::wire::memory::SearchRequest;
 use chrono::{DateTime, Utc};
 
 use crate::{

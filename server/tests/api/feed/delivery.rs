@@ -336,7 +336,7 @@ async fn an_event_of_the_newest_transaction_is_not_read_past_before_it_commits()
     .await
     .unwrap();
     // The pump reads the table while that transaction is open (and is held back by it).
-    server::service::feed::caught_up(&app.state.services)
+    server::service::watchers::caught_up(&app.state.services)
         .await
         .unwrap();
     slow.commit().await.unwrap();

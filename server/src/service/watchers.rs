@@ -49,7 +49,9 @@ pub struct Watcher {
 /// Admits a credential to `tenant` (read access suffices); counts as one request.
 pub async fn open(svc: &Services, held: Held, tenant: &str) -> Result<Watcher> {
     let caller = authenticate(svc, held.presented()).await?;
-    let tenant = caller.tenant(svc, Some(tenant), Access::Read).await?;
+    let tenant = caller
+        .authorise_and_charge(svc, Some(tenant), Access::Read)
+        .await?;
     Ok(Watcher {
         caller,
         tenant,
@@ -89,12 +91,12 @@ pub async fn subscribe(
     svc: &Services,
     watcher: &Watcher,
 ) -> std::result::Result<Subscription, Refused> {
-    if !svc.feed.is_wanted() {
+    if !svc.hub.is_wanted() {
         if let Err(e) = caught_up(svc).await {
             tracing::warn!(error = %e, "could not catch the feed up before a subscription");
         }
     }
-    svc.feed
+    svc.hub
         .subscribe(
             &watcher.tenant.tenant_id,
             svc.settings.live.max_connections_per_tenant,
@@ -136,7 +138,7 @@ pub async fn replay_page(
 pub async fn caught_up(svc: &Services) -> Result<i64> {
     let latest = events::latest(&svc.db).await?;
     Ok(svc
-        .feed
+        .hub
         .reach(latest, std::time::Duration::from_secs(2))
         .await)
 }

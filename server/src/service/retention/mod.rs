@@ -1,12 +1,13 @@
 //! Retention as use cases: a tenant's policy and rules ([`policy`] — read by any member or key,
 //! changed by its admins, each change in the audit log), runs — planned, dry or real, recorded,
-//! restorable ([`runs`]) — and one message's archive and restore ([`archive`]).
+//! restorable ([`runs`], carried out by [`execution`]) — and one message's archive and restore ([`archive`]).
 //!
 //! Who may: tenant admins change policy and rules and run for real; every member and key reads
 //! them and dry-runs; a write key may also execute for real (not change policy or rules, nor
 //! use the admin route).
 
 pub mod archive;
+pub mod execution;
 pub mod plan;
 pub mod policy;
 pub mod runs;

@@ -7,7 +7,8 @@ use chrono::Utc;
 
 use super::{
     super::{Result, Services},
-    runs::{self, Initiator},
+    execution::{self, Initiator},
+    runs,
 };
 use crate::store::retention::{policies, runs as store};
 
@@ -23,7 +24,7 @@ pub async fn tick(svc: &Services) -> Result<usize> {
             continue;
         }
         let steps = runs::scheduled_steps(svc, &tenant).await?;
-        match runs::run(svc, &tenant, steps, false, Initiator::scheduler()).await {
+        match execution::run(svc, &tenant, steps, false, Initiator::scheduler()).await {
             Ok(run) => {
                 ran += 1;
                 tracing::info!(

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod live;
 pub mod memory;
 pub mod retention;
 pub mod tenants;

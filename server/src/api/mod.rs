@@ -110,36 +110,29 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// `/metrics` when `MEMORY_METRICS_PUBLIC=true` (the default).
 async fn public_metrics(
     axum::extract::State(svc): axum::extract::State<crate::service::Services>,
-) -> axum::response::Response {
-    export_metrics(&svc).await
+) -> Result<axum::response::Response> {
+    let text = crate::service::operations::metrics(&svc, None).await?;
+    Ok(metrics_response(text))
 }
 
-/// `/metrics` when `MEMORY_METRICS_PUBLIC=false`: instance administrators only.
+/// `/metrics` when `MEMORY_METRICS_PUBLIC=false`: a credential is needed, and the service
+/// decides whose.
 async fn private_metrics(
     axum::extract::State(svc): axum::extract::State<crate::service::Services>,
     caller: crate::service::Caller,
 ) -> Result<axum::response::Response> {
-    caller.require_instance_admin("Metrics are")?;
-    Ok(export_metrics(&svc).await)
+    let text = crate::service::operations::metrics(&svc, Some(&caller)).await?;
+    Ok(metrics_response(text))
 }
 
-/// Reads the gauges that live elsewhere (queue depth, pool), then renders every metric.
-async fn export_metrics(svc: &crate::service::Services) -> axum::response::Response {
+fn metrics_response(text: String) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match crate::store::jobs::outstanding(&svc.db).await {
-        Ok(depth) => {
-            let (size, idle) = crate::store::pool_figures(&svc.db);
-            svc.metrics.set_scraped(depth, size, idle);
-        }
-        // The rest still answers; the gauges keep their last reading.
-        Err(e) => tracing::warn!(error = %e, "metrics: could not read the queue depth"),
-    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        svc.metrics.render(),
+        text,
     )
         .into_response()
 }

@@ -26,21 +26,20 @@ pub struct LiveEvent {
     pub seq: i64,
     pub conversation_id: Option<String>,
     pub name: String,
-    /// The whole `{"type":"event",…}` frame.
+    /// The whole frame, in its wire form ([`app::wire::live::event_frame`]), written once for
+    /// every subscriber.
     pub frame: String,
 }
 
 impl LiveEvent {
     pub fn new(e: StoredEvent) -> Self {
-        // `data` is JSON text from the table: spliced in as it is, not parsed and re-written.
-        let frame = format!(
-            r#"{{"type":"event","event":{},"id":"{}","tenant_id":{},"conversation_id":{},"at":"{}","data":{}}}"#,
-            serde_json::to_string(&e.name).expect("a string"),
-            event_id(e.seq),
-            serde_json::to_string(&e.tenant_id).expect("a string"),
-            serde_json::to_string(&e.conversation_id).expect("a string"),
-            e.at.to_rfc3339(),
-            e.data,
+        let frame = app::wire::live::event_frame(
+            &e.name,
+            &event_id(e.seq),
+            &e.tenant_id,
+            e.conversation_id.as_deref(),
+            &e.at.to_rfc3339(),
+            &e.data,
         );
         Self {
             seq: e.seq,
@@ -231,5 +230,28 @@ impl Hub {
         self.position.store(position, Ordering::Release);
         self.ready.store(true, Ordering::Release);
         self.started.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_s_frame_is_json_with_its_stored_data_spliced_in() {
+        let event = LiveEvent::new(StoredEvent {
+            seq: 7,
+            tenant_id: "acme".into(),
+            conversation_id: None,
+            name: "message.created".into(),
+            data: r#"{"content":"a \"quoted\" note"}"#.into(),
+            at: chrono::Utc::now(),
+        });
+        let frame: serde_json::Value = serde_json::from_str(&event.frame).unwrap();
+        assert_eq!(frame["type"], "event");
+        assert_eq!(frame["event"], "message.created");
+        assert_eq!(frame["id"], event_id(7).as_str());
+        assert_eq!(frame["conversation_id"], serde_json::Value::Null);
+        assert_eq!(frame["data"]["content"], "a \"quoted\" note");
     }
 }

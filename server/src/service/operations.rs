@@ -1,5 +1,5 @@
-//! What operators ask of an instance: readiness, and the instance administrators' cross-tenant
-//! view.
+//! What operators ask of an instance: readiness, its metrics, and the instance
+//! administrators' cross-tenant view.
 
 use std::time::{Duration, Instant};
 
@@ -8,8 +8,29 @@ use app::wire::{
     analytics::TenantUsage,
 };
 
-use super::{Caller, Result, Services};
+use super::{Caller, Result, ServiceError, Services};
 use crate::store::{self, analytics};
+
+/// Every metric in the Prometheus text format, after reading the gauges that live elsewhere
+/// (queue depth, pool). Anyone may read them while `MEMORY_METRICS_PUBLIC` is on (the
+/// default); otherwise only instance administrators.
+pub async fn metrics(svc: &Services, caller: Option<&Caller>) -> Result<String> {
+    if !svc.settings.http.metrics_public {
+        let caller = caller.ok_or_else(|| {
+            ServiceError::Unauthenticated("Missing or invalid credentials.".into())
+        })?;
+        caller.require_instance_admin("Metrics are")?;
+    }
+    match store::jobs::outstanding(&svc.db).await {
+        Ok(depth) => {
+            let (size, idle) = store::pool_figures(&svc.db);
+            svc.metrics.set_scraped(depth, size, idle);
+        }
+        // The rest still answers; the gauges keep their last reading.
+        Err(e) => tracing::warn!(error = %e, "metrics: could not read the queue depth"),
+    }
+    Ok(svc.metrics.render())
+}
 
 /// How long one dependency check may take before it counts as down.
 const CHECK_DEADLINE: Duration = Duration::from_secs(3);

@@ -313,3 +313,27 @@ async fn a_stored_rule_the_rules_now_refuse_is_skipped_and_said_so() {
         .unwrap();
     assert_eq!(listed, vec![("acme".to_owned(), skipped.clone())]);
 }
+
+#[tokio::test]
+async fn private_metrics_are_for_instance_administrators_only() {
+    let (svc, _dir) = services(&[
+        ("MEMORY_METRICS_PUBLIC", "false"),
+        ("MEMORY_ADMIN_EMAILS", "root@example.com"),
+    ])
+    .await;
+    let nobody = super::operations::metrics(&svc, None).await;
+    assert!(
+        matches!(nobody, Err(ServiceError::Unauthenticated(_))),
+        "{nobody:?}"
+    );
+    let alice = user(&svc, "alice", None).await;
+    assert!(forbidden(
+        super::operations::metrics(&svc, Some(&alice)).await
+    ));
+    let root = user(&svc, "root", None).await;
+    let text = super::operations::metrics(&svc, Some(&root)).await.unwrap();
+    assert!(
+        text.contains("memory_mesh_embedding_queue_depth 0"),
+        "{text}"
+    );
+}

@@ -70,11 +70,19 @@ async fn streaming_search_equals_rest_search() {
             .unwrap();
         let mut query = body.clone();
         query["query_id"] = "q1".into();
+        let sent = std::time::Instant::now();
         ws.send(query).await;
         let (results, done) = answer(&mut ws, &json!("q1")).await;
+        let waited_ms = sent.elapsed().as_secs_f64() * 1000.0;
         assert_eq!(done["type"], "done", "{done}");
         assert_eq!(done["count"], 3);
-        assert!(done["took_ms"].as_f64().unwrap() >= 0.0);
+        // The server's own time for the query: positive, in milliseconds, and within what the
+        // client waited for the answer.
+        let took_ms = done["took_ms"].as_f64().unwrap();
+        assert!(
+            took_ms > 0.0 && took_ms <= waited_ms,
+            "{took_ms} of {waited_ms} ms"
+        );
         let ranks: Vec<u64> = results
             .iter()
             .map(|r| r["rank"].as_u64().unwrap())

@@ -64,16 +64,10 @@ async fn user(svc: &Services, name: &str, tenant: Option<&str>) -> Caller {
     )
     .await
     .unwrap();
-    let login = req(json!({"username": name, "password": "SecurePass123"}));
-    let tokens = accounts::login(svc, login, Default::default())
-        .await
-        .unwrap();
-    authenticate(svc, Presented::AccessToken(&tokens.access_token))
-        .await
-        .unwrap()
+    again(svc, name).await
 }
 
-/// The caller again, with the memberships they hold now.
+/// `name` logged in again, with the memberships they hold now.
 async fn again(svc: &Services, name: &str) -> Caller {
     let login = req(json!({"username": name, "password": "SecurePass123"}));
     let tokens = accounts::login(svc, login, Default::default())

@@ -41,7 +41,9 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
         ServiceError::Conflict(_) => StatusCode::CONFLICT,
-        ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::RateLimited { .. } | ServiceError::TooManyQueries(_) => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

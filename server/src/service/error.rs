@@ -29,6 +29,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("{message}")]
     RateLimited { message: String, retry_after: u64 },
+    /// A connection already runs as many queries at once as it may.
+    #[error("{0}")]
+    TooManyQueries(String),
     /// A dependency is down; the message names it and never carries its error text.
     #[error("{0}")]
     Unavailable(String),
@@ -64,6 +67,7 @@ impl ServiceError {
             Self::Forbidden(_) => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
+            Self::TooManyQueries(_) => "too_many_queries",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal_error",
         }

@@ -331,3 +331,43 @@ async fn private_metrics_are_for_instance_administrators_only() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_streaming_connection_runs_at_most_its_cap_of_queries_and_fills_its_conversation() {
+    use super::{search::streaming, watchers};
+
+    let (svc, _dir) = services(&[("MEMORY_WS_MAX_QUERIES_IN_FLIGHT", "2")]).await;
+    let alice = user(&svc, "alice", Some("acme")).await;
+    for conversation in ["a", "b"] {
+        let mut m = message(None, "user");
+        m.conversation_id = conversation.into();
+        messages::create(&svc, &alice, m, None).await.unwrap();
+    }
+    let login = req(json!({"username": "alice", "password": "SecurePass123"}));
+    let tokens = accounts::login(&svc, login, Default::default())
+        .await
+        .unwrap();
+    let held = watchers::Held::new(Presented::AccessToken(&tokens.access_token));
+    let watcher = watchers::open(&svc, held, "acme").await.unwrap();
+    streaming::admit(&svc, &watcher, 1)
+        .await
+        .expect("one running: room for another");
+    let full = streaming::admit(&svc, &watcher, 2).await;
+    assert!(
+        matches!(full, Err(ServiceError::TooManyQueries(_))),
+        "{full:?}"
+    );
+    let found = streaming::run(&svc, &watcher.tenant, Some("b"), search_for("green tea"))
+        .await
+        .unwrap();
+    let conversations: Vec<&str> = found
+        .items
+        .iter()
+        .map(|h| h.conversation_id.as_str())
+        .collect();
+    assert_eq!(
+        conversations,
+        ["b"],
+        "the connection's conversation fills the query's"
+    );
+}

@@ -32,11 +32,7 @@ use super::{
 use crate::{
     api::{error::ApiError, extract::AppQuery},
     metrics::Metrics,
-    service::{
-        search,
-        watchers::{self, Watcher},
-        Services,
-    },
+    service::{search::streaming, watchers::Watcher, Services},
 };
 
 #[derive(Debug, Deserialize)]
@@ -164,31 +160,24 @@ impl Socket<'_> {
             };
         }
         let query_id = frame.remove("query_id").unwrap_or(Value::Null);
-        if let Err(e) = watchers::charge_frame(self.svc, &self.watcher).await {
+        let admitted = streaming::admit(self.svc, &self.watcher, self.running.len()).await;
+        if let Err(e) = admitted {
             return self.reply(error_frame(&e, Some(&query_id)));
         }
-        let limit = self.svc.settings.live.max_queries_in_flight;
-        if self.running.len() >= limit {
-            return self.reply(json!({
-                "type": "error", "code": "too_many_queries", "query_id": query_id,
-                "message": format!("at most {limit} queries run at once on one socket"),
-            }));
-        }
-        let mut req = match parse::<SearchRequest>(Value::Object(frame)) {
+        let req = match parse::<SearchRequest>(Value::Object(frame)) {
             Ok(req) => req,
             Err(e) => return self.reply(error_frame(&e, Some(&query_id))),
         };
-        if req.conversation_id.is_none() {
-            req.conversation_id.clone_from(&self.conversation);
-        }
-        let (svc, tenant, out) = (
+        let (svc, tenant, conversation, out) = (
             self.svc.clone(),
             self.watcher.tenant.clone(),
+            self.conversation.clone(),
             self.out.clone(),
         );
         self.running.spawn(async move {
             let started = Instant::now();
-            let frames = match search::run_in(&svc, &tenant, req, search::Spelling::Json).await {
+            let found = streaming::run(&svc, &tenant, conversation.as_deref(), req).await;
+            let frames = match found {
                 Ok(found) => {
                     let count = found.items.len();
                     let mut frames: Vec<Value> = (found.items.into_iter().enumerate())

@@ -4,6 +4,7 @@
 
 mod pipeline;
 mod query;
+pub mod streaming;
 
 use app::wire::memory::{Explain, SearchHit, SearchRequest, SearchResponse, Weights};
 

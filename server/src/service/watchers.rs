@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{authenticate, caller, Access, Caller, Presented, Result, Services, TenantContext};
 use crate::{
-    domain::events::parse_event_id,
+    domain::{events::parse_event_id, TenantId},
     live::{LiveEvent, Refused, Subscription},
     store::events,
 };
@@ -44,6 +44,19 @@ pub struct Watcher {
     pub caller: Caller,
     pub tenant: TenantContext,
     held: Held,
+}
+
+/// Admits a connection to `tenant` as it opens: with a credential, as [`open`] does; without
+/// one, only a well-formed tenant id, and the connection must then authenticate by its first
+/// frame ([`open`] again).
+pub async fn admit(svc: &Services, held: Option<Held>, tenant: &str) -> Result<Option<Watcher>> {
+    match held {
+        Some(held) => open(svc, held, tenant).await.map(Some),
+        None => {
+            TenantId::parse(tenant)?;
+            Ok(None)
+        }
+    }
 }
 
 /// Admits a credential to `tenant` (read access suffices); counts as one request.

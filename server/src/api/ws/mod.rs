@@ -23,12 +23,9 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{error::ApiError, session_cookie};
-use crate::{
-    domain::TenantId,
-    service::{
-        watchers::{self, Held, Watcher},
-        Presented, ServiceError, Services,
-    },
+use crate::service::{
+    watchers::{self, Held, Watcher},
+    Presented, ServiceError, Services,
 };
 
 /// How long the close frame may wait for a peer that does not read.
@@ -105,13 +102,7 @@ pub async fn admit(
                 .map(|t| Held::new(Presented::bearer(&t))),
         },
     };
-    let watcher = match held {
-        Some(held) => Some(watchers::open(svc, held, tenant).await?),
-        None => {
-            TenantId::parse(tenant).map_err(ServiceError::from)?;
-            None
-        }
-    };
+    let watcher = watchers::admit(svc, held, tenant).await?;
     let ws = ws.map_err(|r| {
         ServiceError::BadRequest(format!("This address speaks WebSocket: {}", r.body_text()))
     })?;

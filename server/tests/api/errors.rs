@@ -154,12 +154,26 @@ async fn hsts_is_sent_behind_a_trusted_proxy_and_not_on_plain_local_http() {
 
 #[tokio::test]
 async fn a_request_over_the_time_limit_gets_the_504_envelope() {
-    // A real slow request: a 1000-message batch through the local model takes seconds.
+    // An OpenAI-style provider that holds its answer far past the request's time limit (its
+    // client would wait 30 s): the request is slow however fast this machine is.
+    let held = axum::Router::new().route(
+        "/v1/embeddings",
+        axum::routing::post(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+            ""
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let provider = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, held).await });
     let app = spawn_app_with(
         Backend::Sqlite,
         Options {
             vars: vec![
-                ("MEMORY_EMBEDDING_PROVIDER".into(), "local".into()),
+                ("MEMORY_EMBEDDING_PROVIDER".into(), "openai".into()),
+                ("MEMORY_EMBEDDING_BASE_URL".into(), provider),
+                ("MEMORY_EMBEDDING_MODEL".into(), "test-model".into()),
+                ("MEMORY_EMBEDDING_API_KEY".into(), "sk-test".into()),
                 ("MEMORY_REQUEST_TIMEOUT_SECONDS".into(), "1".into()),
             ],
             ..Default::default()
@@ -167,18 +181,9 @@ async fn a_request_over_the_time_limit_gets_the_504_envelope() {
     )
     .await;
     let alice = app.register_and_login("alice", None).await;
-    let messages: Vec<serde_json::Value> = (0..1000)
-        .map(|i| serde_json::json!({"conversation_id": "c", "role": "user",
-            "content": format!("message number {i} with enough words to keep the model busy for a while")}))
-        .collect();
-    let r = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/messages/batch",
-            &alice.access_token,
-            Some(serde_json::json!({"messages": messages})),
-        )
-        .await;
+    let body = serde_json::json!({"conversation_id": "c", "role": "user",
+                                  "content": "embedded inline, by a provider that does not answer"});
+    let r = post_message(&app, &alice.access_token, body).await;
     assert_eq!(r.status(), 504);
     let (code, _) = error_envelope(r).await;
     assert_eq!(code, "timeout");

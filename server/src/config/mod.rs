@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::{messages::ImportanceWeights, ranking::RankingWeights};
 
+mod auth;
 mod live;
 mod parse;
 mod values;

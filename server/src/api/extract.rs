@@ -202,11 +202,19 @@ fn query_pairs<T: DeserializeOwned>(
     {
         return Err(nul_error(key.replace('\0', "")));
     }
-    let (apart, typed): (Vec<_>, Vec<_>) = pairs.partition(|(k, _)| set_apart(k));
-    let typed = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(typed)
-        .finish();
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(typed.as_bytes()));
+    let apart: Vec<_> = pairs.filter(|(k, _)| set_apart(k)).collect();
+    // serde_urlencoded reads only a `form_urlencoded::Parse`: the other pairs are encoded
+    // again, but only when some were set apart (most queries are read as they came).
+    let rest;
+    let typed = if apart.is_empty() {
+        pairs
+    } else {
+        rest = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.filter(|(k, _)| !set_apart(k)))
+            .finish();
+        form_urlencoded::parse(rest.as_bytes())
+    };
+    let de = serde_urlencoded::Deserializer::new(typed);
     let value = serde_path_to_error::deserialize(de)
         .map_err(|e| invalid_error(e.path(), &e.inner().to_string()))?;
     Ok((

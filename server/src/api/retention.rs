@@ -11,8 +11,7 @@ use app::{
 };
 use axum::{
     extract::{Path, State},
-    http::{HeaderName, HeaderValue, StatusCode},
-    response::AppendHeaders,
+    http::StatusCode,
     Json,
 };
 use serde::Deserialize;
@@ -21,6 +20,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     extract::{AppJson, AppQuery, OptionalJson},
     messages::TenantQuery,
+    versioning::{announce_if, Announced},
     Result,
 };
 use crate::{
@@ -284,17 +284,11 @@ async fn admin_run(
     State(svc): State<Services>,
     caller: Caller,
     OptionalJson(req): OptionalJson<AdminRetentionRun>,
-) -> Result<(
-    AppendHeaders<Vec<(HeaderName, HeaderValue)>>,
-    Json<RetentionRunList>,
-)> {
-    // `actions` is the original API's field: its use is announced like every alias.
-    let deprecated = match req.actions {
-        Some(_) => super::versioning::deprecation("/v1/admin/retention/run"),
-        None => Vec::new(),
-    };
+) -> Result<(Announced, Json<RetentionRunList>)> {
+    // `actions` is the original API's field.
+    let announced = announce_if(req.actions.is_some(), "/v1/admin/retention/run");
     let runs = runs::admin_run(&svc, &caller, req).await?;
-    Ok((AppendHeaders(deprecated), Json(runs)))
+    Ok((announced, Json(runs)))
 }
 
 #[utoipa::path(

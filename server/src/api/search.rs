@@ -2,16 +2,12 @@
 //! [`crate::service::search`]. The GET form spells the request as query parameters.
 
 use app::wire::memory::{SearchRequest, SearchResponse};
-use axum::{
-    extract::State,
-    http::{HeaderName, HeaderValue},
-    response::AppendHeaders,
-    Json,
-};
+use axum::{extract::State, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     extract::{AppJson, MetadataQuery},
+    versioning::{announce_if, Announced},
     Result,
 };
 use crate::{
@@ -60,16 +56,9 @@ async fn search_post(
     State(svc): State<Services>,
     caller: Caller,
     AppJson(req): AppJson<SearchRequest>,
-) -> Result<(
-    AppendHeaders<Vec<(HeaderName, HeaderValue)>>,
-    Json<SearchResponse>,
-)> {
-    // `candidate_limit` is the original API's field: its use is announced like every alias
-    // (the middleware does it for the GET form's parameter).
-    let deprecated = match req.candidate_limit {
-        Some(_) => super::versioning::deprecation("/v1/memory/search"),
-        None => Vec::new(),
-    };
+) -> Result<(Announced, Json<SearchResponse>)> {
+    // `candidate_limit` is the original API's field (the middleware announces the GET form's).
+    let announced = announce_if(req.candidate_limit.is_some(), "/v1/memory/search");
     let found = search::run(&svc, &caller, req, Spelling::Json).await?;
-    Ok((AppendHeaders(deprecated), Json(found)))
+    Ok((announced, Json(found)))
 }

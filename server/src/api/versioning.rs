@@ -87,9 +87,20 @@ pub async fn api_version(req: Request, next: Next) -> Response {
     response
 }
 
-/// The headers that announce a deprecated way of calling and its successor. The middleware
-/// adds them for paths and parameters; a handler adds them for a deprecated field of a body,
-/// which only it reads.
+/// The deprecation headers a handler adds to its answer (none when nothing deprecated was used).
+pub type Announced = axum::response::AppendHeaders<Vec<(HeaderName, HeaderValue)>>;
+
+/// [`deprecation`] when `used`: for a deprecated field of a body, which only its handler reads
+/// (the middleware announces paths and parameters).
+pub fn announce_if(used: bool, successor: &str) -> Announced {
+    axum::response::AppendHeaders(if used {
+        deprecation(successor)
+    } else {
+        Vec::new()
+    })
+}
+
+/// The headers that announce a deprecated way of calling and its successor.
 pub fn deprecation(successor: &str) -> Vec<(HeaderName, HeaderValue)> {
     let mut headers = vec![
         (

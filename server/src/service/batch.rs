@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     messages::{apply_update, embed_or_defer, validate},
-    tenants,
+    tenants::{admin_of, creatable_on_write, create_on_write},
     views::view_message as view,
     Access, Caller, Result, ServiceError, Services, TenantContext,
 };
@@ -69,7 +69,7 @@ pub async fn create(
             Err(ServiceError::Invalid(invalid)) => Err(invalid),
             Err(refused) => {
                 let requested = item.tenant_id.as_deref();
-                if tenants::creatable_on_write(svc, caller, requested, &refused).is_none() {
+                if creatable_on_write(svc, caller, requested, &refused).is_none() {
                     return Err(refused);
                 }
                 to_create.extend(requested.map(str::to_owned));
@@ -81,8 +81,9 @@ pub async fn create(
     }
     if let Some(refused) = refusal {
         let ids: Vec<&str> = to_create.iter().map(String::as_str).collect();
-        for created in tenants::create_on_write(svc, caller, &ids, refused).await? {
-            tenants.insert(Some(created.tenant_id.clone()), Ok(created));
+        create_on_write(svc, caller, &ids, refused).await?;
+        for id in to_create {
+            tenants.insert(Some(id.clone()), Ok(admin_of(&id)));
         }
     }
     for tenant in tenants.values().flatten() {

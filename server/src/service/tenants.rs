@@ -97,10 +97,8 @@ pub async fn for_write(
         }
         Err(refused) => match creatable_on_write(svc, caller, requested, &refused) {
             Some(id) => {
-                let created = create_on_write(svc, caller, &[id], refused).await?;
-                let tenant = created.into_iter().next().ok_or_else(|| {
-                    ServiceError::Internal(anyhow::anyhow!("a created tenant went missing"))
-                })?;
+                create_on_write(svc, caller, &[id], refused).await?;
+                let tenant = admin_of(id);
                 super::caller::charge(svc, &tenant).await?;
                 Ok(tenant)
             }
@@ -133,18 +131,19 @@ pub async fn create_on_write(
     caller: &Caller,
     ids: &[&str],
     refused: ServiceError,
-) -> Result<Vec<TenantContext>> {
+) -> Result<()> {
     let named: Vec<(&str, &str)> = ids.iter().map(|id| (*id, *id)).collect();
     match insert(svc, caller, &named, "write").await {
-        Ok(()) => Ok(ids
-            .iter()
-            .map(|id| TenantContext {
-                tenant_id: (*id).to_owned(),
-                role: MemberRole::Admin,
-            })
-            .collect()),
         Err(ServiceError::Conflict(_)) => Err(refused),
-        Err(e) => Err(e),
+        done => done,
+    }
+}
+
+/// The caller's context in tenant `id`, which they have just created.
+pub fn admin_of(id: &str) -> TenantContext {
+    TenantContext {
+        tenant_id: id.to_owned(),
+        role: MemberRole::Admin,
     }
 }
 

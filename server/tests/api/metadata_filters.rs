@@ -21,17 +21,27 @@ fn corpus() -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// Stores the corpus (two days old, so retention's age conditions are not what decides);
-/// returns (name, id) pairs.
-async fn seed(app: &TestApp, token: &str) -> Vec<(&'static str, String)> {
+/// An app whose user has stored the corpus (two days old, so retention's age conditions are
+/// not what decides): the app, the user's token, and the (name, id) pairs.
+async fn seeded(backend: Backend) -> (TestApp, String, Vec<(&'static str, String)>) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_and_login("alice", None).await;
     let mut ids = Vec::new();
     for (name, metadata) in corpus() {
         let content = format!("note {name} about metadata");
         let extra = json!({"metadata": metadata});
-        let id = old_message(app, token, "m", &content, Duration::days(2), extra).await;
+        let id = old_message(
+            &app,
+            &alice.access_token,
+            "m",
+            &content,
+            Duration::days(2),
+            extra,
+        )
+        .await;
         ids.push((name, id));
     }
-    ids
+    (app, alice.access_token, ids)
 }
 
 fn names(ids: &[(&'static str, String)], found: &[String]) -> Vec<&'static str> {
@@ -76,10 +86,8 @@ fn typed_cases() -> Vec<(Value, Vec<&'static str>)> {
 #[tokio::test]
 async fn a_json_filter_matches_by_type_and_numbers_by_value_on_both_backends() {
     for backend in BACKENDS {
-        let app = spawn_app(backend).await;
-        let alice = app.register_and_login("alice", None).await;
-        let t = alice.access_token.as_str();
-        let ids = seed(&app, t).await;
+        let (app, token, ids) = seeded(backend).await;
+        let t = token.as_str();
         for (filter, expected) in typed_cases() {
             for mode in ["lexical", "vector", "hybrid"] {
                 let body = json!({"query": "note about metadata", "top_k": 10, "mode": mode,
@@ -111,10 +119,8 @@ async fn a_url_filter_matches_the_literal_it_spells_or_the_same_string_on_both_b
         ("missing=1", vec![]),
     ];
     for backend in BACKENDS {
-        let app = spawn_app(backend).await;
-        let alice = app.register_and_login("alice", None).await;
-        let t = alice.access_token.as_str();
-        let ids = seed(&app, t).await;
+        let (app, token, ids) = seeded(backend).await;
+        let t = token.as_str();
         for (filter, expected) in &cases {
             let path = format!(
                 "/v1/memory/search?query=note%20about%20metadata&top_k=10&mode=lexical&metadata.{filter}"
@@ -133,10 +139,8 @@ async fn a_url_filter_matches_the_literal_it_spells_or_the_same_string_on_both_b
 #[tokio::test]
 async fn a_retention_rule_s_metadata_condition_matches_as_search_does_on_both_backends() {
     for backend in BACKENDS {
-        let app = spawn_app(backend).await;
-        let alice = app.register_and_login("alice", None).await;
-        let t = alice.access_token.as_str();
-        let ids = seed(&app, t).await;
+        let (app, token, ids) = seeded(backend).await;
+        let t = token.as_str();
         for (filter, expected) in typed_cases() {
             let id = rule(
                 &app,

@@ -257,7 +257,7 @@ async fn every_operation_has_a_unique_stable_id_and_the_original_path_serves_the
             }
         }
     }
-    // Ids client generators have already used stay as they are.
+    // Ids are a resource's tag and its action, so they stay as handlers come and go.
     assert_eq!(
         doc["paths"]["/v1/conversations"]["get"]["operationId"],
         "conversations_list"

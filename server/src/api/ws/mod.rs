@@ -219,7 +219,8 @@ pub async fn reauthenticate(
 }
 
 /// The error frame of a failed use case: `{"type":"error","code":…,"message":…}` — the same
-/// `code` and `message` as the REST envelope — with the `field` of a validation error, `retry_after` of a rate limit, and the `query_id` it answers.
+/// `code` and `message` as the REST envelope — with the `field` of a validation error,
+/// `retry_after` of a rate limit, and the `query_id` it answers.
 pub fn error_frame(e: &ServiceError, query_id: Option<&Value>) -> Value {
     let (code, message) = match e {
         ServiceError::Internal(_) => {

@@ -26,7 +26,7 @@ pub async fn run(
 
 /// Runs one search in a tenant the caller was already authorised (and charged) for, as a
 /// long-lived connection is; a `tenant_id` in the request must name that tenant.
-pub async fn run_in(
+async fn run_in(
     svc: &Services,
     tenant: &TenantContext,
     req: SearchRequest,

@@ -64,15 +64,15 @@ impl Application {
     /// current batches `MEMORY_SHUTDOWN_TIMEOUT_SECONDS` to finish; jobs still running after
     /// that go back to the queue for the next instance.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let tracker = tokio_util::task::TaskTracker::new();
         let svc = &self.state.services;
+        let tracker = &svc.tasks;
         let grace = svc.settings.http.shutdown_timeout;
         let workers = crate::jobs::spawn(
             svc,
             &self.state.activity,
             svc.settings.job_workers,
             &shutdown,
-            &tracker,
+            tracker,
         );
         tracker.spawn(keep_index_current(
             svc.index.clone(),
@@ -93,7 +93,7 @@ impl Application {
             svc.hub.clone(),
             svc.settings.live.clone(),
             &shutdown,
-            &tracker,
+            tracker,
         );
         // WebSocket connections end with a close frame when the server stops, so the graceful
         // shutdown does not wait for them forever.

@@ -5,13 +5,14 @@ use app::wire::auth::{
     UpdateMeRequest, UserResponse,
 };
 use chrono::Utc;
+use serde_json::json;
 use uuid::Uuid;
 
-use super::{Caller, Result, ServiceError, Services};
+use super::{unit::Written, Caller, Result, ServiceError, Services};
 use crate::{
     auth::{password, secrets_match, tokens, tokens::RefreshToken},
     domain::{ids::check_password_policy, Email, Invalid, TenantId, Username},
-    store::{accounts, entities::users},
+    store::{accounts, audit::NewEntry, entities::users},
 };
 
 pub fn view(user: users::Model, tenants: Vec<TenantMembership>) -> UserResponse {
@@ -50,18 +51,29 @@ pub async fn register(svc: &Services, req: RegisterRequest) -> Result<UserRespon
         .admin_emails
         .iter()
         .any(|e| e == email.as_str());
-    let (user, membership) = accounts::create_account(
-        &svc.db,
-        accounts::NewAccount {
-            email: email.as_str().to_owned(),
-            username: username.as_str().to_owned(),
-            password_hash,
-            full_name,
-            tenant_id: tenant_id.map(|t| t.as_str().to_owned()),
-            is_instance_admin,
-        },
-    )
-    .await?;
+    let new = accounts::NewAccount {
+        email: email.as_str().to_owned(),
+        username: username.as_str().to_owned(),
+        password_hash,
+        full_name,
+        tenant_id: tenant_id.map(|t| t.as_str().to_owned()),
+        is_instance_admin,
+    };
+    let (user, membership) = svc
+        .write(async |txn| {
+            let (user, membership) = accounts::create_account(txn, new).await?;
+            let tenant = membership.tenant_id.clone();
+            let entry = NewEntry {
+                tenant_id: Some(tenant.clone()),
+                actor_user_id: Some(user.id),
+                actor: format!("user:{}", user.id),
+                action: "tenant.created",
+                details: json!({"name": tenant, "via": "registration"}),
+                target: Some(tenant),
+            };
+            Ok(Written::audited((user, membership), vec![entry]))
+        })
+        .await?;
     let tenants = vec![TenantMembership {
         tenant_id: membership.tenant_id,
         role: membership.role,
@@ -111,23 +123,23 @@ pub async fn login(
         }
     };
     svc.login_throttle.record_success(&account);
-    accounts::record_login(&svc.db, user.id).await?;
     let auth = &svc.settings.auth;
     let refresh_ttl = auth.refresh_token_ttl * if req.remember_me { 4 } else { 1 };
     let session_id = Uuid::now_v7();
     let refresh = RefreshToken::new(session_id, 0);
-    accounts::create_session(
-        &svc.db,
-        session_id,
-        accounts::NewSession {
-            user_id: user.id,
-            refresh_hash: refresh.hash(),
-            remember_me: req.remember_me,
-            ip_address: origin.ip_address,
-            user_agent: origin.user_agent,
-            expires_at: Utc::now() + refresh_ttl,
-        },
-    )
+    let session = accounts::NewSession {
+        user_id: user.id,
+        refresh_hash: refresh.hash(),
+        remember_me: req.remember_me,
+        ip_address: origin.ip_address,
+        user_agent: origin.user_agent,
+        expires_at: Utc::now() + refresh_ttl,
+    };
+    svc.write(async |txn| {
+        accounts::record_login(txn, user.id).await?;
+        accounts::create_session(txn, session_id, session).await?;
+        Ok(Written::quiet(()))
+    })
     .await?;
     Ok(token_response(svc, user.id, session_id, &refresh))
 }
@@ -160,19 +172,23 @@ pub async fn refresh(svc: &Services, presented: &str) -> Result<TokenResponse> {
         .ok_or_else(invalid)?;
     if presented.generation != session.refresh_generation {
         tracing::warn!(session = %session.id, "refresh token replayed: revoking the session");
-        accounts::revoke_session(&svc.db, session.id).await?;
+        end_session(svc, session.id).await?;
         return Err(invalid());
     }
     if !secrets_match(&presented.hash(), &session.refresh_hash) {
         return Err(invalid());
     }
     let next = RefreshToken::new(session.id, session.refresh_generation + 1);
-    let rotated =
-        accounts::rotate_session(&svc.db, session.id, session.refresh_generation, next.hash())
-            .await?;
+    let (id, generation) = (session.id, session.refresh_generation);
+    let rotated = svc
+        .write(async |txn| {
+            let rotated = accounts::rotate_session(txn, id, generation, next.hash()).await?;
+            Ok(Written::quiet(rotated))
+        })
+        .await?;
     if !rotated {
         // Another request rotated it first with the same token: a replay.
-        accounts::revoke_session(&svc.db, session.id).await?;
+        end_session(svc, session.id).await?;
         return Err(invalid());
     }
     let user = accounts::user_by_id(&svc.db, session.user_id)
@@ -187,8 +203,16 @@ pub async fn logout(svc: &Services, caller: &Caller) -> Result<()> {
     let session = caller.session_id().ok_or_else(|| {
         ServiceError::BadRequest("Logout ends a login session; revoke API keys instead.".into())
     })?;
-    accounts::revoke_session(&svc.db, session).await?;
-    Ok(())
+    end_session(svc, session).await
+}
+
+/// Revokes session `id`: its access and refresh tokens stop working at once.
+async fn end_session(svc: &Services, id: Uuid) -> Result<()> {
+    svc.write(async |txn| {
+        accounts::revoke_session(txn, id).await?;
+        Ok(Written::quiet(()))
+    })
+    .await
 }
 
 async fn memberships(svc: &Services, user: Uuid) -> Result<Vec<TenantMembership>> {
@@ -226,14 +250,16 @@ pub async fn update_me(
         .full_name
         .map(|n| Some(n.trim().to_owned()).filter(|n| !n.is_empty()));
     let user = current_user(svc, caller).await?;
-    let user = accounts::update_profile(
-        &svc.db,
-        user,
+    let (email, username) = (
         email.map(|e| e.as_str().to_owned()),
         username.map(|u| u.as_str().to_owned()),
-        full_name,
-    )
-    .await?;
+    );
+    let user = svc
+        .write(async |txn| {
+            let user = accounts::update_profile(txn, user, email, username, full_name).await?;
+            Ok(Written::quiet(user))
+        })
+        .await?;
     let tenants = memberships(svc, user.id).await?;
     Ok(view(user, tenants))
 }
@@ -251,7 +277,11 @@ pub async fn change_password(
     }
     check_password_policy(&req.new_password, "new_password")?;
     let hash = password::hash(req.new_password).await?;
-    accounts::set_password_hash(&svc.db, user.id, hash).await?;
-    accounts::revoke_other_sessions(&svc.db, user.id, caller.session_id()).await?;
-    Ok(())
+    let entry = super::audit::entry(caller, None, "account.password_changed", None, json!({}));
+    svc.write(async |txn| {
+        accounts::set_password_hash(txn, user.id, hash).await?;
+        accounts::revoke_other_sessions(txn, user.id, caller.session_id()).await?;
+        Ok(Written::audited((), vec![entry]))
+    })
+    .await
 }

@@ -3,9 +3,10 @@
 
 use app::wire::auth::{ApiKeyResponse, CreateApiKeyRequest};
 use chrono::Utc;
+use serde_json::json;
 use uuid::Uuid;
 
-use super::{audit, Access, Caller, Result, ServiceError, Services};
+use super::{audit, unit::Written, Access, Caller, Result, ServiceError, Services};
 use crate::{
     auth::api_keys,
     domain::{ids::display_name, Invalid, KeyScope},
@@ -50,38 +51,30 @@ pub async fn create(
         .await?;
     let generated = api_keys::generate();
     let now = Utc::now();
-    let txn = crate::store::begin_write(&svc.db).await?;
-    let key = accounts::insert_api_key(
-        &txn,
-        entity::Model {
-            id: Uuid::now_v7(),
-            user_id: caller.user_id,
-            tenant_id: tenant.tenant_id,
-            name,
-            prefix: generated.prefix,
-            key_hash: generated.hash,
-            scope: scope.as_str().to_owned(),
-            last_used_at: None,
-            expires_at: req
-                .expires_days
-                .map(|d| now + chrono::Duration::days(i64::from(d))),
-            revoked_at: None,
-            created_at: now,
-        },
-    )
-    .await?;
-    let details = serde_json::json!({"name": key.name, "scope": key.scope, "prefix": key.prefix});
-    let target = Some(key.id.to_string());
-    audit::record(
-        &txn,
-        caller,
-        Some(&key.tenant_id),
-        "api_key.created",
-        target,
-        details,
-    )
-    .await?;
-    crate::store::commit(txn).await?;
+    let row = entity::Model {
+        id: Uuid::now_v7(),
+        user_id: caller.user_id,
+        tenant_id: tenant.tenant_id,
+        name,
+        prefix: generated.prefix,
+        key_hash: generated.hash,
+        scope: scope.as_str().to_owned(),
+        last_used_at: None,
+        expires_at: req
+            .expires_days
+            .map(|d| now + chrono::Duration::days(i64::from(d))),
+        revoked_at: None,
+        created_at: now,
+    };
+    let details = json!({"name": row.name, "scope": row.scope, "prefix": row.prefix});
+    let (tenant, target) = (Some(row.tenant_id.as_str()), Some(row.id.to_string()));
+    let entry = audit::entry(caller, tenant, "api_key.created", target, details);
+    let key = svc
+        .write(async |txn| {
+            let key = accounts::insert_api_key(txn, row).await?;
+            Ok(Written::audited(key, vec![entry]))
+        })
+        .await?;
     Ok(view(key, Some(generated.full)))
 }
 
@@ -97,20 +90,13 @@ pub async fn revoke(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     caller.require_session(MANAGED)?;
     let not_found = || ServiceError::not_found("API key");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let txn = crate::store::begin_write(&svc.db).await?;
-    let tenant = accounts::revoke_api_key(&txn, id, &caller.admin_tenants())
-        .await?
-        .ok_or_else(not_found)?;
-    let (target, details) = (Some(id.to_string()), serde_json::json!({}));
-    audit::record(
-        &txn,
-        caller,
-        Some(&tenant),
-        "api_key.revoked",
-        target,
-        details,
-    )
-    .await?;
-    crate::store::commit(txn).await?;
-    Ok(())
+    svc.write(async |txn| {
+        let tenant = accounts::revoke_api_key(txn, id, &caller.admin_tenants())
+            .await?
+            .ok_or_else(not_found)?;
+        let target = Some(id.to_string());
+        let entry = audit::entry(caller, Some(&tenant), "api_key.revoked", target, json!({}));
+        Ok(Written::audited((), vec![entry]))
+    })
+    .await
 }

@@ -1,14 +1,13 @@
-//! The audit log: the entries use cases record (in their own transaction where they have one),
+//! The audit log: the entries use cases record (with their change, through the unit of work),
 //! and who may read them — a tenant's admins its entries, instance administrators every entry,
 //! including those of no tenant (failed logins, deleted tenants). API keys never.
 
 use app::wire::audit::{AuditEntry, AuditPage};
 use chrono::Utc;
-use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Access, Caller, Credential, Result, ServiceError, Services};
+use super::{unit::Written, Access, Caller, Credential, Result, ServiceError, Services};
 use crate::{
     domain::cursor,
     store::audit::{self as store, NewEntry, Query},
@@ -26,29 +25,23 @@ pub(super) fn actor(caller: &Caller) -> String {
     }
 }
 
-/// Records that `caller` did `action` to `target` in `tenant`, in `db` (the change's
-/// transaction where it has one).
-pub async fn record(
-    db: &impl ConnectionTrait,
+/// The entry for `caller` doing `action` to `target` in `tenant`, for a unit of work's
+/// [`Written::audit`](super::unit::Written::audit).
+pub fn entry(
     caller: &Caller,
     tenant: Option<&str>,
     action: &'static str,
     target: Option<String>,
     details: Value,
-) -> Result<()> {
-    store::record(
-        db,
-        NewEntry {
-            tenant_id: tenant.map(str::to_owned),
-            actor_user_id: Some(caller.user_id),
-            actor: actor(caller),
-            action,
-            target,
-            details,
-        },
-    )
-    .await?;
-    Ok(())
+) -> NewEntry {
+    NewEntry {
+        tenant_id: tenant.map(str::to_owned),
+        actor_user_id: Some(caller.user_id),
+        actor: actor(caller),
+        action,
+        target,
+        details,
+    }
 }
 
 /// Records a failed login of an existing user (unknown accounts are not logged: anyone can
@@ -62,7 +55,10 @@ pub async fn failed_login(svc: &Services, user: Uuid, reason: &'static str) {
         target: Some(user.to_string()),
         details: serde_json::json!({ "reason": reason }),
     };
-    if let Err(e) = store::record(&svc.db, entry).await {
+    let recorded = svc
+        .write(async |_| Ok(Written::audited((), vec![entry])))
+        .await;
+    if let Err(e) = recorded {
         tracing::warn!(error = %e, "could not record a failed login");
     }
 }

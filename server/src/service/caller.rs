@@ -131,7 +131,7 @@ async fn from_api_key(svc: &Services, raw: &str) -> Result<Caller> {
     spend(svc, &ratelimit::Key::ApiKey(key.key_id)).await?;
     // Last use is informational: recorded beside the request, not before its answer.
     let db = svc.db.clone();
-    tokio::spawn(async move {
+    svc.tasks.spawn(async move {
         if let Err(e) = accounts::touch_api_key(&db, key.key_id).await {
             tracing::warn!(error = %e, "could not record an API key's last use");
         }

@@ -9,14 +9,15 @@ use chrono::{DateTime, Utc};
 
 use super::{
     events,
+    unit::Written,
     views::{view_conversation as view, view_message},
     Access, Caller, Result, ServiceError, Services,
 };
 use crate::{
     domain::{cursor, events::EventKind, messages as rules, Invalid},
     store::{
-        begin_write, commit, conversations as store,
-        events::{append, scrub_conversation},
+        conversations as store,
+        events::scrub_conversation,
         messages::{conversation_messages, MessageListing},
     },
 };
@@ -163,22 +164,22 @@ pub async fn create(
     let id = rules::conversation_id(&req.conversation_id)?;
     let title = check_title(req.title)?;
     let metadata = rules::metadata(req.metadata)?;
-    let txn = begin_write(&svc.db).await?;
-    let (conversation, created) = store::create_conversation(
-        &txn,
-        &tenant.tenant_id,
-        &id,
-        title,
-        metadata,
-        caller.user_id,
-    )
-    .await?;
-    if created {
-        let event = events::conversation(EventKind::ConversationCreated, &conversation);
-        append(&txn, vec![event]).await?;
-    }
-    commit(txn).await?;
-    svc.hub.wake();
+    let (conversation, created) = svc
+        .write(async |txn| {
+            let user = caller.user_id;
+            let (conversation, created) =
+                store::create_conversation(txn, &tenant.tenant_id, &id, title, metadata, user)
+                    .await?;
+            let events = match created {
+                true => vec![events::conversation(
+                    EventKind::ConversationCreated,
+                    &conversation,
+                )],
+                false => Vec::new(),
+            };
+            Ok(Written::emitted((conversation, created), events))
+        })
+        .await?;
     Ok((view(conversation), created))
 }
 
@@ -216,14 +217,15 @@ pub async fn update(
         .await?;
     let title = check_title(req.title)?;
     let metadata = req.metadata.map(|m| rules::metadata(Some(m))).transpose()?;
-    let txn = begin_write(&svc.db).await?;
-    let updated =
-        store::update_conversation(&txn, &tenant.tenant_id, id, title, metadata, req.archived)
-            .await?;
-    let event = events::conversation(EventKind::ConversationUpdated, &updated);
-    append(&txn, vec![event]).await?;
-    commit(txn).await?;
-    svc.hub.wake();
+    let updated = svc
+        .write(async |txn| {
+            let (tenant, archived) = (&tenant.tenant_id, req.archived);
+            let updated =
+                store::update_conversation(txn, tenant, id, title, metadata, archived).await?;
+            let event = events::conversation(EventKind::ConversationUpdated, &updated);
+            Ok(Written::emitted(updated, vec![event]))
+        })
+        .await?;
     Ok(view(updated))
 }
 
@@ -273,18 +275,19 @@ pub async fn delete(
     let tenant = caller
         .authorise_and_charge(svc, tenant, Access::Write)
         .await?;
-    let txn = begin_write(&svc.db).await?;
-    let conversation = store::get_conversation(&txn, &tenant.tenant_id, id).await?;
-    if conversation.message_count > 0 && !delete_messages {
-        return Err(ServiceError::Conflict(
-            "The conversation has messages: pass delete_messages=true to delete them too.".into(),
-        ));
-    }
-    store::delete_conversation(&txn, &tenant.tenant_id, id).await?;
-    // Its messages went by the cascade: their earlier events lose their content too.
-    scrub_conversation(&txn, &tenant.tenant_id, id).await?;
-    append(&txn, vec![events::conversation_deleted(&conversation)]).await?;
-    commit(txn).await?;
-    svc.hub.wake();
-    Ok(())
+    svc.write(async |txn| {
+        let conversation = store::get_conversation(txn, &tenant.tenant_id, id).await?;
+        if conversation.message_count > 0 && !delete_messages {
+            return Err(ServiceError::Conflict(
+                "The conversation has messages: pass delete_messages=true to delete them too."
+                    .into(),
+            ));
+        }
+        store::delete_conversation(txn, &tenant.tenant_id, id).await?;
+        // Its messages went by the cascade: their earlier events lose their content too.
+        scrub_conversation(txn, &tenant.tenant_id, id).await?;
+        let event = events::conversation_deleted(&conversation);
+        Ok(Written::emitted((), vec![event]))
+    })
+    .await
 }

@@ -3,9 +3,10 @@
 //! 403 whether the tenant exists or not, and a foreign user id is not found.
 
 use app::wire::auth::{AddMemberRequest, MemberResponse, UpdateMemberRequest};
+use serde_json::json;
 use uuid::Uuid;
 
-use super::{audit, Access, Caller, Result, ServiceError, Services};
+use super::{audit, unit::Written, Access, Caller, Result, ServiceError, Services, TenantContext};
 use crate::{
     domain::{Invalid, MemberRole},
     store::{accounts, entities},
@@ -54,20 +55,20 @@ pub async fn add(
         }
     }
     .ok_or_else(no_such_user)?;
-    let txn = crate::store::begin_write(&svc.db).await?;
-    let membership = accounts::add_member(&txn, &tenant.tenant_id, user.id, role).await?;
-    let details = serde_json::json!({"role": role.as_str()});
-    let target = Some(user.id.to_string());
-    audit::record(
-        &txn,
+    let (details, target) = (json!({"role": role.as_str()}), Some(user.id.to_string()));
+    let entry = audit::entry(
         caller,
         Some(&tenant.tenant_id),
         "member.added",
         target,
         details,
-    )
-    .await?;
-    crate::store::commit(txn).await?;
+    );
+    let membership = svc
+        .write(async |txn| {
+            let membership = accounts::add_member(txn, &tenant.tenant_id, user.id, role).await?;
+            Ok(Written::audited(membership, vec![entry]))
+        })
+        .await?;
     Ok(view(membership, user))
 }
 
@@ -88,21 +89,18 @@ pub async fn update(
         .await?;
     let role = MemberRole::parse(&req.role)?;
     let user_id = member_id(user_id)?;
-    let txn = crate::store::begin_write(&svc.db).await?;
-    accounts::change_member(&txn, &tenant.tenant_id, user_id, Some(role)).await?;
-    let details = serde_json::json!({"role": role.as_str()});
-    let target = Some(user_id.to_string());
-    audit::record(
-        &txn,
+    let change = Some(role);
+    let details = json!({"role": role.as_str()});
+    change_member(
+        svc,
         caller,
-        Some(&tenant.tenant_id),
+        &tenant,
+        user_id,
+        change,
         "member.role_changed",
-        target,
         details,
     )
-    .await?;
-    crate::store::commit(txn).await?;
-    Ok(())
+    .await
 }
 
 /// Removes a member; their keys for the tenant stop working with the membership.
@@ -111,18 +109,34 @@ pub async fn remove(svc: &Services, caller: &Caller, tenant: &str, user_id: &str
         .authorise_and_charge(svc, Some(tenant), Access::Admin)
         .await?;
     let user_id = member_id(user_id)?;
-    let txn = crate::store::begin_write(&svc.db).await?;
-    accounts::change_member(&txn, &tenant.tenant_id, user_id, None).await?;
-    let (target, details) = (Some(user_id.to_string()), serde_json::json!({}));
-    audit::record(
-        &txn,
+    change_member(
+        svc,
         caller,
-        Some(&tenant.tenant_id),
+        &tenant,
+        user_id,
+        None,
         "member.removed",
-        target,
-        details,
+        json!({}),
     )
-    .await?;
-    crate::store::commit(txn).await?;
-    Ok(())
+    .await
+}
+
+/// Gives member `user_id` of `tenant` the role `to`, or with `None` removes them, audited as
+/// `action`; a tenant always keeps an admin.
+async fn change_member(
+    svc: &Services,
+    caller: &Caller,
+    tenant: &TenantContext,
+    user_id: Uuid,
+    to: Option<MemberRole>,
+    action: &'static str,
+    details: serde_json::Value,
+) -> Result<()> {
+    let target = Some(user_id.to_string());
+    let entry = audit::entry(caller, Some(&tenant.tenant_id), action, target, details);
+    svc.write(async |txn| {
+        accounts::change_member(txn, &tenant.tenant_id, user_id, to).await?;
+        Ok(Written::audited((), vec![entry]))
+    })
+    .await
 }

@@ -1,15 +1,20 @@
 //! Messages: store, read, edit and delete, one at a time. Every write embeds its text before
-//! the transaction (or leaves it to the durable queue) and wakes the job workers.
+//! its unit of work (or leaves it to the durable queue).
 
 use app::wire::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{events, views::view_message as view, Access, Caller, Result, ServiceError, Services};
+use super::{
+    events,
+    unit::{Events, Written},
+    views::view_message as view,
+    Access, Caller, Result, ServiceError, Services,
+};
 use crate::{
     domain::{
         events::EventKind,
-        messages::{self as rules, ImportanceWeights, Role},
+        messages::{self as rules, EmbeddingStatus, ImportanceWeights, Role},
         Invalid,
     },
     embed::Fault,
@@ -97,17 +102,15 @@ pub async fn create(
         .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("an insert returned no row")))
 }
 
-/// Stores validated messages with their events, and wakes the job workers and the feed.
+/// Stores validated messages with their events (and, for those without a vector, their
+/// embedding jobs).
 pub(super) async fn store_new(
     svc: &Services,
     items: Vec<(ingest::NewMessage, Option<Vec<f32>>)>,
 ) -> Result<Vec<messages::Model>> {
     let prepared = ingest::prepare(items, svc.embedder.model_id());
     let events = events::created(&prepared);
-    let stored = ingest::insert(&svc.db, prepared, events).await?;
-    svc.job_notify.notify_one();
-    svc.hub.wake();
-    Ok(stored)
+    svc.store_new_messages(prepared, events).await
 }
 
 /// A message id from a path: anything unparsable is simply not found.
@@ -178,13 +181,18 @@ pub(super) async fn apply_update(
         None => None,
     };
     let embedded = embedding.is_some();
-    let txn = store_root::begin_write(&svc.db).await?;
-    let (before, updated) = store::update_message(&txn, tenant, id, change, embedding).await?;
-    store_root::events::append(&txn, events::updated(&before, &updated, embedded)).await?;
-    store_root::commit(txn).await?;
-    svc.job_notify.notify_one();
-    svc.hub.wake();
-    Ok(updated)
+    svc.write(async |txn| {
+        let (before, updated) = store::update_message(txn, tenant, id, change, embedding).await?;
+        // New text without its vector, or a message back from cold storage, waits for a job.
+        let queued_jobs = updated.embedding_status == EmbeddingStatus::Pending.as_str();
+        Ok(Written {
+            events: Events::Append(events::updated(&before, &updated, embedded)),
+            value: updated,
+            audit: Vec::new(),
+            queued_jobs,
+        })
+    })
+    .await
 }
 
 pub async fn delete(svc: &Services, caller: &Caller, tenant: Option<&str>, id: &str) -> Result<()> {
@@ -206,14 +214,14 @@ pub(super) async fn delete_stored(
     tenant: &str,
     ids: &[Uuid],
 ) -> Result<Vec<messages::Model>> {
-    let txn = store_root::begin_write(&svc.db).await?;
-    let deleted = store::delete_messages(&txn, tenant, ids).await?;
-    let gone: Vec<Uuid> = deleted.iter().map(|m| m.id).collect();
-    store_root::events::scrub_messages(&txn, tenant, &gone).await?;
-    store_root::events::append(&txn, deleted.iter().map(events::message_deleted).collect()).await?;
-    store_root::commit(txn).await?;
-    svc.hub.wake();
-    Ok(deleted)
+    svc.write(async |txn| {
+        let deleted = store::delete_messages(txn, tenant, ids).await?;
+        let gone: Vec<Uuid> = deleted.iter().map(|m| m.id).collect();
+        store_root::events::scrub_messages(txn, tenant, &gone).await?;
+        let events = deleted.iter().map(events::message_deleted).collect();
+        Ok(Written::emitted(deleted, events))
+    })
+    .await
 }
 
 /// Stores the vectors a job worker computed (see [`crate::store::jobs::complete`] for which
@@ -223,14 +231,13 @@ pub async fn store_embeddings(
     worker: &str,
     done: &[(store_root::jobs::Claimed, Vec<f32>)],
 ) -> Result<usize> {
-    let txn = store_root::begin_write(&svc.db).await?;
-    let stored = store_root::jobs::complete(&txn, worker, done, svc.embedder.model_id()).await?;
-    let embedded = stored
-        .iter()
-        .map(|m| events::message(EventKind::MessageEmbedded, m))
-        .collect();
-    store_root::events::append(&txn, embedded).await?;
-    store_root::commit(txn).await?;
-    svc.hub.wake();
-    Ok(stored.len())
+    svc.write(async |txn| {
+        let stored = store_root::jobs::complete(txn, worker, done, svc.embedder.model_id()).await?;
+        let embedded = stored
+            .iter()
+            .map(|m| events::message(EventKind::MessageEmbedded, m))
+            .collect();
+        Ok(Written::emitted(stored.len(), embedded))
+    })
+    .await
 }

@@ -10,6 +10,8 @@
 //! - [`api_keys`], [`members`]: what tenant admins manage.
 //! - [`messages`], [`batch`], [`conversations`]: the memory itself.
 //! - [`search`]: "what do I remember about X?" — parsed, authorised and run here.
+//! - [`unit`]: the unit of work every write goes through ([`Services::write`]): one transaction
+//!   with the change's events and audit entries, then the wake-ups.
 //! - [`views`]: stored rows in their wire form, for every door and every event.
 //! - [`events`]: the events each change emits (written in its transaction); [`watchers`]: what a
 //!   live subscriber may see, and replay.
@@ -39,6 +41,7 @@ pub mod search_stats;
 pub mod tenants;
 #[cfg(test)]
 mod tests;
+pub mod unit;
 pub mod views;
 pub mod watchers;
 
@@ -46,6 +49,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
+use tokio_util::task::TaskTracker;
 
 pub use caller::{authenticate, Access, Caller, Credential, Presented, TenantContext};
 pub use error::{Result, ServiceError};
@@ -80,4 +84,7 @@ pub struct Services {
     pub metrics: crate::metrics::Metrics,
     /// Searches per tenant and minute not yet flushed to `search_stats`.
     pub search_stats: Arc<search_stats::SearchStats>,
+    /// Work that outlives the request that started it (a retention run, recording a key's
+    /// last use) and the instance's own loops: shutdown waits for all of it.
+    pub tasks: TaskTracker,
 }

@@ -6,6 +6,7 @@
 use std::{sync::Arc, time::Instant};
 
 use anyhow::Context;
+use tokio_util::task::TaskTracker;
 
 use super::Services;
 use crate::{config::Settings, metrics::Metrics, ratelimit::RateLimiter, store};
@@ -65,6 +66,7 @@ impl Services {
             hub: Arc::new(crate::live::Hub::new(settings_live_queue)),
             metrics: Metrics::new(),
             search_stats: Default::default(),
+            tasks: TaskTracker::new(),
         };
         Ok(services)
     }

@@ -4,16 +4,15 @@
 
 use app::wire::tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest};
 
-use super::{audit, Access, Caller, Credential, Result, ServiceError, Services, TenantContext};
+use super::{
+    audit, unit::Written, Access, Caller, Credential, Result, ServiceError, Services, TenantContext,
+};
 use crate::{
     domain::{
         ids::{display_name, TenantId},
         MemberRole,
     },
-    store::{
-        begin_write, commit,
-        tenants::{self as tenant_store, TenantCounts},
-    },
+    store::tenants::{self as tenant_store, TenantCounts},
 };
 
 /// The caller's role in tenant `id` ("" when it has none there).
@@ -70,15 +69,26 @@ pub async fn create(
 /// admin, audited as made by `via` (`request`: `POST /v1/tenants`; `write`: a write that
 /// named them).
 async fn insert(svc: &Services, caller: &Caller, named: &[(&str, &str)], via: &str) -> Result<()> {
-    let txn = begin_write(&svc.db).await?;
-    for (id, display) in named {
-        tenant_store::create_tenant(&txn, id, display, caller.user_id).await?;
-        let details = serde_json::json!({"name": display, "via": via});
-        let target = Some((*id).to_owned());
-        audit::record(&txn, caller, Some(id), "tenant.created", target, details).await?;
-    }
-    commit(txn).await?;
-    Ok(())
+    let audit = named
+        .iter()
+        .map(|(id, display)| {
+            let details = serde_json::json!({"name": display, "via": via});
+            audit::entry(
+                caller,
+                Some(id),
+                "tenant.created",
+                Some((*id).to_owned()),
+                details,
+            )
+        })
+        .collect();
+    svc.write(async |txn| {
+        for (id, display) in named {
+            tenant_store::create_tenant(txn, id, display, caller.user_id).await?;
+        }
+        Ok(Written::audited((), audit))
+    })
+    .await
 }
 
 /// The tenant a write acts in: [`Caller::authorise_and_charge`] with [`Access::Write`], except that a
@@ -189,19 +199,19 @@ pub async fn update(
         .authorise_and_charge(svc, Some(id), Access::Admin)
         .await?;
     let display = display_name(&req.name, "name")?;
-    let txn = begin_write(&svc.db).await?;
-    tenant_store::rename_tenant(&txn, &tenant.tenant_id, &display).await?;
     let (id, details) = (&tenant.tenant_id, serde_json::json!({"name": display}));
-    audit::record(
-        &txn,
+    let entry = audit::entry(
         caller,
         Some(id),
         "tenant.renamed",
         Some(id.clone()),
         details,
-    )
+    );
+    svc.write(async |txn| {
+        tenant_store::rename_tenant(txn, id, &display).await?;
+        Ok(Written::audited((), vec![entry]))
+    })
     .await?;
-    crate::store::commit(txn).await?;
     one(svc, &tenant.tenant_id, role_in(caller, &tenant.tenant_id)).await
 }
 
@@ -212,19 +222,18 @@ pub async fn delete(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     let tenant = caller
         .authorise_and_charge(svc, Some(id), Access::Admin)
         .await?;
-    let txn = begin_write(&svc.db).await?;
-    tenant_store::delete_tenant(&txn, &tenant.tenant_id).await?;
-    // Of no tenant now: its own entries went with it, this one stays for instance admins.
+    // Of no tenant: its own entries go with it, this one stays for instance admins.
     let target = Some(tenant.tenant_id.clone());
-    audit::record(
-        &txn,
+    let entry = audit::entry(
         caller,
         None,
         "tenant.deleted",
         target,
         serde_json::json!({}),
-    )
-    .await?;
-    commit(txn).await?;
-    Ok(())
+    );
+    svc.write(async |txn| {
+        tenant_store::delete_tenant(txn, &tenant.tenant_id).await?;
+        Ok(Written::audited((), vec![entry]))
+    })
+    .await
 }

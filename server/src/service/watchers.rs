@@ -1,11 +1,14 @@
-//! Live subscribers: who may watch a tenant, where a resume point stands, and what a connection
-//! re-checks while it stays open. The WebSocket doors speak the protocol; the rules are here.
+//! Live subscribers: who may watch a tenant, which of its events they want, where a resume point
+//! stands and what a replay sends, and what a connection re-checks while it stays open. The WebSocket doors speak the protocol; the rules are here.
 
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 
 use super::{authenticate, caller, Access, Caller, Presented, Result, Services, TenantContext};
 use crate::{
-    domain::{events::parse_event_id, TenantId},
+    domain::{
+        events::{parse_event_id, EventKind},
+        messages as rules, TenantId,
+    },
     live::{LiveEvent, Refused, Subscription},
     store::events,
 };
@@ -117,33 +120,102 @@ pub async fn subscribe(
         .await
 }
 
-/// Where replay after `last_event_id` starts: `None` for an id this server never issued to the
+/// Which of its tenant's events a subscriber wants: one conversation's, some kinds, or all.
+#[derive(Debug, Default)]
+pub struct Interest {
+    pub conversation_id: Option<String>,
+    /// Event names (`None`: every kind).
+    pub events: Option<HashSet<&'static str>>,
+}
+
+impl Interest {
+    /// Checks a subscription's conversation id and event names (`events[i]` names a bad one).
+    pub fn new(conversation_id: Option<&str>, events: Option<&[String]>) -> Result<Self> {
+        let conversation_id = conversation_id.map(rules::conversation_id).transpose()?;
+        let events = events
+            .map(|names| {
+                (names.iter().enumerate())
+                    .map(|(i, name)| Ok(EventKind::parse(name, &format!("events[{i}]"))?.as_str()))
+                    .collect::<Result<HashSet<_>>>()
+            })
+            .transpose()?;
+        Ok(Self {
+            conversation_id,
+            events,
+        })
+    }
+
+    /// The event names asked for, sorted (`None`: every kind).
+    pub fn names(&self) -> Option<Vec<&'static str>> {
+        let mut names: Vec<&'static str> = self.events.as_ref()?.iter().copied().collect();
+        names.sort_unstable();
+        Some(names)
+    }
+
+    pub fn admits(&self, e: &LiveEvent) -> bool {
+        let conversation = match &self.conversation_id {
+            Some(c) => e.conversation_id.as_deref() == Some(c.as_str()),
+            None => true,
+        };
+        conversation && (self.events.as_ref()).is_none_or(|set| set.contains(e.name.as_str()))
+    }
+}
+
+/// A replay of the tenant's events after a resume point, up to everything committed when it
+/// began, read a page at a time ([`Replay::next_page`]).
+#[derive(Debug)]
+pub struct Replay {
+    after: i64,
+    /// The feed's position the replay reaches: live events up to here are in it.
+    pub upto: i64,
+    done: bool,
+}
+
+/// Starts a replay after `last_event_id`: `None` for an id this server never issued to the
 /// tenant, or one whose event is no longer kept (the events after it may be gone too).
-pub async fn resume_point(
+/// Everything committed before the call is replayed, even what this instance has not
+/// published yet.
+pub async fn replay(
     svc: &Services,
     watcher: &Watcher,
     last_event_id: &str,
-) -> Result<Option<i64>> {
-    let Some(seq) = parse_event_id(last_event_id) else {
+) -> Result<Option<Replay>> {
+    let Some(after) = parse_event_id(last_event_id) else {
         return Ok(None);
     };
-    let kept = events::kept(&svc.db, &watcher.tenant.tenant_id, seq).await?;
-    Ok(kept.then_some(seq))
+    if !events::kept(&svc.db, &watcher.tenant.tenant_id, after).await? {
+        return Ok(None);
+    }
+    let upto = caught_up(svc).await?;
+    Ok(Some(Replay {
+        after,
+        upto,
+        done: false,
+    }))
 }
 
-/// The tenant's events after `after`, up to `upto`, oldest first, one page at a time (read
-/// again from the last one's `seq` while pages come full).
-pub async fn replay_page(
-    svc: &Services,
-    watcher: &Watcher,
-    after: i64,
-    upto: i64,
-) -> Result<Vec<Arc<LiveEvent>>> {
-    let page = events::between(&svc.db, Some(&watcher.tenant.tenant_id), after, upto).await?;
-    Ok(page
-        .into_iter()
-        .map(|e| Arc::new(LiveEvent::new(e)))
-        .collect())
+impl Replay {
+    /// The next page of events, oldest first; `None` once the replay has reached [`Self::upto`].
+    pub async fn next_page(
+        &mut self,
+        svc: &Services,
+        watcher: &Watcher,
+    ) -> Result<Option<Vec<Arc<LiveEvent>>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let tenant = Some(watcher.tenant.tenant_id.as_str());
+        let page = events::between(&svc.db, tenant, self.after, self.upto).await?;
+        match page.last() {
+            Some(last) if page.len() == REPLAY_PAGE => self.after = last.seq,
+            _ => self.done = true,
+        }
+        Ok(Some(
+            page.into_iter()
+                .map(|e| Arc::new(LiveEvent::new(e)))
+                .collect(),
+        ))
+    }
 }
 
 /// The feed's position once this instance has published every event committed so far (or
@@ -157,4 +229,4 @@ pub async fn caught_up(svc: &Services) -> Result<i64> {
 }
 
 /// How many events a full replay page holds.
-pub const REPLAY_PAGE: usize = events::BATCH as usize;
+const REPLAY_PAGE: usize = events::BATCH as usize;

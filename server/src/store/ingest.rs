@@ -4,18 +4,20 @@
 //! Why set-based: an async acknowledgement is nothing but this write, and every round trip to
 //! the database is a wake-up that waits behind whatever else the cores are doing (the
 //! embedding worker, above all). PostgreSQL gets one statement (data-modifying `WITH` parts,
-//! committed on its own) and SQLite three statements in one `IMMEDIATE` transaction (it has no
-//! data-modifying `WITH`). A batch of 1000 costs the same number of statements as one message
-//! (split only to stay under the backends' limits on bound values).
+//! committed on its own) and SQLite three in one write transaction (it has no data-modifying
+//! `WITH`). A batch of
+//! 1000 costs the same number of statements as one message (split only to stay under the
+//! backends' limits on bound values).
 //!
 //! Conversations are upserted with their counts added up per conversation first, so
 //! `message_count` and `last_message_at` stay exact in the same atomic write. The write's
-//! events (see [`super::events`]) go in the same statement or transaction.
+//! events (see [`super::events`]) go in the same statements: whether a conversation's
+//! `conversation.created` is written depends on whether they created it.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use super::{
@@ -90,6 +92,11 @@ pub fn prepare(items: Vec<(NewMessage, Option<Vec<f32>>)>, model: &str) -> Prepa
 }
 
 impl Prepared {
+    /// Whether storing it queues embedding jobs (some message comes without its vector).
+    pub fn queues_jobs(&self) -> bool {
+        self.vectors.iter().any(Option::is_none)
+    }
+
     /// The conversations the batch writes to, each as it will be if this write creates it
     /// (created by its first message's author, counting the batch's messages).
     pub fn conversations_if_new(&self) -> Vec<conversations::Model> {
@@ -115,11 +122,18 @@ impl Prepared {
     }
 }
 
+/// Whether [`insert`] is one statement on `backend` (PostgreSQL), which the database commits
+/// atomically on its own; otherwise it must run in a transaction.
+pub fn is_one_statement(backend: DbBackend) -> bool {
+    backend == DbBackend::Postgres
+}
+
 /// Inserts a prepared batch (creating its conversations when new) with its embeddings — or,
-/// for messages without one, their embedding jobs — and its `events`, atomically: all are
-/// stored or none. An event marked `true` is written only if its conversation is new.
+/// for messages without one, their embedding jobs — and its `events`, on `db`: a write
+/// transaction unless [`is_one_statement`]. An event marked `true` is written only if its
+/// conversation is new.
 pub async fn insert(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     prepared: Prepared,
     events: Vec<(NewEvent, bool)>,
 ) -> Result<Vec<messages::Model>, StoreError> {
@@ -133,7 +147,7 @@ pub async fn insert(
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
-    let pg = backend == DbBackend::Postgres;
+    let pg = is_one_statement(backend);
     // PostgreSQL: one statement, every part numbering its placeholders in one sequence.
     let mut parts = Parts::new(pg);
     if !pg && !events.is_empty() {
@@ -160,26 +174,20 @@ pub async fn insert(
     if pg && !events.is_empty() {
         parts.add(|values| events::insert_sql(&events, now, Only::CreatedBy("p0"), values));
     }
-    match backend {
-        DbBackend::Postgres => {
-            // One statement commits atomically on its own: no BEGIN / COMMIT round trips.
-            // Foreign keys are checked at its end, when the conversations the messages point
-            // to exist.
-            let clauses: Vec<String> = (parts.sql.iter().enumerate())
-                .map(|(i, sql)| format!("p{i} AS ({sql})"))
-                .collect();
-            let sql = format!("WITH {} SELECT 1", clauses.join(", "));
-            let values = parts.values.pop().unwrap_or_default();
+    if pg {
+        // Foreign keys are checked at the statement's end, when the conversations the
+        // messages point to exist.
+        let clauses: Vec<String> = (parts.sql.iter().enumerate())
+            .map(|(i, sql)| format!("p{i} AS ({sql})"))
+            .collect();
+        let sql = format!("WITH {} SELECT 1", clauses.join(", "));
+        let values = parts.values.pop().unwrap_or_default();
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    } else {
+        for (sql, values) in parts.sql.into_iter().zip(parts.values) {
             db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
-        }
-        _ => {
-            let txn = super::begin_write(db).await?;
-            for (sql, values) in parts.sql.into_iter().zip(parts.values) {
-                txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                    .await?;
-            }
-            txn.commit().await?;
         }
     }
     Ok(stored)

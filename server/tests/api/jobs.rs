@@ -229,47 +229,69 @@ async fn a_completion_for_text_edited_meanwhile_stores_nothing_and_keeps_the_new
     }
 }
 
+/// An app without workers, Alice's token, and one job claimed by `dead-worker` whose lease is
+/// already over.
+async fn app_with_expired_claim(backend: Backend) -> (TestApp, String, jobs::Claimed) {
+    let app = spawn_app_with(backend, Options::no_workers()).await;
+    let alice = app.register_and_login("alice", None).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/messages?async=true",
+            &alice.access_token,
+            Some(json!({"conversation_id": "c", "role": "user", "content": "orphaned"})),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let db = &app.state.services.db;
+    let mut claimed = jobs::claim(db, "dead-worker", 10, chrono::Duration::seconds(-1))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    (app, alice.access_token, claimed.remove(0))
+}
+
 #[tokio::test]
 async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
     for backend in BACKENDS {
-        let app = spawn_app_with(backend, Options::no_workers()).await;
-        let alice = app.register_and_login("alice", None).await;
-        let r = app
-            .call(
-                Method::POST,
-                "/v1/messages?async=true",
-                &alice.access_token,
-                Some(json!({"conversation_id": "c", "role": "user", "content": "orphaned"})),
-            )
-            .await;
-        assert_eq!(r.status(), 202);
-        // Worker A claims it and "dies": its lease is already over.
-        let claimed = jobs::claim(
-            &app.state.services.db,
-            "dead-worker",
-            10,
-            chrono::Duration::seconds(-1),
-        )
-        .await
-        .unwrap();
-        assert_eq!(claimed.len(), 1);
-        // A live lease is respected: nobody else may take the job meanwhile.
-        let app2 = &app;
+        let (app, token, _) = app_with_expired_claim(backend).await;
+        let svc = &app.state.services;
+        let ran = server::jobs::run_once(svc, &app.state.activity, "worker-b").await;
         assert_eq!(
-            server::jobs::run_once(&app2.state.services, &app2.state.activity, "worker-b")
-                .await
-                .unwrap(),
+            ran.unwrap(),
             1,
-            "{backend:?}"
+            "{backend:?}: the expired claim is taken over"
         );
-        assert_eq!(jobs::outstanding(&app.state.services.db).await.unwrap(), 0);
-        // The dead worker's late completion changes nothing: the stored vector is still the
-        // one worker B computed from the text, not the late one (another text's).
-        complete_with_vector_of(&app, "dead-worker", &claimed[0], "zebra crossing").await;
-        let hit = top_item(&app, &alice.access_token, "orphaned").await;
+        assert_eq!(jobs::outstanding(&svc.db).await.unwrap(), 0, "{backend:?}");
+        let hit = top_item(&app, &token, "orphaned").await;
+        assert_eq!(hit["content"], "orphaned", "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_late_completion_by_a_worker_that_lost_its_lease_stores_nothing() {
+    for backend in BACKENDS {
+        let (app, token, late) = app_with_expired_claim(backend).await;
+        let db = &app.state.services.db;
+        let lease = chrono::Duration::seconds(60);
+        let taken_over = jobs::claim(db, "worker-b", 10, lease).await.unwrap();
+        assert_eq!(taken_over.len(), 1, "{backend:?}");
+        // The dead worker comes back while worker B holds the job, with a vector that is not
+        // the text's: it must neither store it nor remove B's job.
+        complete_with_vector_of(&app, "dead-worker", &late, "zebra crossing").await;
+        assert_eq!(jobs::outstanding(db).await.unwrap(), 1, "{backend:?}");
+        let m = app
+            .get_json(&format!("/v1/messages/{}", late.message_id), &token)
+            .await;
+        assert_eq!(m["embedding_status"], "pending", "{backend:?}");
+        complete_with_vector_of(&app, "worker-b", &taken_over[0], "orphaned").await;
+        let hit = top_item(&app, &token, "orphaned").await;
         assert_eq!(hit["content"], "orphaned", "{backend:?}");
         let similarity = hit["similarity"].as_f64().unwrap();
-        assert!(similarity > 0.99, "{backend:?}: similarity {similarity}");
+        assert!(
+            similarity > 0.99,
+            "{backend:?}: B's vector is stored ({similarity})"
+        );
     }
 }
 

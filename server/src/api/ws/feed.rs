@@ -7,8 +7,6 @@
 //! its credential again every `MEMORY_WS_RECHECK_SECONDS`, and closes when the peer falls
 //! behind. The rules (who may watch, resume points, budgets) are in [`crate::service::watchers`].
 
-use std::collections::HashSet;
-
 use axum::{
     extract::{
         ws::{Message, WebSocket, WebSocketUpgrade},
@@ -29,14 +27,11 @@ use super::{
 };
 use crate::{
     api::{error::ApiError, extract::AppQuery},
-    domain::{
-        events::{event_id, EventKind},
-        messages as rules,
-    },
+    domain::events::event_id,
     live::{LiveEvent, Refused},
     metrics::Metrics,
     service::{
-        watchers::{self, Watcher},
+        watchers::{self, Interest, Watcher},
         ServiceError, Services,
     },
 };
@@ -83,32 +78,11 @@ async fn serve(
     code
 }
 
-/// Which events a connection forwards.
-#[derive(Debug, Default)]
-struct Filter {
-    conversation_id: Option<String>,
-    events: Option<HashSet<&'static str>>,
-}
-
-impl Filter {
-    fn admits(&self, e: &LiveEvent) -> bool {
-        let conversation = match &self.conversation_id {
-            Some(c) => e.conversation_id.as_deref() == Some(c.as_str()),
-            None => true,
-        };
-        conversation
-            && self
-                .events
-                .as_ref()
-                .is_none_or(|set| set.contains(e.name.as_str()))
-    }
-}
-
 struct Connection<'a> {
     svc: &'a Services,
     watcher: Watcher,
     out: Outbox,
-    filter: Filter,
+    interest: Interest,
     /// Every event up to here has been queued (or was before this connection began).
     sent: i64,
 }
@@ -150,7 +124,7 @@ impl<'a> Connection<'a> {
             svc,
             watcher,
             out,
-            filter: Filter::default(),
+            interest: Interest::default(),
             sent: subscription.position,
         };
         if let Some(id) = resume {
@@ -199,7 +173,7 @@ impl<'a> Connection<'a> {
             return Ok(());
         }
         self.sent = e.seq;
-        if !self.filter.admits(e) {
+        if !self.interest.admits(e) {
             return Ok(());
         }
         match self.out.push(Message::Text(e.frame.as_str().into())) {
@@ -269,45 +243,23 @@ impl<'a> Connection<'a> {
     }
 
     fn subscribe(&mut self, f: SubscribeFrame) -> Result<(), Closing> {
-        let conversation_id = match f.conversation_id.as_deref().map(rules::conversation_id) {
-            Some(Err(e)) => return self.reply_service_error(&e.into()),
-            Some(Ok(c)) => Some(c),
-            None => None,
-        };
-        let events = match f.events {
-            Some(names) => {
-                let mut set = HashSet::new();
-                for (i, name) in names.iter().enumerate() {
-                    match EventKind::parse(name, &format!("events[{i}]")) {
-                        Ok(kind) => set.insert(kind.as_str()),
-                        Err(e) => return self.reply_service_error(&e.into()),
-                    };
-                }
-                Some(set)
-            }
-            None => None,
-        };
-        let mut names: Option<Vec<&str>> = events.as_ref().map(|s| s.iter().copied().collect());
-        if let Some(n) = names.as_mut() {
-            n.sort_unstable();
+        match Interest::new(f.conversation_id.as_deref(), f.events.as_deref()) {
+            Ok(interest) => self.interest = interest,
+            Err(e) => return self.reply_service_error(&e),
         }
-        self.filter = Filter {
-            conversation_id: conversation_id.clone(),
-            events,
-        };
         self.reply(json!({
             "type": "subscribed",
             "tenant_id": self.watcher.tenant.tenant_id,
-            "conversation_id": conversation_id,
-            "events": names,
+            "conversation_id": self.interest.conversation_id,
+            "events": self.interest.names(),
         }))
     }
 
     /// Replays every event after `last_event_id` (that passes the filter), then
     /// `{"type":"resumed","replayed":N}`; a point not kept → `resume_unavailable`.
     async fn resume(&mut self, last_event_id: &str) -> Result<(), Closing> {
-        let after = match watchers::resume_point(self.svc, &self.watcher, last_event_id).await {
-            Ok(Some(after)) => after,
+        let mut replay = match watchers::replay(self.svc, &self.watcher, last_event_id).await {
+            Ok(Some(replay)) => replay,
             Ok(None) => {
                 return self.reply_error(
                     "resume_unavailable",
@@ -318,35 +270,23 @@ impl<'a> Connection<'a> {
             }
             Err(e) => return self.reply_service_error(&e),
         };
-        // Everything committed before the resume is replayed, even what this instance has not
-        // published yet.
-        let upto = match watchers::caught_up(self.svc).await {
-            Ok(upto) => upto,
-            Err(e) => return self.reply_service_error(&e),
-        };
-        let (mut from, mut replayed) = (after, 0u64);
+        let mut replayed = 0u64;
         loop {
-            let page = match watchers::replay_page(self.svc, &self.watcher, from, upto).await {
-                Ok(page) => page,
+            let page = match replay.next_page(self.svc, &self.watcher).await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
                 Err(e) => return self.reply_service_error(&e),
             };
-            for e in &page {
-                if self.filter.admits(e) {
-                    replayed += 1;
-                    self.out
-                        .send(Message::Text(e.frame.as_str().into()))
-                        .await
-                        .map_err(|_| too_slow())?;
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == watchers::REPLAY_PAGE => from = last.seq,
-                _ => break,
+            for e in page.iter().filter(|e| self.interest.admits(e)) {
+                replayed += 1;
+                self.out
+                    .send(Message::Text(e.frame.as_str().into()))
+                    .await
+                    .map_err(|_| too_slow())?;
             }
         }
-        self.sent = self.sent.max(upto);
-        self.reply(
-            json!({"type": "resumed", "replayed": replayed, "last_event_id": event_id(upto)}),
-        )
+        self.sent = self.sent.max(replay.upto);
+        let last = event_id(replay.upto);
+        self.reply(json!({"type": "resumed", "replayed": replayed, "last_event_id": last}))
     }
 }

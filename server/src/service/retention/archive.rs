@@ -7,8 +7,11 @@ use chrono::{SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::super::{
-    events, messages::message_id, views::view_message as view, Access, Caller, Result,
-    ServiceError, Services,
+    events,
+    messages::message_id,
+    unit::{Events, Written},
+    views::view_message as view,
+    Access, Caller, Result, ServiceError, Services,
 };
 use crate::{
     domain::events::EventKind,
@@ -39,21 +42,24 @@ pub async fn archive(
         }
     };
     let now = Utc::now().trunc_subsecs(6);
-    let txn = store_root::begin_write(&svc.db).await?;
-    let before = store_root::messages::get_message(&txn, &t.tenant_id, id).await?;
-    let changed = if req.cold_storage {
-        apply::move_to_cold(&txn, &t.tenant_id, &[id], &reason, now).await?
-    } else {
-        apply::archive(&txn, &t.tenant_id, &[id], &reason, now).await?
-    };
-    let emitted = changed
-        .iter()
-        .map(|m| events::message(EventKind::MessageArchived, m))
-        .collect();
-    store_root::events::append(&txn, emitted).await?;
-    store_root::commit(txn).await?;
-    svc.hub.wake();
-    Ok(view(changed.into_iter().next().unwrap_or(before)))
+    svc.write(async |txn| {
+        let before = store_root::messages::get_message(txn, &t.tenant_id, id).await?;
+        let changed = if req.cold_storage {
+            apply::move_to_cold(txn, &t.tenant_id, &[id], &reason, now).await?
+        } else {
+            apply::archive(txn, &t.tenant_id, &[id], &reason, now).await?
+        };
+        let emitted = changed
+            .iter()
+            .map(|m| events::message(EventKind::MessageArchived, m))
+            .collect();
+        Ok(Written::emitted(
+            changed.into_iter().next().unwrap_or(before),
+            emitted,
+        ))
+    })
+    .await
+    .map(view)
 }
 
 /// Restores message `id` (a cold one is embedded again); restoring a live message is a no-op.
@@ -78,15 +84,20 @@ pub(super) async fn restore_batch(
     tenant: &str,
     ids: &[Uuid],
 ) -> Result<Vec<messages::Model>> {
-    let txn = store_root::begin_write(&svc.db).await?;
-    let back = apply::restore(&txn, tenant, ids, Utc::now().trunc_subsecs(6)).await?;
-    let emitted = back
-        .iter()
-        .map(|m| events::message(EventKind::MessageRestored, m))
-        .collect();
-    store_root::events::append(&txn, emitted).await?;
-    store_root::commit(txn).await?;
-    svc.job_notify.notify_one();
-    svc.hub.wake();
-    Ok(back)
+    svc.write(async |txn| {
+        let back = apply::restore(txn, tenant, ids, Utc::now().trunc_subsecs(6)).await?;
+        let emitted = back
+            .iter()
+            .map(|m| events::message(EventKind::MessageRestored, m))
+            .collect();
+        // A cold message among them is queued for its vector again.
+        let queued_jobs = !back.is_empty();
+        Ok(Written {
+            value: back,
+            events: Events::Append(emitted),
+            audit: Vec::new(),
+            queued_jobs,
+        })
+    })
+    .await
 }

@@ -6,11 +6,16 @@ use std::collections::HashSet;
 
 use app::wire::retention::{RetentionRun, RunSamples};
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::DatabaseTransaction;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    super::{audit, events, Caller, Result, ServiceError, Services},
+    super::{
+        audit, events,
+        unit::{Events, Written},
+        Caller, Result, ServiceError, Services,
+    },
     plan::{self, Planned, Steps},
 };
 use crate::{
@@ -82,9 +87,9 @@ pub fn view(r: retention_runs::Model) -> RetentionRun {
 /// Plans `steps` for `tenant` and, unless `dry_run`, carries them out under the tenant's lease
 /// (409 when another run holds it). Records the run either way.
 ///
-/// The run is a task of its own: a caller that stops waiting (a request past its timeout, a
-/// client that hangs up) does not cut it short between batches, and it still records its
-/// outcome and releases the lease.
+/// The run is a task of its own, tracked so that shutdown waits for it: a caller that stops
+/// waiting (a request past its timeout, a client that hangs up) does not cut it short between
+/// batches, and it still records its outcome and releases the lease.
 pub async fn run(
     svc: &Services,
     tenant: &str,
@@ -93,7 +98,8 @@ pub async fn run(
     by: Initiator,
 ) -> Result<RetentionRun> {
     let (svc, tenant) = (svc.clone(), tenant.to_owned());
-    tokio::spawn(async move { run_to_end(&svc, &tenant, steps, dry_run, by).await })
+    let task = svc.tasks.clone();
+    task.spawn(async move { run_to_end(&svc, &tenant, steps, dry_run, by).await })
         .await
         .map_err(|e| {
             ServiceError::Internal(anyhow::anyhow!("the retention run's task failed: {e}"))
@@ -188,7 +194,12 @@ async fn plan_and_apply(
         restored_at: None,
         messages_restored: 0,
     };
-    store::insert(&svc.db, record.clone()).await?;
+    let started = record.clone();
+    svc.write(async |txn| {
+        store::insert(txn, started).await?;
+        Ok(Written::quiet(()))
+    })
+    .await?;
     let mut tally = Tally::default();
     let mut failed = None;
     if dry_run {
@@ -202,11 +213,12 @@ async fn plan_and_apply(
                 break;
             }
         }
-        if failed.is_none() {
-            let rules: Vec<Uuid> = planned.iter().filter_map(|p| p.step.rule_id).collect();
-            policies::mark_applied(&svc.db, &rules, now).await?;
-        }
     }
+    // Rules count as applied only by a real run that carried out its whole plan.
+    let applied_rules: Vec<Uuid> = match (dry_run, &failed) {
+        (false, None) => planned.iter().filter_map(|p| p.step.rule_id).collect(),
+        _ => Vec::new(),
+    };
     // An interrupted run is recorded with what it did, then reported as the error it met.
     record.error = failed.as_ref().map(interruption);
     record.messages_archived = tally.archived as i64;
@@ -215,32 +227,70 @@ async fn plan_and_apply(
     record.sample_ids = json!(tally.samples);
     record.finished_at = Some(Utc::now().trunc_subsecs(6));
     let summary = view(record.clone());
-    let txn = store_root::begin_write(&svc.db).await?;
-    store::finish(&txn, record).await?;
-    if !dry_run {
-        store_root::events::append(&txn, vec![applied(&summary)]).await?;
-        let entry = NewEntry {
-            tenant_id: Some(tenant.to_owned()),
-            actor_user_id: by.user_id,
-            actor: by.actor.clone(),
-            action: "retention.executed",
-            target: Some(summary.run_id.clone()),
-            details: json!({
-                "trigger": summary.trigger,
-                "rules_applied": summary.rules_applied,
-                "messages_archived": summary.messages_archived,
-                "messages_deleted": summary.messages_deleted,
-                "messages_moved_to_cold": summary.messages_moved_to_cold,
-            }),
-        };
-        store_root::audit::record(&txn, entry).await?;
-    }
-    store_root::commit(txn).await?;
-    svc.hub.wake();
+    let (events, audit) = match dry_run {
+        true => (Vec::new(), Vec::new()),
+        false => (
+            vec![applied(&summary)],
+            vec![executed(tenant, by, &summary)],
+        ),
+    };
+    svc.write(async |txn| {
+        policies::mark_applied(txn, &applied_rules, now).await?;
+        store::finish(txn, record).await?;
+        Ok(Written {
+            value: (),
+            events: Events::Append(events),
+            audit,
+            queued_jobs: false,
+        })
+    })
+    .await?;
     match failed {
         Some(e) => Err(e),
         None => Ok(summary),
     }
+}
+
+/// One batch of a step, in the unit of work's transaction: renews the lease, changes the rows,
+/// records them as the run's items, and returns their ids in the plan's order with the events.
+async fn apply_batch(
+    txn: &DatabaseTransaction,
+    tenant: &str,
+    run_id: Uuid,
+    p: &Planned,
+    chunk: &[Uuid],
+    holder: &str,
+) -> Result<Written<Vec<Uuid>>> {
+    let now = Utc::now().trunc_subsecs(6);
+    if !store::renew_lease(txn, tenant, holder, now).await? {
+        return Err(ServiceError::Conflict(format!(
+            "The retention run of tenant '{tenant}' lost its lease to another instance."
+        )));
+    }
+    let reason = p.step.label.as_str();
+    let changed: Vec<messages::Model> = match p.step.action {
+        Action::Archive => apply::archive(txn, tenant, chunk, reason, now).await?,
+        Action::MoveToCold => apply::move_to_cold(txn, tenant, chunk, reason, now).await?,
+        Action::Delete => store_root::messages::delete_messages(txn, tenant, chunk).await?,
+    };
+    let ids: HashSet<Uuid> = changed.iter().map(|m| m.id).collect();
+    let in_order: Vec<Uuid> = chunk
+        .iter()
+        .copied()
+        .filter(|id| ids.contains(id))
+        .collect();
+    store::add_items(txn, run_id, p.step.action.item(), &in_order).await?;
+    let emitted = match p.step.action {
+        Action::Delete => {
+            store_root::events::scrub_messages(txn, tenant, &in_order).await?;
+            changed.iter().map(events::message_deleted).collect()
+        }
+        _ => changed
+            .iter()
+            .map(|m| events::message(EventKind::MessageArchived, m))
+            .collect(),
+    };
+    Ok(Written::emitted(in_order, emitted))
 }
 
 /// What a run's record says interrupted it (never a database's own error text).
@@ -248,6 +298,24 @@ fn interruption(e: &ServiceError) -> String {
     match e {
         ServiceError::Internal(_) => "an internal error interrupted the run".into(),
         other => other.to_string(),
+    }
+}
+
+/// The audit entry of a real run: who ran it, which rules, and what it changed.
+fn executed(tenant: &str, by: &Initiator, run: &RetentionRun) -> NewEntry {
+    NewEntry {
+        tenant_id: Some(tenant.to_owned()),
+        actor_user_id: by.user_id,
+        actor: by.actor.clone(),
+        action: "retention.executed",
+        target: Some(run.run_id.clone()),
+        details: json!({
+            "trigger": run.trigger,
+            "rules_applied": run.rules_applied,
+            "messages_archived": run.messages_archived,
+            "messages_deleted": run.messages_deleted,
+            "messages_moved_to_cold": run.messages_moved_to_cold,
+        }),
     }
 }
 
@@ -273,39 +341,9 @@ async fn apply_step(
     tally: &mut Tally,
 ) -> Result<()> {
     for chunk in p.ids.chunks(BATCH) {
-        let now = Utc::now().trunc_subsecs(6);
-        let txn = store_root::begin_write(&svc.db).await?;
-        if !store::renew_lease(&txn, tenant, holder, now).await? {
-            return Err(ServiceError::Conflict(format!(
-                "The retention run of tenant '{tenant}' lost its lease to another instance."
-            )));
-        }
-        let reason = p.step.label.as_str();
-        let changed: Vec<messages::Model> = match p.step.action {
-            Action::Archive => apply::archive(&txn, tenant, chunk, reason, now).await?,
-            Action::MoveToCold => apply::move_to_cold(&txn, tenant, chunk, reason, now).await?,
-            Action::Delete => store_root::messages::delete_messages(&txn, tenant, chunk).await?,
-        };
-        let ids: HashSet<Uuid> = changed.iter().map(|m| m.id).collect();
-        let in_order: Vec<Uuid> = chunk
-            .iter()
-            .copied()
-            .filter(|id| ids.contains(id))
-            .collect();
-        store::add_items(&txn, run_id, p.step.action.item(), &in_order).await?;
-        let emitted = match p.step.action {
-            Action::Delete => {
-                store_root::events::scrub_messages(&txn, tenant, &in_order).await?;
-                changed.iter().map(events::message_deleted).collect()
-            }
-            _ => changed
-                .iter()
-                .map(|m| events::message(EventKind::MessageArchived, m))
-                .collect(),
-        };
-        store_root::events::append(&txn, emitted).await?;
-        store_root::commit(txn).await?;
-        svc.hub.wake();
+        let in_order = svc
+            .write(async |txn| apply_batch(txn, tenant, run_id, p, chunk, holder).await)
+            .await?;
         tally.add(p.step.action, in_order.into_iter());
     }
     Ok(())

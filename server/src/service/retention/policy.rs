@@ -7,11 +7,11 @@ use chrono::{SubsecRound, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::super::{audit, Access, Caller, Result, ServiceError, Services};
+use super::super::{audit, unit::Written, Access, Caller, Result, ServiceError, Services};
 use crate::{
     domain::{retention as rules, Invalid},
     store::{
-        self as store_root,
+        audit::NewEntry,
         entities::{retention_policies, retention_rules},
         retention::policies as store,
     },
@@ -109,21 +109,15 @@ pub async fn update(
         created_at: now,
         updated_at: now,
     };
-    let txn = store_root::begin_write(&svc.db).await?;
-    store::save_policy(&txn, stored).await?;
     p.updated_at = Some(now.to_rfc3339());
     let details = serde_json::to_value(&p).unwrap_or(Value::Null);
-    audit::record(
-        &txn,
-        caller,
-        Some(&t.tenant_id),
-        "retention.policy_updated",
-        None,
-        details,
-    )
-    .await?;
-    store_root::commit(txn).await?;
-    Ok(p)
+    let tenant = Some(t.tenant_id.as_str());
+    let entry = audit::entry(caller, tenant, "retention.policy_updated", None, details);
+    svc.write(async |txn| {
+        store::save_policy(txn, stored).await?;
+        Ok(Written::audited(p, vec![entry]))
+    })
+    .await
 }
 
 pub(super) fn rule_view(r: retention_rules::Model) -> RetentionRule {
@@ -206,31 +200,23 @@ pub async fn create_rule(
         created_at: now,
         updated_at: now,
     };
-    let txn = store_root::begin_write(&svc.db).await?;
-    let stored = store::insert_rule(&txn, rule).await?;
-    let view = rule_view(stored);
-    audit_rule(&txn, caller, &t.tenant_id, "retention.rule_created", &view).await?;
-    store_root::commit(txn).await?;
-    Ok(view)
+    svc.write(async |txn| {
+        let view = rule_view(store::insert_rule(txn, rule).await?);
+        let entry = audit_rule(caller, &t.tenant_id, "retention.rule_created", &view);
+        Ok(Written::audited(view, vec![entry]))
+    })
+    .await
 }
 
-async fn audit_rule(
-    txn: &impl sea_orm::ConnectionTrait,
+/// The audit entry of a change to `rule`: the rule as it now is (or was, deleted).
+fn audit_rule(
     caller: &Caller,
     tenant: &str,
     action: &'static str,
     rule: &RetentionRule,
-) -> Result<()> {
+) -> NewEntry {
     let details = serde_json::to_value(rule).unwrap_or(Value::Null);
-    audit::record(
-        txn,
-        caller,
-        Some(tenant),
-        action,
-        Some(rule.id.clone()),
-        details,
-    )
-    .await
+    audit::entry(caller, Some(tenant), action, Some(rule.id.clone()), details)
 }
 
 /// Changes the given fields of a rule (its type stays; new conditions are checked against it).
@@ -244,32 +230,34 @@ pub async fn update_rule(
     let t = caller
         .authorise_and_charge(svc, tenant, Access::Admin)
         .await?;
-    let txn = store_root::begin_write(&svc.db).await?;
-    let mut rule = store::rule(&txn, &t.tenant_id, rule_id(id)?).await?;
-    if let Some(n) = req.name {
-        rule.name = rules::rule_name(&n)?;
-    }
-    if req.description.is_some() {
-        rule.description = rules::rule_description(req.description)?;
-    }
-    if let Some(c) = req.conditions {
-        rules::selection(&rule.rule_type, &c)?;
-        rule.conditions = c;
-    }
-    if let Some(a) = req.action {
-        rule.action = rules::Action::parse(&a)?.as_str().to_owned();
-    }
-    if req.priority.is_some() {
-        rule.priority = rules::rule_priority(req.priority)?;
-    }
-    if let Some(e) = req.enabled {
-        rule.enabled = e;
-    }
-    rule.updated_at = Utc::now().trunc_subsecs(6);
-    let view = rule_view(store::update_rule(&txn, rule).await?);
-    audit_rule(&txn, caller, &t.tenant_id, "retention.rule_updated", &view).await?;
-    store_root::commit(txn).await?;
-    Ok(view)
+    let id = rule_id(id)?;
+    svc.write(async |txn| {
+        let mut rule = store::rule(txn, &t.tenant_id, id).await?;
+        if let Some(n) = req.name {
+            rule.name = rules::rule_name(&n)?;
+        }
+        if req.description.is_some() {
+            rule.description = rules::rule_description(req.description)?;
+        }
+        if let Some(c) = req.conditions {
+            rules::selection(&rule.rule_type, &c)?;
+            rule.conditions = c;
+        }
+        if let Some(a) = req.action {
+            rule.action = rules::Action::parse(&a)?.as_str().to_owned();
+        }
+        if req.priority.is_some() {
+            rule.priority = rules::rule_priority(req.priority)?;
+        }
+        if let Some(e) = req.enabled {
+            rule.enabled = e;
+        }
+        rule.updated_at = Utc::now().trunc_subsecs(6);
+        let view = rule_view(store::update_rule(txn, rule).await?);
+        let entry = audit_rule(caller, &t.tenant_id, "retention.rule_updated", &view);
+        Ok(Written::audited(view, vec![entry]))
+    })
+    .await
 }
 
 pub async fn delete_rule(
@@ -281,17 +269,13 @@ pub async fn delete_rule(
     let t = caller
         .authorise_and_charge(svc, tenant, Access::Admin)
         .await?;
-    let txn = store_root::begin_write(&svc.db).await?;
-    let rule = store::rule(&txn, &t.tenant_id, rule_id(id)?).await?;
-    store::delete_rule(&txn, &t.tenant_id, rule.id).await?;
-    audit_rule(
-        &txn,
-        caller,
-        &t.tenant_id,
-        "retention.rule_deleted",
-        &rule_view(rule),
-    )
-    .await?;
-    store_root::commit(txn).await?;
-    Ok(())
+    let id = rule_id(id)?;
+    svc.write(async |txn| {
+        let rule = store::rule(txn, &t.tenant_id, id).await?;
+        store::delete_rule(txn, &t.tenant_id, rule.id).await?;
+        let view = rule_view(rule);
+        let entry = audit_rule(caller, &t.tenant_id, "retention.rule_deleted", &view);
+        Ok(Written::audited((), vec![entry]))
+    })
+    .await
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    super::{audit, Access, Caller, Result, ServiceError, Services},
+    super::{audit, unit::Written, Access, Caller, Result, ServiceError, Services},
     executing_tenant,
     execution::{run, view, Initiator, BATCH},
     plan::{self, Steps},
@@ -214,19 +214,22 @@ pub async fn restore(
         let back = super::archive::restore_batch(svc, &t.tenant_id, chunk).await?;
         restored += back.len() as u64;
     }
-    let txn = store_root::begin_write(&svc.db).await?;
-    let record = store::mark_restored(&txn, record, restored, Utc::now().trunc_subsecs(6)).await?;
     let details = json!({ "messages_restored": restored });
-    audit::record(
-        &txn,
+    let target = Some(record.id.to_string());
+    let entry = audit::entry(
         caller,
         Some(&t.tenant_id),
         "retention.restored",
-        Some(record.id.to_string()),
+        target,
         details,
-    )
-    .await?;
-    store_root::commit(txn).await?;
+    );
+    let record = svc
+        .write(async |txn| {
+            let now = Utc::now().trunc_subsecs(6);
+            let record = store::mark_restored(txn, record, restored, now).await?;
+            Ok(Written::audited(record, vec![entry]))
+        })
+        .await?;
     Ok(RunRestored {
         run_id: record.id.to_string(),
         messages_restored: restored,

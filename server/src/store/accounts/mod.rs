@@ -16,8 +16,8 @@ pub use sessions::*;
 use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -38,19 +38,18 @@ pub struct NewAccount {
     pub is_instance_admin: bool,
 }
 
-/// Creates the user, their tenant and their admin membership in one transaction.
+/// Creates the user, their tenant and their admin membership in `txn`.
 pub async fn create_account(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     new: NewAccount,
 ) -> Result<(users::Model, memberships::Model), StoreError> {
-    let txn = super::begin_write(db).await?;
     let taken = users::Entity::find()
         .filter(
             users::Column::Email
                 .eq(&new.email)
                 .or(users::Column::Username.eq(&new.username)),
         )
-        .one(&txn)
+        .one(txn)
         .await?;
     if let Some(existing) = taken {
         let what = if existing.email == new.email {
@@ -64,14 +63,14 @@ pub async fn create_account(
     }
     let tenant_id = match new.tenant_id {
         Some(id) => {
-            if tenants::Entity::find_by_id(&id).one(&txn).await?.is_some() {
+            if tenants::Entity::find_by_id(&id).one(txn).await?.is_some() {
                 return Err(StoreError::Conflict(
                     "this tenant already exists; ask its administrator for an invitation".into(),
                 ));
             }
             id
         }
-        None => free_personal_tenant_id(&txn, &new.username).await?,
+        None => free_personal_tenant_id(txn, &new.username).await?,
     };
     let now = Utc::now();
     let user = users::ActiveModel {
@@ -86,13 +85,12 @@ pub async fn create_account(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     // The user first: when two registrations race past the check above on PostgreSQL, the
     // loser's insert breaks the email or username index and is answered 409 naming it.
     let membership =
-        super::tenants::insert_with_admin(&txn, &tenant_id, &tenant_id, user.id, now).await?;
-    txn.commit().await?;
+        super::tenants::insert_with_admin(txn, &tenant_id, &tenant_id, user.id, now).await?;
     Ok((user, membership))
 }
 
@@ -152,7 +150,7 @@ pub async fn user_by_email_or_username(
         .await?)
 }
 
-pub async fn record_login(db: &DatabaseConnection, user_id: Uuid) -> Result<(), StoreError> {
+pub async fn record_login(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), StoreError> {
     users::Entity::update_many()
         .col_expr(users::Column::LastLoginAt, Expr::value(Utc::now()))
         .filter(users::Column::Id.eq(user_id))
@@ -182,7 +180,7 @@ pub async fn set_instance_admin(
 
 /// Updates profile fields; uniqueness conflicts become [`StoreError::Conflict`].
 pub async fn update_profile(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user: users::Model,
     email: Option<String>,
     username: Option<String>,
@@ -220,7 +218,7 @@ pub async fn update_profile(
 }
 
 pub async fn set_password_hash(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user_id: Uuid,
     hash: String,
 ) -> Result<(), StoreError> {

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ pub struct NewSession {
 }
 
 pub async fn create_session(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: Uuid,
     new: NewSession,
 ) -> Result<auth_sessions::Model, StoreError> {
@@ -59,7 +59,7 @@ pub async fn active_session(
 /// condition makes two concurrent refreshes with the same token race safely: one wins, the
 /// other is treated as a replay.
 pub async fn rotate_session(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: Uuid,
     generation: i32,
     new_hash: String,
@@ -79,7 +79,7 @@ pub async fn rotate_session(
     Ok(result.rows_affected == 1)
 }
 
-pub async fn revoke_session(db: &DatabaseConnection, id: Uuid) -> Result<(), StoreError> {
+pub async fn revoke_session(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
     auth_sessions::Entity::update_many()
         .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(auth_sessions::Column::Id.eq(id))
@@ -91,7 +91,7 @@ pub async fn revoke_session(db: &DatabaseConnection, id: Uuid) -> Result<(), Sto
 
 /// Revokes every session of the user except `keep`.
 pub async fn revoke_other_sessions(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user_id: Uuid,
     keep: Option<Uuid>,
 ) -> Result<u64, StoreError> {

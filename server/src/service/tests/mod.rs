@@ -11,6 +11,8 @@ use super::{
 };
 use crate::config::Settings;
 
+mod unit;
+
 /// A directory removed when dropped.
 struct Dir(std::path::PathBuf);
 

@@ -1,0 +1,141 @@
+//! The one way a use case writes. [`Services::write`] begins a write transaction, runs the use
+//! case's work in it, appends the events and audit entries the work says its change made,
+//! commits, and only then wakes the live hub (and the job workers, when the work queued
+//! embeddings). New messages, the write path's hot spot, have an entry of their own
+//! ([`Services::store_new_messages`]) that commits and wakes alike.
+//!
+//! Why the work is a closure handed a transaction it does not own: the unit alone decides how
+//! the transaction begins and ends, so the write path can combine concurrent requests' work
+//! into one commit without any use case changing; and a use case cannot commit while
+//! forgetting the wake-up (its events would reach subscribers only at the hub's next periodic
+//! read) or the audit entry — [`Written`] has no defaults, so every use case states both, even
+//! when the answer is "none".
+
+use sea_orm::DatabaseTransaction;
+
+use super::{Result, Services};
+use crate::store::{
+    self,
+    audit::NewEntry,
+    entities::messages,
+    events::NewEvent,
+    ingest::{self, Prepared},
+};
+
+/// What a unit of work's change did, besides the value it returns to its use case.
+#[must_use]
+pub struct Written<T> {
+    /// What the use case answers.
+    pub value: T,
+    /// The events the change emits.
+    pub events: Events,
+    /// The audit entries it leaves (writes to the memory itself leave none: their events are
+    /// their record).
+    pub audit: Vec<NewEntry>,
+    /// Whether it queued embedding jobs: the job workers are woken after the commit.
+    pub queued_jobs: bool,
+}
+
+impl<T> Written<T> {
+    /// A change to the memory: its events, no audit entry, no embedding queued.
+    pub fn emitted(value: T, events: Vec<NewEvent>) -> Self {
+        Self {
+            value,
+            events: Events::Append(events),
+            audit: Vec::new(),
+            queued_jobs: false,
+        }
+    }
+
+    /// A change that neither emits events nor leaves an audit entry: a login's session, a
+    /// refresh token's rotation, a retention run's own record.
+    pub fn quiet(value: T) -> Self {
+        Self::audited(value, Vec::new())
+    }
+
+    /// A change to who may do what (accounts, keys, members, tenants, policies): no live
+    /// subscriber sees it; its audit entries say who did it.
+    pub fn audited(value: T, audit: Vec<NewEntry>) -> Self {
+        Self {
+            value,
+            events: Events::Append(Vec::new()),
+            audit,
+            queued_jobs: false,
+        }
+    }
+}
+
+/// The events of a change.
+pub enum Events {
+    /// Appended after the work, in its transaction, in this order (none: an empty list).
+    Append(Vec<NewEvent>),
+    /// Written by the work's own statements: storing new messages writes a conversation's
+    /// `conversation.created` only when those statements created the conversation
+    /// ([`Services::store_new_messages`]).
+    WrittenWithChange,
+}
+
+impl Services {
+    /// Runs `work` as one atomic change: all of it, its events and its audit entries are
+    /// committed together or not at all (an error from `work` rolls everything back). The hub
+    /// is woken once, after the commit, when the change emitted events.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&DatabaseTransaction) -> Result<Written<T>>,
+    {
+        let txn = store::begin_write(&self.db).await?;
+        let written = work(&txn).await?;
+        let emitted = match written.events {
+            Events::Append(events) => {
+                let any = !events.is_empty();
+                store::events::append(&txn, events).await?;
+                any
+            }
+            Events::WrittenWithChange => true,
+        };
+        for entry in written.audit {
+            store::audit::record(&txn, entry).await?;
+        }
+        store::commit(txn).await?;
+        self.committed(emitted, written.queued_jobs);
+        Ok(written.value)
+    }
+
+    /// Stores new messages with their events, and embedding jobs for those without a vector:
+    /// the acknowledgement's whole write. Its statements write the events themselves (a
+    /// `conversation.created` only if they created the conversation). On PostgreSQL they are
+    /// one statement, which the database commits atomically on its own: a transaction around
+    /// it would add BEGIN and COMMIT, two round trips, to every acknowledgement.
+    pub async fn store_new_messages(
+        &self,
+        prepared: Prepared,
+        events: Vec<(NewEvent, bool)>,
+    ) -> Result<Vec<messages::Model>> {
+        let queued_jobs = prepared.queues_jobs();
+        if !ingest::is_one_statement(self.db.get_database_backend()) {
+            return self
+                .write(async move |txn| {
+                    Ok(Written {
+                        value: ingest::insert(txn, prepared, events).await?,
+                        events: Events::WrittenWithChange,
+                        audit: Vec::new(),
+                        queued_jobs,
+                    })
+                })
+                .await;
+        }
+        let stored = ingest::insert(&self.db, prepared, events).await?;
+        self.committed(true, queued_jobs);
+        Ok(stored)
+    }
+
+    /// After a commit: the hub reads the new events, the job workers the new jobs.
+    fn committed(&self, emitted: bool, queued_jobs: bool) {
+        if queued_jobs {
+            self.job_notify.notify_one();
+        }
+        if emitted {
+            self.hub.wake();
+        }
+    }
+}

@@ -5,9 +5,14 @@
 //!   and the browser-side client.
 //! - [`pages`]: one module per screen.
 //! - [`components`]: reusable pieces of UI.
+//! - [`server_fns`]: the dashboard's server functions, doors onto the server's use cases through
+//!   `port` (server side only), which the server implements.
 
 pub mod components;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod port;
+pub mod server_fns;
 pub mod wire;
 
 use leptos::prelude::*;

@@ -3,9 +3,11 @@
 //! Layers, each importing only those below it:
 //!
 //! ```text
-//! api (REST + WebSocket doors), dashboard, jobs        startup, cli
+//! api (REST + WebSocket doors), dashboard (pages + server functions), jobs     startup, cli
 //!        │                                                │
-//!      state ──────────────► service (use cases: rules, authorisation, transactions, events)
+//!      state, failure, http_auth, session_cookie (what every HTTP door shares)
+//!        │
+//!        └──────────────────► service (use cases: rules, authorisation, transactions, events)
 //!                              │
 //!                              ▼
 //!        store, live (event hub), embed, ratelimit, auth (credentials' crypto)
@@ -16,9 +18,11 @@
 //! - [`config`]: typed `MEMORY_*` settings.
 //! - [`startup`]: build the application (connect, migrate, bind) and run it; [`cli`]: the
 //!   command line (`serve`, `migrate`, `admin`).
-//! - [`state`]: the shared `AppState` of the HTTP edge.
+//! - [`state`]: the shared `AppState` of the HTTP edge; [`failure`]: how a use case's failure
+//!   reads over HTTP; [`http_auth`]: who a request is; [`session_cookie`]: the dashboard's cookie
+//!   and when it counts (all three for every HTTP door).
 //! - [`api`]: the REST and WebSocket doors — errors, middleware, routes by resource; [`dashboard`]: the
-//!   Leptos dashboard (SSR + assets).
+//!   Leptos dashboard (SSR, server functions, assets).
 //! - [`service`]: the use cases every door calls (search's pipeline among them).
 //! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
 //! - [`embed`]: embedding providers (local model, remote APIs, fake).
@@ -36,11 +40,14 @@ pub mod config;
 pub mod dashboard;
 pub mod domain;
 pub mod embed;
+pub mod failure;
+pub mod http_auth;
 pub mod jobs;
 pub mod live;
 pub mod metrics;
 pub mod ratelimit;
 pub mod service;
+pub mod session_cookie;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -23,3 +23,33 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
 }
+
+/// Server functions fail with the same envelope as the REST API, so the dashboard shows the
+/// words the API uses. What goes wrong before a server function runs (arguments it cannot read,
+/// a network failure in the browser) is described in the same shape.
+impl leptos::server_fn::error::FromServerFnError for ErrorBody {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(e: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        let code = match &e {
+            E::Args(_) | E::MissingArg(_) => "validation_failed",
+            E::Request(_) => "unreachable",
+            _ => "internal_error",
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message: e.to_string(),
+                request_id: String::new(),
+                field: None,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.error.message)
+    }
+}

@@ -123,6 +123,24 @@ pub struct ConversationPage {
     pub next_cursor: Option<String>,
 }
 
+/// Which conversations to list: `GET /v1/conversations`'s query, and the dashboard's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConversationListQuery {
+    /// Tenant; defaults to the credential's.
+    pub tenant_id: Option<String>,
+    /// Only archived (`true`) or active (`false`) conversations.
+    pub archived: Option<bool>,
+    /// Page number, from 1.
+    pub page: Option<u64>,
+    /// Items per page (1..100, default 20).
+    pub page_size: Option<u64>,
+    /// RFC 3339: only conversations updated at or after it.
+    pub updated_since: Option<String>,
+    /// A previous page's `next_cursor` (keyset paging).
+    pub cursor: Option<String>,
+}
+
 /// `POST /v1/conversations`: creates one ahead of its messages (idempotent).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

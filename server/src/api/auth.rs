@@ -15,7 +15,8 @@ use axum::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{extract::AppJson, session_cookie, Result};
+use super::{extract::AppJson, Result};
+use crate::session_cookie;
 use crate::{
     service::{accounts, Caller, Services},
     state::AppState,

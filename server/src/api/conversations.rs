@@ -1,8 +1,8 @@
 //! `/v1/conversations`: a tenant's conversations, onto [`crate::service::conversations`].
 
 use app::wire::memory::{
-    ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
-    MessagePage, UpdateConversationRequest,
+    ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
+    CreateConversationRequest, MessagePage, UpdateConversationRequest,
 };
 use axum::{
     extract::{Path, State},
@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     service::{
-        conversations::{self, ListConversations, ListMessages},
+        conversations::{self, ListMessages},
         Caller, Services,
     },
     state::AppState,
@@ -30,16 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(fetch, update, delete))
         .routes(routes!(stats))
         .routes(routes!(messages))
-}
-
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    tenant_id: Option<String>,
-    archived: Option<bool>,
-    page: Option<u64>,
-    page_size: Option<u64>,
-    updated_since: Option<String>,
-    cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,19 +60,9 @@ struct TenantQuery {
 async fn list(
     State(svc): State<Services>,
     caller: Caller,
-    AppQuery(q): AppQuery<ListQuery>,
+    AppQuery(q): AppQuery<ConversationListQuery>,
 ) -> Result<Json<ConversationPage>> {
-    let listing = ListConversations {
-        archived: q.archived,
-        page: q.page,
-        page_size: q.page_size,
-        updated_since: q.updated_since,
-        cursor: q.cursor,
-    };
-    let tenant = q.tenant_id.as_deref();
-    Ok(Json(
-        conversations::list(&svc, &caller, tenant, listing).await?,
-    ))
+    Ok(Json(conversations::list(&svc, &caller, q).await?))
 }
 
 #[utoipa::path(

@@ -4,7 +4,8 @@
 //! `{"error": {"code", "message", "request_id", "field"?}}` ([`app::wire::error::ErrorBody`]).
 //! Internal failures (database, bugs) become an opaque 500 whose cause is logged once, by the
 //! middleware in [`super::middleware`], never sent to the client. Use cases fail with
-//! [`ServiceError`]; [`status_of`] is the whole mapping from their failures to HTTP.
+//! [`ServiceError`]; [`crate::failure::status_of`] is the whole mapping from their failures to
+//! HTTP.
 
 use std::sync::Arc;
 
@@ -15,7 +16,10 @@ use axum::{
     Json,
 };
 
-use crate::service::ServiceError;
+use crate::{
+    failure::{public_message, status_of},
+    service::ServiceError,
+};
 
 /// Shorthand for handler results.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -30,23 +34,6 @@ pub enum ApiError {
     /// `field`). A type error that can name its field is a [`ServiceError::Invalid`].
     #[error("{0}")]
     Unreadable(String),
-}
-
-/// The one table from a use case's failure to an HTTP status.
-pub fn status_of(e: &ServiceError) -> StatusCode {
-    match e {
-        ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
-        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
-        ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::Conflict(_) => StatusCode::CONFLICT,
-        ServiceError::RateLimited { .. } | ServiceError::TooManyQueries(_) => {
-            StatusCode::TOO_MANY_REQUESTS
-        }
-        ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
 }
 
 impl ApiError {
@@ -67,9 +54,7 @@ impl ApiError {
     /// What the client may see: internal causes are replaced by a generic sentence.
     fn public_message(&self) -> String {
         match self {
-            Self::Service(ServiceError::Internal(_)) => {
-                "The server failed to handle this request; it has been logged.".to_owned()
-            }
+            Self::Service(e) => public_message(e),
             other => other.to_string(),
         }
     }

@@ -1,6 +1,6 @@
 //! Extractors whose rejections speak our error format: [`AppJson`] and [`AppQuery`] name the
 //! field a type error is in, and [`Caller`] is who is calling, from `Authorization: Bearer
-//! <jwt | mm_key>`, `x-api-key`, or the dashboard's session cookie ([`session_cookie`]).
+//! <jwt | mm_key>`, `x-api-key`, or the dashboard's session cookie ([`crate::session_cookie`]).
 
 use axum::{
     body::Bytes,
@@ -10,13 +10,10 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use super::{
-    error::{error_response, payload_for_status, ApiError},
-    session_cookie,
-};
+use super::error::{error_response, payload_for_status, ApiError};
 use crate::{
     domain::Invalid,
-    service::{self, Caller, Presented, ServiceError},
+    service::{Caller, ServiceError},
     state::AppState,
 };
 
@@ -272,35 +269,11 @@ fn bad_request(message: &str) -> ApiError {
     ServiceError::BadRequest(message.into()).into()
 }
 
-fn unauthorized() -> ApiError {
-    ServiceError::Unauthenticated("Missing or invalid credentials.".into()).into()
-}
-
-/// The credential a request presents: `x-api-key` first, then a bearer token.
-pub fn presented(headers: &HeaderMap) -> Option<Presented<'_>> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(key) = header("x-api-key") {
-        return Some(Presented::ApiKey(key));
-    }
-    let bearer = header(header::AUTHORIZATION.as_str())?;
-    let token = bearer
-        .strip_prefix("Bearer ")
-        .or_else(|| bearer.strip_prefix("bearer "))?;
-    Some(Presented::bearer(token))
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(presented) = presented(&parts.headers) {
-            return Ok(service::authenticate(&state.services, presented).await?);
-        }
-        let settings = &state.services.settings;
-        let Some(token) = session_cookie::token(&parts.headers, &parts.method, settings)? else {
-            state.services.metrics.auth_failed("missing");
-            return Err(unauthorized());
-        };
-        Ok(service::authenticate(&state.services, Presented::bearer(&token)).await?)
+        let caller = crate::http_auth::caller(&state.services, &parts.headers, &parts.method);
+        Ok(caller.await?)
     }
 }

@@ -35,7 +35,6 @@ pub mod messages;
 pub mod middleware;
 pub mod retention;
 pub mod search;
-pub mod session_cookie;
 pub mod tenants;
 pub mod versioning;
 pub mod ws;

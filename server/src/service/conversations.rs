@@ -2,8 +2,8 @@
 //! their counters are kept exact by the store.
 
 use app::wire::memory::{
-    ConversationPage, ConversationResponse, ConversationStats, CreateConversationRequest,
-    MessagePage, UpdateConversationRequest,
+    ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
+    CreateConversationRequest, MessagePage, UpdateConversationRequest,
 };
 use chrono::{DateTime, Utc};
 
@@ -28,27 +28,14 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// limits of the databases' `OFFSET` (use `cursor` to walk further).
 pub const MAX_PAGE: u64 = 1_000_000;
 
-/// Which conversations to list, as a door received it.
-#[derive(Debug, Default)]
-pub struct ListConversations {
-    pub archived: Option<bool>,
-    pub page: Option<u64>,
-    pub page_size: Option<u64>,
-    /// RFC 3339: only conversations updated at or after it.
-    pub updated_since: Option<String>,
-    /// From a previous page's `next_cursor`.
-    pub cursor: Option<String>,
-}
-
 /// One page of the tenant's conversations, newest activity first.
 pub async fn list(
     svc: &Services,
     caller: &Caller,
-    tenant: Option<&str>,
-    q: ListConversations,
+    q: ConversationListQuery,
 ) -> Result<ConversationPage> {
     let tenant = caller
-        .authorise_and_charge(svc, tenant, Access::Read)
+        .authorise_and_charge(svc, q.tenant_id.as_deref(), Access::Read)
         .await?;
     let page = q.page.unwrap_or(1);
     let page_size = q.page_size.unwrap_or(20);

@@ -22,11 +22,12 @@ use futures_util::{stream::SplitSink, SinkExt};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{error::ApiError, session_cookie};
+use super::error::ApiError;
 use crate::service::{
     watchers::{self, Held, Watcher},
     Presented, ServiceError, Services,
 };
+use crate::session_cookie;
 
 /// How long the close frame may wait for a peer that does not read.
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
@@ -84,7 +85,7 @@ impl Closing {
 /// Decides an upgrade before any WebSocket exists, so refusals are the usual JSON answers: a
 /// presented credential (`x-api-key`, a bearer token, `?token=` — a JWT or a key, for the
 /// original's clients — or the dashboard's session cookie from this server's own pages, see
-/// [`session_cookie`]) must be valid (401) and may read the tenant (403). Without one the
+/// [`crate::session_cookie`]) must be valid (401) and may read the tenant (403). Without one the
 /// tenant id must be well-formed, and the connection authenticates by its first frame.
 pub async fn admit(
     svc: &Services,
@@ -94,7 +95,7 @@ pub async fn admit(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<(WebSocketUpgrade, Option<Watcher>), ApiError> {
     let query_token = token.filter(|t| !t.trim().is_empty());
-    let held = match super::extract::presented(headers) {
+    let held = match crate::http_auth::presented(headers) {
         Some(presented) => Some(Held::new(presented)),
         None => match query_token {
             Some(t) => Some(Held::new(Presented::bearer(t))),

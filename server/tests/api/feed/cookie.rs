@@ -1,32 +1,13 @@
 //! The dashboard's session cookie on REST and on the feed: accepted from the server's own pages
 //! and the configured origins, refused from any other site (cross-site WebSocket hijacking).
 
-use reqwest::{header, Method, StatusCode};
+use reqwest::{header, Method};
 use serde_json::{json, Value};
 
 use super::*;
 use crate::helpers::*;
 
 const DASHBOARD: &str = "https://dash.example";
-
-/// Logs in through `POST /v1/auth/session`; the `Cookie` header value to send back.
-async fn cookie_login(app: &TestApp, username: &str) -> String {
-    let r = app
-        .post_json(
-            "/v1/auth/session",
-            &json!({"username": username, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let set = r.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
-        assert!(set.contains(attribute), "{attribute} in {set}");
-    }
-    assert!(r.text().await.unwrap().is_empty(), "no token in the body");
-    let pair = set.split(';').next().unwrap().to_owned();
-    assert!(pair.starts_with("mm_session=") && pair.len() > 20, "{pair}");
-    pair
-}
 
 async fn with_cookie(
     app: &TestApp,

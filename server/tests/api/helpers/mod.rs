@@ -399,3 +399,25 @@ mod outage;
 
 pub use binary::*;
 pub use outage::*;
+
+/// Logs in through `POST /v1/auth/session`; the `Cookie` header value to send back.
+pub async fn cookie_login(app: &TestApp, username: &str) -> String {
+    let r = app
+        .post_json(
+            "/v1/auth/session",
+            &serde_json::json!({"username": username, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::NO_CONTENT);
+    let set = r.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
+        assert!(set.contains(attribute), "{attribute} in {set}");
+    }
+    assert!(r.text().await.unwrap().is_empty(), "no token in the body");
+    let pair = set.split(';').next().unwrap().to_owned();
+    assert!(pair.starts_with("mm_session=") && pair.len() > 20, "{pair}");
+    pair
+}

@@ -12,7 +12,6 @@
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use cookie::{time, Cookie, SameSite};
 
-use super::error::ApiError;
 use crate::{config::Settings, service::ServiceError};
 
 /// The cookie's name.
@@ -48,7 +47,7 @@ pub fn token(
     headers: &HeaderMap,
     method: &Method,
     settings: &Settings,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, ServiceError> {
     let Some(token) = find(headers) else {
         return Ok(None);
     };
@@ -57,8 +56,7 @@ pub fn token(
             "The session cookie is accepted only from this server's own pages (or an origin \
              listed in MEMORY_ALLOWED_ORIGINS); other clients send Authorization or x-api-key."
                 .into(),
-        )
-        .into());
+        ));
     }
     Ok(Some(token))
 }
@@ -74,7 +72,9 @@ fn find(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-fn from_own_pages(headers: &HeaderMap, method: &Method, allowed: &[String]) -> bool {
+/// Whether a request comes from this server's own pages: its `Origin` is the server's own or
+/// listed in `allowed` (never the wildcard); without `Origin`, only a `GET` or `HEAD` counts.
+pub fn from_own_pages(headers: &HeaderMap, method: &Method, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return *method == Method::GET || *method == Method::HEAD;
     };

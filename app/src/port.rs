@@ -1,0 +1,37 @@
+//! The port through which the dashboard's server functions reach the server's use cases
+//! (server side only). `app` cannot depend on the server (the server depends on `app`), so it
+//! declares what it needs here; the server implements [`Port`] with one service call per
+//! method — the same call the REST handler makes — and provides it through context, both to
+//! server functions and to page rendering. The implementation authenticates the request that
+//! carries it (the `mm_session` cookie, under the server's rule for cookies), so no server
+//! function body decides who may do what.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use leptos::prelude::use_context;
+
+use crate::wire::{
+    error::{ErrorBody, ErrorDetail},
+    memory::{ConversationListQuery, ConversationPage},
+};
+
+/// What a port method returns: a use case's answer, or the API's error envelope.
+pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, ErrorBody>> + Send + 'a>>;
+
+/// The use cases the dashboard calls, for the request being served.
+pub trait Port: Send + Sync {
+    /// `GET /v1/conversations`.
+    fn conversations(&self, query: ConversationListQuery) -> Answer<'_, ConversationPage>;
+}
+
+/// The request's port, from context.
+pub fn port() -> Result<Arc<dyn Port>, ErrorBody> {
+    use_context::<Arc<dyn Port>>().ok_or_else(|| ErrorBody {
+        error: ErrorDetail {
+            code: "internal_error".into(),
+            message: "The server did not provide the dashboard's port.".into(),
+            request_id: String::new(),
+            field: None,
+        },
+    })
+}

@@ -1,0 +1,156 @@
+//! Mounts the Leptos dashboard: server-side rendering of its routes, its server functions under
+//! `/api/`, its static assets under `/pkg`, and its HTML 404 page for unknown non-API paths.
+//!
+//! - [`port`]: the server's side of the dashboard's port, provided to both pages and server
+//!   functions.
+
+mod port;
+
+use app::{shell, wire::error::ErrorBody, App};
+use axum::{
+    extract::{Request, State},
+    http::{header, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    Json, Router,
+};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::{failure, service::ServiceError, state::AppState};
+
+/// The options Leptos renders with. Built here rather than read from Cargo.toml so that the
+/// binary runs from any directory with only `MEMORY_SITE_ROOT` pointing at its assets.
+pub fn options(settings: &crate::config::Settings) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("memory-mesh")
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.bind_address())
+        .build()
+}
+
+/// The dashboard routes, to be merged with the API router.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let routes = generate_route_list(App);
+    let options = state.leptos.clone();
+    let root = std::path::Path::new(options.site_root.as_ref()).to_path_buf();
+    let pkg = root.join(options.site_pkg_dir.as_ref());
+    let svc = state.services.clone();
+    let context = move || {
+        content_security_policy();
+        port::provide(&svc);
+    };
+    // Leptos registers each server function's route (`/api/…`) beside the pages, with the
+    // same context.
+    Router::new()
+        .leptos_routes_with_context(state, routes, context, move || shell(options.clone()))
+        // Precompressed assets are served when present; WASM is cached by the browser.
+        .nest_service(
+            "/pkg",
+            ServeDir::new(pkg).precompressed_br().precompressed_gzip(),
+        )
+        // Files of `public/` (copied to the site root by scripts/build.sh and cargo-leptos).
+        .route_service("/favicon.svg", ServeFile::new(root.join("favicon.svg")))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            server_fn_calls,
+        ))
+}
+
+/// Where the server functions live (`#[server(prefix = "/api")]`).
+const SERVER_FN_PREFIX: &str = "/api/";
+
+/// The rules of a server-function call (`/api/…`), in one layer. Leptos checks neither `Origin`
+/// nor tokens: a call that may change something (any method but `GET` and `HEAD`) runs only
+/// for a request from this server's own pages, whatever credential it carries (the session
+/// cookie's own rule, applied to every call). And arguments a function cannot read are the
+/// client's error (422 with the envelope), not the 500 that `server_fn` answers them with.
+async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
+        return next.run(req).await;
+    }
+    let allowed = &state.services.settings.allowed_origins;
+    if !crate::session_cookie::from_own_pages(req.headers(), req.method(), allowed) {
+        let refused = ServiceError::Forbidden(
+            "Server functions are called only from this server's own pages.".into(),
+        );
+        let status = failure::status_of(&refused);
+        return (status, Json(failure::envelope(&refused, ""))).into_response();
+    }
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(e) if e.error.code == "validation_failed" => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(e)).into_response()
+        }
+        _ => Response::from_parts(parts, bytes.into()),
+    }
+}
+
+/// Sets a strict Content-Security-Policy on each rendered page. Leptos puts a fresh nonce on the
+/// inline hydration script; the policy allows that script, same-origin modules and WASM, and
+/// nothing else: no inline scripts without the nonce, no foreign hosts, no framing.
+fn content_security_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Unknown paths outside the API: a browser (which asks for HTML) gets the dashboard's own "page
+/// not found" with status 404; any other client gets the JSON error envelope, like the API.
+pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !wants_html {
+        return crate::api::middleware::not_found().await;
+    }
+    let uri = req.uri().clone();
+    leptos_axum::file_and_error_handler_with_context::<AppState, _>(content_security_policy, shell)(
+        uri,
+        State(state),
+        req,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SERVER_FN_PREFIX;
+
+    /// The layer that applies the calls' rules knows them by their prefix: a server function
+    /// registered elsewhere would escape it.
+    #[test]
+    fn every_server_function_lives_under_the_guarded_prefix() {
+        let paths: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+        assert!(
+            !paths.is_empty(),
+            "the app's server functions are registered"
+        );
+        for (path, _) in paths {
+            assert!(path.starts_with(SERVER_FN_PREFIX), "{path}");
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! How a use case's failure reads over HTTP, for every door that answers HTTP (the REST
+//! handlers, the dashboard's server functions): its status, and the words a client may see.
+
+use app::wire::error::{ErrorBody, ErrorDetail};
+use axum::http::StatusCode;
+
+use crate::service::ServiceError;
+
+/// The one table from a use case's failure to an HTTP status.
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    match e {
+        ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
+        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Conflict(_) => StatusCode::CONFLICT,
+        ServiceError::RateLimited { .. } | ServiceError::TooManyQueries(_) => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What a client may read of `e`: an internal cause is replaced by a generic sentence.
+pub fn public_message(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Internal(_) => {
+            "The server failed to handle this request; it has been logged.".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The JSON envelope of `e`, as the REST API answers it.
+pub fn envelope(e: &ServiceError, request_id: &str) -> ErrorBody {
+    ErrorBody {
+        error: ErrorDetail {
+            code: e.code().to_owned(),
+            message: public_message(e),
+            request_id: request_id.to_owned(),
+            field: e.field().map(str::to_owned),
+        },
+    }
+}

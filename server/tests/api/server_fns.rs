@@ -1,0 +1,117 @@
+//! The dashboard's server functions, called over HTTP as the browser calls them: the same
+//! answers, refusals and error envelope as the REST API, by the session cookie from the
+//! server's own pages only.
+
+use reqwest::{header, Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// Calls server function `path` (`/api/…`) with `cookie` and, if given, an `Origin`.
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.request(method, app.url(path));
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// An app where alice has stored one message in conversation `tea`; her session cookie.
+async fn alice_with_a_conversation(backend: Backend) -> (TestApp, TestUser, String) {
+    let app = spawn_app_with(backend, Options::default()).await;
+    let alice = app.register_and_login("alice", None).await;
+    let body = json!({"conversation_id": "tea", "role": "user", "content": "I like green tea"});
+    assert!(post_message(&app, &alice.access_token, body)
+        .await
+        .status()
+        .is_success());
+    let cookie = cookie_login(&app, "alice").await;
+    (app, alice, cookie)
+}
+
+#[tokio::test]
+async fn a_server_function_answers_what_rest_answers_for_the_session_cookie() {
+    for backend in BACKENDS {
+        let (app, alice, cookie) = alice_with_a_conversation(backend).await;
+        let (status, page) = call(
+            &app,
+            Method::GET,
+            "/api/conversations?page_size=5",
+            Some(&cookie),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {page}");
+        let rest = app
+            .get_json("/v1/conversations?page_size=5", &alice.access_token)
+            .await;
+        assert_eq!(page, rest, "{backend:?}");
+        assert_eq!(page["conversations"][0]["id"], "tea");
+    }
+}
+
+#[tokio::test]
+async fn another_tenant_through_a_server_function_is_refused_as_through_rest() {
+    let (app, alice, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    app.register_and_login("bob", None).await;
+    let bob = cookie_login(&app, "bob").await;
+    let path = format!("/api/conversations?tenant_id={}", alice.tenant_id);
+    let (status, body) = call(&app, Method::GET, &path, Some(&bob), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    assert!(!body.to_string().contains("tea"), "{body}");
+}
+
+#[tokio::test]
+async fn without_a_credential_a_server_function_answers_401_with_the_envelope() {
+    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (status, body) = call(&app, Method::GET, "/api/conversations", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn input_a_server_function_cannot_read_is_422_not_500() {
+    let (app, _, cookie) = alice_with_a_conversation(Backend::Sqlite).await;
+    let path = "/api/conversations?page_size=many";
+    let (status, body) = call(&app, Method::GET, path, Some(&cookie), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "validation_failed");
+    // A value the use case refuses names its field, as through REST.
+    let path = "/api/conversations?page_size=1000";
+    let (status, body) = call(&app, Method::GET, path, Some(&cookie), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "page_size");
+}
+
+#[tokio::test]
+async fn a_server_function_call_that_may_change_something_comes_only_from_own_pages() {
+    let (app, _, cookie) = alice_with_a_conversation(Backend::Sqlite).await;
+    for origin in [Some("https://evil.example"), None] {
+        let (status, body) = call(
+            &app,
+            Method::POST,
+            "/api/conversations",
+            Some(&cookie),
+            origin,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {body}");
+        assert_eq!(body["error"]["code"], "forbidden");
+    }
+    // A read from another site's page is refused too: the cookie counts only from ours.
+    let evil = Some("https://evil.example");
+    let (status, _) = call(&app, Method::GET, "/api/conversations", Some(&cookie), evil).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -14,9 +14,11 @@ use crate::domain::{messages::ImportanceWeights, ranking::RankingWeights};
 mod auth;
 mod live;
 mod parse;
+mod site;
 mod values;
 
 pub use live::LiveSettings;
+pub use site::Site;
 pub use values::{redact_url, Rate};
 
 /// Every variable this module reads. Unknown `MEMORY_*` variables are reported at start-up, because
@@ -52,6 +54,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_MAX_BODY_BYTES",
     "MEMORY_METRICS_PUBLIC",
     "MEMORY_SITE_ROOT",
+    "MEMORY_LEPTOS_CONFIG",
     "MEMORY_LOG_FORMAT",
     "MEMORY_OTLP_ENDPOINT",
     "MEMORY_ADMIN_EMAILS",
@@ -170,8 +173,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// The event stream and the WebSocket doors.
     pub live: LiveSettings,
-    /// Directory holding the dashboard's built assets (`pkg/`), as scripts/build.sh lays it out.
-    pub site_root: PathBuf,
+    /// The dashboard's built assets: `Leptos.toml` when present, under the `MEMORY_*` settings.
+    pub site: Site,
     pub log_format: LogFormat,
     /// OTLP/HTTP collector the request spans are exported to (`MEMORY_OTLP_ENDPOINT`, e.g.
     /// `http://collector:4318`); none: trace ids only in the logs.

@@ -31,13 +31,17 @@ pub(super) fn build(
     let ranking = ranking(get)?;
     let http = http(get)?;
     let log_format = log_format(get, environment)?;
+    let site = super::site::site(get)?;
+    let (default_host, default_port) = site.addr.map_or(("127.0.0.1".to_owned(), 8000), |a| {
+        (a.ip().to_string(), a.port())
+    });
     Ok(Settings {
         environment,
         host: get("MEMORY_HOST")
-            .unwrap_or_else(|| "127.0.0.1".into())
+            .unwrap_or(default_host)
             .parse()
             .map_err(|_| ConfigError::new("MEMORY_HOST", "not an IP address (e.g. 0.0.0.0)"))?,
-        port: number(get, "MEMORY_PORT", 8000u16, 0..=u16::MAX)?,
+        port: number(get, "MEMORY_PORT", default_port, 0..=u16::MAX)?,
         data_dir,
         database,
         redis_url,
@@ -56,7 +60,7 @@ pub(super) fn build(
         ranking,
         http,
         live: super::live::live(get)?,
-        site_root: PathBuf::from(get("MEMORY_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+        site,
         log_format,
         otlp_endpoint: otlp_endpoint(get)?,
         admin_emails: get("MEMORY_ADMIN_EMAILS")

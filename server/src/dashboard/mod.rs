@@ -20,13 +20,18 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::{failure, service::ServiceError, state::AppState};
 
-/// The options Leptos renders with. Built here rather than read from Cargo.toml so that the
-/// binary runs from any directory with only `MEMORY_SITE_ROOT` pointing at its assets.
+/// The options Leptos renders with: the site the settings describe (`Leptos.toml` when present,
+/// under the `MEMORY_*` settings), so the binary runs from any directory with only
+/// `MEMORY_SITE_ROOT` pointing at its assets.
 pub fn options(settings: &crate::config::Settings) -> LeptosOptions {
+    let site = &settings.site;
+    if let Some(file) = &site.file {
+        tracing::info!(file = %file.display(), "dashboard site settings read");
+    }
     LeptosOptions::builder()
-        .output_name("memory-mesh")
-        .site_root(settings.site_root.display().to_string())
-        .site_pkg_dir("pkg")
+        .output_name(site.output_name.as_str())
+        .site_root(site.root.display().to_string())
+        .site_pkg_dir(site.pkg_dir.as_str())
         .site_addr(settings.bind_address())
         .build()
 }

@@ -60,3 +60,25 @@ async fn browsers_get_the_dashboards_html_404_page() {
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"), "{html}");
 }
+
+/// `Leptos.toml` (what the server reads) and Cargo.toml's `[[workspace.metadata.leptos]]` (what
+/// cargo-leptos reads) describe the same site.
+#[test]
+fn leptos_toml_and_cargo_leptos_agree() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |name: &str| {
+        let text = std::fs::read_to_string(root.join(name)).unwrap();
+        leptos::config::get_config_from_str(&text).unwrap()
+    };
+    let (server, cargo_leptos) = (read("Leptos.toml"), read("Cargo.toml"));
+    let keys = |o: &leptos::config::LeptosOptions| {
+        (
+            o.output_name.to_string(),
+            o.site_root.to_string(),
+            o.site_pkg_dir.to_string(),
+            o.site_addr,
+            o.reload_port,
+        )
+    };
+    assert_eq!(keys(&server), keys(&cargo_leptos));
+}

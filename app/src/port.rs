@@ -12,7 +12,10 @@ use leptos::prelude::use_context;
 
 use crate::wire::{
     error::{ErrorBody, ErrorDetail},
-    memory::{ConversationListQuery, ConversationPage},
+    memory::{
+        ConversationListQuery, ConversationPage, ConversationResponse, MessageListQuery,
+        MessagePage, SearchRequest, SearchResponse,
+    },
 };
 
 /// What a port method returns: a use case's answer, or the API's error envelope.
@@ -22,6 +25,20 @@ pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, ErrorBody>> + Sen
 pub trait Port: Send + Sync {
     /// `GET /v1/conversations`.
     fn conversations(&self, query: ConversationListQuery) -> Answer<'_, ConversationPage>;
+
+    /// `GET /v1/conversations/{id}`.
+    fn conversation(
+        &self,
+        tenant_id: Option<String>,
+        id: String,
+    ) -> Answer<'_, ConversationResponse>;
+
+    /// `GET /v1/conversations/{id}/messages`.
+    fn conversation_messages(&self, id: String, query: MessageListQuery)
+        -> Answer<'_, MessagePage>;
+
+    /// `POST /v1/memory/search`.
+    fn search(&self, request: SearchRequest) -> Answer<'_, SearchResponse>;
 }
 
 /// The request's port, from context.

@@ -4,3 +4,4 @@
 //! changes something is `POST`, which the server accepts only from its own pages.
 
 pub mod conversations;
+pub mod search;

@@ -141,6 +141,23 @@ pub struct ConversationListQuery {
     pub cursor: Option<String>,
 }
 
+/// Which of a conversation's messages to list: `GET /v1/conversations/{id}/messages`'s query,
+/// and the dashboard's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageListQuery {
+    /// Tenant; defaults to the credential's.
+    pub tenant_id: Option<String>,
+    /// `asc` (oldest first, the default) or `desc`.
+    pub order: Option<String>,
+    /// Also archived messages.
+    pub include_archived: bool,
+    /// Messages per page (1..100, default 50).
+    pub page_size: Option<u64>,
+    /// A previous page's `next_cursor`, in the same order.
+    pub cursor: Option<String>,
+}
+
 /// `POST /v1/conversations`: creates one ahead of its messages (idempotent).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -2,7 +2,7 @@
 
 use app::wire::memory::{
     ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
-    CreateConversationRequest, MessagePage, UpdateConversationRequest,
+    CreateConversationRequest, MessageListQuery, MessagePage, UpdateConversationRequest,
 };
 use axum::{
     extract::{Path, State},
@@ -17,10 +17,7 @@ use super::{
     Result,
 };
 use crate::{
-    service::{
-        conversations::{self, ListMessages},
-        Caller, Services,
-    },
+    service::{conversations, Caller, Services},
     state::AppState,
 };
 
@@ -30,16 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(fetch, update, delete))
         .routes(routes!(stats))
         .routes(routes!(messages))
-}
-
-#[derive(Debug, Deserialize)]
-struct MessagesQuery {
-    tenant_id: Option<String>,
-    order: Option<String>,
-    #[serde(default)]
-    include_archived: bool,
-    page_size: Option<u64>,
-    cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,18 +146,9 @@ async fn messages(
     State(svc): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
-    AppQuery(q): AppQuery<MessagesQuery>,
+    AppQuery(q): AppQuery<MessageListQuery>,
 ) -> Result<Json<MessagePage>> {
-    let listing = ListMessages {
-        order: q.order,
-        include_archived: q.include_archived,
-        page_size: q.page_size,
-        cursor: q.cursor,
-    };
-    let tenant = q.tenant_id.as_deref();
-    Ok(Json(
-        conversations::messages(&svc, &caller, tenant, &id, listing).await?,
-    ))
+    Ok(Json(conversations::messages(&svc, &caller, &id, q).await?))
 }
 
 /// Deletes a conversation; one with messages needs `delete_messages=true` (409 otherwise).

@@ -9,7 +9,10 @@ use app::{
     port::{Answer, Port},
     wire::{
         error::ErrorBody,
-        memory::{ConversationListQuery, ConversationPage},
+        memory::{
+            ConversationListQuery, ConversationPage, ConversationResponse, MessageListQuery,
+            MessagePage, SearchRequest, SearchResponse,
+        },
     },
 };
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method};
@@ -18,7 +21,11 @@ use leptos_axum::ResponseOptions;
 
 use crate::{
     failure,
-    service::{conversations, Caller, ServiceError, Services},
+    service::{
+        conversations,
+        search::{self, Spelling},
+        Caller, ServiceError, Services,
+    },
 };
 
 /// The port of one request.
@@ -78,5 +85,33 @@ fn fail(e: ServiceError) -> ErrorBody {
 impl Port for RequestPort {
     fn conversations(&self, query: ConversationListQuery) -> Answer<'_, ConversationPage> {
         Box::pin(self.answer(async |svc, caller| conversations::list(svc, caller, query).await))
+    }
+
+    fn conversation(
+        &self,
+        tenant_id: Option<String>,
+        id: String,
+    ) -> Answer<'_, ConversationResponse> {
+        Box::pin(self.answer(async move |svc, caller| {
+            conversations::get(svc, caller, tenant_id.as_deref(), &id).await
+        }))
+    }
+
+    fn conversation_messages(
+        &self,
+        id: String,
+        query: MessageListQuery,
+    ) -> Answer<'_, MessagePage> {
+        Box::pin(self.answer(async move |svc, caller| {
+            conversations::messages(svc, caller, &id, query).await
+        }))
+    }
+
+    fn search(&self, request: SearchRequest) -> Answer<'_, SearchResponse> {
+        Box::pin(
+            self.answer(async |svc, caller| {
+                search::run(svc, caller, request, Spelling::Json).await
+            }),
+        )
     }
 }

@@ -3,7 +3,7 @@
 
 use app::wire::memory::{
     ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
-    CreateConversationRequest, MessagePage, UpdateConversationRequest,
+    CreateConversationRequest, MessageListQuery, MessagePage, UpdateConversationRequest,
 };
 use chrono::{DateTime, Utc};
 
@@ -81,17 +81,6 @@ pub async fn list(
     })
 }
 
-/// Which of a conversation's messages to list, as a door received it.
-#[derive(Debug, Default)]
-pub struct ListMessages {
-    /// `asc` (oldest first, the default) or `desc`.
-    pub order: Option<String>,
-    pub include_archived: bool,
-    pub page_size: Option<u64>,
-    /// From a previous page's `next_cursor` (in the same order).
-    pub cursor: Option<String>,
-}
-
 /// Messages per page unless asked otherwise.
 pub const DEFAULT_MESSAGES_PAGE: u64 = 50;
 
@@ -100,12 +89,11 @@ pub const DEFAULT_MESSAGES_PAGE: u64 = 50;
 pub async fn messages(
     svc: &Services,
     caller: &Caller,
-    tenant: Option<&str>,
     id: &str,
-    q: ListMessages,
+    q: MessageListQuery,
 ) -> Result<MessagePage> {
     let tenant = caller
-        .authorise_and_charge(svc, tenant, Access::Read)
+        .authorise_and_charge(svc, q.tenant_id.as_deref(), Access::Read)
         .await?;
     let newest_first = match q.order.as_deref() {
         None | Some("asc") => false,

@@ -115,3 +115,84 @@ async fn a_server_function_call_that_may_change_something_comes_only_from_own_pa
     let (status, _) = call(&app, Method::GET, "/api/conversations", Some(&cookie), evil).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_conversation_and_its_messages_read_as_through_rest() {
+    for backend in BACKENDS {
+        let (app, alice, cookie) = alice_with_a_conversation(backend).await;
+        let t = &alice.access_token;
+        let (status, one) = call(
+            &app,
+            Method::GET,
+            "/api/conversation?id=tea",
+            Some(&cookie),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {one}");
+        assert_eq!(one, app.get_json("/v1/conversations/tea", t).await);
+        let path = "/api/conversation/messages?id=tea&order=desc&page_size=10";
+        let (status, page) = call(&app, Method::GET, path, Some(&cookie), None).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {page}");
+        let rest = "/v1/conversations/tea/messages?order=desc&page_size=10";
+        assert_eq!(page, app.get_json(rest, t).await, "{backend:?}");
+        assert_eq!(page["messages"][0]["content"], "I like green tea");
+    }
+}
+
+#[tokio::test]
+async fn another_tenant_s_conversation_is_not_found_through_a_server_function() {
+    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    app.register_and_login("bob", None).await;
+    let bob = cookie_login(&app, "bob").await;
+    for path in [
+        "/api/conversation?id=tea",
+        "/api/conversation/messages?id=tea",
+    ] {
+        let (status, body) = call(&app, Method::GET, path, Some(&bob), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(!body.to_string().contains("green tea"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn search_through_a_server_function_finds_what_rest_finds() {
+    for backend in BACKENDS {
+        let (app, alice, cookie) = alice_with_a_conversation(backend).await;
+        let own = app.address.clone();
+        let request = json!({"query": "green tea", "mode": "lexical", "top_k": 5});
+        let r = app
+            .client
+            .post(app.url("/api/search"))
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, own.as_str())
+            .json(&json!({"request": request}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let found: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {found}");
+        let rest: Value = app
+            .call(
+                Method::POST,
+                "/v1/memory/search",
+                &alice.access_token,
+                Some(request),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ids = |v: &Value| -> Vec<Value> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["message_id"].clone())
+                .collect()
+        };
+        assert_eq!(ids(&found), ids(&rest), "{backend:?}");
+        assert_eq!(found["items"][0]["content"], "I like green tea");
+    }
+}

@@ -10,6 +10,8 @@ pub enum EventKind {
     MessageDeleted,
     /// The message's vector was stored: it can be found by meaning.
     MessageEmbedded,
+    /// The model refused the message's text: it will not be found by meaning.
+    MessageEmbeddingFailed,
     MessageArchived,
     MessageRestored,
     ConversationCreated,
@@ -19,11 +21,12 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::MessageCreated,
         Self::MessageUpdated,
         Self::MessageDeleted,
         Self::MessageEmbedded,
+        Self::MessageEmbeddingFailed,
         Self::MessageArchived,
         Self::MessageRestored,
         Self::ConversationCreated,
@@ -38,6 +41,7 @@ impl EventKind {
             Self::MessageUpdated => "message.updated",
             Self::MessageDeleted => "message.deleted",
             Self::MessageEmbedded => "message.embedded",
+            Self::MessageEmbeddingFailed => "message.embedding_failed",
             Self::MessageArchived => "message.archived",
             Self::MessageRestored => "message.restored",
             Self::ConversationCreated => "conversation.created",

@@ -101,7 +101,7 @@ pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyh
         }
         Err(e) if e.fault == Fault::User => {
             tracing::warn!(error = %e, jobs = count, "model refused input; jobs failed");
-            jobs::fail(&svc.db, worker, &claimed, &e.message).await?;
+            crate::service::messages::fail_embeddings(svc, worker, &claimed, &e.message).await?;
             svc.metrics
                 .embedding_batch("failed", count, started.elapsed());
         }

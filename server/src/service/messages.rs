@@ -241,3 +241,23 @@ pub async fn store_embeddings(
     })
     .await
 }
+
+/// Marks the jobs whose text the model refused as failed, each message with its
+/// `message.embedding_failed` (see [`crate::store::jobs::fail`] for which); returns how many
+/// messages were marked.
+pub async fn fail_embeddings(
+    svc: &Services,
+    worker: &str,
+    jobs: &[store_root::jobs::Claimed],
+    error: &str,
+) -> Result<usize> {
+    svc.write(async |txn| {
+        let failed = store_root::jobs::fail(txn, worker, jobs, error).await?;
+        let events = failed
+            .iter()
+            .map(|m| events::message(EventKind::MessageEmbeddingFailed, m))
+            .collect();
+        Ok(Written::emitted(failed.len(), events))
+    })
+    .await
+}

@@ -249,17 +249,40 @@ pub async fn retry_later(
     Ok(())
 }
 
-/// Gives up on jobs whose input the model refuses: the message is marked `failed`.
+/// Gives up on jobs whose input the model refuses, in `txn`: each message still holding the
+/// text that was refused, and whose job this worker still holds, is marked `failed`. Returns
+/// those messages.
 pub async fn fail(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     worker: &str,
     jobs: &[Claimed],
     error: &str,
-) -> Result<(), StoreError> {
-    let txn = super::begin_write(db).await?;
+) -> Result<Vec<messages::Model>, StoreError> {
     let backend = txn.get_database_backend();
     let now = Utc::now();
+    let mut failed = Vec::with_capacity(jobs.len());
     for job in jobs {
+        let marked = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE messages SET embedding_status = 'failed' WHERE id = $1 AND content = $2 \
+                     AND EXISTS (SELECT 1 FROM embedding_jobs WHERE id = $3 AND locked_by = $4 \
+                       AND status = 'running') \
+                     RETURNING {}",
+                    messages::COLUMNS
+                ),
+                [
+                    job.message_id.into(),
+                    job.content.clone().into(),
+                    job.job_id.into(),
+                    worker.into(),
+                ],
+            ))
+            .await?;
+        if let Some(row) = marked {
+            failed.push(messages::Model::from_query_result(&row, "")?);
+        }
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
             "UPDATE embedding_jobs SET status = 'failed', last_error = $1, updated_at = $2, \
@@ -267,15 +290,8 @@ pub async fn fail(
             [error.into(), now.into(), job.job_id.into(), worker.into()],
         ))
         .await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "UPDATE messages SET embedding_status = 'failed' WHERE id = $1 AND content = $2",
-            [job.message_id.into(), job.content.clone().into()],
-        ))
-        .await?;
     }
-    txn.commit().await?;
-    Ok(())
+    Ok(failed)
 }
 
 /// Hands the jobs `workers` still hold back to the queue (a stopping instance's), without

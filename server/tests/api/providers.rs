@@ -18,6 +18,8 @@ enum Behaviour {
     RateLimitOnce,
     Down,
     WrongWidth,
+    /// 400: the input is refused (the caller's fault, never retried).
+    Refuse,
 }
 
 #[derive(Clone)]
@@ -42,6 +44,11 @@ async fn answer(
     match behaviour {
         Behaviour::Ok => Json(ok(&body, 384)).into_response(),
         Behaviour::WrongWidth => Json(ok(&body, 16)).into_response(),
+        Behaviour::Refuse => (
+            axum::http::StatusCode::BAD_REQUEST,
+            Json(json!({"error": "input refused"})),
+        )
+            .into_response(),
         Behaviour::Down => (
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             Json(json!({"error": "down"})),
@@ -322,4 +329,55 @@ async fn vectors_of_the_wrong_width_are_refused_not_stored() {
     let (status, m) = write(&app, &alice.access_token, "bad width").await;
     assert_eq!(status, 202, "{m}");
     assert_eq!(m["embedding_status"], "pending");
+}
+
+#[tokio::test]
+async fn a_text_the_model_refuses_fails_its_job_and_says_so_to_subscribers() {
+    let (url, fake) = start_fake().await;
+    let app = app_with("openai", format!("{url}/v1")).await;
+    let alice = app.register_and_login("alice", None).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/messages?async=true",
+            &alice.access_token,
+            Some(json!({"conversation_id": "c", "role": "user", "content": "unsayable"})),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    *fake.behaviour.lock().unwrap() = Behaviour::Refuse;
+    let svc = &app.state.services;
+    assert_eq!(
+        server::jobs::run_once(svc, &app.state.activity, "w")
+            .await
+            .unwrap(),
+        1
+    );
+    let m = app
+        .get_json(&format!("/v1/messages/{id}"), &alice.access_token)
+        .await;
+    assert_eq!(m["embedding_status"], "failed", "{m}");
+    assert_eq!(
+        server::store::jobs::outstanding(&svc.db).await.unwrap(),
+        0,
+        "not retried"
+    );
+    let latest = server::store::events::latest(&svc.db).await.unwrap();
+    let events = server::store::events::between(&svc.db, Some(&alice.tenant_id), 0, latest)
+        .await
+        .unwrap();
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| e.name == "message.embedding_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "one event for the one message");
+    let data: Value = serde_json::from_str(&failed[0].data).unwrap();
+    assert_eq!(
+        (data["id"].as_str(), data["embedding_status"].as_str()),
+        (Some(id.as_str()), Some("failed"))
+    );
 }

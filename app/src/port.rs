@@ -11,6 +11,7 @@ use std::{future::Future, pin::Pin, sync::Arc};
 use leptos::prelude::use_context;
 
 use crate::wire::{
+    auth::LoginRequest,
     error::{ErrorBody, ErrorDetail},
     memory::{
         ConversationListQuery, ConversationPage, ConversationResponse, MessageListQuery,
@@ -36,6 +37,10 @@ pub trait Port: Send + Sync {
     /// `GET /v1/conversations/{id}/messages`.
     fn conversation_messages(&self, id: String, query: MessageListQuery)
         -> Answer<'_, MessagePage>;
+
+    /// `POST /v1/auth/session`: checks the credentials and sets the session cookie on the
+    /// response.
+    fn sign_in(&self, login: LoginRequest) -> Answer<'_, ()>;
 
     /// `POST /v1/memory/search`.
     fn search(&self, request: SearchRequest) -> Answer<'_, SearchResponse>;

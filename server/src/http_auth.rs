@@ -2,9 +2,11 @@
 //! server functions and pages): `x-api-key`, then `Authorization: Bearer <jwt | mm_key>`, then
 //! the dashboard's session cookie under its rule ([`crate::session_cookie`]).
 
+use std::net::SocketAddr;
+
 use axum::http::{header, HeaderMap, Method};
 
-use crate::service::{self, Caller, Presented, ServiceError, Services};
+use crate::service::{self, accounts::LoginOrigin, Caller, Presented, ServiceError, Services};
 
 /// The credential a request presents in its headers: `x-api-key` first, then a bearer token.
 pub fn presented(headers: &HeaderMap) -> Option<Presented<'_>> {
@@ -36,4 +38,15 @@ pub async fn caller(
         ));
     };
     service::authenticate(svc, Presented::bearer(&token)).await
+}
+
+/// Where a login comes from, recorded with its session: the peer's address and user agent.
+pub fn login_origin(peer: Option<SocketAddr>, headers: &HeaderMap) -> LoginOrigin {
+    LoginOrigin {
+        ip_address: peer.map(|p| p.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
 }

@@ -3,5 +3,6 @@
 //! no rule is written here. Functions that only read are `GET` (`GetUrl`); every function that
 //! changes something is `POST`, which the server accepts only from its own pages.
 
+pub mod auth;
 pub mod conversations;
 pub mod search;

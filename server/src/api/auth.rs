@@ -68,18 +68,13 @@ async fn login(
     AppJson(req): AppJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>> {
     Ok(Json(
-        accounts::login(&svc, req, login_origin(peer, &headers)).await?,
+        accounts::login(
+            &svc,
+            req,
+            crate::http_auth::login_origin(Some(peer), &headers),
+        )
+        .await?,
     ))
-}
-
-fn login_origin(peer: SocketAddr, headers: &HeaderMap) -> accounts::LoginOrigin {
-    accounts::LoginOrigin {
-        ip_address: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    }
 }
 
 /// A login for the dashboard: the access token goes into the `mm_session` cookie (`HttpOnly`,
@@ -100,7 +95,12 @@ async fn open_session(
     headers: HeaderMap,
     AppJson(req): AppJson<LoginRequest>,
 ) -> Result<impl IntoResponse> {
-    let tokens = accounts::login(&svc, req, login_origin(peer, &headers)).await?;
+    let tokens = accounts::login(
+        &svc,
+        req,
+        crate::http_auth::login_origin(Some(peer), &headers),
+    )
+    .await?;
     let cookie = session_cookie::set(&svc.settings, &tokens.access_token, tokens.expires_in);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]))
 }

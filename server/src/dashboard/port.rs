@@ -3,11 +3,12 @@
 //! request the way the REST API does ([`crate::http_auth`]) and makes the one service call the
 //! REST handler makes. A failure becomes the API's status and error envelope.
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 use app::{
     port::{Answer, Port},
     wire::{
+        auth::LoginRequest,
         error::ErrorBody,
         memory::{
             ConversationListQuery, ConversationPage, ConversationResponse, MessageListQuery,
@@ -15,17 +16,21 @@ use app::{
         },
     },
 };
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method};
+use axum::{
+    extract::ConnectInfo,
+    http::{header, request::Parts, HeaderMap, HeaderValue, Method},
+};
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use crate::{
     failure,
     service::{
-        conversations,
+        accounts, conversations,
         search::{self, Spelling},
         Caller, ServiceError, Services,
     },
+    session_cookie,
 };
 
 /// The port of one request.
@@ -33,6 +38,7 @@ struct RequestPort {
     svc: Services,
     headers: HeaderMap,
     method: Method,
+    peer: Option<SocketAddr>,
 }
 
 /// Provides the port of the request being served (its parts are in context, whether a page is
@@ -41,10 +47,12 @@ pub fn provide(svc: &Services) {
     let Some(parts) = use_context::<Parts>() else {
         return;
     };
+    let peer = (parts.extensions.get::<ConnectInfo<SocketAddr>>()).map(|c| c.0);
     let port = RequestPort {
         svc: svc.clone(),
         headers: parts.headers,
         method: parts.method,
+        peer,
     };
     provide_context::<Arc<dyn Port>>(Arc::new(port));
 }
@@ -105,6 +113,21 @@ impl Port for RequestPort {
         Box::pin(self.answer(async move |svc, caller| {
             conversations::messages(svc, caller, &id, query).await
         }))
+    }
+
+    fn sign_in(&self, login: LoginRequest) -> Answer<'_, ()> {
+        Box::pin(async move {
+            let origin = crate::http_auth::login_origin(self.peer, &self.headers);
+            let tokens = accounts::login(&self.svc, login, origin)
+                .await
+                .map_err(fail)?;
+            let settings = &self.svc.settings;
+            let cookie = session_cookie::set(settings, &tokens.access_token, tokens.expires_in);
+            if let Some(response) = use_context::<ResponseOptions>() {
+                response.insert_header(header::SET_COOKIE, cookie);
+            }
+            Ok(())
+        })
     }
 
     fn search(&self, request: SearchRequest) -> Answer<'_, SearchResponse> {

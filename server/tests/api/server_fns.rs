@@ -196,3 +196,50 @@ async fn search_through_a_server_function_finds_what_rest_finds() {
         assert_eq!(found["items"][0]["content"], "I like green tea");
     }
 }
+
+/// Posts the sign-in form to the server function, from `origin`.
+async fn sign_in_form(app: &TestApp, password: &str, origin: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/api/sign_in"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!(
+            "username=alice&password={}",
+            password.replace(' ', "+")
+        ));
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn signing_in_through_a_server_function_sets_the_session_cookie() {
+    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let own = app.address.clone();
+    let r = sign_in_form(&app, PASSWORD, Some(&own)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let set = r.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for attribute in ["mm_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attribute), "{attribute} in {set}");
+    }
+    let cookie = set.split(';').next().unwrap();
+    let (status, page) = call(&app, Method::GET, "/api/conversations", Some(cookie), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["conversations"][0]["id"], "tea");
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_a_foreign_page_sets_no_cookie() {
+    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let own = app.address.clone();
+    let r = sign_in_form(&app, "not her password", Some(&own)).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().get(header::SET_COOKIE).is_none());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Invalid credentials.");
+    // A login posted from another site (login CSRF) is refused before it is checked.
+    let r = sign_in_form(&app, PASSWORD, Some("https://evil.example")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.headers().get(header::SET_COOKIE).is_none());
+}

@@ -234,15 +234,7 @@ async fn a_completion_for_text_edited_meanwhile_stores_nothing_and_keeps_the_new
 async fn app_with_expired_claim(backend: Backend) -> (TestApp, String, jobs::Claimed) {
     let app = spawn_app_with(backend, Options::no_workers()).await;
     let alice = app.register_and_login("alice", None).await;
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/messages?async=true",
-            &alice.access_token,
-            Some(json!({"conversation_id": "c", "role": "user", "content": "orphaned"})),
-        )
-        .await;
-    assert_eq!(r.status(), 202);
+    store_async(&app, &alice.access_token, "orphaned").await;
     let db = &app.state.services.db;
     let mut claimed = jobs::claim(db, "dead-worker", 10, chrono::Duration::seconds(-1))
         .await

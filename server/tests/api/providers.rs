@@ -336,19 +336,8 @@ async fn a_text_the_model_refuses_fails_its_job_and_says_so_to_subscribers() {
     let (url, fake) = start_fake().await;
     let app = app_with("openai", format!("{url}/v1")).await;
     let alice = app.register_and_login("alice", None).await;
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/messages?async=true",
-            &alice.access_token,
-            Some(json!({"conversation_id": "c", "role": "user", "content": "unsayable"})),
-        )
-        .await;
-    assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stored = store_async(&app, &alice.access_token, "unsayable").await;
+    let id = stored["id"].as_str().unwrap().to_owned();
     *fake.behaviour.lock().unwrap() = Behaviour::Refuse;
     let svc = &app.state.services;
     assert_eq!(

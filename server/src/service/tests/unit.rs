@@ -44,13 +44,9 @@ async fn a_failed_unit_of_work_leaves_no_change_no_event_and_no_audit_entry() {
     let failed: Result<(), ServiceError> = svc
         .write(async |txn| {
             store::tenants::create_tenant(txn, "doomed", "Doomed", alice.user_id).await?;
-            // The work fails after its change: nothing of it may remain.
-            let _unreached = Written {
-                value: (),
-                events: Events::Append(vec![event]),
-                audit: vec![entry],
-                queued_jobs: false,
-            };
+            store::events::append(txn, vec![event]).await?;
+            store::audit::record(txn, entry).await?;
+            // The work fails after its change, its event and its entry: none may remain.
             Err(ServiceError::Conflict("stop here".into()))
         })
         .await;

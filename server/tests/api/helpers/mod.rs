@@ -378,6 +378,17 @@ pub async fn store(
     r.json().await.unwrap()
 }
 
+/// Stores a user message in conversation `c` with its embedding left to the queue
+/// (`?async=true`) and returns it (asserting the 202).
+pub async fn store_async(app: &TestApp, token: &str, content: &str) -> Value {
+    let body = json!({"conversation_id": "c", "role": "user", "content": content});
+    let r = app
+        .call(Method::POST, "/v1/messages?async=true", token, Some(body))
+        .await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
 /// Runs the embedding queue until it is empty.
 pub async fn drain(app: &TestApp) {
     while server::jobs::run_once(&app.state.services, &app.state.activity, "test-drain")

@@ -48,6 +48,7 @@ pub struct TenantMembership {
 pub struct LoginRequest {
     #[serde(default)]
     pub email: Option<String>,
+    /// A username; one holding `@` is read as the email (usernames never hold it).
     #[serde(default)]
     pub username: Option<String>,
     pub password: String,

@@ -41,7 +41,7 @@ struct TenantQuery {
     path = "/v1/conversations",
     tag = "conversations",
     summary = "The tenant's conversations, newest activity first",
-    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("archived" = Option<bool>, Query, description = "Only archived (true) or active (false) conversations"), ("page" = Option<u64>, Query, description = "Page number, from 1"), ("page_size" = Option<u64>, Query, description = "Items per page (1..100, default 20)"), ("updated_since" = Option<String>, Query, description = "RFC 3339: only conversations updated since"), ("cursor" = Option<String>, Query, description = "A previous page's `next_cursor` (keyset paging)")),
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("archived" = Option<bool>, Query, description = "Only archived (true) or active (false) conversations"), ("page" = Option<u64>, Query, description = "Page number, from 1"), ("page_size" = Option<u64>, Query, description = "Items per page (1..100, default 20)"), ("updated_since" = Option<String>, Query, description = "RFC 3339: only conversations updated since"), ("cursor" = Option<String>, Query, description = "A previous page's `next_cursor` (keyset paging)"), ("q" = Option<String>, Query, description = "Only conversations whose id or title contains this text (any case; up to 200 characters)")),
     responses((status = 200, description = "One page", body = ConversationPage), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn list(

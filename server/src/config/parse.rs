@@ -254,7 +254,7 @@ fn ranking(get: &dyn Fn(&str) -> Option<String>) -> Result<RankingSettings, Conf
             get,
             "MEMORY_RANKING_HALF_LIFE_HOURS",
             d.half_life_hours,
-            0.01..=1e6,
+            crate::domain::ranking::HALF_LIFE_HOURS_RANGE,
         )?,
     };
     if weights.relevance + weights.importance + weights.recency <= 0.0 {

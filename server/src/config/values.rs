@@ -88,7 +88,7 @@ pub(super) fn weight(
     default: f64,
 ) -> Result<f64, ConfigError> {
     // NaN fails the range check too.
-    number(get, key, default, 0.0..=1000.0)
+    number(get, key, default, crate::domain::ranking::WEIGHT_RANGE)
 }
 
 pub(super) fn boolean(

@@ -3,6 +3,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Invalid;
+
+/// Bounds of one ranking weight (only the ratios of the three matter).
+pub const WEIGHT_RANGE: std::ops::RangeInclusive<f64> = 0.0..=1000.0;
+/// Bounds of the recency half-life, in hours.
+pub const HALF_LIFE_HOURS_RANGE: std::ops::RangeInclusive<f64> = 0.01..=1e6;
+
 /// Score weights and the recency half-life (defaults 0.6 / 0.3 / 0.1, one week).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RankingWeights {
@@ -20,6 +27,59 @@ impl Default for RankingWeights {
             recency: 0.1,
             half_life_hours: 168.0,
         }
+    }
+}
+
+/// Weights one search asks for instead of the server's; those left out keep their value.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WeightChanges {
+    pub relevance: Option<f64>,
+    pub importance: Option<f64>,
+    pub recency: Option<f64>,
+    pub half_life_hours: Option<f64>,
+}
+
+impl RankingWeights {
+    /// These weights with `changes` applied, each within its bounds (NaN is outside them) and
+    /// the three weights not all 0, which would make every score 0/0. `prefix` starts the
+    /// field names an error reports (`weight_` for a search request's fields).
+    pub fn changed(self, changes: WeightChanges, prefix: &str) -> Result<Self, Invalid> {
+        let pick = |value: Option<f64>, default: f64, name: &str| match value {
+            Some(v) if !WEIGHT_RANGE.contains(&v) => Err(Invalid::new(
+                format!("{prefix}{name}"),
+                format!(
+                    "must be from {} to {}",
+                    WEIGHT_RANGE.start(),
+                    WEIGHT_RANGE.end()
+                ),
+            )),
+            v => Ok(v.unwrap_or(default)),
+        };
+        let weights = Self {
+            relevance: pick(changes.relevance, self.relevance, "relevance")?,
+            importance: pick(changes.importance, self.importance, "importance")?,
+            recency: pick(changes.recency, self.recency, "recency")?,
+            half_life_hours: match changes.half_life_hours {
+                Some(h) if !HALF_LIFE_HOURS_RANGE.contains(&h) => {
+                    return Err(Invalid::new(
+                        "half_life_hours",
+                        format!(
+                            "must be from {} to {} hours",
+                            HALF_LIFE_HOURS_RANGE.start(),
+                            HALF_LIFE_HOURS_RANGE.end()
+                        ),
+                    ))
+                }
+                h => h.unwrap_or(self.half_life_hours),
+            },
+        };
+        if weights.relevance + weights.importance + weights.recency <= 0.0 {
+            return Err(Invalid::new(
+                format!("{prefix}relevance"),
+                "the three weights must not all be 0",
+            ));
+        }
+        Ok(weights)
     }
 }
 
@@ -69,6 +129,34 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    #[test]
+    fn weight_changes_are_bounded_and_never_all_zero() {
+        let d = RankingWeights::default();
+        let some = |r, i, c| WeightChanges {
+            relevance: Some(r),
+            importance: Some(i),
+            recency: Some(c),
+            half_life_hours: None,
+        };
+        let w = d.changed(some(1.0, 0.0, 0.0), "weight_").unwrap();
+        assert_eq!((w.relevance, w.importance, w.recency), (1.0, 0.0, 0.0));
+        assert_eq!(w.half_life_hours, d.half_life_hours);
+        assert_eq!(d.changed(WeightChanges::default(), "weight_").unwrap(), d);
+        let refused = |c: WeightChanges| d.changed(c, "weight_").unwrap_err().field;
+        assert_eq!(refused(some(0.0, 0.0, 0.0)), "weight_relevance");
+        assert_eq!(refused(some(1.0, -1.0, 0.0)), "weight_importance");
+        assert_eq!(refused(some(1.0, 0.0, f64::NAN)), "weight_recency");
+        let half_life = |h| WeightChanges {
+            half_life_hours: Some(h),
+            ..WeightChanges::default()
+        };
+        assert_eq!(refused(half_life(0.0)), "half_life_hours");
+        assert_eq!(
+            d.changed(half_life(24.0), "").unwrap().half_life_hours,
+            24.0
+        );
+    }
 
     #[test]
     fn decay_halves_every_half_life() {

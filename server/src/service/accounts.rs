@@ -94,6 +94,11 @@ pub async fn login(
     req: LoginRequest,
     origin: LoginOrigin,
 ) -> Result<TokenResponse> {
+    // Usernames hold no '@': one field may take either (the dashboard's sign-in form).
+    let mut req = req;
+    if req.email.is_none() && req.username.as_ref().is_some_and(|u| u.contains('@')) {
+        req.email = req.username.take();
+    }
     let account = match (&req.email, &req.username) {
         (Some(e), _) => e.trim().to_lowercase(),
         (None, Some(u)) => u.clone(),

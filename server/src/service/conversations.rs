@@ -28,6 +28,9 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// limits of the databases' `OFFSET` (use `cursor` to walk further).
 pub const MAX_PAGE: u64 = 1_000_000;
 
+/// Longest text a listing's `q` looks for.
+pub const MAX_LIST_TEXT: usize = 200;
+
 /// One page of the tenant's conversations, newest activity first.
 pub async fn list(
     svc: &Services,
@@ -61,12 +64,20 @@ pub async fn list(
         })
         .transpose()?;
     let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if text.is_some_and(|t| t.chars().count() > MAX_LIST_TEXT) {
+        return Err(ServiceError::invalid(
+            "q",
+            format!("must be at most {MAX_LIST_TEXT} characters"),
+        ));
+    }
     let query = store::ConversationQuery {
         archived: q.archived,
         updated_since,
         after,
         page,
         page_size,
+        text: text.map(str::to_lowercase),
     };
     let (items, total) = store::list_conversations(&svc.db, &tenant.tenant_id, &query).await?;
     let next_cursor = (items.len() as u64 == page_size)

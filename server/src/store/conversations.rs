@@ -34,6 +34,8 @@ pub struct ConversationQuery {
     pub after: Option<(DateTime<Utc>, String)>,
     pub page: u64,
     pub page_size: u64,
+    /// Only conversations whose id or title contains this lower-case text.
+    pub text: Option<String>,
 }
 
 /// A page of a tenant's conversations, most recently updated first, with the total matching
@@ -51,6 +53,27 @@ pub async fn list_conversations(
     }
     if let Some(since) = q.updated_since {
         query = query.filter(conversations::Column::UpdatedAt.gte(since));
+    }
+    if let Some(text) = &q.text {
+        use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+        // lower() on both sides: PostgreSQL's LIKE is case-sensitive, SQLite's is not.
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let contains = |column: conversations::Column| {
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        query = query.filter(
+            Condition::any()
+                .add(contains(conversations::Column::Id))
+                .add(contains(conversations::Column::Title)),
+        );
     }
     let total = query.clone().count(db).await?;
     let mut query = query

@@ -402,3 +402,41 @@ async fn every_count_says_which_state_it_counts_on_both_backends() {
         assert_eq!(counts(&one), (3, 2, 0), "{backend:?}: {one}");
     }
 }
+
+#[tokio::test]
+async fn a_listing_finds_conversations_by_id_or_title_in_any_case() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        for (id, title) in [
+            ("trip-lisbon", "Holiday"),
+            ("work", "Weekly 50%_plan"),
+            ("misc", "Odds"),
+        ] {
+            let body = json!({"conversation_id": id, "title": title});
+            let r = app
+                .call(Method::POST, "/v1/conversations", t, Some(body))
+                .await;
+            assert_eq!(r.status(), 201, "{backend:?}");
+        }
+        let ids = |page: Value| -> Vec<String> {
+            let list = page["conversations"].as_array().unwrap();
+            list.iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let find = async |q: &str| app.get_json(&format!("/v1/conversations?q={q}"), t).await;
+        assert_eq!(ids(find("LISBON").await), ["trip-lisbon"], "{backend:?}");
+        assert_eq!(ids(find("holi").await), ["trip-lisbon"], "{backend:?}");
+        // `%` and `_` are text, not patterns.
+        assert_eq!(ids(find("50%25_").await), ["work"], "{backend:?}");
+        assert_eq!(find("%25").await["total"], 1, "{backend:?}");
+        assert_eq!(find("zzz").await["total"], 0);
+        let long = "x".repeat(201);
+        let r = app
+            .call(Method::GET, &format!("/v1/conversations?q={long}"), t, None)
+            .await;
+        assert_eq!(r.status(), 422);
+    }
+}

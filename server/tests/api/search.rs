@@ -475,3 +475,65 @@ async fn archived_messages_are_found_only_when_asked_and_cold_ones_never() {
         assert_eq!(r.json::<Value>().await.unwrap()["total"], 2, "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn a_search_may_weigh_its_own_ranking_within_bounds() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = &alice.access_token;
+        seed(&app, t).await;
+        let query = "query=peanuts%20allergy&top_k=5&explain=true";
+        let default = search(&app, t, query).await;
+        assert_eq!(default["items"][0]["content"], "I am allergic to peanuts");
+        // Recency alone: the newest message leads, and its score is its decay (a half-life of
+        // about eleven years keeps the seed's days apart).
+        let recent = format!("{query}&weight_relevance=0&weight_importance=0&weight_recency=1");
+        let get = search(&app, t, &format!("{recent}&half_life_hours=100000")).await;
+        let top = &get["items"][0];
+        assert_eq!(
+            top["content"], "The user works as a nurse in Porto",
+            "{backend:?}"
+        );
+        assert_eq!(
+            top["explain"]["weights"],
+            json!({"relevance": 0.0, "importance": 0.0, "recency": 1.0, "half_life_hours": 100000.0})
+        );
+        let decay = top["decay"].as_f64().unwrap();
+        assert!(
+            (top["score"].as_f64().unwrap() - decay).abs() < 1e-9,
+            "{top}"
+        );
+        // The JSON form reads the same fields.
+        let body = json!({"query": "peanuts allergy", "top_k": 5, "explain": true,
+                          "weight_relevance": 0, "weight_importance": 0, "weight_recency": 1,
+                          "half_life_hours": 100000});
+        let r = app
+            .call(Method::POST, "/v1/memory/search", t, Some(body))
+            .await;
+        assert_eq!(r.status(), 200);
+        let post: Value = r.json().await.unwrap();
+        assert_eq!(post["items"], get["items"], "{backend:?}");
+        for (bad, field) in [
+            (
+                "weight_relevance=0&weight_importance=0&weight_recency=0",
+                "weight_relevance",
+            ),
+            ("weight_importance=-1", "weight_importance"),
+            ("weight_recency=1001", "weight_recency"),
+            ("half_life_hours=0", "half_life_hours"),
+        ] {
+            let r = app
+                .call(
+                    Method::GET,
+                    &format!("/v1/memory/search?query=x&{bad}"),
+                    t,
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), 422, "{bad}");
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["field"], field, "{bad}: {e}");
+        }
+    }
+}

@@ -11,6 +11,20 @@ use app::wire::memory::{Explain, SearchHit, SearchRequest, SearchResponse, Weigh
 pub use self::query::{Fusion, Mode, Query, Spelling, MAX_QUERY_CHARS, MAX_TOP_K};
 use super::{Access, Caller, Result, ServiceError, Services, TenantContext};
 
+/// The weights a search ranks with when it names none, as `explain` shows them.
+pub fn default_weights(svc: &Services) -> Weights {
+    wire_weights(&svc.settings.ranking.weights)
+}
+
+fn wire_weights(w: &crate::domain::ranking::RankingWeights) -> Weights {
+    Weights {
+        relevance: w.relevance,
+        importance: w.importance,
+        recency: w.recency,
+        half_life_hours: w.half_life_hours,
+    }
+}
+
 /// Runs one search for `caller`, best results first.
 pub async fn run(
     svc: &Services,
@@ -42,11 +56,11 @@ async fn run_in(
             "must be the connection's tenant (or left out)",
         ));
     }
-    let (query, explain) = query::parse(req, spelling, tenant.tenant_id.clone())?;
-    let weights = svc.settings.ranking.weights;
+    let defaults = svc.settings.ranking.weights;
+    let (query, explain) = query::parse(req, spelling, tenant.tenant_id.clone(), defaults)?;
+    let weights = query.weights;
     let started = std::time::Instant::now();
-    let outcome =
-        pipeline::run(&svc.db, &svc.index, svc.embedder.as_ref(), &weights, &query).await?;
+    let outcome = pipeline::run(&svc.db, &svc.index, svc.embedder.as_ref(), &query).await?;
     let took = started.elapsed();
     svc.metrics.searched(query.mode.as_str(), took);
     svc.search_stats.record(&tenant.tenant_id, took);
@@ -60,12 +74,7 @@ async fn run_in(
         relevance: h.relevance,
         vector_rank: h.vector_rank,
         lexical_rank: h.lexical_rank,
-        weights: Weights {
-            relevance: weights.relevance,
-            importance: weights.importance,
-            recency: weights.recency,
-            half_life_hours: weights.half_life_hours,
-        },
+        weights: wire_weights(&weights),
     };
     let items: Vec<SearchHit> = outcome
         .hits

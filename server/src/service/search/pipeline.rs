@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::query::{Fusion, Mode, Query};
 use crate::{
-    domain::ranking::{self, RankingWeights},
+    domain::ranking,
     embed::EmbeddingProvider,
     service::ServiceError,
     store::{entities::messages, index::SearchIndex, messages as stored, retrievers::Retrievers},
@@ -42,14 +42,13 @@ pub async fn run(
     db: &sea_orm::DatabaseConnection,
     index: &Arc<SearchIndex>,
     embedder: &dyn EmbeddingProvider,
-    weights: &RankingWeights,
     q: &Query,
 ) -> Result<Outcome, ServiceError> {
     let started = Instant::now();
     let retrievers = Retrievers::new(db, index, &q.tenant_id, &q.filters);
     let found = retrieve(&retrievers, embedder, q).await?;
     let rank_started = Instant::now();
-    let (scored, similarity) = rank(&retrievers, &found, weights, q).await?;
+    let (scored, similarity) = rank(&retrievers, &found, q).await?;
     let rank_ms = ms(rank_started);
     let read_started = Instant::now();
     let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
@@ -173,9 +172,9 @@ async fn retrieve(
 async fn rank(
     retrievers: &Retrievers<'_>,
     found: &Found,
-    weights: &RankingWeights,
     q: &Query,
 ) -> Result<(Vec<Scored>, HashMap<Uuid, f64>), ServiceError> {
+    let weights = &q.weights;
     let vector_rank: HashMap<Uuid, (usize, f32)> = found
         .vector
         .iter()

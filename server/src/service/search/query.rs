@@ -8,6 +8,7 @@ use crate::{
     domain::{
         messages::{conversation_id, Role},
         metadata::MetadataFilter,
+        ranking::{RankingWeights, WeightChanges},
         Invalid,
     },
     store::filters::Filters,
@@ -79,6 +80,8 @@ pub struct Query {
     pub mode: Mode,
     pub fusion: Fusion,
     pub filters: Filters,
+    /// The server's weights with the request's changes.
+    pub weights: RankingWeights,
 }
 
 /// How a request spells its metadata filters' values.
@@ -100,12 +103,13 @@ fn time(raw: Option<&str>, field: &str) -> Result<Option<DateTime<Utc>>, Invalid
     .transpose()
 }
 
-/// Everything about a request but its tenant, checked: the pipeline's query and whether to
-/// explain.
+/// Everything about a request but its tenant, checked: the pipeline's query (ranked with
+/// `weights` as the request changes them) and whether to explain.
 pub fn parse(
     req: SearchRequest,
     spelling: Spelling,
     tenant_id: String,
+    weights: RankingWeights,
 ) -> Result<(Query, bool), Invalid> {
     let text = req.query.trim().to_owned();
     if text.is_empty() || text.chars().count() > MAX_QUERY_CHARS {
@@ -133,6 +137,13 @@ pub fn parse(
     {
         return Err(Invalid::new("importance_min", "must be between 0 and 1"));
     }
+    let changes = WeightChanges {
+        relevance: req.weight_relevance,
+        importance: req.weight_importance,
+        recency: req.weight_recency,
+        half_life_hours: req.half_life_hours,
+    };
+    let weights = weights.changed(changes, "weight_")?;
     let mode = Mode::parse(req.mode.as_deref().unwrap_or("hybrid"))?;
     let fusion = Fusion::parse(req.fusion.as_deref().unwrap_or("score"))?;
     let metadata = req
@@ -162,6 +173,7 @@ pub fn parse(
         mode,
         fusion,
         filters,
+        weights,
     };
     Ok((query, req.explain.unwrap_or(false)))
 }

@@ -35,8 +35,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version"
 fi
 
 # npm packages pinned in end2end/package-lock.json: binaryen (wasm-opt; Debian's binaryen 108
-# breaks Leptos hydration) and playwright-core (drives Debian's chromium; downloads no browser).
+# breaks Leptos hydration), playwright-core (drives Debian's chromium; downloads no browser) and
+# axe-core (the accessibility checks of the browser tests).
 if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/playwright-core ] ||
+  [ ! -d end2end/node_modules/axe-core ] ||
   [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   log "installing end2end npm packages"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -16,22 +16,34 @@ pub mod server_fns;
 pub mod wire;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    path, SsrMode,
 };
 
-/// The HTML document around the app; the server renders it for every dashboard route.
+/// Prepares the page's islands for hydration (the WASM entry point calls it). Calling into
+/// this crate also links its islands' exported functions into the bundle.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_islands();
+}
+
+/// The HTML document around the app; the server renders it for every dashboard route. The
+/// stylesheet's address follows the site's settings (its package directory and output name).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
-                <HydrationScripts options />
+                <link rel="stylesheet" id="memory-mesh" href=stylesheet />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -41,18 +53,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The dashboard's root component and router.
+/// The dashboard's root component and router. Pages that show data render only once it is
+/// loaded (`SsrMode::Async`), so the first HTML holds it — for a browser without JavaScript,
+/// and for `curl` with the session cookie.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="memory-mesh" href="/pkg/memory-mesh.css" />
         <Title text="Memory Mesh" />
         <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
             <components::nav::Nav />
-            <main class="container">
+            <main class="container" id="main">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=StaticSegment("") view=pages::home::HomePage />
+                    <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=pages::auth::SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async />
+                    <Route path=path!("/conversations") view=pages::conversations::ConversationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/conversations/:id") view=pages::conversation::ConversationPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/live") view=pages::live::LivePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -1,8 +1,10 @@
-//! The WASM entry point: hydrates the server-rendered dashboard in the browser.
+//! The WASM entry point: hydrates the islands of the server-rendered dashboard in the browser
+//! (the rest of each page is plain HTML that needs no script).
 
-/// Called by the generated JS loader once the WASM module is instantiated.
+/// Called by the generated JS loader once the WASM module is instantiated; the loader then
+/// hydrates each `<leptos-island>` of the page with its exported function (`app`'s
+/// `#[island]`s, which mark the page `data-hydrated` once attached).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    app::hydrate_islands();
 }

@@ -18,9 +18,14 @@ use crate::{config::Settings, service::ServiceError};
 pub const NAME: &str = "mm_session";
 
 /// The `Set-Cookie` value that stores `token` for `seconds`.
-pub fn set(settings: &Settings, token: &str, seconds: u64) -> HeaderValue {
+fn set(settings: &Settings, token: &str, seconds: u64) -> HeaderValue {
     let max_age = time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
     header_value(build(settings, token.to_owned()).max_age(max_age))
+}
+
+/// The `Set-Cookie` value that keeps a new login's access token for its lifetime.
+pub fn for_tokens(settings: &Settings, tokens: &app::wire::auth::TokenResponse) -> HeaderValue {
+    set(settings, &tokens.access_token, tokens.expires_in)
 }
 
 /// The `Set-Cookie` value that removes the cookie.

@@ -1,15 +1,15 @@
 //! Live status card: asks the server's health route from the browser.
 //!
-//! It is also the dashboard's hydration probe: the button only works once the WASM bundle has
-//! attached its handlers, so the browser test clicks it and waits for the answer.
+//! The button only works once the WASM bundle has hydrated this island.
 
 use leptos::prelude::*;
 
 use crate::wire::{admin::HealthReport, client};
 
-/// A card that shows the instance's health on demand.
-#[component]
+/// A card that shows the instance's health on demand (an island: it runs in the browser).
+#[island]
 pub fn ServiceStatus() -> impl IntoView {
+    super::feedback::island_ready();
     let check = Action::new_local(|_: &()| client::health());
     let text = move || match check.value().get() {
         Some(Ok(report)) => describe(&report),

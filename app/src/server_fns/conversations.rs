@@ -4,7 +4,7 @@ use leptos::{prelude::*, server_fn::codec::GetUrl};
 
 use crate::wire::{
     error::ErrorBody,
-    memory::{ConversationPage, ConversationResponse, MessagePage},
+    memory::{ConversationPage, ConversationResponse, ConversationStats, MessagePage},
 };
 
 /// The tenant's conversations, newest activity first:
@@ -18,6 +18,7 @@ pub async fn list_conversations(
     #[server(default)] page_size: Option<u64>,
     #[server(default)] updated_since: Option<String>,
     #[server(default)] cursor: Option<String>,
+    #[server(default)] q: Option<String>,
 ) -> Result<ConversationPage, ErrorBody> {
     let query = crate::wire::memory::ConversationListQuery {
         tenant_id,
@@ -26,6 +27,7 @@ pub async fn list_conversations(
         page_size,
         updated_since,
         cursor,
+        q,
     };
     crate::port::port()?.conversations(query).await
 }
@@ -58,4 +60,58 @@ pub async fn list_messages(
         cursor,
     };
     crate::port::port()?.conversation_messages(id, query).await
+}
+
+/// A conversation's figures: messages by role, archived and cold, average importance.
+#[server(prefix = "/api", endpoint = "conversation/stats", input = GetUrl)]
+pub async fn get_conversation_stats(
+    id: String,
+    #[server(default)] tenant_id: Option<String>,
+) -> Result<ConversationStats, ErrorBody> {
+    crate::port::port()?.conversation_stats(tenant_id, id).await
+}
+
+/// Gives a conversation a new title (an empty one removes it).
+#[server(prefix = "/api", endpoint = "conversation/rename")]
+pub async fn rename_conversation(
+    id: String,
+    title: String,
+    #[server(default)] tenant_id: Option<String>,
+) -> Result<ConversationResponse, ErrorBody> {
+    let change = crate::wire::memory::UpdateConversationRequest {
+        title: Some(title),
+        ..Default::default()
+    };
+    crate::port::port()?
+        .edit_conversation(tenant_id, id, change)
+        .await
+}
+
+/// Archives a conversation (`archived = true`) or restores it.
+#[server(prefix = "/api", endpoint = "conversation/archive")]
+pub async fn archive_conversation(
+    id: String,
+    archived: bool,
+    #[server(default)] tenant_id: Option<String>,
+) -> Result<ConversationResponse, ErrorBody> {
+    let change = crate::wire::memory::UpdateConversationRequest {
+        archived: Some(archived),
+        ..Default::default()
+    };
+    crate::port::port()?
+        .edit_conversation(tenant_id, id, change)
+        .await
+}
+
+/// Deletes a conversation; one that has messages only with `delete_messages`, which deletes
+/// them too.
+#[server(prefix = "/api", endpoint = "conversation/delete")]
+pub async fn delete_conversation(
+    id: String,
+    #[server(default)] delete_messages: bool,
+    #[server(default)] tenant_id: Option<String>,
+) -> Result<(), ErrorBody> {
+    crate::port::port()?
+        .delete_conversation(tenant_id, id, delete_messages)
+        .await
 }

@@ -5,4 +5,5 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod messages;
 pub mod search;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `POST /v1/messages` (and each item of a batch).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateMessageRequest {
@@ -139,6 +139,9 @@ pub struct ConversationListQuery {
     pub updated_since: Option<String>,
     /// A previous page's `next_cursor` (keyset paging).
     pub cursor: Option<String>,
+    /// Only conversations whose id or title contains this text (any case; up to 200
+    /// characters).
+    pub q: Option<String>,
 }
 
 /// Which of a conversation's messages to list: `GET /v1/conversations/{id}/messages`'s query,
@@ -208,7 +211,7 @@ pub struct ConversationStats {
 
 /// `POST /v1/memory/search` (the GET form takes the same fields as query parameters, with
 /// metadata filters as `metadata.<key>=<value>`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
@@ -246,6 +249,17 @@ pub struct SearchRequest {
     /// Archived messages too (default false); those in cold storage are never found.
     #[serde(default)]
     pub include_archived: Option<bool>,
+    /// This search's ranking weights, each from 0 to 1000 (only their ratios matter; not all
+    /// 0), in place of the server's settings; `explain.weights` shows those used.
+    #[serde(default)]
+    pub weight_relevance: Option<f64>,
+    #[serde(default)]
+    pub weight_importance: Option<f64>,
+    #[serde(default)]
+    pub weight_recency: Option<f64>,
+    /// This search's recency half-life in hours (0.01 to 10⁶).
+    #[serde(default)]
+    pub half_life_hours: Option<f64>,
     /// The original API's candidate pool size: accepted for its clients and ignored (the
     /// depth follows `top_k`).
     #[serde(default, skip_serializing)]

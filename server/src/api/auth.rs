@@ -101,7 +101,7 @@ async fn open_session(
         crate::http_auth::login_origin(Some(peer), &headers),
     )
     .await?;
-    let cookie = session_cookie::set(&svc.settings, &tokens.access_token, tokens.expires_in);
+    let cookie = session_cookie::for_tokens(&svc.settings, &tokens);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]))
 }
 

@@ -3,7 +3,9 @@
 //!
 //! - [`port`]: the server's side of the dashboard's port, provided to both pages and server
 //!   functions.
+//! - [`gate`]: the sign-in gate in front of every page.
 
+mod gate;
 mod port;
 
 use app::{shell, wire::error::ErrorBody, App};
@@ -62,16 +64,21 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             server_fn_calls,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            gate::sign_in_gate,
+        ))
 }
 
 /// Where the server functions live (`#[server(prefix = "/api")]`).
-const SERVER_FN_PREFIX: &str = "/api/";
+pub(crate) const SERVER_FN_PREFIX: &str = "/api/";
 
 /// The rules of a server-function call (`/api/…`), in one layer. Leptos checks neither `Origin`
 /// nor tokens: a call that may change something (any method but `GET` and `HEAD`) runs only
 /// for a request from this server's own pages, whatever credential it carries (the session
-/// cookie's own rule, applied to every call). And arguments a function cannot read are the
+/// cookie's own rule, applied to every call). Arguments a function cannot read are the
 /// client's error (422 with the envelope), not the 500 that `server_fn` answers them with.
+/// And a plain form post is answered with the way back to its page.
 async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
         return next.run(req).await;
@@ -84,7 +91,15 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
         let status = failure::status_of(&refused);
         return (status, Json(failure::envelope(&refused, ""))).into_response();
     }
-    let response = next.run(req).await;
+    let form_post = accepts_html(req.headers());
+    let mut response = next.run(req).await;
+    // A plain HTML form's answer is the way back to its page (`server_fn` puts a failure's
+    // envelope in that URL), whatever status the use case set: 303, so the browser follows
+    // with a GET.
+    if form_post && response.headers().contains_key(header::LOCATION) {
+        *response.status_mut() = StatusCode::SEE_OTHER;
+        return response;
+    }
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
@@ -98,6 +113,15 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
         }
         _ => Response::from_parts(parts, bytes.into()),
     }
+}
+
+/// Whether a request asks for HTML: a browser's navigation or plain form post, not a script's
+/// call.
+fn accepts_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }
 
 /// Sets a strict Content-Security-Policy on each rendered page. Leptos puts a fresh nonce on the
@@ -124,12 +148,7 @@ fn content_security_policy() {
 /// Unknown paths outside the API: a browser (which asks for HTML) gets the dashboard's own "page
 /// not found" with status 404; any other client gets the JSON error envelope, like the API.
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
-    let wants_html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if !wants_html {
+    if !accepts_html(req.headers()) {
         return crate::api::middleware::not_found().await;
     }
     let uri = req.uri().clone();

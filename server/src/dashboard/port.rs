@@ -8,11 +8,12 @@ use std::{net::SocketAddr, sync::Arc};
 use app::{
     port::{Answer, Port},
     wire::{
-        auth::LoginRequest,
+        auth::{LoginRequest, RegisterRequest, UserResponse},
         error::ErrorBody,
         memory::{
-            ConversationListQuery, ConversationPage, ConversationResponse, MessageListQuery,
-            MessagePage, SearchRequest, SearchResponse,
+            ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
+            CreateMessageRequest, MessageListQuery, MessagePage, MessageResponse, SearchRequest,
+            SearchResponse, UpdateConversationRequest, UpdateMessageRequest, Weights,
         },
     },
 };
@@ -26,7 +27,7 @@ use leptos_axum::ResponseOptions;
 use crate::{
     failure,
     service::{
-        accounts, conversations,
+        accounts, conversations, messages,
         search::{self, Spelling},
         Caller, ServiceError, Services,
     },
@@ -39,6 +40,9 @@ struct RequestPort {
     headers: HeaderMap,
     method: Method,
     peer: Option<SocketAddr>,
+    /// A server-function call answers with the use case's status; a page being rendered keeps
+    /// its own (it shows the failure in its HTML).
+    call: bool,
 }
 
 /// Provides the port of the request being served (its parts are in context, whether a page is
@@ -50,6 +54,7 @@ pub fn provide(svc: &Services) {
     let peer = (parts.extensions.get::<ConnectInfo<SocketAddr>>()).map(|c| c.0);
     let port = RequestPort {
         svc: svc.clone(),
+        call: parts.uri.path().starts_with(super::SERVER_FN_PREFIX),
         headers: parts.headers,
         method: parts.method,
         peer,
@@ -71,16 +76,23 @@ impl RequestPort {
             Ok(caller) => call(&self.svc, &caller).await,
             Err(e) => Err(e),
         };
-        outcome.map_err(fail)
+        outcome.map_err(|e| self.fail(e))
     }
 }
 
-/// The envelope of `e`, with its status on the response.
-fn fail(e: ServiceError) -> ErrorBody {
-    if let ServiceError::Internal(cause) = &e {
-        tracing::error!(error.message = %cause, "server function failed");
+impl RequestPort {
+    /// The envelope of `e`, with its status on a server function's response.
+    fn fail(&self, e: ServiceError) -> ErrorBody {
+        fail(e, self.call)
     }
-    if let Some(response) = use_context::<ResponseOptions>() {
+}
+
+fn fail(e: ServiceError, call: bool) -> ErrorBody {
+    if let ServiceError::Internal(cause) = &e {
+        tracing::error!(error.message = %cause, "dashboard use case failed");
+    }
+    let response = call.then(use_context::<ResponseOptions>).flatten();
+    if let Some(response) = response {
         response.set_status(failure::status_of(&e));
         response.insert_header(
             header::CONTENT_TYPE,
@@ -88,6 +100,13 @@ fn fail(e: ServiceError) -> ErrorBody {
         );
     }
     failure::envelope(&e, "")
+}
+
+/// Sets the session cookie (or its removal) on the response.
+fn set_cookie(cookie: HeaderValue) {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.insert_header(header::SET_COOKIE, cookie);
+    }
 }
 
 impl Port for RequestPort {
@@ -115,19 +134,105 @@ impl Port for RequestPort {
         }))
     }
 
+    fn conversation_stats(
+        &self,
+        tenant_id: Option<String>,
+        id: String,
+    ) -> Answer<'_, ConversationStats> {
+        Box::pin(self.answer(async move |svc, caller| {
+            conversations::stats(svc, caller, tenant_id.as_deref(), &id).await
+        }))
+    }
+
+    fn edit_conversation(
+        &self,
+        tenant_id: Option<String>,
+        id: String,
+        change: UpdateConversationRequest,
+    ) -> Answer<'_, ConversationResponse> {
+        Box::pin(self.answer(async move |svc, caller| {
+            conversations::update(svc, caller, tenant_id.as_deref(), &id, change).await
+        }))
+    }
+
+    fn delete_conversation(
+        &self,
+        tenant_id: Option<String>,
+        id: String,
+        delete_messages: bool,
+    ) -> Answer<'_, ()> {
+        Box::pin(self.answer(async move |svc, caller| {
+            conversations::delete(svc, caller, tenant_id.as_deref(), &id, delete_messages).await
+        }))
+    }
+
+    fn add_message(&self, message: CreateMessageRequest) -> Answer<'_, MessageResponse> {
+        Box::pin(
+            self.answer(async |svc, caller| messages::create(svc, caller, message, None).await),
+        )
+    }
+
+    fn edit_message(
+        &self,
+        tenant_id: Option<String>,
+        id: String,
+        change: UpdateMessageRequest,
+    ) -> Answer<'_, MessageResponse> {
+        Box::pin(self.answer(async move |svc, caller| {
+            messages::update(svc, caller, tenant_id.as_deref(), &id, change, None).await
+        }))
+    }
+
+    fn delete_message(&self, tenant_id: Option<String>, id: String) -> Answer<'_, ()> {
+        Box::pin(self.answer(async move |svc, caller| {
+            messages::delete(svc, caller, tenant_id.as_deref(), &id).await
+        }))
+    }
+
+    fn register(&self, account: RegisterRequest) -> Answer<'_, UserResponse> {
+        Box::pin(async move {
+            accounts::register(&self.svc, account)
+                .await
+                .map_err(|e| self.fail(e))
+        })
+    }
+
     fn sign_in(&self, login: LoginRequest) -> Answer<'_, ()> {
         Box::pin(async move {
             let origin = crate::http_auth::login_origin(self.peer, &self.headers);
             let tokens = accounts::login(&self.svc, login, origin)
                 .await
-                .map_err(fail)?;
-            let settings = &self.svc.settings;
-            let cookie = session_cookie::set(settings, &tokens.access_token, tokens.expires_in);
-            if let Some(response) = use_context::<ResponseOptions>() {
-                response.insert_header(header::SET_COOKIE, cookie);
-            }
+                .map_err(|e| self.fail(e))?;
+            set_cookie(session_cookie::for_tokens(&self.svc.settings, &tokens));
             Ok(())
         })
+    }
+
+    fn sign_out(&self) -> Answer<'_, ()> {
+        Box::pin(async move {
+            self.answer(async |svc, caller| accounts::logout(svc, caller).await)
+                .await?;
+            set_cookie(session_cookie::clear(&self.svc.settings));
+            Ok(())
+        })
+    }
+
+    fn me(&self) -> Answer<'_, UserResponse> {
+        Box::pin(self.answer(async |svc, caller| accounts::me(svc, caller).await))
+    }
+
+    fn address(&self) -> Answer<'_, String> {
+        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok());
+        let scheme = header("x-forwarded-proto").unwrap_or(
+            if self.svc.settings.environment.is_production_like() {
+                "https"
+            } else {
+                "http"
+            },
+        );
+        let host = header(header::HOST.as_str()).unwrap_or("127.0.0.1:8000");
+        let address = format!("{scheme}://{host}");
+        Box::pin(async move { Ok(address) })
     }
 
     fn search(&self, request: SearchRequest) -> Answer<'_, SearchResponse> {
@@ -136,5 +241,9 @@ impl Port for RequestPort {
                 search::run(svc, caller, request, Spelling::Json).await
             }),
         )
+    }
+
+    fn ranking_defaults(&self) -> Answer<'_, Weights> {
+        Box::pin(self.answer(async |svc, _| Ok(search::default_weights(svc))))
     }
 }

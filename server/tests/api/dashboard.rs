@@ -1,14 +1,112 @@
-//! The dashboard is rendered on the server, with the scripts that hydrate it.
+//! The dashboard is rendered on the server, with the scripts that hydrate it and the data of
+//! each page, behind the sign-in gate.
+
+use reqwest::{header, StatusCode};
+use serde_json::json;
 
 use crate::helpers::*;
+
+/// Page `path` as a browser without JavaScript gets it: its status, `Location`, and HTML.
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String, String) {
+    let mut request = app
+        .client
+        .get(app.url(path))
+        .header(header::ACCEPT, "text/html");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let r = request.send().await.unwrap();
+    let location = r
+        .headers()
+        .get(header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (r.status(), location, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_signed_out_visit_goes_to_sign_in_and_comes_back_after_it() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for (path, next) in [
+        ("/", "%2F"),
+        ("/conversations?page=2", "%2Fconversations%3Fpage%3D2"),
+        (
+            "/search?q=tea&mode=lexical",
+            "%2Fsearch%3Fq%3Dtea%26mode%3Dlexical",
+        ),
+        ("/live", "%2Flive"),
+    ] {
+        let (status, location, _) = page(&app, path, None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location, format!("/sign-in?next={next}"), "{path}");
+    }
+    let (status, _, html) = page(&app, "/sign-in?next=%2Fsearch", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"password\""), "{html}");
+    let (status, _, _) = page(&app, "/register", None).await;
+    assert_eq!(status, StatusCode::OK);
+    // Signed in, the sign-in page sends the browser on — never to another site.
+    app.register_and_login("alice", None).await;
+    let cookie = cookie_login(&app, "alice").await;
+    for (next, to) in [
+        ("%2Fsearch%3Fq%3Dtea", "/search?q=tea"),
+        ("%2F%2Fevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+    ] {
+        let (status, location, _) =
+            page(&app, &format!("/sign-in?next={next}"), Some(&cookie)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(location, to, "{next}");
+    }
+}
+
+#[tokio::test]
+async fn each_page_holds_its_data_in_the_first_html() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let body = json!({"conversation_id": "tea", "role": "user", "content": "I like green tea"});
+        assert!(post_message(&app, &alice.access_token, body)
+            .await
+            .status()
+            .is_success());
+        let cookie = cookie_login(&app, "alice").await;
+        for (path, expected) in [
+            ("/conversations", "href=\"/conversations/tea\""),
+            ("/conversations/tea", "I like green tea"),
+            ("/search?q=green+tea&mode=lexical", "I like green tea"),
+            ("/", "alice"),
+        ] {
+            let (status, _, html) = page(&app, path, Some(&cookie)).await;
+            assert_eq!(status, StatusCode::OK, "{backend:?} {path}");
+            assert!(
+                html.contains(expected),
+                "{backend:?} {path}: {expected} in {html}"
+            );
+        }
+        // The score breakdown is there without JavaScript.
+        let (_, _, html) = page(&app, "/search?q=green+tea&mode=lexical", Some(&cookie)).await;
+        assert!(html.contains("data-testid=\"score-breakdown\""), "{html}");
+        assert!(html.contains("<meter"), "{html}");
+        // Another tenant's conversation is the API's "not found", not alice's text.
+        app.register_and_login("bob", None).await;
+        let bob = cookie_login(&app, "bob").await;
+        let (status, _, html) = page(&app, "/conversations/tea", Some(&bob)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!html.contains("green tea"), "{html}");
+    }
+}
 
 #[tokio::test]
 async fn the_dashboard_is_server_rendered_with_its_hydration_scripts() {
     let app = spawn_app(Backend::Sqlite).await;
+    app.register_and_login("alice", None).await;
+    let cookie = cookie_login(&app, "alice").await;
     let response = app
         .client
         .get(app.url("/"))
         .header("accept", "text/html")
+        .header(header::COOKIE, &cookie)
         .send()
         .await
         .unwrap();

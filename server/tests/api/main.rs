@@ -31,6 +31,7 @@ mod providers;
 mod ratelimit;
 mod retention;
 mod search;
+mod server_fn_writes;
 mod server_fns;
 mod shutdown;
 mod tenants;

@@ -19,9 +19,15 @@ if [ ! -f "$site/memory-mesh_bg.wasm" ] || [ "$wasm" -nt "$site/memory-mesh_bg.w
   end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext \
     --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types \
     --enable-multivalue "$site/memory-mesh_bg.wasm" -o "$site/memory-mesh_bg.wasm"
-  gzip -9 -k -f "$site/memory-mesh_bg.wasm" "$site/memory-mesh.js"
 fi
 cp style/main.css "$site/memory-mesh.css"
+# Precompressed copies, served to browsers that accept them (brotli first).
+for asset in "$site/memory-mesh_bg.wasm" "$site/memory-mesh.js" "$site/memory-mesh.css"; do
+  if [ ! -f "$asset.br" ] || [ "$asset" -nt "$asset.br" ]; then
+    gzip -9 -k -f "$asset"
+    brotli -q 11 -k -f "$asset"
+  fi
+done
 cp -r public/. target/site/
 
 log "building the server"

@@ -44,6 +44,9 @@ if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/pl
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# scripts/build.sh precompresses the dashboard's assets with brotli.
+command -v brotli >/dev/null || apt_install brotli
+
 if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null; then
   apt_install chromium fonts-dejavu-core
 fi

@@ -18,7 +18,10 @@ use axum::{
 };
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::{
+    compression::CompressionLayer,
+    services::{ServeDir, ServeFile},
+};
 
 use crate::{failure, service::ServiceError, state::AppState};
 
@@ -68,6 +71,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             gate::sign_in_gate,
         ))
+        // Pages and server-function answers go compressed to browsers that accept it (the
+        // assets above are already compressed, and are left as they are).
+        .layer(CompressionLayer::new())
 }
 
 /// Where the server functions live (`#[server(prefix = "/api")]`).

@@ -2,7 +2,6 @@
 //! each page, behind the sign-in gate.
 
 use reqwest::{header, StatusCode};
-use serde_json::json;
 
 use crate::helpers::*;
 
@@ -63,14 +62,7 @@ async fn a_signed_out_visit_goes_to_sign_in_and_comes_back_after_it() {
 #[tokio::test]
 async fn each_page_holds_its_data_in_the_first_html() {
     for backend in BACKENDS {
-        let app = spawn_app(backend).await;
-        let alice = app.register_and_login("alice", None).await;
-        let body = json!({"conversation_id": "tea", "role": "user", "content": "I like green tea"});
-        assert!(post_message(&app, &alice.access_token, body)
-            .await
-            .status()
-            .is_success());
-        let cookie = cookie_login(&app, "alice").await;
+        let (app, _, cookie, _) = alice_with_tea(backend).await;
         for (path, expected) in [
             ("/conversations", "href=\"/conversations/tea\""),
             ("/conversations/tea", "I like green tea"),
@@ -179,4 +171,29 @@ fn leptos_toml_and_cargo_leptos_agree() {
         )
     };
     assert_eq!(keys(&server), keys(&cargo_leptos));
+}
+
+#[tokio::test]
+async fn pages_go_compressed_to_browsers_that_accept_it() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for (accepts, encoding) in [
+        ("br, gzip", Some("br")),
+        ("gzip", Some("gzip")),
+        ("identity", None),
+    ] {
+        let r = app
+            .client
+            .get(app.url("/sign-in"))
+            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT_ENCODING, accepts)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let got = r
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(got.as_deref(), encoding, "{accepts}");
+    }
 }

@@ -31,23 +31,6 @@ async fn post_form(
     (r.status(), r.json().await.unwrap_or(Value::Null))
 }
 
-/// An app where alice stored one message in `tea`: the app, alice, her cookie, the message id.
-async fn alice_with_tea(backend: Backend) -> (TestApp, TestUser, String, String) {
-    let app = spawn_app(backend).await;
-    let alice = app.register_and_login("alice", None).await;
-    let body = json!({"conversation_id": "tea", "role": "user", "content": "I like green tea"});
-    let r = post_message(&app, &alice.access_token, body).await;
-    assert!(r.status().is_success());
-    let stored: Value = r.json().await.unwrap();
-    let cookie = cookie_login(&app, "alice").await;
-    (
-        app,
-        alice,
-        cookie,
-        stored["id"].as_str().unwrap().to_owned(),
-    )
-}
-
 #[tokio::test]
 async fn every_server_function_that_may_change_something_refuses_other_origins() {
     let (app, alice, cookie, id) = alice_with_tea(Backend::Sqlite).await;

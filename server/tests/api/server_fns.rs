@@ -27,23 +27,10 @@ async fn call(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-/// An app where alice has stored one message in conversation `tea`; her session cookie.
-async fn alice_with_a_conversation(backend: Backend) -> (TestApp, TestUser, String) {
-    let app = spawn_app_with(backend, Options::default()).await;
-    let alice = app.register_and_login("alice", None).await;
-    let body = json!({"conversation_id": "tea", "role": "user", "content": "I like green tea"});
-    assert!(post_message(&app, &alice.access_token, body)
-        .await
-        .status()
-        .is_success());
-    let cookie = cookie_login(&app, "alice").await;
-    (app, alice, cookie)
-}
-
 #[tokio::test]
 async fn a_server_function_answers_what_rest_answers_for_the_session_cookie() {
     for backend in BACKENDS {
-        let (app, alice, cookie) = alice_with_a_conversation(backend).await;
+        let (app, alice, cookie, _) = alice_with_tea(backend).await;
         let (status, page) = call(
             &app,
             Method::GET,
@@ -63,7 +50,7 @@ async fn a_server_function_answers_what_rest_answers_for_the_session_cookie() {
 
 #[tokio::test]
 async fn another_tenant_through_a_server_function_is_refused_as_through_rest() {
-    let (app, alice, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (app, alice, _, _) = alice_with_tea(Backend::Sqlite).await;
     app.register_and_login("bob", None).await;
     let bob = cookie_login(&app, "bob").await;
     let path = format!("/api/conversations?tenant_id={}", alice.tenant_id);
@@ -75,7 +62,7 @@ async fn another_tenant_through_a_server_function_is_refused_as_through_rest() {
 
 #[tokio::test]
 async fn without_a_credential_a_server_function_answers_401_with_the_envelope() {
-    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (app, _, _, _) = alice_with_tea(Backend::Sqlite).await;
     let (status, body) = call(&app, Method::GET, "/api/conversations", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "unauthorized");
@@ -83,7 +70,7 @@ async fn without_a_credential_a_server_function_answers_401_with_the_envelope() 
 
 #[tokio::test]
 async fn input_a_server_function_cannot_read_is_422_not_500() {
-    let (app, _, cookie) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (app, _, cookie, _) = alice_with_tea(Backend::Sqlite).await;
     let path = "/api/conversations?page_size=many";
     let (status, body) = call(&app, Method::GET, path, Some(&cookie), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -97,7 +84,7 @@ async fn input_a_server_function_cannot_read_is_422_not_500() {
 
 #[tokio::test]
 async fn a_server_function_call_that_may_change_something_comes_only_from_own_pages() {
-    let (app, _, cookie) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (app, _, cookie, _) = alice_with_tea(Backend::Sqlite).await;
     for origin in [Some("https://evil.example"), None] {
         let (status, body) = call(
             &app,
@@ -119,7 +106,7 @@ async fn a_server_function_call_that_may_change_something_comes_only_from_own_pa
 #[tokio::test]
 async fn a_conversation_and_its_messages_read_as_through_rest() {
     for backend in BACKENDS {
-        let (app, alice, cookie) = alice_with_a_conversation(backend).await;
+        let (app, alice, cookie, _) = alice_with_tea(backend).await;
         let t = &alice.access_token;
         let (status, one) = call(
             &app,
@@ -142,7 +129,7 @@ async fn a_conversation_and_its_messages_read_as_through_rest() {
 
 #[tokio::test]
 async fn another_tenant_s_conversation_is_not_found_through_a_server_function() {
-    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (app, _, _, _) = alice_with_tea(Backend::Sqlite).await;
     app.register_and_login("bob", None).await;
     let bob = cookie_login(&app, "bob").await;
     for path in [
@@ -158,7 +145,7 @@ async fn another_tenant_s_conversation_is_not_found_through_a_server_function() 
 #[tokio::test]
 async fn search_through_a_server_function_finds_what_rest_finds() {
     for backend in BACKENDS {
-        let (app, alice, cookie) = alice_with_a_conversation(backend).await;
+        let (app, alice, cookie, _) = alice_with_tea(backend).await;
         let own = app.address.clone();
         let request = json!({"query": "green tea", "mode": "lexical", "top_k": 5});
         let r = app
@@ -215,7 +202,7 @@ async fn sign_in_form(app: &TestApp, password: &str, origin: Option<&str>) -> re
 
 #[tokio::test]
 async fn signing_in_through_a_server_function_sets_the_session_cookie() {
-    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (app, _, _, _) = alice_with_tea(Backend::Sqlite).await;
     let own = app.address.clone();
     let r = sign_in_form(&app, PASSWORD, Some(&own)).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -231,7 +218,7 @@ async fn signing_in_through_a_server_function_sets_the_session_cookie() {
 
 #[tokio::test]
 async fn a_wrong_password_or_a_foreign_page_sets_no_cookie() {
-    let (app, _, _) = alice_with_a_conversation(Backend::Sqlite).await;
+    let (app, _, _, _) = alice_with_tea(Backend::Sqlite).await;
     let own = app.address.clone();
     let r = sign_in_form(&app, "not her password", Some(&own)).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

@@ -432,3 +432,21 @@ pub async fn cookie_login(app: &TestApp, username: &str) -> String {
     assert!(pair.starts_with("mm_session=") && pair.len() > 20, "{pair}");
     pair
 }
+
+/// An app where alice has stored one message, "I like green tea", in conversation `tea`: the
+/// app, alice, her session cookie, and the message's id.
+pub async fn alice_with_tea(backend: Backend) -> (TestApp, TestUser, String, String) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_and_login("alice", None).await;
+    let body = serde_json::json!({"conversation_id": "tea", "role": "user", "content": "I like green tea"});
+    let r = post_message(&app, &alice.access_token, body).await;
+    assert!(r.status().is_success());
+    let stored: serde_json::Value = r.json().await.unwrap();
+    let cookie = cookie_login(&app, "alice").await;
+    (
+        app,
+        alice,
+        cookie,
+        stored["id"].as_str().unwrap().to_owned(),
+    )
+}

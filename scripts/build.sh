@@ -21,8 +21,19 @@ if [ ! -f "$site/memory-mesh_bg.wasm" ] || [ "$wasm" -nt "$site/memory-mesh_bg.w
     --enable-multivalue "$site/memory-mesh_bg.wasm" -o "$site/memory-mesh_bg.wasm"
 fi
 cp style/main.css "$site/memory-mesh.css"
+# Copies named by their content's hash, which browsers may cache for a year: the server names
+# them in its pages when pkg/hash.txt lists them (Leptos's `hash_files`).
+js_hash=$(sha256sum "$site/memory-mesh.js" | cut -c1-16)
+wasm_hash=$(sha256sum "$site/memory-mesh_bg.wasm" | cut -c1-16)
+if [ ! -f "$site/memory-mesh.$wasm_hash.wasm" ] || [ ! -f "$site/memory-mesh.$js_hash.js" ]; then
+  find "$site" -regextype posix-extended -regex '.*/memory-mesh\.[0-9a-f]{16}\.(js|wasm)(\.gz|\.br)?' -delete
+  cp "$site/memory-mesh.js" "$site/memory-mesh.$js_hash.js"
+  cp "$site/memory-mesh_bg.wasm" "$site/memory-mesh.$wasm_hash.wasm"
+fi
+printf 'js: %s\nwasm: %s\n' "$js_hash" "$wasm_hash" >"$site/hash.txt"
 # Precompressed copies, served to browsers that accept them (brotli first).
-for asset in "$site/memory-mesh_bg.wasm" "$site/memory-mesh.js" "$site/memory-mesh.css"; do
+for asset in "$site/memory-mesh_bg.wasm" "$site/memory-mesh.js" "$site/memory-mesh.css" \
+  "$site/memory-mesh.$js_hash.js" "$site/memory-mesh.$wasm_hash.wasm"; do
   if [ ! -f "$asset.br" ] || [ "$asset" -nt "$asset.br" ]; then
     gzip -9 -k -f "$asset"
     brotli -q 11 -k -f "$asset"

@@ -11,7 +11,7 @@ mod port;
 use app::{shell, wire::error::ErrorBody, App};
 use axum::{
     extract::{Request, State},
-    http::{header, StatusCode},
+    http::{header, HeaderValue, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Json, Router,
@@ -33,13 +33,23 @@ pub fn options(settings: &crate::config::Settings) -> LeptosOptions {
     if let Some(file) = &site.file {
         tracing::info!(file = %file.display(), "dashboard site settings read");
     }
+    // scripts/build.sh lists the content-hashed copies of the JS and WASM in `pkg/hash.txt`;
+    // Leptos then names those in its pages (it joins the path to the binary's directory, which
+    // an absolute path replaces).
+    let hashes = site.root.join(&site.pkg_dir).join(HASH_FILE);
+    let hashes = std::path::absolute(&hashes).unwrap_or(hashes);
     LeptosOptions::builder()
         .output_name(site.output_name.as_str())
         .site_root(site.root.display().to_string())
         .site_pkg_dir(site.pkg_dir.as_str())
         .site_addr(settings.bind_address())
+        .hash_files(hashes.is_file())
+        .hash_file(std::sync::Arc::<str>::from(hashes.display().to_string()))
         .build()
 }
+
+/// The list of content-hashed assets, in the site's package directory.
+const HASH_FILE: &str = "hash.txt";
 
 /// The dashboard routes, to be merged with the API router.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -61,6 +71,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/pkg",
             ServeDir::new(pkg).precompressed_br().precompressed_gzip(),
         )
+        .layer(middleware::from_fn(cache_lifetime))
         // Files of `public/` (copied to the site root by scripts/build.sh and cargo-leptos).
         .route_service("/favicon.svg", ServeFile::new(root.join("favicon.svg")))
         .layer(middleware::from_fn_with_state(
@@ -121,6 +132,34 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
     }
 }
 
+/// How long a browser may keep an asset: a year for a content-hashed one
+/// (`memory-mesh.<16 hex>.js`, whose name changes with its content), otherwise only until it
+/// asks again (the answer is a cheap 304 while it has not changed).
+async fn cache_lifetime(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let (asset, hashed) = (path.starts_with("/pkg/"), is_hashed(path));
+    let mut response = next.run(req).await;
+    let served = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    if asset && served {
+        let value = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Whether an asset's file name holds a content hash: a segment of 16 hex digits.
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.split('.')
+        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Whether a request asks for HTML: a browser's navigation or plain form post, not a script's
 /// call.
 fn accepts_html(headers: &axum::http::HeaderMap) -> bool {
@@ -172,6 +211,13 @@ mod tests {
 
     /// The layer that applies the calls' rules knows them by their prefix: a server function
     /// registered elsewhere would escape it.
+    #[test]
+    fn only_content_hashed_assets_are_kept_for_a_year() {
+        assert!(super::is_hashed("/pkg/memory-mesh.0123456789abcdef.wasm"));
+        assert!(!super::is_hashed("/pkg/memory-mesh_bg.wasm"));
+        assert!(!super::is_hashed("/pkg/memory-mesh.css"));
+    }
+
     #[test]
     fn every_server_function_lives_under_the_guarded_prefix() {
         let paths: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();

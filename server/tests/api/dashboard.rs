@@ -91,7 +91,9 @@ async fn each_page_holds_its_data_in_the_first_html() {
 
 #[tokio::test]
 async fn the_dashboard_is_server_rendered_with_its_hydration_scripts() {
-    let app = spawn_app(Backend::Sqlite).await;
+    // A site without content-hashed assets: the plain names.
+    let site = TempDir::new();
+    let app = spawn_app_with(Backend::Sqlite, site_options(&site)).await;
     app.register_and_login("alice", None).await;
     let cookie = cookie_login(&app, "alice").await;
     let response = app
@@ -196,4 +198,51 @@ async fn pages_go_compressed_to_browsers_that_accept_it() {
             .map(|v| v.to_str().unwrap().to_owned());
         assert_eq!(got.as_deref(), encoding, "{accepts}");
     }
+}
+
+fn site_options(site: &TempDir) -> Options {
+    Options {
+        vars: vec![("MEMORY_SITE_ROOT".into(), site.path.display().to_string())],
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn content_hashed_assets_are_named_in_pages_and_cached_for_a_year() {
+    let site = TempDir::new();
+    let pkg = site.path.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let (js, wasm) = ("0123456789abcdef", "fedcba9876543210");
+    std::fs::write(pkg.join("hash.txt"), format!("js: {js}\nwasm: {wasm}\n")).unwrap();
+    std::fs::write(pkg.join(format!("memory-mesh.{wasm}.wasm")), b"\0asm").unwrap();
+    std::fs::write(pkg.join("memory-mesh.css"), b"body {}").unwrap();
+    let app = spawn_app_with(Backend::Sqlite, site_options(&site)).await;
+    app.register_and_login("alice", None).await;
+    let cookie = cookie_login(&app, "alice").await;
+    let (status, _, html) = page(&app, "/", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("/pkg/memory-mesh.{js}.js")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/pkg/memory-mesh.{wasm}.wasm")),
+        "{html}"
+    );
+    assert!(html.contains("/pkg/memory-mesh.css"), "{html}");
+    let cache = |path: String| {
+        let app = &app;
+        async move {
+            let r = app.client.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            r.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let hashed = cache(format!("/pkg/memory-mesh.{wasm}.wasm")).await;
+    assert_eq!(hashed, "public, max-age=31536000, immutable");
+    // A name that does not change with its content is checked again on each use.
+    assert_eq!(cache("/pkg/memory-mesh.css".into()).await, "no-cache");
 }

@@ -26,7 +26,7 @@ log "clippy (browser side, wasm32)"
 cargo clippy --quiet -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 log "unit and integration tests (PostgreSQL + pgvector, SQLite, Redis)"
-cargo test --release -p server -p migration 2>&1 | tee -a "$results"
+cargo test --release -p server -p migration -p app --features app/ssr 2>&1 | tee -a "$results"
 
 log "browser tests (chromium)"
 bash scripts/e2e.sh 2>&1 | tee -a "$results"

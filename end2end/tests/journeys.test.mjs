@@ -86,6 +86,23 @@ test("add messages in a conversation and edit one: it is embedded again", async 
   assert.deepEqual(problems(), []);
 });
 
+test("a conversation with messages is deleted only after its id is typed", async () => {
+  await visit(page, "/conversations/scratch");
+  await page.getByLabel("Content", { exact: true }).fill("A note to delete");
+  await page.getByRole("button", { name: "Add message" }).click();
+  await page.getByTestId("message-content").filter({ hasText: "A note to delete" }).waitFor();
+  await hydrated(page);
+  await page.getByText("Rename, archive or delete this conversation").click();
+  const remove = page.getByRole("button", { name: "Delete the conversation" });
+  assert.equal(await remove.isDisabled(), true);
+  await page.getByLabel(/Type the conversation's id/).fill("scratch");
+  assert.equal(await remove.isDisabled(), false);
+  await remove.click();
+  await page.getByText("This conversation has no messages").waitFor();
+  assert.equal(await page.getByTestId("message").count(), 0);
+  assert.deepEqual(problems(), []);
+});
+
 test("search shows each result's score breakdown; a weight slider changes the order", async () => {
   await visit(page, "/search?q=hiking+in+the+mountains");
   await page.getByTestId("hit").first().waitFor();

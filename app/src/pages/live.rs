@@ -289,6 +289,7 @@ mod connection {
 
 #[cfg(test)]
 mod tests {
+    use leptos::prelude::*;
     use serde_json::json;
 
     use super::read_event;
@@ -302,5 +303,36 @@ mod tests {
         assert_eq!((e.id.as_str(), e.message_id.as_deref()), ("2a", Some("m1")));
         assert_eq!(e.summary, "user: hello");
         assert!(read_event(&json!({"type": "pong"})).is_none());
+    }
+
+    #[test]
+    fn a_gap_is_announced_and_paused_events_are_held_in_order() {
+        // Signals live in a reactive owner, as under a mounted page.
+        Owner::new().with(gap_and_pause);
+    }
+
+    fn gap_and_pause() {
+        let feed = super::Feed::new();
+        let event = |id: &str| {
+            json!({"type": "event", "event": "message.created", "id": id,
+            "conversation_id": "c", "at": "2026-12-02T06:00:00Z", "data": {"id": id}})
+        };
+        feed.receive(&event("1"));
+        feed.set_paused(true);
+        feed.receive(&event("2"));
+        feed.receive(&event("3"));
+        assert_eq!(feed.shown.get_untracked().len(), 1, "held while paused");
+        feed.set_paused(false);
+        let ids: Vec<String> = feed
+            .shown
+            .get_untracked()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, ["3", "2", "1"], "newest on top");
+        assert_eq!(feed.last_id.get_value().as_deref(), Some("3"));
+        assert!(feed.gap.get_untracked().is_none());
+        feed.receive(&json!({"type": "error", "code": "resume_unavailable"}));
+        assert!(feed.gap.get_untracked().is_some(), "the gap is announced");
     }
 }

@@ -1,6 +1,7 @@
 //! The sign-in gate: decided for each page request before anything renders. A signed-out
 //! visit to a page redirects to `/sign-in?next=<path>`; a signed-in visit to sign-in or
-//! register goes on to `next` (a path of this site, never another site) or to `/`. Server
+//! register goes on to `next` (a path of this site, never another site) or to `/`; a signed-in
+//! visit keeps the tenant its browser chose ([`super::tenant_choice`]). Server
 //! functions, assets and the API are not pages: each authenticates for itself.
 
 use axum::{
@@ -10,6 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use super::tenant_choice::{self, Choice};
 use crate::{service::ServiceError, state::AppState};
 
 /// The pages a signed-out visitor may see.
@@ -28,13 +30,26 @@ pub async fn sign_in_gate(State(state): State<AppState>, req: Request, next: Nex
     }
     let public = PUBLIC_PAGES.contains(&path);
     let svc = &state.services;
-    let signed_in = match crate::http_auth::caller(svc, req.headers(), req.method()).await {
-        Ok(_) => true,
-        Err(ServiceError::Unauthenticated(_) | ServiceError::Forbidden(_)) => false,
+    let caller = match crate::http_auth::caller(svc, req.headers(), req.method()).await {
+        Ok(caller) => Some(caller),
+        Err(ServiceError::Unauthenticated(_) | ServiceError::Forbidden(_)) => None,
         // Anything else (the database unreachable, say) is for the page to show.
         Err(_) => return next.run(req).await,
     };
-    match (signed_in, public) {
+    if let (Some(caller), false) = (&caller, public) {
+        return match tenant_choice::decide(caller, req.uri(), req.headers()) {
+            Choice::Redirect(location) => see_other(&location),
+            Choice::Remember(tenant) => {
+                let mut response = next.run(req).await;
+                if let Some(cookie) = tenant_choice::remember(&svc.settings, &tenant) {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                response
+            }
+            Choice::Keep => next.run(req).await,
+        };
+    }
+    match (caller.is_some(), public) {
         (false, false) => {
             let here = req.uri().path_and_query().map_or(path, |p| p.as_str());
             let query: String = form_urlencoded::Serializer::new(String::new())

@@ -4,9 +4,11 @@
 //! - [`port`]: the server's side of the dashboard's port, provided to both pages and server
 //!   functions.
 //! - [`gate`]: the sign-in gate in front of every page.
+//! - [`tenant_choice`]: the tenant a browser chose, kept per browser.
 
 mod gate;
 mod port;
+mod tenant_choice;
 
 use app::{shell, wire::error::ErrorBody, App};
 use axum::{

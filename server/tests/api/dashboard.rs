@@ -246,3 +246,50 @@ async fn content_hashed_assets_are_named_in_pages_and_cached_for_a_year() {
     // A name that does not change with its content is checked again on each use.
     assert_eq!(cache("/pkg/memory-mesh.css".into()).await, "no-cache");
 }
+
+#[tokio::test]
+async fn a_browser_keeps_the_tenant_it_switched_to() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let alice = app.register_and_login("alice", Some("acme")).await;
+    app.register_and_login("bob", None).await;
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/tenants/acme/members",
+            &alice.access_token,
+            Some(serde_json::json!({"user": "bob", "role": "member"})),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let bob = cookie_login(&app, "bob").await;
+    // Switching to acme (the URL names it) is remembered in the browser...
+    let r = app
+        .client
+        .get(app.url("/conversations?tenant=acme"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let set = r.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("mm_tenant=acme;") && set.contains("HttpOnly"),
+        "{set}"
+    );
+    // ...so a page named without a tenant goes to the same address with it.
+    let both = format!("{bob}; mm_tenant=acme");
+    for (path, to) in [
+        ("/search", "/search?tenant=acme"),
+        ("/search?q=tea", "/search?q=tea&tenant=acme"),
+    ] {
+        let (status, location, _) = page(&app, path, Some(&both)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location, to);
+    }
+    // A tenant the user does not belong to is neither remembered nor followed.
+    app.register_and_login("carol", None).await;
+    let carol = format!("{}; mm_tenant=acme", cookie_login(&app, "carol").await);
+    let (status, _, _) = page(&app, "/search", Some(&carol)).await;
+    assert_eq!(status, StatusCode::OK);
+}

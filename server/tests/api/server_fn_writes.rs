@@ -203,6 +203,18 @@ async fn a_read_only_member_and_another_tenant_cannot_write_through_server_funct
         .get_json(&format!("/v1/messages/{id}"), &alice.access_token)
         .await;
     assert_eq!(message["content"], "I like green tea");
+    // Nor can she search acme's memory through the dashboard's search.
+    let r = app
+        .client
+        .post(app.url("/api/search"))
+        .header(header::COOKIE, &carol)
+        .header(header::ORIGIN, own.unwrap())
+        .json(&json!({"request": {"query": "green tea", "tenant_id": "acme"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!r.text().await.unwrap().contains("green tea"));
 }
 
 #[tokio::test]

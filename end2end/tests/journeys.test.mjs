@@ -196,6 +196,26 @@ test("no page has a serious or critical accessibility violation", async () => {
   assert.deepEqual(found, []);
 });
 
+test("every page fits a 375 px wide screen without sideways scrolling", async () => {
+  const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, storageState: signedIn });
+  const small = await track(phone);
+  for (const [path, shot] of [
+    ["/", "phone-overview"],
+    ["/conversations", "phone-conversations"],
+    ["/conversations/trip", "phone-conversation"],
+    ["/search?q=hiking&compare=true", "phone-search-compare"],
+    ["/live", "phone-live"],
+  ]) {
+    await small.goto(base + path);
+    await hydrated(small);
+    const width = await small.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 375, `${path} is ${width} px wide`);
+    await small.screenshot({ path: `artifacts/${shot}.png`, fullPage: true });
+  }
+  assert.deepEqual(small.problems, []);
+  await phone.close();
+});
+
 test("the overview's status button works once hydrated", async () => {
   await visit(page, "/");
   await page.getByTestId("check-status").click();

@@ -6,6 +6,10 @@ use axum::http::StatusCode;
 
 use crate::service::ServiceError;
 
+/// The header that carries the request id both ways (set on every request by the outermost
+/// layer), which every error envelope repeats.
+pub const REQUEST_ID: &str = "x-request-id";
+
 /// The one table from a use case's failure to an HTTP status.
 pub fn status_of(e: &ServiceError) -> StatusCode {
     match e {

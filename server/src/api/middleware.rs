@@ -68,8 +68,7 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     response
 }
 
-/// The header that carries the request id both ways.
-pub const REQUEST_ID: &str = "x-request-id";
+pub use crate::failure::REQUEST_ID;
 
 /// The id of the current request, available to handlers as an extension.
 #[derive(Clone, Debug)]

@@ -108,7 +108,10 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
             "Server functions are called only from this server's own pages.".into(),
         );
         let status = failure::status_of(&refused);
-        return (status, Json(failure::envelope(&refused, ""))).into_response();
+        let id = req.headers().get(failure::REQUEST_ID);
+        let id = id.and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let body = failure::envelope(&refused, id);
+        return (status, Json(body)).into_response();
     }
     let form_post = accepts_html(req.headers());
     let mut response = next.run(req).await;

@@ -25,7 +25,7 @@ use leptos::prelude::{provide_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use crate::{
-    failure,
+    failure::{self, REQUEST_ID},
     service::{
         accounts, conversations, messages,
         search::{self, Spelling},
@@ -81,13 +81,15 @@ impl RequestPort {
 }
 
 impl RequestPort {
-    /// The envelope of `e`, with its status on a server function's response.
+    /// The envelope of `e`, with the request's id, and its status on a server function's
+    /// response.
     fn fail(&self, e: ServiceError) -> ErrorBody {
-        fail(e, self.call)
+        let id = (self.headers.get(REQUEST_ID)).and_then(|v| v.to_str().ok());
+        fail(e, self.call, id.unwrap_or_default())
     }
 }
 
-fn fail(e: ServiceError, call: bool) -> ErrorBody {
+fn fail(e: ServiceError, call: bool, request_id: &str) -> ErrorBody {
     if let ServiceError::Internal(cause) = &e {
         tracing::error!(error.message = %cause, "dashboard use case failed");
     }
@@ -99,7 +101,7 @@ fn fail(e: ServiceError, call: bool) -> ErrorBody {
             HeaderValue::from_static("application/json"),
         );
     }
-    failure::envelope(&e, "")
+    failure::envelope(&e, request_id)
 }
 
 /// Sets the session cookie (or its removal) on the response.

@@ -63,9 +63,30 @@ async fn another_tenant_through_a_server_function_is_refused_as_through_rest() {
 #[tokio::test]
 async fn without_a_credential_a_server_function_answers_401_with_the_envelope() {
     let (app, _, _, _) = alice_with_tea(Backend::Sqlite).await;
-    let (status, body) = call(&app, Method::GET, "/api/conversations", None, None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let r = app
+        .client
+        .get(app.url("/api/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
+    // The envelope names the request, as REST's does.
+    assert_eq!(body["error"]["request_id"], id.as_str());
+    // So does the refusal of a call from another site.
+    let r = app
+        .client
+        .post(app.url("/api/sign_out"))
+        .header(header::ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["request_id"], id.as_str());
 }
 
 #[tokio::test]

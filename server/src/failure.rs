@@ -2,13 +2,19 @@
 //! handlers, the dashboard's server functions): its status, and the words a client may see.
 
 use app::wire::error::{ErrorBody, ErrorDetail};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 
 use crate::service::ServiceError;
 
 /// The header that carries the request id both ways (set on every request by the outermost
 /// layer), which every error envelope repeats.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// The request's id, as the outermost layer set it on the request.
+pub fn request_id(headers: &HeaderMap) -> &str {
+    let id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok());
+    id.unwrap_or_default()
+}
 
 /// The one table from a use case's failure to an HTTP status.
 pub fn status_of(e: &ServiceError) -> StatusCode {

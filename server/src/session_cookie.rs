@@ -67,13 +67,18 @@ pub fn token(
 }
 
 fn find(headers: &HeaderMap) -> Option<String> {
+    read(headers, NAME)
+}
+
+/// The value of a request's cookie `name`, when it has a non-empty one.
+pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == NAME && !c.value().is_empty())
+        .find(|c| c.name() == name && !c.value().is_empty())
         .map(|c| c.value().to_owned())
 }
 

@@ -13,6 +13,7 @@ use crate::{
         tenant::{encode, use_tenant, with_tenant},
     },
     server_fns::auth::me,
+    wire::live::EVENT_NAMES,
 };
 
 /// Most events kept on screen.
@@ -168,18 +169,6 @@ fn LiveFeed(tenant: String, url_tenant: Option<String>) -> impl IntoView {
             .filter(|e| k.is_empty() || e.event == k)
             .collect::<Vec<_>>()
     };
-    let kinds = [
-        "message.created",
-        "message.embedded",
-        "message.embedding_failed",
-        "message.updated",
-        "message.archived",
-        "message.restored",
-        "message.deleted",
-        "conversation.created",
-        "conversation.updated",
-        "conversation.deleted",
-    ];
     view! {
         <div class="filters">
             <p role="status" data-testid="live-status">{move || feed.status.get()} <span class="muted">{format!(" · tenant {tenant}")}</span></p>
@@ -187,7 +176,7 @@ fn LiveFeed(tenant: String, url_tenant: Option<String>) -> impl IntoView {
             <label>"Event "
                 <select on:change=move |ev| kind.set(event_target_value(&ev))>
                     <option value="">"all"</option>
-                    {kinds.map(|k| view! { <option value=k>{k}</option> })}
+                    {EVENT_NAMES.map(|k| view! { <option value=k>{k}</option> })}
                 </select>
             </label>
             <button type="button" class="secondary" data-testid="live-pause" on:click=move |_| feed.set_paused(!feed.paused.get_untracked())>

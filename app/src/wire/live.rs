@@ -2,6 +2,22 @@
 //! subscriber receives it. The other frames of the WebSocket protocols are in
 //! `docs/websocket.md`.
 
+/// Every event's name, as the feed sends it in `event` (`docs/websocket.md` says what each
+/// carries).
+pub const EVENT_NAMES: [&str; 11] = [
+    "message.created",
+    "message.updated",
+    "message.deleted",
+    "message.embedded",
+    "message.embedding_failed",
+    "message.archived",
+    "message.restored",
+    "conversation.created",
+    "conversation.updated",
+    "conversation.deleted",
+    "retention.applied",
+];
+
 /// `{"type":"event","event":…,"id":…,"tenant_id":…,"conversation_id":…,"at":…,"data":…}`.
 /// `data` is JSON text (as the event table stores it) and is spliced in as it is: an event is
 /// formatted once for all its subscribers, and never parsed and written again.

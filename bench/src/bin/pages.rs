@@ -9,7 +9,7 @@
 //! the stylesheet, and — on pages with islands — the JavaScript loader and the WASM, each
 //! gzip-compressed as served.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const RENDERS: usize = 50;
 
@@ -84,9 +84,9 @@ async fn main() -> anyhow::Result<()> {
         let first_load = page + css + if islands { js + wasm } else { 0 };
         println!(
             "| {name} | {:.1} / {:.1} / {:.1} | {page} | {first_load}{} |",
-            ms(&samples, 50.0),
-            ms(&samples, 95.0),
-            ms(&samples, 99.0),
+            bench::percentile_ms(&samples, 50.0),
+            bench::percentile_ms(&samples, 95.0),
+            bench::percentile_ms(&samples, 99.0),
             if islands {
                 ""
             } else {
@@ -95,10 +95,6 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn ms(sorted: &[Duration], p: f64) -> f64 {
-    bench::percentile_ms(sorted, p)
 }
 
 /// Size of `bytes` gzip-compressed at level 9, as the assets are served (`gzip -9`).

@@ -257,7 +257,7 @@ fn ranking(get: &dyn Fn(&str) -> Option<String>) -> Result<RankingSettings, Conf
             crate::domain::ranking::HALF_LIFE_HOURS_RANGE,
         )?,
     };
-    if weights.relevance + weights.importance + weights.recency <= 0.0 {
+    if !weights.weighs_something() {
         return Err(ConfigError::new(
             "MEMORY_RANKING_SIMILARITY_WEIGHT",
             "the three MEMORY_RANKING_*_WEIGHT settings must not all be 0",

@@ -36,36 +36,36 @@ pub async fn sign_in_gate(State(state): State<AppState>, req: Request, next: Nex
         // Anything else (the database unreachable, say) is for the page to show.
         Err(_) => return next.run(req).await,
     };
-    if let (Some(caller), false) = (&caller, public) {
-        return match tenant_choice::decide(caller, req.uri(), req.headers()) {
-            Choice::Redirect(location) => see_other(&location),
-            Choice::Remember(tenant) => {
-                let mut response = next.run(req).await;
-                if let Some(cookie) = tenant_choice::remember(&svc.settings, &tenant) {
-                    response.headers_mut().append(header::SET_COOKIE, cookie);
-                }
-                response
-            }
-            Choice::Keep => next.run(req).await,
-        };
-    }
-    match (caller.is_some(), public) {
-        (false, false) => {
+    match (caller, public) {
+        (None, false) => {
             let here = req.uri().path_and_query().map_or(path, |p| p.as_str());
             let query: String = form_urlencoded::Serializer::new(String::new())
                 .append_pair("next", here)
                 .finish();
             see_other(&format!("/sign-in?{query}"))
         }
-        (true, true) => {
-            let next = req.uri().query().and_then(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .find(|(k, _)| k == "next")
-                    .map(|(_, v)| v.into_owned())
-            });
+        (None, true) => next.run(req).await,
+        (Some(_), true) => {
+            let next = super::query_value(req.uri(), "next");
             see_other(local_path(next.as_deref()))
         }
-        _ => next.run(req).await,
+        (Some(caller), false) => {
+            let choice = tenant_choice::decide(&caller, req.uri(), req.headers());
+            // The page's use cases run as this caller, without authenticating again.
+            let mut req = req;
+            req.extensions_mut().insert(caller);
+            match choice {
+                Choice::Redirect(location) => see_other(&location),
+                Choice::Remember(tenant) => {
+                    let mut response = next.run(req).await;
+                    if let Some(cookie) = tenant_choice::remember(&svc.settings, &tenant) {
+                        response.headers_mut().append(header::SET_COOKIE, cookie);
+                    }
+                    response
+                }
+                Choice::Keep => next.run(req).await,
+            }
+        }
     }
 }
 

@@ -20,6 +20,7 @@ use axum::{
 };
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::Layer;
 use tower_http::{
     compression::CompressionLayer,
     services::{ServeDir, ServeFile},
@@ -68,12 +69,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
     // same context.
     Router::new()
         .leptos_routes_with_context(state, routes, context, move || shell(options.clone()))
-        // Precompressed assets are served when present; WASM is cached by the browser.
+        // Precompressed assets are served when present, with their cache lifetime.
         .nest_service(
             "/pkg",
-            ServeDir::new(pkg).precompressed_br().precompressed_gzip(),
+            middleware::from_fn(cache_lifetime)
+                .layer(ServeDir::new(pkg).precompressed_br().precompressed_gzip()),
         )
-        .layer(middleware::from_fn(cache_lifetime))
         // Files of `public/` (copied to the site root by scripts/build.sh and cargo-leptos).
         .route_service("/favicon.svg", ServeFile::new(root.join("favicon.svg")))
         .layer(middleware::from_fn_with_state(
@@ -108,9 +109,7 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
             "Server functions are called only from this server's own pages.".into(),
         );
         let status = failure::status_of(&refused);
-        let id = req.headers().get(failure::REQUEST_ID);
-        let id = id.and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let body = failure::envelope(&refused, id);
+        let body = failure::envelope(&refused, failure::request_id(req.headers()));
         return (status, Json(body)).into_response();
     }
     let form_post = accepts_html(req.headers());
@@ -141,11 +140,10 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
 /// (`memory-mesh.<16 hex>.js`, whose name changes with its content), otherwise only until it
 /// asks again (the answer is a cheap 304 while it has not changed).
 async fn cache_lifetime(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let (asset, hashed) = (path.starts_with("/pkg/"), is_hashed(path));
+    let hashed = is_hashed(req.uri().path());
     let mut response = next.run(req).await;
     let served = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
-    if asset && served {
+    if served {
         let value = if hashed {
             "public, max-age=31536000, immutable"
         } else {
@@ -163,6 +161,14 @@ fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     name.split('.')
         .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The value of query parameter `name` in `uri`, decoded.
+fn query_value(uri: &axum::http::Uri, name: &str) -> Option<String> {
+    let query = uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Whether a request asks for HTML: a browser's navigation or plain form post, not a script's
@@ -190,7 +196,7 @@ fn content_security_policy() {
          style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
          base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     );
-    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+    if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -214,8 +220,6 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
 mod tests {
     use super::SERVER_FN_PREFIX;
 
-    /// The layer that applies the calls' rules knows them by their prefix: a server function
-    /// registered elsewhere would escape it.
     #[test]
     fn only_content_hashed_assets_are_kept_for_a_year() {
         assert!(super::is_hashed("/pkg/memory-mesh.0123456789abcdef.wasm"));
@@ -223,6 +227,8 @@ mod tests {
         assert!(!super::is_hashed("/pkg/memory-mesh.css"));
     }
 
+    /// The layer that applies the calls' rules knows them by their prefix: a server function
+    /// registered elsewhere would escape it.
     #[test]
     fn every_server_function_lives_under_the_guarded_prefix() {
         let paths: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();

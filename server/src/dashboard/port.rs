@@ -23,9 +23,10 @@ use axum::{
 };
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::ResponseOptions;
+use tokio::sync::OnceCell;
 
 use crate::{
-    failure::{self, REQUEST_ID},
+    failure,
     service::{
         accounts, conversations, messages,
         search::{self, Spelling},
@@ -43,6 +44,9 @@ struct RequestPort {
     /// A server-function call answers with the use case's status; a page being rendered keeps
     /// its own (it shows the failure in its HTML).
     call: bool,
+    /// Who the request is, authenticated once for all the use cases it runs (a page loads
+    /// several); the sign-in gate already did it for a page.
+    caller: OnceCell<Caller>,
 }
 
 /// Provides the port of the request being served (its parts are in context, whether a page is
@@ -52,19 +56,22 @@ pub fn provide(svc: &Services) {
         return;
     };
     let peer = (parts.extensions.get::<ConnectInfo<SocketAddr>>()).map(|c| c.0);
+    let caller = OnceCell::new_with(parts.extensions.get::<Caller>().cloned());
     let port = RequestPort {
         svc: svc.clone(),
         call: parts.uri.path().starts_with(super::SERVER_FN_PREFIX),
         headers: parts.headers,
         method: parts.method,
         peer,
+        caller,
     };
     provide_context::<Arc<dyn Port>>(Arc::new(port));
 }
 
 impl RequestPort {
-    async fn caller(&self) -> Result<Caller, ServiceError> {
-        crate::http_auth::caller(&self.svc, &self.headers, &self.method).await
+    async fn caller(&self) -> Result<&Caller, ServiceError> {
+        let authenticate = || crate::http_auth::caller(&self.svc, &self.headers, &self.method);
+        self.caller.get_or_try_init(authenticate).await
     }
 
     /// Runs a use case as the request's caller; a failure sets the response's status.
@@ -73,35 +80,28 @@ impl RequestPort {
         F: AsyncFnOnce(&Services, &Caller) -> Result<T, ServiceError>,
     {
         let outcome = match self.caller().await {
-            Ok(caller) => call(&self.svc, &caller).await,
+            Ok(caller) => call(&self.svc, caller).await,
             Err(e) => Err(e),
         };
         outcome.map_err(|e| self.fail(e))
     }
-}
 
-impl RequestPort {
     /// The envelope of `e`, with the request's id, and its status on a server function's
     /// response.
     fn fail(&self, e: ServiceError) -> ErrorBody {
-        let id = (self.headers.get(REQUEST_ID)).and_then(|v| v.to_str().ok());
-        fail(e, self.call, id.unwrap_or_default())
+        if let ServiceError::Internal(cause) = &e {
+            tracing::error!(error.message = %cause, "dashboard use case failed");
+        }
+        let response = self.call.then(use_context::<ResponseOptions>).flatten();
+        if let Some(response) = response {
+            response.set_status(failure::status_of(&e));
+            response.insert_header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        failure::envelope(&e, failure::request_id(&self.headers))
     }
-}
-
-fn fail(e: ServiceError, call: bool, request_id: &str) -> ErrorBody {
-    if let ServiceError::Internal(cause) = &e {
-        tracing::error!(error.message = %cause, "dashboard use case failed");
-    }
-    let response = call.then(use_context::<ResponseOptions>).flatten();
-    if let Some(response) = response {
-        response.set_status(failure::status_of(&e));
-        response.insert_header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    failure::envelope(&e, request_id)
 }
 
 /// Sets the session cookie (or its removal) on the response.
@@ -232,8 +232,10 @@ impl Port for RequestPort {
                 "http"
             },
         );
-        let host = header(header::HOST.as_str()).unwrap_or("127.0.0.1:8000");
-        let address = format!("{scheme}://{host}");
+        let address = match header(header::HOST.as_str()) {
+            Some(host) => format!("{scheme}://{host}"),
+            None => format!("{scheme}://{}", self.svc.settings.bind_address()),
+        };
         Box::pin(async move { Ok(address) })
     }
 

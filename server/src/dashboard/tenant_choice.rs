@@ -3,7 +3,7 @@
 //! visited without it, by a browser that remembers a tenant its user still belongs to, is sent
 //! (303) to the same address with it, so every link and bookmark names the tenant it shows.
 
-use axum::http::{header, HeaderMap, HeaderValue, Uri};
+use axum::http::{HeaderMap, HeaderValue, Uri};
 use cookie::{time, Cookie, SameSite};
 
 use crate::{config::Settings, service::Caller};
@@ -24,26 +24,14 @@ pub enum Choice {
 /// The choice for `caller` visiting `uri` with `headers`.
 pub fn decide(caller: &Caller, uri: &Uri, headers: &HeaderMap) -> Choice {
     let member = |t: &str| caller.memberships.iter().any(|m| m.tenant_id == t);
-    let named = uri.query().and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "tenant")
-            .map(|(_, v)| v.into_owned())
-    });
+    let named = super::query_value(uri, "tenant");
     if let Some(tenant) = named {
         return match member(&tenant) {
             true => Choice::Remember(tenant),
             false => Choice::Keep,
         };
     }
-    let remembered = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE)
-        .map(|c| c.value().to_owned());
-    match remembered {
+    match crate::session_cookie::read(headers, COOKIE) {
         Some(tenant) if member(&tenant) => {
             let query: String = form_urlencoded::Serializer::new(String::new())
                 .append_pair("tenant", &tenant)

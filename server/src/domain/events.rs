@@ -80,6 +80,13 @@ pub fn parse_event_id(raw: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
+    /// The dashboard offers the names the wire types list: they must be the ones sent.
+    #[test]
+    fn the_wire_lists_every_event_name() {
+        let names = EventKind::ALL.map(EventKind::as_str);
+        assert_eq!(names, app::wire::live::EVENT_NAMES);
+    }
+
     #[test]
     fn event_ids_round_trip_and_sort_as_strings() {
         assert_eq!(parse_event_id(&event_id(42)), Some(42));

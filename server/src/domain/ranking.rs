@@ -73,13 +73,18 @@ impl RankingWeights {
                 h => h.unwrap_or(self.half_life_hours),
             },
         };
-        if weights.relevance + weights.importance + weights.recency <= 0.0 {
+        if !weights.weighs_something() {
             return Err(Invalid::new(
                 format!("{prefix}relevance"),
                 "the three weights must not all be 0",
             ));
         }
         Ok(weights)
+    }
+
+    /// Whether any of the three weights counts: all 0 would make every score 0/0.
+    pub fn weighs_something(&self) -> bool {
+        self.relevance + self.importance + self.recency > 0.0
     }
 }
 

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 log_file="$work/server.log"
 env -u MEMORY_DATABASE_URL -u MEMORY_REDIS_URL MEMORY_PORT=0 MEMORY_DATA_DIR="$work/data" \
+  MEMORY_ADMIN_EMAILS=root@example.com \
   MEMORY_SITE_ROOT="$PWD/target/site" \
   target/release/memory-mesh serve >"$log_file" 2>&1 &
 server=$!

@@ -8,6 +8,9 @@
 //! - [`server_fns`]: the dashboard's server functions, doors onto the server's use cases through
 //!   `port` (server side only), which the server implements.
 
+// Leptos views are nested types; a large page's hydrate build needs more depth than the default.
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -73,6 +76,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/conversations/:id") view=pages::conversation::ConversationPage ssr=SsrMode::Async />
                     <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/live") view=pages::live::LivePage ssr=SsrMode::Async />
+                    <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/members") view=pages::members::MembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/tenants") view=pages::tenants::TenantsPage ssr=SsrMode::Async />
+                    <Route path=path!("/instance") view=pages::instance::InstancePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

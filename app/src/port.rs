@@ -11,13 +11,21 @@ use std::{future::Future, pin::Pin, sync::Arc};
 use leptos::prelude::use_context;
 
 use crate::wire::{
-    auth::{LoginRequest, RegisterRequest, UserResponse},
+    admin::InstanceHealth,
+    analytics::TenantUsage,
+    audit::{AuditListQuery, AuditPage},
+    auth::{
+        AddMemberRequest, ApiKeyResponse, ChangePasswordRequest, CreateApiKeyRequest,
+        EndedSessions, LoginRequest, MemberResponse, RegisterRequest, SessionResponse,
+        UpdateMeRequest, UpdateMemberRequest, UserResponse,
+    },
     error::{ErrorBody, ErrorDetail},
     memory::{
         ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
         CreateMessageRequest, MessageListQuery, MessagePage, MessageResponse, SearchRequest,
         SearchResponse, UpdateConversationRequest, UpdateMessageRequest, Weights,
     },
+    tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest},
 };
 
 /// What a port method returns: a use case's answer, or the API's error envelope.
@@ -100,9 +108,96 @@ pub trait Port: Send + Sync {
     fn ranking_defaults(&self) -> Answer<'_, Weights>;
 }
 
+/// The use cases of the signed-in person's own account and of the keys they manage.
+pub trait AccountPort: Send + Sync {
+    /// `PUT /v1/auth/me`.
+    fn update_me(&self, change: UpdateMeRequest) -> Answer<'_, UserResponse>;
+
+    /// `POST /v1/auth/change-password` (every other session ends).
+    fn change_password(&self, change: ChangePasswordRequest) -> Answer<'_, ()>;
+
+    /// `GET /v1/auth/sessions`.
+    fn sessions(&self) -> Answer<'_, Vec<SessionResponse>>;
+
+    /// `DELETE /v1/auth/sessions/{id}`.
+    fn end_session(&self, id: String) -> Answer<'_, ()>;
+
+    /// `DELETE /v1/auth/sessions`: every session but the request's.
+    fn end_other_sessions(&self) -> Answer<'_, EndedSessions>;
+
+    /// `GET /v1/auth/api-keys`.
+    fn api_keys(&self, include_revoked: bool) -> Answer<'_, Vec<ApiKeyResponse>>;
+
+    /// `POST /v1/auth/api-keys`: the new key's secret is kept for the next page the browser
+    /// loads ([`AccountPort::new_api_key`]), which shows it once.
+    fn create_api_key(&self, key: CreateApiKeyRequest) -> Answer<'_, ()>;
+
+    /// The secret of the key this browser just created, once: later calls answer `None`.
+    fn new_api_key(&self) -> Answer<'_, Option<String>>;
+
+    /// `DELETE /v1/auth/api-keys/{id}`.
+    fn revoke_api_key(&self, id: String) -> Answer<'_, ()>;
+}
+
+/// The use cases of running a tenant — the caller's tenants, their members, the audit log — and
+/// of the instance administrators' view.
+pub trait TenantPort: Send + Sync {
+    /// `GET /v1/tenants`.
+    fn tenants(&self) -> Answer<'_, TenantList>;
+
+    /// `POST /v1/tenants`.
+    fn create_tenant(&self, tenant: CreateTenantRequest) -> Answer<'_, TenantResponse>;
+
+    /// `PUT /v1/tenants/{id}`.
+    fn rename_tenant(&self, id: String, change: UpdateTenantRequest) -> Answer<'_, TenantResponse>;
+
+    /// `DELETE /v1/tenants/{id}`.
+    fn delete_tenant(&self, id: String) -> Answer<'_, ()>;
+
+    /// `GET /v1/tenants/{id}/members`.
+    fn members(&self, tenant: String) -> Answer<'_, Vec<MemberResponse>>;
+
+    /// `POST /v1/tenants/{id}/members`.
+    fn add_member(&self, tenant: String, member: AddMemberRequest) -> Answer<'_, MemberResponse>;
+
+    /// `PUT /v1/tenants/{id}/members/{user_id}`.
+    fn change_member(
+        &self,
+        tenant: String,
+        user_id: String,
+        change: UpdateMemberRequest,
+    ) -> Answer<'_, ()>;
+
+    /// `DELETE /v1/tenants/{id}/members/{user_id}`.
+    fn remove_member(&self, tenant: String, user_id: String) -> Answer<'_, ()>;
+
+    /// `GET /v1/audit`.
+    fn audit(&self, query: AuditListQuery) -> Answer<'_, AuditPage>;
+
+    /// `GET /v1/analytics/tenants` (instance administrators).
+    fn instance_tenants(&self) -> Answer<'_, Vec<TenantUsage>>;
+
+    /// `GET /v1/admin/instance` (instance administrators).
+    fn instance_health(&self) -> Answer<'_, InstanceHealth>;
+}
+
 /// The request's port, from context.
 pub fn port() -> Result<Arc<dyn Port>, ErrorBody> {
-    use_context::<Arc<dyn Port>>().ok_or_else(|| ErrorBody {
+    provided()
+}
+
+/// The request's account port, from context.
+pub fn account() -> Result<Arc<dyn AccountPort>, ErrorBody> {
+    provided()
+}
+
+/// The request's tenant port, from context.
+pub fn tenant() -> Result<Arc<dyn TenantPort>, ErrorBody> {
+    provided()
+}
+
+fn provided<P: ?Sized + Send + Sync + 'static>() -> Result<Arc<P>, ErrorBody> {
+    use_context::<Arc<P>>().ok_or_else(|| ErrorBody {
         error: ErrorDetail {
             code: "internal_error".into(),
             message: "The server did not provide the dashboard's port.".into(),

@@ -17,10 +17,26 @@ use crate::{config::Settings, service::ServiceError};
 /// The cookie's name.
 pub const NAME: &str = "mm_session";
 
+/// A new API key's secret, on its way from the form that created it to the page that shows it
+/// once (a browser without JavaScript follows a redirect in between). It lives a minute, and
+/// that page removes it.
+pub const NEW_KEY: &str = "mm_new_key";
+
 /// The `Set-Cookie` value that stores `token` for `seconds`.
 fn set(settings: &Settings, token: &str, seconds: u64) -> HeaderValue {
+    set_named(settings, NAME, token, seconds)
+}
+
+/// The `Set-Cookie` value that stores cookie `name` (with the session cookie's attributes)
+/// for `seconds`.
+pub fn set_named(
+    settings: &Settings,
+    name: &'static str,
+    value: &str,
+    seconds: u64,
+) -> HeaderValue {
     let max_age = time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
-    header_value(build(settings, token.to_owned()).max_age(max_age))
+    header_value(build(settings, name, value.to_owned()).max_age(max_age))
 }
 
 /// The `Set-Cookie` value that keeps a new login's access token for its lifetime.
@@ -30,11 +46,16 @@ pub fn for_tokens(settings: &Settings, tokens: &app::wire::auth::TokenResponse) 
 
 /// The `Set-Cookie` value that removes the cookie.
 pub fn clear(settings: &Settings) -> HeaderValue {
-    header_value(build(settings, String::new()).max_age(time::Duration::ZERO))
+    clear_named(settings, NAME)
 }
 
-fn build(settings: &Settings, value: String) -> cookie::CookieBuilder<'static> {
-    Cookie::build((NAME, value))
+/// The `Set-Cookie` value that removes cookie `name`.
+pub fn clear_named(settings: &Settings, name: &'static str) -> HeaderValue {
+    header_value(build(settings, name, String::new()).max_age(time::Duration::ZERO))
+}
+
+fn build(settings: &Settings, name: &'static str, value: String) -> cookie::CookieBuilder<'static> {
+    Cookie::build((name, value))
         .http_only(true)
         .same_site(SameSite::Strict)
         .path("/")

@@ -66,6 +66,15 @@ pub fn FormError(
     })
 }
 
+/// A confirmation that server function `path`'s last post succeeded (the server adds
+/// `__done=<path>` to the way back).
+#[component]
+pub fn FormDone(path: &'static str, message: &'static str) -> impl IntoView {
+    let query = use_query_map();
+    let done = query.read_untracked().get("__done").as_deref() == Some(path);
+    done.then(|| view! { <p class="notice" role="status">{message}</p> })
+}
+
 /// What an empty tenant is for: how to store a first message, with this server's address.
 #[component]
 pub fn EmptyTenant() -> impl IntoView {

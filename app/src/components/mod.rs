@@ -1,11 +1,15 @@
 //! Reusable pieces of UI.
 //!
+//! - [`confirm`]: a destructive button enabled once a name is typed.
+//! - [`copy`]: a copy-to-clipboard button.
 //! - [`nav`]: the app shell's bar (navigation, tenant switcher, sign-out).
-//! - [`feedback`]: error notes and empty states.
+//! - [`feedback`]: error notes, confirmations and empty states.
 //! - [`results`]: search results with their score breakdown.
 //! - [`status`]: the instance's health on demand.
 //! - [`tenant`]: the tenant a page acts in, kept in the URL (`?tenant=`).
 
+pub mod confirm;
+pub mod copy;
 pub mod feedback;
 pub mod nav;
 pub mod results;

@@ -51,6 +51,8 @@ fn Signed(user: UserResponse, path: String) -> impl IntoView {
         here.then_some("page")
     };
     let several = user.tenants.len() > 1;
+    // Screens only tenant admins can use are offered to them only.
+    let is_admin = user.tenants.iter().any(|m| m.role == "admin");
     let options = user
         .tenants
         .into_iter()
@@ -69,6 +71,15 @@ fn Signed(user: UserResponse, path: String) -> impl IntoView {
             <a href=link("/conversations") aria-current=current("/conversations")>"Conversations"</a>
             <a href=link("/search") aria-current=current("/search")>"Search"</a>
             <a href=link("/live") aria-current=current("/live")>"Live"</a>
+            <a href=link("/members") aria-current=current("/members")>"Members"</a>
+            <a href=link("/tenants") aria-current=current("/tenants")>"Tenants"</a>
+            {is_admin.then(|| view! {
+                <a href=link("/keys") aria-current=current("/keys")>"API keys"</a>
+                <a href=link("/audit") aria-current=current("/audit")>"Audit"</a>
+            })}
+            {user.is_instance_admin.then(|| view! {
+                <a href=link("/instance") aria-current=current("/instance")>"Instance"</a>
+            })}
         </nav>
         <div class="account">
             {several.then(|| view! {
@@ -78,7 +89,7 @@ fn Signed(user: UserResponse, path: String) -> impl IntoView {
                     <button type="submit" class="secondary">"Switch"</button>
                 </form>
             })}
-            <span class="muted" data-testid="signed-in-as">{user.username}</span>
+            <a href=link("/account") aria-current=current("/account") data-testid="signed-in-as">{user.username}</a>
             <form method="post" action=SignOut::url()>
                 <button type="submit" class="secondary">"Sign out"</button>
             </form>

@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::wire::auth::{TenantMembership, UserResponse};
+
 /// The tenant the current URL names, if any.
 pub fn use_tenant() -> Option<String> {
     let query = use_query_map();
@@ -20,6 +22,16 @@ pub fn with_tenant(path: &str, tenant: Option<&str>) -> String {
             let joiner = if path.contains('?') { '&' } else { '?' };
             format!("{path}{joiner}tenant={}", encode(t))
         }
+    }
+}
+
+/// The membership a page acts in: the tenant the URL names (if the person belongs to it), else
+/// the person's only tenant.
+pub fn acting_in(user: &UserResponse, chosen: Option<&str>) -> Option<TenantMembership> {
+    match chosen {
+        Some(t) => user.tenants.iter().find(|m| m.tenant_id == t).cloned(),
+        None if user.tenants.len() == 1 => user.tenants.first().cloned(),
+        None => None,
     }
 }
 

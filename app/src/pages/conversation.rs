@@ -2,7 +2,8 @@
 //! archived messages when asked), a form to add a message, and each message's actions (edit,
 //! which embeds it again; archive or restore; delete); rename, archive and delete the
 //! conversation itself ([`super::conversation_actions`]). Every action is a form posted to a
-//! server function, after which the server shows this page again.
+//! server function, after which the server shows this page again; a read-only member is
+//! offered none of them.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -11,9 +12,10 @@ use super::{conversation_actions::ConversationActions, conversations::short_time
 use crate::{
     components::{
         feedback::{ErrorNote, FormError},
-        tenant::{encode, use_tenant, with_tenant, TenantField},
+        tenant::{acting_in, encode, use_tenant, with_tenant, TenantField},
     },
     server_fns::{
+        auth::me,
         conversations::{get_conversation, get_conversation_stats, list_messages},
         messages::{AddMessage, ArchiveMessage, DeleteMessage, EditMessage},
     },
@@ -35,6 +37,22 @@ pub fn ConversationPage() -> impl IntoView {
     let conversation = Resource::new(|| (), move |_| get_conversation(i.clone(), t.clone()));
     let (i, t) = (id.clone(), tenant.clone());
     let stats = Resource::new(|| (), move |_| get_conversation_stats(i.clone(), t.clone()));
+    let t = tenant.clone();
+    // Whether the person may write here: a read-only member is offered no changes (the
+    // service refuses them anyway).
+    let writable = Resource::new(
+        || (),
+        move |_| {
+            let t = t.clone();
+            async move {
+                let user = me().await.ok();
+                let role = user
+                    .and_then(|u| acting_in(&u, t.as_deref()))
+                    .map(|m| m.role);
+                role.as_deref() != Some("read_only")
+            }
+        },
+    );
     let (i, t) = (id.clone(), tenant.clone());
     let timeline = Resource::new(
         || (),
@@ -58,17 +76,18 @@ pub fn ConversationPage() -> impl IntoView {
         }
         with_tenant(&path, tenant.as_deref())
     };
-    let heading_id = id.clone();
+    let (heading_id, add_id) = (id.clone(), id.clone());
     view! {
         <p><a href=with_tenant("/conversations", tenant.as_deref())>"← Conversations"</a></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the conversation…"</p> }>
             {move || Suspend::new({
                 let heading_id = heading_id.clone();
                 async move {
+                    let writable = writable.await;
                     match conversation.await {
                         Ok(c) => view! {
                             <h1>{c.title.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| c.id.clone())}</h1>
-                            <ConversationActions conversation=c />
+                            {writable.then(|| view! { <ConversationActions conversation=c /> })}
                         }.into_any(),
                         // A conversation is created by its first message: a new id starts empty.
                         Err(e) if e.error.code == "not_found" => view! {
@@ -81,7 +100,12 @@ pub fn ConversationPage() -> impl IntoView {
             })}
             {move || Suspend::new(async move { stats.await.ok().map(|s| view! { <StatsCard s /> }) })}
         </Suspense>
-        <AddMessageForm id=id.clone() />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new({
+                let id = add_id.clone();
+                async move { writable.await.then(|| view! { <AddMessageForm id /> }) }
+            })}
+        </Suspense>
         <div class="filters">
             <a href=toggle("order")>{if newest_first { "Show oldest first" } else { "Show newest first" }}</a>
             <a href=toggle("archived")>{if with_archived { "Hide archived messages" } else { "Show archived messages" }}</a>
@@ -91,11 +115,12 @@ pub fn ConversationPage() -> impl IntoView {
         <FormError path=DeleteMessage::PATH />
         <Suspense fallback=|| view! { <p class="muted">"Loading messages…"</p> }>
             {move || Suspend::new(async move {
+                let writable = writable.await;
                 match timeline.await {
                     Ok(page) if page.messages.is_empty() => view! { <p class="muted">"No messages to show."</p> }.into_any(),
                     Ok(page) => view! {
                         <ol class="timeline">
-                            {page.messages.into_iter().map(|m| view! { <MessageItem m /> }).collect_view()}
+                            {page.messages.into_iter().map(|m| view! { <MessageItem m writable /> }).collect_view()}
                         </ol>
                     }.into_any(),
                     Err(e) if e.error.code == "not_found" => ().into_any(),
@@ -161,7 +186,7 @@ fn status_text(status: &str) -> &str {
 }
 
 #[component]
-fn MessageItem(m: MessageResponse) -> impl IntoView {
+fn MessageItem(m: MessageResponse, writable: bool) -> impl IntoView {
     let metadata =
         (m.metadata.as_object().is_some_and(|o| !o.is_empty())).then(|| m.metadata.to_string());
     let (id, archived) = (m.id.clone(), m.archived);
@@ -179,7 +204,7 @@ fn MessageItem(m: MessageResponse) -> impl IntoView {
             </header>
             <p class="content" data-testid="message-content">{m.content.clone()}</p>
             {metadata.map(|md| view! { <p class="small muted"><code>{md}</code></p> })}
-            <div class="actions">
+            {writable.then(|| view! { <div class="actions">
                 <details>
                     <summary>"Edit"</summary>
                     <form method="post" action=EditMessage::url()>
@@ -201,7 +226,7 @@ fn MessageItem(m: MessageResponse) -> impl IntoView {
                     <TenantField />
                     <button type="submit" class="danger">"Delete"</button>
                 </form>
-            </div>
+            </div> })}
         </li>
     }
 }

@@ -4,10 +4,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
-    components::{
-        feedback::{island_ready, FormError},
-        tenant::TenantField,
-    },
+    components::{confirm::TypedConfirmation, feedback::FormError, tenant::TenantField},
     server_fns::conversations::{ArchiveConversation, DeleteConversation, RenameConversation},
     wire::memory::ConversationResponse,
 };
@@ -18,6 +15,7 @@ pub fn ConversationActions(conversation: ConversationResponse) -> impl IntoView 
     let id = conversation.id.clone();
     let title = conversation.title.clone().unwrap_or_default();
     let archived = conversation.archived;
+    let messages = conversation.message_count;
     view! {
         <details class="card">
             <summary>"Rename, archive or delete this conversation"</summary>
@@ -42,28 +40,14 @@ pub fn ConversationActions(conversation: ConversationResponse) -> impl IntoView 
             <form method="post" action=DeleteConversation::url()>
                 <input type="hidden" name="id" value=id.clone() />
                 <TenantField />
-                <DeleteConfirmation id messages=conversation.message_count />
+                {(messages > 0).then(|| view! { <input type="hidden" name="delete_messages" value="true" /> })}
+                <TypedConfirmation
+                    expected=(messages > 0).then(|| id.clone())
+                    prompt=format!("This deletes its {messages} messages too. Type the conversation's id, {id}, to confirm:")
+                    button="Delete the conversation".to_owned()
+                    field_id="confirm-delete".to_owned()
+                />
             </form>
         </details>
-    }
-}
-
-/// The delete button; when the conversation's messages would go too, it stays disabled until
-/// the conversation's id is typed (an island, so that step needs JavaScript).
-#[island]
-fn DeleteConfirmation(id: String, messages: i64) -> impl IntoView {
-    island_ready();
-    let typed = RwSignal::new(String::new());
-    let expected = id.clone();
-    let confirmed = move || messages == 0 || typed.get() == expected;
-    view! {
-        {(messages > 0).then(|| view! {
-            <input type="hidden" name="delete_messages" value="true" />
-            <label for="confirm-delete">
-                {format!("This deletes its {messages} messages too. Type the conversation's id, {id}, to confirm:")}
-            </label>
-            <input id="confirm-delete" autocomplete="off" on:input=move |ev| typed.set(event_target_value(&ev)) />
-        })}
-        <button type="submit" class="danger" disabled=move || !confirmed()>"Delete the conversation"</button>
     }
 }

@@ -43,3 +43,27 @@ pub struct ComponentStatus {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
 }
+
+/// What an instance administrator sees of this instance (`GET /v1/admin/instance`): the
+/// readiness answer, the embedding model's health and the job queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InstanceHealth {
+    /// The readiness answer, as `GET /v1/admin/readiness` gives it.
+    pub readiness: ReadinessReport,
+    /// The embedding model, checked by embedding a short text.
+    pub embedding: EmbeddingHealth,
+    /// Embedding jobs waiting or running, on every instance (absent when the database does
+    /// not answer).
+    pub queue_depth: Option<u64>,
+}
+
+/// The embedding model's identity and whether it answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmbeddingHealth {
+    pub model: String,
+    pub dimensions: u64,
+    /// The check: `ok` or `down`, with its time and the reason it failed.
+    pub check: ComponentStatus,
+}

@@ -99,6 +99,32 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// One of the caller's login sessions (`GET /v1/auth/sessions`): a sign-in on some device,
+/// live until it is ended or expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionResponse {
+    pub id: String,
+    /// The session this request came with.
+    pub current: bool,
+    /// The browser or client that signed in, as it named itself.
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    pub created_at: String,
+    /// Recorded at most once a minute.
+    pub last_used_at: String,
+    pub expires_at: String,
+    /// Signed in with "remember me" (a longer-lived refresh token).
+    pub remember_me: bool,
+}
+
+/// The answer of `DELETE /v1/auth/sessions`: how many other sessions were ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EndedSessions {
+    pub ended: u64,
+}
+
 /// `POST /v1/auth/api-keys`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -132,9 +158,22 @@ pub struct ApiKeyResponse {
     #[serde(default)]
     pub is_active: bool,
     pub expires_at: Option<String>,
+    /// When it was revoked (listed only with `include_revoked=true`).
+    #[serde(default)]
+    pub revoked_at: Option<String>,
     /// Only in the answer to its creation, once.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key: Option<String>,
+}
+
+/// `GET /v1/auth/api-keys` options.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyListQuery {
+    /// List revoked keys too (newest first, like the rest).
+    #[serde(default)]
+    pub include_revoked: bool,
 }
 
 /// A member of a tenant (`GET /v1/tenants/{tenant_id}/members`).
@@ -153,7 +192,7 @@ pub struct MemberResponse {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
-    /// Email or username of a registered user.
+    /// Email, username or id of a registered user.
     #[serde(default)]
     pub user: Option<String>,
     /// Or the user's id (as the original API takes it).

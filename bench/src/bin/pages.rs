@@ -35,7 +35,12 @@ async fn main() -> anyhow::Result<()> {
         js,
         css
     );
-    let bench = bench::start(&[("MEMORY_SITE_ROOT", "target/site")]).await?;
+    let bench = bench::start(&[
+        ("MEMORY_SITE_ROOT", "target/site"),
+        ("MEMORY_ADMIN_EMAILS", ROOT_EMAIL),
+    ])
+    .await?;
+    let root = instance_admin(&bench).await?;
     let started = Instant::now();
     bench.store_turns(n, &texts, true).await?;
     println!(
@@ -56,6 +61,15 @@ async fn main() -> anyhow::Result<()> {
             format!("/search?q={question}&compare=true&b_mode=lexical"),
         ),
         ("live", "/live".to_owned()),
+        ("members", "/members".to_owned()),
+        ("tenants", "/tenants".to_owned()),
+        ("API keys", "/keys".to_owned()),
+        ("audit", "/audit".to_owned()),
+        ("account", "/account".to_owned()),
+        (
+            "instance (an instance administrator)",
+            "/instance".to_owned(),
+        ),
         ("sign-in (signed out)", "/sign-in".to_owned()),
     ];
     println!("| page | render p50 / p95 / p99 ms | HTML B (gzip) | first load B (gzip) |");
@@ -70,7 +84,9 @@ async fn main() -> anyhow::Result<()> {
                 .client
                 .get(format!("{}{path}", bench.url))
                 .header("accept", "text/html");
-            if signed_in {
+            if path == "/instance" {
+                request = request.bearer_auth(&root);
+            } else if signed_in {
                 request = request.bearer_auth(&bench.token);
             }
             let r = request.send().await?;
@@ -95,6 +111,37 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The instance administrator's email (`MEMORY_ADMIN_EMAILS`), for `/instance`.
+const ROOT_EMAIL: &str = "bench-root@example.com";
+
+/// Registers the instance administrator; their access token.
+async fn instance_admin(bench: &bench::Bench) -> anyhow::Result<String> {
+    let account = serde_json::json!({
+        "email": ROOT_EMAIL, "username": "bench-root", "password": "BenchPass123",
+    });
+    let url = |path: &str| format!("{}{path}", bench.url);
+    let r = bench
+        .client
+        .post(url("/v1/auth/register"))
+        .json(&account)
+        .send()
+        .await?;
+    anyhow::ensure!(r.status() == 201, "register: {}", r.text().await?);
+    let login = serde_json::json!({"username": "bench-root", "password": "BenchPass123"});
+    let tokens: serde_json::Value = bench
+        .client
+        .post(url("/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await?
+        .json()
+        .await?;
+    tokens["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no access token: {tokens}"))
 }
 
 /// Size of `bytes` gzip-compressed at level 9, as the assets are served (`gzip -9`).

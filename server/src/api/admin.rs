@@ -1,11 +1,12 @@
-//! `/v1/admin`: liveness and readiness.
+//! `/v1/admin`: liveness, readiness, and the instance's health for its administrators.
 
-use app::wire::admin::{HealthReport, ReadinessReport};
+use app::wire::admin::{HealthReport, InstanceHealth, ReadinessReport};
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::Result;
 use crate::{
-    service::{operations, Services},
+    service::{operations, Caller, Services},
     state::AppState,
 };
 
@@ -13,6 +14,19 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(readiness))
+        .routes(routes!(instance))
+}
+
+/// Readiness with the embedding model's health and the job queue (instance administrators).
+#[utoipa::path(
+    get,
+    path = "/v1/admin/instance",
+    tag = "operations",
+    summary = "This instance's components, model and queue (instance administrators)",
+    responses((status = 200, description = "The components' health", body = InstanceHealth), super::docs::Unauthorized, super::docs::Forbidden)
+)]
+async fn instance(State(svc): State<Services>, caller: Caller) -> Result<Json<InstanceHealth>> {
+    Ok(Json(operations::instance_health(&svc, &caller).await?))
 }
 
 /// Liveness: 200 whenever the process serves requests. It deliberately checks no dependency, so

@@ -1,7 +1,7 @@
 //! `/v1/auth/api-keys`: tenant admins create, list and revoke API keys, onto
 //! [`crate::service::api_keys`].
 
-use app::wire::auth::{ApiKeyResponse, CreateApiKeyRequest};
+use app::wire::auth::{ApiKeyListQuery, ApiKeyResponse, CreateApiKeyRequest};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -9,7 +9,10 @@ use axum::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{extract::AppJson, Result};
+use super::{
+    extract::{AppJson, AppQuery},
+    Result,
+};
 use crate::{
     service::{api_keys, Caller, Services},
     state::AppState,
@@ -45,10 +48,15 @@ async fn create(
     path = "/v1/auth/api-keys",
     tag = "api-keys",
     summary = "API keys of the tenants you administer (never the secret)",
+    params(ApiKeyListQuery),
     responses((status = 200, description = "The keys", body = Vec<ApiKeyResponse>), super::docs::Unauthorized, super::docs::Forbidden)
 )]
-async fn list(State(svc): State<Services>, caller: Caller) -> Result<Json<Vec<ApiKeyResponse>>> {
-    Ok(Json(api_keys::list(&svc, &caller).await?))
+async fn list(
+    State(svc): State<Services>,
+    caller: Caller,
+    AppQuery(query): AppQuery<ApiKeyListQuery>,
+) -> Result<Json<Vec<ApiKeyResponse>>> {
+    Ok(Json(api_keys::list(&svc, &caller, query).await?))
 }
 
 #[utoipa::path(

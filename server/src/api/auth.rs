@@ -1,14 +1,15 @@
 //! `/v1/auth`: registration, login (tokens, or the dashboard's session cookie), token refresh,
-//! logout, profile and password, onto [`crate::service::accounts`].
+//! logout, profile and password, and the login sessions, onto [`crate::service::accounts`] and
+//! [`crate::service::sessions`].
 
 use std::net::SocketAddr;
 
 use app::wire::auth::{
-    ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, TokenResponse,
-    UpdateMeRequest, UserResponse,
+    ChangePasswordRequest, EndedSessions, LoginRequest, RefreshRequest, RegisterRequest,
+    SessionResponse, TokenResponse, UpdateMeRequest, UserResponse,
 };
 use axum::{
-    extract::{ConnectInfo, State},
+    extract::{ConnectInfo, Path, State},
     http::{header, HeaderMap, StatusCode},
     response::IntoResponse,
     Json,
@@ -18,7 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{extract::AppJson, Result};
 use crate::session_cookie;
 use crate::{
-    service::{accounts, Caller, Services},
+    service::{accounts, sessions as login_sessions, Caller, Services},
     state::AppState,
 };
 
@@ -31,6 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(open_session, close_session))
         .routes(routes!(me, update_me))
         .routes(routes!(change_password))
+        .routes(routes!(sessions, end_other_sessions))
+        .routes(routes!(end_session))
 }
 
 #[utoipa::path(
@@ -190,4 +193,51 @@ async fn change_password(
 ) -> Result<StatusCode> {
     accounts::change_password(&svc, &caller, req).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/auth/sessions",
+    tag = "auth",
+    summary = "Your login sessions (devices signed in)",
+    responses((status = 200, description = "Live sessions, most recently used first; `current` marks this request's", body = Vec<SessionResponse>), super::docs::Unauthorized, super::docs::Forbidden)
+)]
+async fn sessions(
+    State(svc): State<Services>,
+    caller: Caller,
+) -> Result<Json<Vec<SessionResponse>>> {
+    Ok(Json(login_sessions::list(&svc, &caller).await?))
+}
+
+/// Ends one session: its tokens stop working and its live connections close.
+#[utoipa::path(
+    delete,
+    path = "/v1/auth/sessions/{id}",
+    tag = "auth",
+    summary = "End one of your sessions",
+    params(("id" = String, Path, description = "Session id")),
+    responses((status = 204, description = "Ended"), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
+)]
+async fn end_session(
+    State(svc): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    login_sessions::end(&svc, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "Sign out everywhere else": ends every session but this request's.
+#[utoipa::path(
+    delete,
+    path = "/v1/auth/sessions",
+    tag = "auth",
+    summary = "End every session but this one",
+    responses((status = 200, description = "How many sessions were ended", body = EndedSessions), super::docs::Unauthorized, super::docs::Forbidden)
+)]
+async fn end_other_sessions(
+    State(svc): State<Services>,
+    caller: Caller,
+) -> Result<Json<EndedSessions>> {
+    Ok(Json(login_sessions::end_others(&svc, &caller).await?))
 }

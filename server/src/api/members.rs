@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/v1/tenants/{tenant_id}/members",
     tag = "members",
-    summary = "Members of a tenant",
+    summary = "Members of a tenant (any member reads them; admins change them)",
     params(("tenant_id" = String, Path, description = "Tenant")),
     responses((status = 200, description = "Members and roles", body = Vec<MemberResponse>), super::docs::Unauthorized, super::docs::Forbidden)
 )]

@@ -98,7 +98,7 @@ pub(crate) const SERVER_FN_PREFIX: &str = "/api/";
 /// for a request from this server's own pages, whatever credential it carries (the session
 /// cookie's own rule, applied to every call). Arguments a function cannot read are the
 /// client's error (422 with the envelope), not the 500 that `server_fn` answers them with.
-/// And a plain form post is answered with the way back to its page.
+/// And a plain form post is answered with the way back to its page, which says what was done.
 async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
         return next.run(req).await;
@@ -113,12 +113,19 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
         return (status, Json(body)).into_response();
     }
     let form_post = accepts_html(req.headers());
+    let path = req.uri().path().to_owned();
     let mut response = next.run(req).await;
     // A plain HTML form's answer is the way back to its page (`server_fn` puts a failure's
     // envelope in that URL), whatever status the use case set: 303, so the browser follows
     // with a GET.
     if form_post && response.headers().contains_key(header::LOCATION) {
         *response.status_mut() = StatusCode::SEE_OTHER;
+        let back = response.headers()[header::LOCATION].to_str().unwrap_or("/");
+        if !back.contains("__err=") {
+            if let Ok(done) = HeaderValue::from_str(&mark_done(back, &path)) {
+                response.headers_mut().insert(header::LOCATION, done);
+            }
+        }
         return response;
     }
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
@@ -134,6 +141,21 @@ async fn server_fn_calls(State(state): State<AppState>, req: Request, next: Next
         }
         _ => Response::from_parts(parts, bytes.into()),
     }
+}
+
+/// The way back to a page after server function `path` succeeded: the page's address without
+/// an earlier post's outcome (`__err`, `__path`, `__done`), with `__done=<path>`, which the
+/// page shows as a confirmation.
+fn mark_done(back: &str, path: &str) -> String {
+    let (page, query) = back.split_once('?').unwrap_or((back, ""));
+    let mut kept = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if !matches!(k.as_ref(), "__err" | "__path" | "__done") {
+            kept.append_pair(&k, &v);
+        }
+    }
+    kept.append_pair("__done", path);
+    format!("{page}?{}", kept.finish())
 }
 
 /// How long a browser may keep an asset: a year for a content-hashed one
@@ -225,6 +247,21 @@ mod tests {
         assert!(super::is_hashed("/pkg/memory-mesh.0123456789abcdef.wasm"));
         assert!(!super::is_hashed("/pkg/memory-mesh_bg.wasm"));
         assert!(!super::is_hashed("/pkg/memory-mesh.css"));
+    }
+
+    #[test]
+    fn a_done_form_goes_back_to_its_page_saying_so_and_no_earlier_outcome() {
+        assert_eq!(
+            super::mark_done(
+                "/keys?tenant=a%20b&__path=%2Fapi%2Fx&__err=e",
+                "/api/keys/create"
+            ),
+            "/keys?tenant=a+b&__done=%2Fapi%2Fkeys%2Fcreate"
+        );
+        assert_eq!(
+            super::mark_done("/account", "/api/p"),
+            "/account?__done=%2Fapi%2Fp"
+        );
     }
 
     /// The layer that applies the calls' rules knows them by their prefix: a server function

@@ -32,6 +32,13 @@ pub struct Invalid {
     pub message: String,
 }
 
+/// An RFC 3339 time given as `field`, in UTC.
+pub fn parse_time(raw: &str, field: &str) -> Result<chrono::DateTime<chrono::Utc>, Invalid> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| Invalid::new(field, "must be an RFC 3339 time"))
+}
+
 impl Invalid {
     /// `message` is the rule broken; the field name leads it ("role must be …").
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -4,7 +4,10 @@
 //! The table is the truth; wake-ups only say "read it now": [`Hub::wake`] after a local commit,
 //! PostgreSQL's `LISTEN memory_events` for commits on other instances, and a timer as the
 //! fallback. Every event is serialised once, whatever the number of subscribers.
+//!
+//! [`access`]: committed changes to who may do what, told to the connections they concern.
 
+pub mod access;
 pub mod pump;
 
 use std::{
@@ -98,6 +101,8 @@ pub struct Hub {
     capacity: usize,
     /// Cancelled when the server stops: every connection closes.
     pub closing: CancellationToken,
+    /// Revoked sessions and keys, changed memberships: their connections re-check at once.
+    pub access: access::AccessChanges,
 }
 
 /// Why a subscription was refused.
@@ -121,6 +126,7 @@ impl Hub {
             // burst never overflows a subscriber that keeps up.
             capacity: capacity.max(2 * crate::store::events::BATCH as usize),
             closing: CancellationToken::new(),
+            access: access::AccessChanges::new(),
         }
     }
 

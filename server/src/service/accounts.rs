@@ -12,6 +12,7 @@ use super::{unit::Written, Caller, Result, ServiceError, Services};
 use crate::{
     auth::{password, secrets_match, tokens, tokens::RefreshToken},
     domain::{ids::check_password_policy, Email, Invalid, TenantId, Username},
+    live::access::AccessChange,
     store::{accounts, audit::NewEntry, entities::users},
 };
 
@@ -177,7 +178,7 @@ pub async fn refresh(svc: &Services, presented: &str) -> Result<TokenResponse> {
         .ok_or_else(invalid)?;
     if presented.generation != session.refresh_generation {
         tracing::warn!(session = %session.id, "refresh token replayed: revoking the session");
-        end_session(svc, session.id).await?;
+        end_session(svc, session.user_id, session.id).await?;
         return Err(invalid());
     }
     if !secrets_match(&presented.hash(), &session.refresh_hash) {
@@ -193,7 +194,7 @@ pub async fn refresh(svc: &Services, presented: &str) -> Result<TokenResponse> {
         .await?;
     if !rotated {
         // Another request rotated it first with the same token: a replay.
-        end_session(svc, session.id).await?;
+        end_session(svc, session.user_id, session.id).await?;
         return Err(invalid());
     }
     let user = accounts::user_by_id(&svc.db, session.user_id)
@@ -208,14 +209,15 @@ pub async fn logout(svc: &Services, caller: &Caller) -> Result<()> {
     let session = caller.session_id().ok_or_else(|| {
         ServiceError::BadRequest("Logout ends a login session; revoke API keys instead.".into())
     })?;
-    end_session(svc, session).await
+    end_session(svc, caller.user_id, session).await
 }
 
-/// Revokes session `id`: its access and refresh tokens stop working at once.
-async fn end_session(svc: &Services, id: Uuid) -> Result<()> {
+/// Revokes session `id` of `user`: its access and refresh tokens stop working at once, and its
+/// live connections close.
+async fn end_session(svc: &Services, user: Uuid, id: Uuid) -> Result<()> {
     svc.write(async |txn| {
         accounts::revoke_session(txn, id).await?;
-        Ok(Written::quiet(()))
+        Ok(Written::quiet(()).narrowing([AccessChange::User(user)]))
     })
     .await
 }
@@ -286,7 +288,7 @@ pub async fn change_password(
     svc.write(async |txn| {
         accounts::set_password_hash(txn, user.id, hash).await?;
         accounts::revoke_other_sessions(txn, user.id, caller.session_id()).await?;
-        Ok(Written::audited((), vec![entry]))
+        Ok(Written::audited((), vec![entry]).narrowing([AccessChange::User(user.id)]))
     })
     .await
 }

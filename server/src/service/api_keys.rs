@@ -1,7 +1,7 @@
 //! API keys: tenant admins create, list and revoke them, with a user login only — a leaked key
 //! cannot mint more keys.
 
-use app::wire::auth::{ApiKeyResponse, CreateApiKeyRequest};
+use app::wire::auth::{ApiKeyListQuery, ApiKeyResponse, CreateApiKeyRequest};
 use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
@@ -10,6 +10,7 @@ use super::{audit, unit::Written, Access, Caller, Result, ServiceError, Services
 use crate::{
     auth::api_keys,
     domain::{ids::display_name, Invalid, KeyScope},
+    live::access::AccessChange,
     store::{accounts, entities::api_keys as entity},
 };
 
@@ -30,6 +31,7 @@ pub fn view(key: entity::Model, full: Option<String>) -> ApiKeyResponse {
         last_used,
         is_active,
         expires_at: key.expires_at.map(|t| t.to_rfc3339()),
+        revoked_at: key.revoked_at.map(|t| t.to_rfc3339()),
         key: full,
     }
 }
@@ -78,10 +80,16 @@ pub async fn create(
     Ok(view(key, Some(generated.full)))
 }
 
-/// The live keys of every tenant the caller administers (never their secrets).
-pub async fn list(svc: &Services, caller: &Caller) -> Result<Vec<ApiKeyResponse>> {
+/// The keys of every tenant the caller administers, newest first (never their secrets): the
+/// unrevoked ones, or all with `include_revoked`.
+pub async fn list(
+    svc: &Services,
+    caller: &Caller,
+    query: ApiKeyListQuery,
+) -> Result<Vec<ApiKeyResponse>> {
     caller.require_session(MANAGED)?;
-    let keys = accounts::list_api_keys(&svc.db, &caller.admin_tenants()).await?;
+    let tenants = caller.admin_tenants();
+    let keys = accounts::list_api_keys(&svc.db, &tenants, query.include_revoked).await?;
     Ok(keys.into_iter().map(|k| view(k, None)).collect())
 }
 
@@ -91,12 +99,12 @@ pub async fn revoke(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     let not_found = || ServiceError::not_found("API key");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     svc.write(async |txn| {
-        let tenant = accounts::revoke_api_key(txn, id, &caller.admin_tenants())
+        let (tenant, owner) = accounts::revoke_api_key(txn, id, &caller.admin_tenants())
             .await?
             .ok_or_else(not_found)?;
         let target = Some(id.to_string());
         let entry = audit::entry(caller, Some(&tenant), "api_key.revoked", target, json!({}));
-        Ok(Written::audited((), vec![entry]))
+        Ok(Written::audited((), vec![entry]).narrowing([AccessChange::User(owner)]))
     })
     .await
 }

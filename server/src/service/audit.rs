@@ -2,14 +2,14 @@
 //! and who may read them — a tenant's admins its entries, instance administrators every entry,
 //! including those of no tenant (failed logins, deleted tenants). API keys never.
 
-use app::wire::audit::{AuditEntry, AuditPage};
+use app::wire::audit::{AuditEntry, AuditListQuery, AuditPage};
 use chrono::Utc;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{unit::Written, Access, Caller, Credential, Result, ServiceError, Services};
 use crate::{
-    domain::cursor,
+    domain::{cursor, parse_time},
     store::audit::{self as store, NewEntry, Query},
 };
 
@@ -69,18 +69,9 @@ pub async fn prune(svc: &Services) -> Result<u64> {
     Ok(store::prune(&svc.db, Utc::now() - keep).await?)
 }
 
-/// Which entries to list, as a door received them.
-#[derive(Debug, Default)]
-pub struct ListAudit {
-    pub tenant_id: Option<String>,
-    pub action: Option<String>,
-    pub page_size: Option<u64>,
-    pub cursor: Option<String>,
-}
-
 /// Entries newest first: of `tenant_id` (its admins, or an instance administrator), or without
 /// it of every tenant the caller administers (every entry, for an instance administrator).
-pub async fn list(svc: &Services, caller: &Caller, q: ListAudit) -> Result<AuditPage> {
+pub async fn list(svc: &Services, caller: &Caller, q: AuditListQuery) -> Result<AuditPage> {
     caller.require_session("The audit log is read")?;
     let page_size = q.page_size.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&page_size) {
@@ -105,9 +96,15 @@ pub async fn list(svc: &Services, caller: &Caller, q: ListAudit) -> Result<Audit
         (None, true) => None,
         (None, false) => Some(caller.admin_tenants()),
     };
+    let time = |raw: &Option<String>, field| raw.as_deref().map(|r| parse_time(r, field));
+    let since = time(&q.since, "since").transpose()?;
+    let until = time(&q.until, "until").transpose()?;
+    let action = q.action.as_deref().map(str::trim).filter(|a| !a.is_empty());
     let query = Query {
         tenants: tenants.as_deref(),
-        action: q.action.as_deref(),
+        action,
+        since,
+        until,
         before,
         limit: page_size + 1,
     };

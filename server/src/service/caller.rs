@@ -102,6 +102,16 @@ async fn from_access_token(svc: &Services, token: &str) -> Result<Caller> {
         svc.metrics.auth_failed("session_ended");
         return Err(unauthenticated());
     };
+    // Last use is informational (the sessions list shows it): recorded beside the request, at
+    // most once a minute, so authentication is not a write per request.
+    if Utc::now() - caller.last_used_at > chrono::Duration::seconds(60) {
+        let (db, session) = (svc.db.clone(), claims.sid);
+        svc.tasks.spawn(async move {
+            if let Err(e) = accounts::touch_session(&db, session).await {
+                tracing::warn!(error = %e, "could not record a session's last use");
+            }
+        });
+    }
     Ok(Caller {
         user_id: caller.user_id,
         is_instance_admin: caller.is_instance_admin,

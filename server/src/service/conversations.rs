@@ -5,7 +5,6 @@ use app::wire::memory::{
     ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
     CreateConversationRequest, MessageListQuery, MessagePage, UpdateConversationRequest,
 };
-use chrono::{DateTime, Utc};
 
 use super::{
     events,
@@ -54,14 +53,8 @@ pub async fn list(
             format!("must be 1 to {MAX_PAGE_SIZE}"),
         ));
     }
-    let updated_since = q
-        .updated_since
-        .as_deref()
-        .map(|raw| {
-            DateTime::parse_from_rfc3339(raw)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| Invalid::new("updated_since", "must be an RFC 3339 time"))
-        })
+    let updated_since = (q.updated_since.as_deref())
+        .map(|raw| crate::domain::parse_time(raw, "updated_since"))
         .transpose()?;
     let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());

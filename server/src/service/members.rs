@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{audit, unit::Written, Access, Caller, Result, ServiceError, Services, TenantContext};
 use crate::{
     domain::{Invalid, MemberRole},
+    live::access::AccessChange,
     store::{accounts, entities},
 };
 
@@ -22,15 +23,19 @@ fn view(m: entities::memberships::Model, u: entities::users::Model) -> MemberRes
     }
 }
 
+/// The tenant's members, for any of them (only admins change them); API keys, which act for
+/// applications, do not see who the people are.
 pub async fn list(svc: &Services, caller: &Caller, tenant: &str) -> Result<Vec<MemberResponse>> {
+    caller.require_session("Members are listed")?;
     let tenant = caller
-        .authorise_and_charge(svc, Some(tenant), Access::Admin)
+        .authorise_and_charge(svc, Some(tenant), Access::Read)
         .await?;
     let members = accounts::list_members(&svc.db, &tenant.tenant_id).await?;
     Ok(members.into_iter().map(|(m, u)| view(m, u)).collect())
 }
 
-/// Adds a registered user, named by email, username (`user`) or id (`user_id`).
+/// Adds a registered user, named by email, username or id (`user`, tried in that order) or by
+/// id (`user_id`).
 pub async fn add(
     svc: &Services,
     caller: &Caller,
@@ -43,7 +48,16 @@ pub async fn add(
     let role = MemberRole::parse(&req.role)?;
     let no_such_user = || ServiceError::not_found("user");
     let user = match (req.user.as_deref(), req.user_id.as_deref()) {
-        (Some(name), _) => accounts::user_by_email_or_username(&svc.db, name.trim()).await?,
+        (Some(name), _) => {
+            let name = name.trim();
+            match accounts::user_by_email_or_username(&svc.db, name).await? {
+                Some(user) => Some(user),
+                None => match Uuid::parse_str(name) {
+                    Ok(id) => accounts::user_by_id(&svc.db, id).await?,
+                    Err(_) => None,
+                },
+            }
+        }
         (None, Some(id)) => match Uuid::parse_str(id.trim()) {
             Ok(id) => accounts::user_by_id(&svc.db, id).await?,
             Err(_) => return Err(no_such_user()),
@@ -136,7 +150,7 @@ async fn change_member(
     let entry = audit::entry(caller, Some(&tenant.tenant_id), action, target, details);
     svc.write(async |txn| {
         accounts::change_member(txn, &tenant.tenant_id, user_id, to).await?;
-        Ok(Written::audited((), vec![entry]))
+        Ok(Written::audited((), vec![entry]).narrowing([AccessChange::User(user_id)]))
     })
     .await
 }

@@ -30,14 +30,9 @@ pub fn validate(
     weights: ImportanceWeights,
 ) -> Result<ingest::NewMessage, Invalid> {
     let role = Role::parse(&req.role)?;
-    let created_at = match req.created_at.as_deref() {
-        Some(raw) => Some(
-            DateTime::parse_from_rfc3339(raw)
-                .map_err(|_| Invalid::new("created_at", "must be an RFC 3339 time"))?
-                .with_timezone(&Utc),
-        ),
-        None => None,
-    };
+    let created_at = (req.created_at.as_deref())
+        .map(|raw| crate::domain::parse_time(raw, "created_at"))
+        .transpose()?;
     let created_at = rules::created_at(created_at, now)?;
     let override_ = rules::importance_override(req.importance_override)?;
     Ok(ingest::NewMessage {
@@ -190,6 +185,7 @@ pub(super) async fn apply_update(
             value: updated,
             audit: Vec::new(),
             queued_jobs,
+            access: Vec::new(),
         })
     })
     .await

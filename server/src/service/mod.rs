@@ -6,7 +6,8 @@
 //!
 //! - [`error`]: [`ServiceError`], the one error every use case returns.
 //! - [`caller`]: authentication ([`authenticate`]) and tenant resolution ([`Caller::authorise_and_charge`]).
-//! - [`accounts`]: registration, login, token refresh, logout, profile, password.
+//! - [`accounts`]: registration, login, token refresh, logout, profile, password;
+//!   [`sessions`]: a user's logins, listed and ended.
 //! - [`api_keys`], [`members`]: what tenant admins manage.
 //! - [`messages`], [`batch`], [`conversations`]: the memory itself.
 //! - [`search`]: "what do I remember about X?" — parsed, authorised and run here.
@@ -38,6 +39,7 @@ pub mod operations;
 pub mod retention;
 pub mod search;
 pub mod search_stats;
+pub mod sessions;
 pub mod tenants;
 #[cfg(test)]
 mod tests;

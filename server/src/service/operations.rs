@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use app::wire::{
-    admin::{ComponentStatus, ReadinessReport},
+    admin::{ComponentStatus, EmbeddingHealth, InstanceHealth, ReadinessReport},
     analytics::TenantUsage,
 };
 
@@ -72,6 +72,29 @@ pub async fn readiness(svc: &Services) -> ReadinessReport {
         status: status.into(),
         components,
     }
+}
+
+/// Readiness, the embedding model's health and the job queue, for instance administrators.
+pub async fn instance_health(svc: &Services, caller: &Caller) -> Result<InstanceHealth> {
+    caller.require_instance_admin("This view is")?;
+    let embedder = svc.embedder.clone();
+    let (readiness, embedding, queue) = tokio::join!(
+        readiness(svc),
+        check("embedding", async move {
+            let vectors = embedder.embed_query("health check".into()).await;
+            vectors.map(|_| ()).map_err(|e| e.to_string())
+        }),
+        store::jobs::outstanding(&svc.db),
+    );
+    Ok(InstanceHealth {
+        readiness,
+        embedding: EmbeddingHealth {
+            model: svc.embedder.model_id().to_owned(),
+            dimensions: svc.embedder.dimensions() as u64,
+            check: embedding,
+        },
+        queue_depth: queue.ok().and_then(|depth| u64::try_from(depth).ok()),
+    })
 }
 
 /// Runs one check with a deadline, so a hung dependency cannot hang the probe.

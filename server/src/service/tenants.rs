@@ -12,6 +12,7 @@ use crate::{
         ids::{display_name, TenantId},
         MemberRole,
     },
+    live::access::AccessChange,
     store::tenants::{self as tenant_store, TenantCounts},
 };
 
@@ -217,7 +218,7 @@ pub async fn update(
 
 /// Deletes a tenant and everything it holds — messages, vectors, conversations, jobs, events,
 /// keys, memberships, retention rules — in one transaction; never undone. Its live connections
-/// lose access at their next credential check.
+/// close.
 pub async fn delete(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     let tenant = caller
         .authorise_and_charge(svc, Some(id), Access::Admin)
@@ -233,7 +234,8 @@ pub async fn delete(svc: &Services, caller: &Caller, id: &str) -> Result<()> {
     );
     svc.write(async |txn| {
         tenant_store::delete_tenant(txn, &tenant.tenant_id).await?;
-        Ok(Written::audited((), vec![entry]))
+        let gone = AccessChange::Tenant(tenant.tenant_id.clone());
+        Ok(Written::audited((), vec![entry]).narrowing([gone]))
     })
     .await
 }

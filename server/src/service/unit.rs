@@ -1,7 +1,7 @@
 //! The one way a use case writes. [`Services::write`] begins a write transaction, runs the use
 //! case's work in it, appends the events and audit entries the work says its change made,
 //! commits, and only then wakes the live hub (and the job workers, when the work queued
-//! embeddings). New messages, the write path's hot spot, have an entry of their own
+//! embeddings) and tells live connections whose access the change narrowed. New messages, the write path's hot spot, have an entry of their own
 //! ([`Services::store_new_messages`]) that commits and wakes alike.
 //!
 //! Why the work is a closure handed a transaction it does not own: the unit alone decides how
@@ -14,6 +14,7 @@
 use sea_orm::DatabaseTransaction;
 
 use super::{Result, Services};
+use crate::live::access::AccessChange;
 use crate::store::{
     self,
     audit::NewEntry,
@@ -34,6 +35,9 @@ pub struct Written<T> {
     pub audit: Vec<NewEntry>,
     /// Whether it queued embedding jobs: the job workers are woken after the commit.
     pub queued_jobs: bool,
+    /// Whose access it may have narrowed (a revoked session or key, a changed membership):
+    /// their live connections check their credentials again after the commit.
+    pub access: Vec<AccessChange>,
 }
 
 impl<T> Written<T> {
@@ -44,6 +48,7 @@ impl<T> Written<T> {
             events: Events::Append(events),
             audit: Vec::new(),
             queued_jobs: false,
+            access: Vec::new(),
         }
     }
 
@@ -61,7 +66,14 @@ impl<T> Written<T> {
             events: Events::Append(Vec::new()),
             audit,
             queued_jobs: false,
+            access: Vec::new(),
         }
+    }
+
+    /// The change may end or narrow the access of `changed`: their live connections re-check.
+    pub fn narrowing(mut self, changed: impl IntoIterator<Item = AccessChange>) -> Self {
+        self.access.extend(changed);
+        self
     }
 }
 
@@ -98,6 +110,7 @@ impl Services {
         }
         store::commit(txn).await?;
         self.committed(emitted, written.queued_jobs);
+        self.hub.access.announce(written.access);
         Ok(written.value)
     }
 
@@ -120,6 +133,7 @@ impl Services {
                         events: Events::WrittenWithChange,
                         audit: Vec::new(),
                         queued_jobs,
+                        access: Vec::new(),
                     })
                 })
                 .await;

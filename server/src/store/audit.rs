@@ -61,6 +61,10 @@ pub struct Query<'a> {
     /// Only these tenants' entries; `None`: every entry (instance administrators).
     pub tenants: Option<&'a [String]>,
     pub action: Option<&'a str>,
+    /// Entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this time.
+    pub until: Option<DateTime<Utc>>,
     /// Keyset position: entries older than this id.
     pub before: Option<i64>,
     pub limit: u64,
@@ -84,6 +88,14 @@ pub async fn list(db: &DatabaseConnection, q: &Query<'_>) -> Result<Vec<Entry>, 
     if let Some(action) = q.action {
         values.push(action.into());
         conditions.push(format!("action = ${}", values.len()));
+    }
+    if let Some(since) = q.since {
+        values.push(since.into());
+        conditions.push(format!("at >= ${}", values.len()));
+    }
+    if let Some(until) = q.until {
+        values.push(until.into());
+        conditions.push(format!("at < ${}", values.len()));
     }
     if let Some(before) = q.before {
         values.push(before.into());

@@ -25,6 +25,8 @@ pub struct Membership {
 pub struct SessionCaller {
     pub user_id: Uuid,
     pub is_instance_admin: bool,
+    /// When the session was last recorded as used.
+    pub last_used_at: DateTime<Utc>,
     /// All of the user's memberships, by tenant id.
     pub memberships: Vec<Membership>,
 }
@@ -40,7 +42,7 @@ pub async fn by_session(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT u.is_instance_admin, m.tenant_id, m.role \
+            "SELECT u.is_instance_admin, s.last_used_at, m.tenant_id, m.role \
              FROM auth_sessions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN memberships m ON m.user_id = u.id \
              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 \
@@ -55,6 +57,7 @@ pub async fn by_session(
     Ok(Some(SessionCaller {
         user_id,
         is_instance_admin: first.try_get("", "is_instance_admin")?,
+        last_used_at: first.try_get("", "last_used_at")?,
         memberships: rows
             .iter()
             .map(membership)

@@ -214,7 +214,16 @@ async fn roles_and_scopes_decide_who_may_write_and_administer() {
             if *may_write { 201 } else { 403 },
             "{who} writes: {text}"
         );
+        // Every member reads who is in the tenant; keys, which act for applications, do not.
         let (status, _) = call(&w, Method::GET, "/v1/tenants/acme/members", cred, None).await;
+        let person = !who.ends_with("key");
+        assert_eq!(
+            status,
+            if person { 200 } else { 403 },
+            "{who} lists members"
+        );
+        let rename = Some(json!({"name": "Acme"}));
+        let (status, _) = call(&w, Method::PUT, "/v1/tenants/acme", cred, rename).await;
         assert_eq!(
             status,
             if *who == "admin" { 200 } else { 403 },

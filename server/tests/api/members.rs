@@ -45,7 +45,7 @@ async fn an_admin_adds_changes_and_removes_members() {
             .collect();
         assert_eq!(roles, [("alice", "admin"), ("bob", "read_only")]);
 
-        // Bob now sees acme among his tenants, but cannot manage it.
+        // Bob now sees acme among his tenants and who is in it, but cannot manage it.
         let me: serde_json::Value = app
             .call(Method::GET, "/v1/auth/me", &bob.access_token, None)
             .await
@@ -57,10 +57,15 @@ async fn an_admin_adds_changes_and_removes_members() {
             app.call(Method::GET, members, &bob.access_token, None)
                 .await
                 .status(),
-            403
+            200
         );
-
         let bob_path = format!("{members}/{}", bob.id);
+        let promote = Some(json!({"role": "admin"}));
+        let r = app
+            .call(Method::PUT, &bob_path, &bob.access_token, promote)
+            .await;
+        assert_eq!(r.status(), 403, "a read-only member cannot promote himself");
+
         let r = app
             .call(
                 Method::PUT,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 /// Posts form `fields` to server function `path` with `cookie`, from `origin`.
-async fn post_form(
+pub async fn post_form(
     app: &TestApp,
     path: &str,
     cookie: &str,
@@ -48,6 +48,10 @@ async fn every_server_function_that_may_change_something_refuses_other_origins()
         ("title", "forged"),
         ("archived", "true"),
         ("delete_messages", "true"),
+        ("name", "forged"),
+        ("current_password", PASSWORD),
+        ("new_password", "Forged123456"),
+        ("email", "forged@example.com"),
     ];
     for (path, _) in &posts {
         for origin in [Some("https://evil.example"), None] {
@@ -67,6 +71,19 @@ async fn every_server_function_that_may_change_something_refuses_other_origins()
     assert_eq!(message["archived"], false);
     let page = app.get_json("/v1/conversations/tea/messages", t).await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get_json("/v1/auth/api-keys", t).await, json!([]));
+    assert_eq!(
+        app.get_json("/v1/auth/me", t).await["email"],
+        "alice@example.com"
+    );
+    assert_eq!(
+        app.get_json("/v1/auth/sessions", t)
+            .await
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    app.login("alice").await;
     let reads: Vec<_> = paths.iter().filter(|(_, m)| m == "GET").collect();
     assert!(!reads.is_empty());
 }

@@ -20,9 +20,10 @@ use axum::{
 };
 use futures_util::{stream::SplitSink, SinkExt};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::error::ApiError;
+use crate::live::access::AccessChange;
 use crate::service::{
     watchers::{self, Held, Watcher},
     Presented, ServiceError, Services,
@@ -146,10 +147,12 @@ pub fn too_slow() -> Closing {
 }
 
 /// What keeps a connection honest besides its own traffic: the server stopping, pings to a
-/// peer that must answer something before the next one, and re-checks of its credential.
+/// peer that must answer something before the next one, and re-checks of its credential —
+/// periodic, and at once when a committed change narrows its user's or tenant's access.
 pub struct Keepalive {
     ping: tokio::time::Interval,
     recheck: tokio::time::Interval,
+    access: tokio::sync::broadcast::Receiver<AccessChange>,
     closing: tokio_util::sync::CancellationToken,
     heard: bool,
 }
@@ -159,6 +162,8 @@ pub enum Due {
     Stopping,
     Ping,
     Recheck,
+    /// A change to someone's access (`None`: notices were missed, so it may be this one's).
+    AccessChanged(Option<AccessChange>),
 }
 
 impl Keepalive {
@@ -168,6 +173,7 @@ impl Keepalive {
         Self {
             ping: tokio::time::interval_at(start + live.ping_interval, live.ping_interval),
             recheck: tokio::time::interval_at(start + live.recheck_interval, live.recheck_interval),
+            access: svc.hub.access.listen(),
             closing: svc.hub.closing.clone(),
             heard: true,
         }
@@ -183,6 +189,12 @@ impl Keepalive {
             () = self.closing.cancelled() => Due::Stopping,
             _ = self.ping.tick() => Due::Ping,
             _ = self.recheck.tick() => Due::Recheck,
+            change = self.access.recv() => match change {
+                Ok(change) => Due::AccessChanged(Some(change)),
+                Err(broadcast::error::RecvError::Lagged(_)) => Due::AccessChanged(None),
+                // The hub outlives every connection; a closed channel means it is stopping.
+                Err(broadcast::error::RecvError::Closed) => Due::Stopping,
+            },
         }
     }
 
@@ -203,6 +215,14 @@ impl Keepalive {
                     .map_err(|_| too_slow())
             }
             Due::Recheck => recheck(svc, watcher, None).await,
+            Due::AccessChanged(change) => {
+                let (user, tenant) = (watcher.caller.user_id, &watcher.tenant.tenant_id);
+                if change.is_none_or(|c| c.concerns(user, tenant)) {
+                    recheck(svc, watcher, None).await
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }

@@ -97,6 +97,7 @@ pub(super) async fn restore_batch(
             events: Events::Append(emitted),
             audit: Vec::new(),
             queued_jobs,
+            access: Vec::new(),
         })
     })
     .await

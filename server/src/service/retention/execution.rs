@@ -242,6 +242,7 @@ async fn plan_and_apply(
             events: Events::Append(events),
             audit,
             queued_jobs: false,
+            access: Vec::new(),
         })
     })
     .await?;

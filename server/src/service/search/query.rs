@@ -95,12 +95,7 @@ pub enum Spelling {
 }
 
 fn time(raw: Option<&str>, field: &str) -> Result<Option<DateTime<Utc>>, Invalid> {
-    raw.map(|r| {
-        DateTime::parse_from_rfc3339(r)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| Invalid::new(field, "must be an RFC 3339 time"))
-    })
-    .transpose()
+    raw.map(|r| crate::domain::parse_time(r, field)).transpose()
 }
 
 /// Everything about a request but its tenant, checked: the pipeline's query (ranked with

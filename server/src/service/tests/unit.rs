@@ -18,6 +18,8 @@ async fn actions(svc: &crate::service::Services) -> Vec<String> {
     let q = Query {
         tenants: None,
         action: None,
+        since: None,
+        until: None,
         before: None,
         limit: 100,
     };
@@ -76,6 +78,7 @@ async fn a_unit_of_work_commits_its_change_with_its_events_and_audit_entries() {
             events: Events::Append(vec![event]),
             audit: vec![entry],
             queued_jobs: false,
+            access: Vec::new(),
         })
     })
     .await

@@ -18,26 +18,31 @@ pub async fn insert_api_key(
     Ok(active.insert(db).await?)
 }
 
-/// Keys of the given tenants that are not revoked, newest first.
+/// Keys of the given tenants (not revoked ones unless `with_revoked`), newest first.
 pub async fn list_api_keys(
     db: &DatabaseConnection,
     tenant_ids: &[String],
+    with_revoked: bool,
 ) -> Result<Vec<api_keys::Model>, StoreError> {
-    Ok(api_keys::Entity::find()
-        .filter(api_keys::Column::TenantId.is_in(tenant_ids.iter().cloned()))
-        .filter(api_keys::Column::RevokedAt.is_null())
+    let mut query = api_keys::Entity::find()
+        .filter(api_keys::Column::TenantId.is_in(tenant_ids.iter().cloned()));
+    if !with_revoked {
+        query = query.filter(api_keys::Column::RevokedAt.is_null());
+    }
+    Ok(query
         .order_by_desc(api_keys::Column::CreatedAt)
+        .order_by_desc(api_keys::Column::Id)
         .all(db)
         .await?)
 }
 
-/// Revokes key `id` if it belongs to one of `tenant_ids`; its tenant, or `None` when there is no
-/// such unrevoked key there.
+/// Revokes key `id` if it belongs to one of `tenant_ids`; its tenant and its creator, or `None`
+/// when there is no such unrevoked key there.
 pub async fn revoke_api_key(
     db: &impl ConnectionTrait,
     id: Uuid,
     tenant_ids: &[String],
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<(String, Uuid)>, StoreError> {
     let Some(key) = api_keys::Entity::find_by_id(id)
         .filter(api_keys::Column::TenantId.is_in(tenant_ids.iter().cloned()))
         .one(db)
@@ -51,7 +56,7 @@ pub async fn revoke_api_key(
         .filter(api_keys::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok((result.rows_affected == 1).then_some(key.tenant_id))
+    Ok((result.rows_affected == 1).then_some((key.tenant_id, key.user_id)))
 }
 
 /// Records use of a key at most once a minute, so authentication is not a write per request.

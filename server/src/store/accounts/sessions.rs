@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, Set,
+    EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -103,4 +103,47 @@ pub async fn revoke_other_sessions(
         update = update.filter(auth_sessions::Column::Id.ne(keep));
     }
     Ok(update.exec(db).await?.rows_affected)
+}
+
+/// The user's sessions still in use (not revoked, not expired), most recently used first.
+pub async fn live_sessions(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+) -> Result<Vec<auth_sessions::Model>, StoreError> {
+    Ok(auth_sessions::Entity::find()
+        .filter(auth_sessions::Column::UserId.eq(user_id))
+        .filter(auth_sessions::Column::RevokedAt.is_null())
+        .filter(auth_sessions::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(auth_sessions::Column::LastUsedAt)
+        .order_by_desc(auth_sessions::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Revokes session `id` if it is a live session of `user_id`; whether it was.
+pub async fn revoke_user_session(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<bool, StoreError> {
+    let result = auth_sessions::Entity::update_many()
+        .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(auth_sessions::Column::Id.eq(id))
+        .filter(auth_sessions::Column::UserId.eq(user_id))
+        .filter(auth_sessions::Column::RevokedAt.is_null())
+        .filter(auth_sessions::Column::ExpiresAt.gt(Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Records that session `id` was used now (callers skip it when its last use is recent, so
+/// authentication is not a write per request).
+pub async fn touch_session(db: &DatabaseConnection, id: Uuid) -> Result<(), StoreError> {
+    auth_sessions::Entity::update_many()
+        .col_expr(auth_sessions::Column::LastUsedAt, Expr::value(Utc::now()))
+        .filter(auth_sessions::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! helper here, the tests in [`delivery`], [`access`], [`cookie`] (the dashboard's session
 //! cookie), [`pressure`] (limits: slow consumers, connections, shutdown, pings, frame budgets); streaming search in [`stream`].
 
-mod access;
+pub mod access;
 mod cookie;
 mod delivery;
 mod pressure;

@@ -2,6 +2,12 @@
 //! page being rendered or a server function being called), each method authenticates that
 //! request the way the REST API does ([`crate::http_auth`]) and makes the one service call the
 //! REST handler makes. A failure becomes the API's status and error envelope.
+//!
+//! The memory's use cases are here; [`account`] has the account's and its keys', [`tenant`]
+//! the tenants', their members' and the audit log's.
+
+mod account;
+mod tenant;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -65,7 +71,10 @@ pub fn provide(svc: &Services) {
         peer,
         caller,
     };
-    provide_context::<Arc<dyn Port>>(Arc::new(port));
+    let port = Arc::new(port);
+    provide_context::<Arc<dyn Port>>(port.clone());
+    provide_context::<Arc<dyn app::port::AccountPort>>(port.clone());
+    provide_context::<Arc<dyn app::port::TenantPort>>(port);
 }
 
 impl RequestPort {

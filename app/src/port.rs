@@ -12,7 +12,7 @@ use leptos::prelude::use_context;
 
 use crate::wire::{
     admin::InstanceHealth,
-    analytics::TenantUsage,
+    analytics::{Overview, TenantUsage},
     audit::{AuditListQuery, AuditPage},
     auth::{
         AddMemberRequest, ApiKeyResponse, ChangePasswordRequest, CreateApiKeyRequest,
@@ -106,6 +106,9 @@ pub trait Port: Send + Sync {
 
     /// The ranking weights a search uses when it names none (the server's settings).
     fn ranking_defaults(&self) -> Answer<'_, Weights>;
+
+    /// `GET /v1/analytics/overview`.
+    fn overview(&self, tenant_id: Option<String>, days: Option<i64>) -> Answer<'_, Overview>;
 }
 
 /// The use cases of the signed-in person's own account and of the keys they manage.

@@ -216,8 +216,25 @@ test("every page fits a 375 px wide screen without sideways scrolling", async ()
   await phone.close();
 });
 
-test("the overview's status button works once hydrated", async () => {
+test("the overview's figures are the API's; its status button works once hydrated", async () => {
   await visit(page, "/");
+  const token = await login(username, password);
+  const usage = (await rest("GET", "/v1/analytics/usage", token)).body;
+  for (const [id, value] of [
+    ["usage-active", usage.active_messages],
+    ["usage-conversations", usage.total_conversations],
+    ["usage-today", usage.messages_today],
+    ["usage-vectors", usage.total_embeddings],
+    ["usage-searches", usage.searches_last_24h],
+  ]) {
+    assert.equal(await page.getByTestId(id).textContent(), String(value), id);
+  }
+  assert.ok(usage.active_messages > 0);
+  assert.equal(await page.locator('svg[role="img"]').count(), 1, "the messages chart");
+  await page.getByRole("link", { name: "7 days" }).click();
+  await page.waitForURL(/days=7/);
+  await hydrated(page);
+  assert.match(await page.locator("svg desc").textContent(), /^user: \d+, assistant: \d+, system: \d+$/);
   await page.getByTestId("check-status").click();
   const text = await waitForText(page.getByTestId("status-text"), /^Service ok/);
   assert.match(text, /^Service ok · version \d+\.\d+\.\d+ · up \d+ s · development$/);

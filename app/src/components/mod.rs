@@ -1,5 +1,6 @@
 //! Reusable pieces of UI.
 //!
+//! - [`chart`]: charts drawn as SVG on the server, and their scales.
 //! - [`confirm`]: a destructive button enabled once a name is typed.
 //! - [`copy`]: a copy-to-clipboard button.
 //! - [`nav`]: the app shell's bar (navigation, tenant switcher, sign-out).
@@ -8,6 +9,7 @@
 //! - [`status`]: the instance's health on demand.
 //! - [`tenant`]: the tenant a page acts in, kept in the URL (`?tenant=`).
 
+pub mod chart;
 pub mod confirm;
 pub mod copy;
 pub mod feedback;

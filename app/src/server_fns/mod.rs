@@ -5,6 +5,7 @@
 //! something is `POST`, which the server accepts only from its own pages.
 
 pub mod account;
+pub mod analytics;
 pub mod auth;
 pub mod conversations;
 pub mod keys;

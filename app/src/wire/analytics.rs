@@ -35,7 +35,7 @@ pub struct UsageStats {
     /// Conversations not archived.
     pub active_conversations: u64,
     pub archived_conversations: u64,
-    /// Created since UTC midnight, in the last 7 days, in the last 30 days.
+    /// Created today (UTC), in the last 7 UTC days (today included), in the last 30.
     pub messages_today: u64,
     pub messages_this_week: u64,
     pub messages_this_month: u64,
@@ -94,4 +94,17 @@ pub struct EmbeddingStats {
     pub avg_processing_time_seconds: Option<f64>,
     /// completed / (completed + failed) × 100; absent when neither.
     pub success_rate: Option<f64>,
+}
+
+/// `GET /v1/analytics/overview`: a tenant's usage, trends, embedding progress and most active
+/// conversations in one answer (the dashboard's landing page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Overview {
+    pub usage: UsageStats,
+    /// The last `days` UTC days, oldest first.
+    pub trends: Vec<TrendDay>,
+    pub embeddings: EmbeddingStats,
+    /// The 10 most recently active conversations.
+    pub top_conversations: Vec<TopConversation>,
 }

@@ -1,5 +1,6 @@
-//! A tenant's analytics at scale: each `/v1/analytics/*` endpoint timed over HTTP against one
-//! tenant of `messages` messages (default 100000) in 100 conversations over the last 60 days.
+//! A tenant's analytics at scale: each `/v1/analytics/*` endpoint, and the dashboard's overview
+//! page (`/`, rendered on the server), timed over HTTP against one tenant of `messages` messages
+//! (default 100000) in 100 conversations over the last 60 days.
 //!
 //! Run with: `cargo run --release -p bench --bin analytics -- [messages]`, SQLite by default or
 //! PostgreSQL with `BENCH_DATABASE_URL`. Messages are stored without embeddings (the fake
@@ -20,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         ("MEMORY_EMBEDDING_PROVIDER", "fake"),
         ("MEMORY_JOB_WORKERS", "0"),
         ("MEMORY_EMBEDDING_MODE", "async"),
+        ("MEMORY_SITE_ROOT", "target/site"),
     ])
     .await?;
     let now = chrono::Utc::now();
@@ -58,6 +60,7 @@ async fn measure(bench: &bench::Bench, when: &str) -> anyhow::Result<()> {
         "/v1/analytics/trends?days=365",
         "/v1/analytics/top-conversations?limit=100",
         "/v1/analytics/embedding-stats",
+        "/v1/analytics/overview?days=30",
     ] {
         let mut samples = Vec::with_capacity(REQUESTS);
         for _ in 0..REQUESTS {
@@ -67,5 +70,24 @@ async fn measure(bench: &bench::Bench, when: &str) -> anyhow::Result<()> {
         }
         bench::report(path, &mut samples);
     }
+    // The overview page as a browser gets it: rendered with its charts, the whole body read.
+    let mut samples = Vec::with_capacity(REQUESTS);
+    for _ in 0..REQUESTS {
+        let started = Instant::now();
+        let r = bench
+            .client
+            .get(format!("{}/", bench.url))
+            .header("accept", "text/html")
+            .bearer_auth(&bench.token)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 200, "/: {}", r.status());
+        anyhow::ensure!(
+            r.text().await?.contains("usage-active"),
+            "/ shows the figures"
+        );
+        samples.push(started.elapsed());
+    }
+    bench::report("/ (the overview page)", &mut samples);
     Ok(())
 }

@@ -119,7 +119,7 @@ const ROOT_EMAIL: &str = "bench-root@example.com";
 /// Registers the instance administrator; their access token.
 async fn instance_admin(bench: &bench::Bench) -> anyhow::Result<String> {
     let account = serde_json::json!({
-        "email": ROOT_EMAIL, "username": "bench-root", "password": "BenchPass123",
+        "email": ROOT_EMAIL, "username": "bench_root", "password": "BenchPass123",
     });
     let url = |path: &str| format!("{}{path}", bench.url);
     let r = bench
@@ -129,7 +129,7 @@ async fn instance_admin(bench: &bench::Bench) -> anyhow::Result<String> {
         .send()
         .await?;
     anyhow::ensure!(r.status() == 201, "register: {}", r.text().await?);
-    let login = serde_json::json!({"username": "bench-root", "password": "BenchPass123"});
+    let login = serde_json::json!({"username": "bench_root", "password": "BenchPass123"});
     let tokens: serde_json::Value = bench
         .client
         .post(url("/v1/auth/login"))

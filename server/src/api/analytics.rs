@@ -3,7 +3,9 @@
 //! instance administrators only (`MEMORY_ADMIN_EMAILS` at registration, or
 //! `memory-mesh admin grant`); tenant admins and API keys get 403.
 
-use app::wire::analytics::{EmbeddingStats, TenantUsage, TopConversation, TrendDay, UsageStats};
+use app::wire::analytics::{
+    EmbeddingStats, Overview, TenantUsage, TopConversation, TrendDay, UsageStats,
+};
 use axum::{extract::State, Json};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -18,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(tenants))
         .routes(routes!(usage))
+        .routes(routes!(overview))
         .routes(routes!(trends))
         .routes(routes!(top_conversations))
         .routes(routes!(embedding_stats))
@@ -39,6 +42,26 @@ async fn usage(
 ) -> Result<Json<UsageStats>> {
     Ok(Json(
         analytics::usage(&svc, &caller, q.tenant_id.as_deref()).await?,
+    ))
+}
+
+/// Usage, trends, embedding progress and the most active conversations in one answer.
+#[utoipa::path(
+    get,
+    path = "/v1/analytics/overview",
+    tag = "analytics",
+    summary = "Usage, trends, embeddings and the most active conversations at once",
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), ("days" = Option<i64>, Query, description = "Days of trends up to today (1..365, default 30)")),
+    responses((status = 200, description = "The overview", body = Overview), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
+)]
+async fn overview(
+    State(svc): State<Services>,
+    caller: Caller,
+    AppQuery(q): AppQuery<TrendsQuery>,
+) -> Result<Json<Overview>> {
+    let tenant = q.tenant_id.as_deref();
+    Ok(Json(
+        analytics::overview(&svc, &caller, tenant, q.days).await?,
     ))
 }
 

@@ -1,7 +1,7 @@
 //! Cross-tenant usage figures for instance administrators. Read-only; every count comes from
 //! indexed columns or the conversations' exact counters, so the view stays cheap at scale.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use super::StoreError;
@@ -67,20 +67,28 @@ pub struct MessageFigures {
     pub archived_conversations: i64,
 }
 
-/// The tenant's figures; `today`, `week`, `month` are the starts of those periods.
+/// The tenant's figures; `today` is the current UTC day: "today" counts its messages, "week"
+/// the last 7 days' including it, "month" the last 30 days'.
 pub async fn message_figures(
     db: &impl ConnectionTrait,
     tenant: &str,
-    today: DateTime<Utc>,
-    week: DateTime<Utc>,
-    month: DateTime<Utc>,
+    today: NaiveDate,
 ) -> Result<MessageFigures, StoreError> {
     let backend = db.get_database_backend();
-    // The counters the triggers of migration 14 keep (a sum over few delta rows), the periods
-    // from the (tenant, created_at) index, the conversations from theirs.
+    // The counters the triggers of migration 14 keep: the totals a sum over few delta rows,
+    // the periods over the per-day rows (a few per day and role, however many messages); the
+    // conversations from their index.
     let sum = |column: &str| format!("CAST(COALESCE(SUM({column}), 0) AS bigint) AS {column}");
     let recent = |p: &str| {
-        format!("(SELECT COUNT(*) FROM messages m WHERE m.tenant_id = $1 AND m.created_at >= {p})")
+        format!(
+            "(SELECT CAST(COALESCE(SUM(d.messages), 0) AS bigint) FROM tenant_daily d \
+             WHERE d.tenant_id = $1 AND d.day >= {p})"
+        )
+    };
+    let day = |back: i64| {
+        (today - chrono::Duration::days(back))
+            .format("%Y-%m-%d")
+            .to_string()
     };
     let sql = format!(
         "SELECT {}, {}, {}, {}, {}, {}, {}, {}, \
@@ -106,7 +114,7 @@ pub async fn message_figures(
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [tenant.into(), today.into(), week.into(), month.into()],
+            [tenant.into(), day(0).into(), day(6).into(), day(29).into()],
         ))
         .await?
         .ok_or(StoreError::NotFound { what: "tenant" })?;

@@ -124,7 +124,7 @@ async fn the_dashboard_is_server_rendered_with_its_hydration_scripts() {
         .unwrap()
         .starts_with("text/html"));
     let html = response.text().await.unwrap();
-    assert!(html.contains("<h1>Memory Mesh</h1>"), "{html}");
+    assert!(html.contains("<h1>Overview</h1>"), "{html}");
     assert!(html.contains("data-testid=\"check-status\""));
     assert!(html.contains("/pkg/memory-mesh.js"), "loads the WASM glue");
     assert!(

@@ -27,6 +27,7 @@ mod metadata_filters;
 mod migrations;
 mod observability;
 mod openapi;
+mod overview;
 mod providers;
 mod ratelimit;
 mod retention;

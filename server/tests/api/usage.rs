@@ -356,8 +356,8 @@ async fn counters_fold_without_changing_a_figure_and_count_rows_stored_before_th
         app.stop().await;
         Migrator::down(db, Some(1)).await.unwrap();
         Migrator::up(db, None).await.unwrap();
-        let now = chrono::Utc::now();
-        let f = server::store::analytics::message_figures(db, "acme", now, now, now)
+        let today = chrono::Utc::now().date_naive();
+        let f = server::store::analytics::message_figures(db, "acme", today)
             .await
             .unwrap();
         let usage = &after.0;

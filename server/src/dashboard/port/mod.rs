@@ -14,6 +14,7 @@ use std::{net::SocketAddr, sync::Arc};
 use app::{
     port::{Answer, Port},
     wire::{
+        analytics::Overview,
         auth::{LoginRequest, RegisterRequest, UserResponse},
         error::ErrorBody,
         memory::{
@@ -34,7 +35,7 @@ use tokio::sync::OnceCell;
 use crate::{
     failure,
     service::{
-        accounts, conversations, messages,
+        accounts, analytics, conversations, messages,
         search::{self, Spelling},
         Caller, ServiceError, Services,
     },
@@ -258,5 +259,11 @@ impl Port for RequestPort {
 
     fn ranking_defaults(&self) -> Answer<'_, Weights> {
         Box::pin(self.answer(async |svc, _| Ok(search::default_weights(svc))))
+    }
+
+    fn overview(&self, tenant_id: Option<String>, days: Option<i64>) -> Answer<'_, Overview> {
+        Box::pin(self.answer(async move |svc, caller| {
+            analytics::overview(svc, caller, tenant_id.as_deref(), days).await
+        }))
     }
 }

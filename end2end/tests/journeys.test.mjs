@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   base, launch, track, hydrated, visit, accessibilityProblems, rest, login, waitForText,
+  readWithoutJavaScript, phoneProblems,
 } from "./support.mjs";
 
 const username = "journey";
@@ -167,21 +168,13 @@ test("the live view shows events as they commit and resumes after a dropped conn
 });
 
 test("every reading page shows its data without JavaScript", async () => {
-  const noScript = await browser.newContext({ javaScriptEnabled: false, storageState: signedIn });
-  const reader = await track(noScript);
-  for (const [path, text, shot] of [
+  const { context: noScript, reader, problems: found } = await readWithoutJavaScript(browser, signedIn, [
     ["/conversations", "trip", "nojs-conversations"],
     ["/conversations/trip", "Dolomites", "nojs-conversation"],
     ["/search?q=hiking+in+the+mountains", "Dolomites", "nojs-search"],
-  ]) {
-    await reader.goto(base + path);
-    await reader.getByText(text).first().waitFor();
-    await reader.screenshot({ path: `artifacts/${shot}.png`, fullPage: true });
-  }
+  ]);
   assert.ok(await reader.locator("meter").count() > 0, "the score bars are in the HTML");
-  // With scripts off, chromium refuses to fetch the page's module script (and says "csp").
-  const scriptRefused = (p) => /^failed: .*\/pkg\/memory-mesh\.([0-9a-f]{16}\.)?js csp$/.test(p);
-  assert.deepEqual(reader.problems.filter((p) => !scriptRefused(p)), []);
+  assert.deepEqual(found, []);
   await noScript.close();
 });
 
@@ -197,23 +190,13 @@ test("no page has a serious or critical accessibility violation", async () => {
 });
 
 test("every page fits a 375 px wide screen without sideways scrolling", async () => {
-  const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, storageState: signedIn });
-  const small = await track(phone);
-  for (const [path, shot] of [
+  assert.deepEqual(await phoneProblems(browser, signedIn, [
     ["/", "phone-overview"],
     ["/conversations", "phone-conversations"],
     ["/conversations/trip", "phone-conversation"],
     ["/search?q=hiking&compare=true", "phone-search-compare"],
     ["/live", "phone-live"],
-  ]) {
-    await small.goto(base + path);
-    await hydrated(small);
-    const width = await small.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 375, `${path} is ${width} px wide`);
-    await small.screenshot({ path: `artifacts/${shot}.png`, fullPage: true });
-  }
-  assert.deepEqual(small.problems, []);
-  await phone.close();
+  ]), []);
 });
 
 test("the overview's figures are the API's; its status button works once hydrated", async () => {

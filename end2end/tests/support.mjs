@@ -88,3 +88,37 @@ export async function waitForText(locator, pattern, timeout = 30_000) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Opens each `[path, text, shot]` in a context without JavaScript, signed in with
+ * `storageState`: waits for `text` (so it is in the server's HTML) and saves the screenshot.
+ * Returns the context's page (closed with the context by the caller) and its problems but the
+ * refused module script. */
+export async function readWithoutJavaScript(browser, storageState, pages) {
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState });
+  const reader = await track(context);
+  for (const [path, text, shot] of pages) {
+    await reader.goto(base + path);
+    await reader.getByText(text).first().waitFor();
+    await reader.screenshot({ path: `artifacts/${shot}.png`, fullPage: true });
+  }
+  // With scripts off, chromium refuses to fetch the page's module script (and says "csp").
+  const scriptRefused = (p) => /^failed: .*\/pkg\/memory-mesh\.([0-9a-f]{16}\.)?js csp$/.test(p);
+  return { context, reader, problems: reader.problems.filter((p) => !scriptRefused(p)) };
+}
+
+/** Opens each `[path, shot]` on a 375 px wide screen, signed in with `storageState`, and saves
+ * the screenshot; returns the pages that scroll sideways and the problems recorded. */
+export async function phoneProblems(browser, storageState, pages) {
+  const context = await browser.newContext({ viewport: { width: 375, height: 800 }, storageState });
+  const small = await track(context);
+  const wide = [];
+  for (const [path, shot] of pages) {
+    await small.goto(base + path);
+    await hydrated(small);
+    const width = await small.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 375) wide.push(`${path} is ${width} px wide`);
+    await small.screenshot({ path: `artifacts/${shot}.png`, fullPage: true });
+  }
+  await context.close();
+  return [...wide, ...small.problems];
+}

@@ -3,7 +3,10 @@
 // audit log; create, rename, switch to and delete a tenant. Screenshots in end2end/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { base, launch, track, hydrated, visit, accessibilityProblems, rest, login } from "./support.mjs";
+import {
+  base, launch, track, hydrated, visit, accessibilityProblems, rest, login, readWithoutJavaScript,
+  phoneProblems,
+} from "./support.mjs";
 
 const password = "Team-Pass-2026";
 let browser, owner, helper, signedIn;
@@ -161,36 +164,22 @@ test("an instance administrator sees the instance's health; a tenant admin is no
 });
 
 test("members, tenants and audit read without JavaScript, pass axe, and fit 375 px", async () => {
-  const noScript = await browser.newContext({ javaScriptEnabled: false, storageState: signedIn });
-  const reader = await track(noScript);
-  for (const [path, text, shot] of [
+  const { context: noScript, problems: found } = await readWithoutJavaScript(browser, signedIn, [
     ["/members?tenant=team", "helper@example.com", "nojs-members"],
     ["/tenants?tenant=team", "team", "nojs-tenants"],
     ["/audit?tenant=team", "member.added", "nojs-audit"],
-  ]) {
-    await reader.goto(base + path);
-    await reader.getByText(text).first().waitFor();
-    await reader.screenshot({ path: `artifacts/${shot}.png`, fullPage: true });
-  }
-  const scriptRefused = (p) => /^failed: .*\/pkg\/memory-mesh\.([0-9a-f]{16}\.)?js csp$/.test(p);
-  assert.deepEqual(reader.problems.filter((p) => !scriptRefused(p)), []);
+  ]);
+  assert.deepEqual(found, []);
   await noScript.close();
 
-  const found = [];
+  const violations = [];
   for (const path of ["/members?tenant=team", "/tenants?tenant=team", "/audit?tenant=team"]) {
-    found.push(...(await accessibilityProblems(browser, signedIn, path)));
+    violations.push(...(await accessibilityProblems(browser, signedIn, path)));
   }
-  assert.deepEqual(found, []);
-
-  const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, storageState: signedIn });
-  const small = await track(phone);
-  for (const [path, shot] of [["/members?tenant=team", "phone-members"], ["/tenants?tenant=team", "phone-tenants"], ["/audit?tenant=team", "phone-audit"]]) {
-    await small.goto(base + path);
-    await hydrated(small);
-    const width = await small.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 375, `${path} is ${width} px wide`);
-    await small.screenshot({ path: `artifacts/${shot}.png`, fullPage: true });
-  }
-  assert.deepEqual(small.problems, []);
-  await phone.close();
+  assert.deepEqual(violations, []);
+  assert.deepEqual(await phoneProblems(browser, signedIn, [
+    ["/members?tenant=team", "phone-members"],
+    ["/tenants?tenant=team", "phone-tenants"],
+    ["/audit?tenant=team", "phone-audit"],
+  ]), []);
 });

@@ -7,6 +7,7 @@
 //! - [`feedback`]: error notes, confirmations and empty states.
 //! - [`results`]: search results with their score breakdown.
 //! - [`status`]: the instance's health on demand.
+//! - [`table`]: lists as tables.
 //! - [`tenant`]: the tenant a page acts in, kept in the URL (`?tenant=`).
 
 pub mod chart;
@@ -16,4 +17,5 @@ pub mod feedback;
 pub mod nav;
 pub mod results;
 pub mod status;
+pub mod table;
 pub mod tenant;

@@ -8,6 +8,7 @@ use super::conversations::short_time;
 use crate::{
     components::{
         feedback::ErrorNote,
+        table::ListTable,
         tenant::{encode, use_tenant, with_tenant, TenantField},
     },
     server_fns::tenants::list_audit,
@@ -98,21 +99,7 @@ fn Entries(page: AuditPage, tenant: Option<String>, here: Vec<(String, String)>)
         .map(|e| view! { <Row e /> })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="list" data-testid="audit">
-                <thead>
-                    <tr>
-                        <th scope="col">"When"</th>
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"Who"</th>
-                        <th scope="col">"Tenant"</th>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Details"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <ListTable testid="audit" headers=&["When", "Action", "Who", "Tenant", "Target", "Details"]>{rows}</ListTable>
         <nav class="pager" aria-label="Pages">
             {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
         </nav>

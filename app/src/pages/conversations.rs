@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::{
         feedback::{EmptyTenant, ErrorNote},
+        table::ListTable,
         tenant::{encode, use_tenant, with_tenant, TenantField},
     },
     server_fns::conversations::list_conversations,
@@ -102,19 +103,7 @@ fn Listing(page: ConversationPage, tenant: Option<String>) -> impl IntoView {
         .map(|c| view! { <Row c tenant=tenant.clone() /> })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="list">
-                <thead>
-                    <tr>
-                        <th scope="col">"Conversation"</th>
-                        <th scope="col">"Messages"</th>
-                        <th scope="col">"Archived"</th>
-                        <th scope="col">"Last activity"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <ListTable headers=&["Conversation", "Messages", "Archived", "Last activity"]>{rows}</ListTable>
         <nav class="pager" aria-label="Pages">
             {previous.map(|href| view! { <a href=href rel="prev">"← Newer"</a> })}
             <span class="muted">{format!("Page {} of {} · {} conversations", page.page, pages.max(1), page.total)}</span>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::conversations::short_time;
 use crate::{
-    components::feedback::ErrorNote,
+    components::{feedback::ErrorNote, table::ListTable},
     server_fns::tenants::{instance_health, instance_tenants},
     wire::admin::{ComponentStatus, InstanceHealth},
 };
@@ -43,21 +43,7 @@ pub fn InstancePage() -> impl IntoView {
                         view! {
                             <section class="card">
                                 <h2>"Tenants"</h2>
-                                <div class="table-wrap">
-                                    <table class="list" data-testid="instance-tenants">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Tenant"</th>
-                                                <th scope="col">"Members"</th>
-                                                <th scope="col">"Messages"</th>
-                                                <th scope="col">"Conversations"</th>
-                                                <th scope="col">"Pending embeddings"</th>
-                                                <th scope="col">"Last activity"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>{rows}</tbody>
-                                    </table>
-                                </div>
+                                <ListTable testid="instance-tenants" headers=&["Tenant", "Members", "Messages", "Conversations", "Pending embeddings", "Last activity"]>{rows}</ListTable>
                             </section>
                         }.into_any()
                     }
@@ -85,19 +71,7 @@ fn Health(h: InstanceHealth) -> impl IntoView {
             <p data-testid="readiness">
                 "Readiness: " <strong class=format!("status-{}", h.readiness.status)>{h.readiness.status.clone()}</strong>
             </p>
-            <div class="table-wrap">
-                <table class="list" data-testid="components">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Component"</th>
-                            <th scope="col">"State"</th>
-                            <th scope="col">"Check"</th>
-                            <th scope="col">"Why it failed"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            <ListTable testid="components" headers=&["Component", "State", "Check", "Why it failed"]>{rows}</ListTable>
             <dl class="stats">
                 <div><dt>"Embedding model"</dt><dd>{h.embedding.model.clone()}</dd></div>
                 <div><dt>"Vector width"</dt><dd>{h.embedding.dimensions}</dd></div>

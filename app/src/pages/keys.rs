@@ -9,6 +9,7 @@ use crate::{
     components::{
         copy::CopyButton,
         feedback::{ErrorNote, FormDone, FormError},
+        table::ListTable,
         tenant::use_tenant,
     },
     server_fns::{
@@ -136,23 +137,7 @@ fn KeyList(keys: Vec<ApiKeyResponse>) -> impl IntoView {
             <h2>"Keys"</h2>
             <FormDone path=RevokeApiKey::PATH message="The key is revoked: requests with it are refused." />
             <FormError path=RevokeApiKey::PATH />
-            <div class="table-wrap">
-                <table class="list" data-testid="keys">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Prefix"</th>
-                            <th scope="col">"Tenant"</th>
-                            <th scope="col">"Scope"</th>
-                            <th scope="col">"Created"</th>
-                            <th scope="col">"Last used"</th>
-                            <th scope="col">"Expires"</th>
-                            <th scope="col">"State"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            <ListTable testid="keys" headers=&["Name", "Prefix", "Tenant", "Scope", "Created", "Last used", "Expires", "State"]>{rows}</ListTable>
         </section>
     }
     .into_any()

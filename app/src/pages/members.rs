@@ -7,6 +7,7 @@ use super::conversations::short_time;
 use crate::{
     components::{
         feedback::{ErrorNote, FormDone, FormError},
+        table::ListTable,
         tenant::{acting_in, use_tenant},
     },
     server_fns::{
@@ -118,19 +119,7 @@ fn MemberList(
             <FormError path=ChangeMemberRole::PATH />
             <FormDone path=RemoveMember::PATH message="Member removed: their access ended at once." />
             <FormError path=RemoveMember::PATH />
-            <div class="table-wrap">
-                <table class="list" data-testid="members">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Username"</th>
-                            <th scope="col">"Email"</th>
-                            <th scope="col">"Role"</th>
-                            <th scope="col">"Joined"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            <ListTable testid="members" headers=&["Username", "Email", "Role", "Joined"]>{rows}</ListTable>
         </section>
     }
     .into_any()

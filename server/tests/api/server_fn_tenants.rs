@@ -1,21 +1,15 @@
 //! The dashboard's tenant, member and audit functions: the same use cases as `/v1/tenants` and
 //! `/v1/audit`, under the same rules — members read, admins change, outsiders are refused.
 
-use reqwest::{header, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::server_fn_writes::post_form;
+use crate::{server_fn_writes::post_form, server_fns::call};
 
+/// Calls a `GET` server function with `cookie`.
 async fn read(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .get(app.url(path))
-        .header(header::COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
+    call(app, Method::GET, path, Some(cookie), None).await
 }
 
 #[tokio::test]

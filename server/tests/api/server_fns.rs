@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 /// Calls server function `path` (`/api/…`) with `cookie` and, if given, an `Origin`.
-async fn call(
+pub async fn call(
     app: &TestApp,
     method: Method,
     path: &str,

@@ -68,7 +68,7 @@ impl AccountPort for RequestPort {
     fn new_api_key(&self) -> Answer<'_, Option<String>> {
         Box::pin(async move {
             // Only the signed-in person whose browser holds it sees it.
-            self.answer(async |_, _| Ok(())).await?;
+            self.caller().await.map_err(|e| self.fail(e))?;
             let secret = session_cookie::read(&self.headers, session_cookie::NEW_KEY);
             if secret.is_some() {
                 let settings = &self.svc.settings;

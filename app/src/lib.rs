@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/members") view=pages::members::MembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/retention") view=pages::retention::RetentionPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/tenants") view=pages::tenants::TenantsPage ssr=SsrMode::Async />
                     <Route path=path!("/instance") view=pages::instance::InstancePage ssr=SsrMode::Async />

@@ -25,6 +25,10 @@ use crate::wire::{
         CreateMessageRequest, MessageListQuery, MessagePage, MessageResponse, SearchRequest,
         SearchResponse, UpdateConversationRequest, UpdateMessageRequest, Weights,
     },
+    retention::{
+        CreateRetentionRule, RetentionPolicy, RetentionRule, RetentionRun, RetentionRunPage,
+        RunMessages, RunRestored, UpdateRetentionPolicy, UpdateRetentionRule,
+    },
     tenants::{CreateTenantRequest, TenantList, TenantResponse, UpdateTenantRequest},
 };
 
@@ -184,6 +188,60 @@ pub trait TenantPort: Send + Sync {
     fn instance_health(&self) -> Answer<'_, InstanceHealth>;
 }
 
+/// The use cases of a tenant's retention: its policy, its rules, its runs (dry and real) and
+/// their restore. `tenant_id: None` is the caller's own tenant.
+pub trait RetentionPort: Send + Sync {
+    /// `GET /v1/retention/policy`.
+    fn retention_policy(&self, tenant_id: Option<String>) -> Answer<'_, RetentionPolicy>;
+
+    /// `PUT /v1/retention/policy`.
+    fn update_retention_policy(
+        &self,
+        tenant_id: Option<String>,
+        change: UpdateRetentionPolicy,
+    ) -> Answer<'_, RetentionPolicy>;
+
+    /// `GET /v1/retention/rules`.
+    fn retention_rules(&self, tenant_id: Option<String>) -> Answer<'_, Vec<RetentionRule>>;
+
+    /// `POST /v1/retention/rules`.
+    fn create_retention_rule(
+        &self,
+        tenant_id: Option<String>,
+        rule: CreateRetentionRule,
+    ) -> Answer<'_, RetentionRule>;
+
+    /// `PUT /v1/retention/rules/{id}`.
+    fn update_retention_rule(
+        &self,
+        tenant_id: Option<String>,
+        id: String,
+        change: UpdateRetentionRule,
+    ) -> Answer<'_, RetentionRule>;
+
+    /// `DELETE /v1/retention/rules/{id}`.
+    fn delete_retention_rule(&self, tenant_id: Option<String>, id: String) -> Answer<'_, ()>;
+
+    /// `POST /v1/retention/execute`.
+    fn run_retention(&self, tenant_id: Option<String>, dry_run: bool) -> Answer<'_, RetentionRun>;
+
+    /// `GET /v1/retention/runs`.
+    fn retention_runs(
+        &self,
+        tenant_id: Option<String>,
+        cursor: Option<String>,
+    ) -> Answer<'_, RetentionRunPage>;
+
+    /// `GET /v1/retention/runs/{id}`.
+    fn retention_run(&self, tenant_id: Option<String>, id: String) -> Answer<'_, RetentionRun>;
+
+    /// `GET /v1/retention/runs/{id}/messages`.
+    fn run_messages(&self, tenant_id: Option<String>, id: String) -> Answer<'_, RunMessages>;
+
+    /// `POST /v1/retention/runs/{id}/restore`.
+    fn restore_run(&self, tenant_id: Option<String>, id: String) -> Answer<'_, RunRestored>;
+}
+
 /// The request's port, from context.
 pub fn port() -> Result<Arc<dyn Port>, ErrorBody> {
     provided()
@@ -191,6 +249,11 @@ pub fn port() -> Result<Arc<dyn Port>, ErrorBody> {
 
 /// The request's account port, from context.
 pub fn account() -> Result<Arc<dyn AccountPort>, ErrorBody> {
+    provided()
+}
+
+/// The request's retention port, from context.
+pub fn retention() -> Result<Arc<dyn RetentionPort>, ErrorBody> {
     provided()
 }
 

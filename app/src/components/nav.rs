@@ -72,6 +72,7 @@ fn Signed(user: UserResponse, path: String) -> impl IntoView {
             <a href=link("/search") aria-current=current("/search")>"Search"</a>
             <a href=link("/live") aria-current=current("/live")>"Live"</a>
             <a href=link("/members") aria-current=current("/members")>"Members"</a>
+            <a href=link("/retention") aria-current=current("/retention")>"Retention"</a>
             <a href=link("/tenants") aria-current=current("/tenants")>"Tenants"</a>
             {is_admin.then(|| view! {
                 <a href=link("/keys") aria-current=current("/keys")>"API keys"</a>

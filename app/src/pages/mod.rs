@@ -12,5 +12,6 @@ pub mod keys;
 pub mod live;
 pub mod members;
 pub mod not_found;
+pub mod retention;
 pub mod search;
 pub mod tenants;

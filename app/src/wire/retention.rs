@@ -213,3 +213,15 @@ pub struct RunRestored {
     pub run_id: String,
     pub messages_restored: u64,
 }
+
+/// `GET /v1/retention/runs/{id}/messages`: the messages a run sampled (the first 100 of each
+/// action, [`RetentionRun::sample_ids`]) that still exist, oldest first — for a dry run, what a
+/// real run would touch now; a real run's deleted messages are gone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RunMessages {
+    pub run_id: String,
+    pub archive: Vec<super::memory::MessageResponse>,
+    pub delete: Vec<super::memory::MessageResponse>,
+    pub cold: Vec<super::memory::MessageResponse>,
+}

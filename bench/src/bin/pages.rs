@@ -9,6 +9,7 @@
 //! the stylesheet, and — on pages with islands — the JavaScript loader and the WASM, each
 //! gzip-compressed as served.
 
+use serde_json::json;
 use std::time::Instant;
 
 const RENDERS: usize = 50;
@@ -47,6 +48,14 @@ async fn main() -> anyhow::Result<()> {
         "{n} messages stored in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // The retention page shows its newest run: a dry run that would archive half the tenant
+    // (the page lists the first 100 of them).
+    let keep = json!({"name": "half", "rule_type": "max_items", "action": "archive",
+        "conditions": {"max_items": n / 2}});
+    bench.post("/v1/retention/rules", &keep).await?;
+    bench
+        .post("/v1/retention/execute?dry_run=true", &json!({}))
+        .await?;
     let question = questions[0].replace(' ', "+");
     let pages = [
         ("overview", "/".to_owned()),
@@ -65,6 +74,10 @@ async fn main() -> anyhow::Result<()> {
         ("tenants", "/tenants".to_owned()),
         ("API keys", "/keys".to_owned()),
         ("audit", "/audit".to_owned()),
+        (
+            "retention (a dry run, 100 messages listed)",
+            "/retention".to_owned(),
+        ),
         ("account", "/account".to_owned()),
         (
             "instance (an instance administrator)",

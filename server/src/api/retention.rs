@@ -5,8 +5,8 @@ use app::{
     wire::memory::MessageResponse,
     wire::retention::{
         AdminRetentionRun, ArchiveMessage, CreateRetentionRule, RetentionPolicy, RetentionRule,
-        RetentionRun, RetentionRunList, RetentionRunPage, RunRestored, UpdateRetentionPolicy,
-        UpdateRetentionRule,
+        RetentionRun, RetentionRunList, RetentionRunPage, RunMessages, RunRestored,
+        UpdateRetentionPolicy, UpdateRetentionRule,
     },
 };
 use axum::{
@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(execute))
         .routes(routes!(list_runs))
         .routes(routes!(get_run))
+        .routes(routes!(run_messages))
         .routes(routes!(restore_run))
         .routes(routes!(admin_run))
         .routes(routes!(archive_message))
@@ -252,6 +253,24 @@ async fn get_run(
 ) -> Result<Json<RetentionRun>> {
     let tenant = q.tenant_id.as_deref();
     Ok(Json(runs::get(&svc, &caller, tenant, &id).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/retention/runs/{id}/messages",
+    tag = "retention",
+    summary = "The messages a run sampled (the first 100 per action) that still exist: for a dry run, what a real run would touch",
+    params(("id" = String, Path, description = "Run id"), ("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    responses((status = 200, description = "The messages per action, oldest first", body = RunMessages), super::docs::Unauthorized, super::docs::Forbidden, super::docs::NotFound)
+)]
+async fn run_messages(
+    State(svc): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppQuery(q): AppQuery<TenantQuery>,
+) -> Result<Json<RunMessages>> {
+    let tenant = q.tenant_id.as_deref();
+    Ok(Json(runs::messages(&svc, &caller, tenant, &id).await?))
 }
 
 #[utoipa::path(

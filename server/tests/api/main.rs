@@ -33,6 +33,7 @@ mod ratelimit;
 mod retention;
 mod search;
 mod server_fn_account;
+mod server_fn_retention;
 mod server_fn_tenants;
 mod server_fn_writes;
 mod server_fns;

@@ -52,6 +52,15 @@ async fn every_server_function_that_may_change_something_refuses_other_origins()
         ("current_password", PASSWORD),
         ("new_password", "Forged123456"),
         ("email", "forged@example.com"),
+        ("dry_run", "false"),
+        ("enabled", "true"),
+        ("rule_type", "age"),
+        ("action", "delete"),
+        ("max_age_days", "1"),
+        ("importance_threshold", "1"),
+        ("min_age_days", "1"),
+        ("max_items", "1"),
+        ("delete_after_days", "1"),
     ];
     for (path, _) in &posts {
         for origin in [Some("https://evil.example"), None] {
@@ -72,6 +81,13 @@ async fn every_server_function_that_may_change_something_refuses_other_origins()
     let page = app.get_json("/v1/conversations/tea/messages", t).await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 1);
     assert_eq!(app.get_json("/v1/auth/api-keys", t).await, json!([]));
+    assert_eq!(
+        app.get_json("/v1/retention/runs", t).await["runs"],
+        json!([])
+    );
+    assert_eq!(app.get_json("/v1/retention/rules", t).await, json!([]));
+    let policy = app.get_json("/v1/retention/policy", t).await;
+    assert_eq!(policy["updated_at"], Value::Null, "{policy}");
     assert_eq!(
         app.get_json("/v1/auth/me", t).await["email"],
         "alice@example.com"

@@ -4,9 +4,10 @@
 //! REST handler makes. A failure becomes the API's status and error envelope.
 //!
 //! The memory's use cases are here; [`account`] has the account's and its keys', [`tenant`]
-//! the tenants', their members' and the audit log's.
+//! the tenants', their members' and the audit log's, [`retention`] a tenant's retention.
 
 mod account;
+mod retention;
 mod tenant;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -75,7 +76,8 @@ pub fn provide(svc: &Services) {
     let port = Arc::new(port);
     provide_context::<Arc<dyn Port>>(port.clone());
     provide_context::<Arc<dyn app::port::AccountPort>>(port.clone());
-    provide_context::<Arc<dyn app::port::TenantPort>>(port);
+    provide_context::<Arc<dyn app::port::TenantPort>>(port.clone());
+    provide_context::<Arc<dyn app::port::RetentionPort>>(port);
 }
 
 impl RequestPort {

@@ -2,14 +2,16 @@
 //! the run records, and a run's restore. How a run is carried out is [`super::execution`].
 
 use app::wire::retention::{
-    AdminRetentionRun, RetentionRun, RetentionRunList, RetentionRunPage, RunRestored,
+    AdminRetentionRun, RetentionRun, RetentionRunList, RetentionRunPage, RunMessages, RunRestored,
 };
 use chrono::{SubsecRound, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    super::{audit, unit::Written, Access, Caller, Result, ServiceError, Services},
+    super::{
+        audit, unit::Written, views::view_message, Access, Caller, Result, ServiceError, Services,
+    },
     executing_tenant,
     execution::{run, view, Initiator, BATCH},
     plan::{self, Steps},
@@ -191,6 +193,41 @@ pub async fn get(
         .authorise_and_charge(svc, tenant, Access::Read)
         .await?;
     Ok(view(store::get(&svc.db, &t.tenant_id, run_id(id)?).await?))
+}
+
+/// The messages run `id` sampled that still exist, per action, oldest first.
+pub async fn messages(
+    svc: &Services,
+    caller: &Caller,
+    tenant: Option<&str>,
+    id: &str,
+) -> Result<RunMessages> {
+    let t = caller
+        .authorise_and_charge(svc, tenant, Access::Read)
+        .await?;
+    let run = view(store::get(&svc.db, &t.tenant_id, run_id(id)?).await?);
+    let samples = &run.sample_ids;
+    // Sampled ids are the run's own (at most 100 per action), parsed back from its record.
+    let ids: Vec<Uuid> = (samples.archive.iter())
+        .chain(&samples.delete)
+        .chain(&samples.cold)
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect();
+    let mut found = store_root::messages::messages_by_ids(&svc.db, &t.tenant_id, &ids).await?;
+    found.sort_by_key(|m| (m.created_at, m.id));
+    let found: Vec<_> = found.into_iter().map(view_message).collect();
+    let of = |sampled: &[String]| -> Vec<_> {
+        (found.iter())
+            .filter(|m| sampled.contains(&m.id))
+            .cloned()
+            .collect()
+    };
+    Ok(RunMessages {
+        archive: of(&samples.archive),
+        delete: of(&samples.delete),
+        cold: of(&samples.cold),
+        run_id: run.run_id,
+    })
 }
 
 /// Restores everything run `id` archived or moved to cold storage and is still archived

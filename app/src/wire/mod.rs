@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod client;
+pub mod context;
 pub mod error;
 pub mod live;
 pub mod memory;

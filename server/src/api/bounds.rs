@@ -16,7 +16,7 @@ use crate::{
         messages::MAX_CONTENT_CHARS,
         retention::DAYS,
     },
-    service::{audit, batch::MAX_BATCH, conversations, search},
+    service::{audit, batch::MAX_BATCH, context, conversations, search},
 };
 
 /// One constraint of a field or parameter.
@@ -49,6 +49,10 @@ const PASSWORD: Bound = Length(*PASSWORD_CHARS.start(), *PASSWORD_CHARS.end());
 
 fn days() -> Bound {
     Whole(*DAYS.start(), *DAYS.end())
+}
+
+fn whole(range: std::ops::RangeInclusive<u32>) -> Bound {
+    Whole(i64::from(*range.start()), i64::from(*range.end()))
 }
 
 fn top_k() -> Bound {
@@ -94,6 +98,29 @@ fn properties() -> Vec<(&'static str, &'static str, Vec<Bound>)> {
         ("SearchRequest", "importance_min", vec![FRACTION]),
         ("SearchRequest", "mode", vec![MODE]),
         ("SearchRequest", "fusion", vec![FUSION]),
+        ("ContextRequest", "tenant_id", TENANT.to_vec()),
+        (
+            "ContextRequest",
+            "query",
+            vec![Length(0, search::MAX_QUERY_CHARS)],
+        ),
+        ("ContextRequest", "conversation_id", CONVERSATION.to_vec()),
+        (
+            "ContextRequest",
+            "max_tokens",
+            vec![whole(context::MAX_TOKENS)],
+        ),
+        (
+            "ContextRequest",
+            "recent_turns",
+            vec![whole(context::RECENT_TURNS)],
+        ),
+        ("ContextRequest", "top_k", vec![top_k()]),
+        (
+            "ContextRequest",
+            "neighbours",
+            vec![whole(context::NEIGHBOURS)],
+        ),
         (
             "CreateConversationRequest",
             "conversation_id",

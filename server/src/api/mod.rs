@@ -26,6 +26,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 mod bounds;
+pub mod context;
 pub mod conversations;
 pub mod docs;
 pub mod error;
@@ -77,6 +78,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(messages::router())
         .merge(batch::router())
         .merge(conversations::router())
+        .merge(context::router())
         .merge(search::router())
         .merge(retention::router())
         .split_for_parts();

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod fake;
 pub mod local;
 pub mod remote;
+pub mod tokens;
 
 use std::sync::Arc;
 

@@ -29,6 +29,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod batch;
 pub mod caller;
+pub mod context;
 pub mod conversations;
 pub mod error;
 pub mod events;
@@ -73,6 +74,8 @@ pub struct Services {
     pub redis: Option<redis::aio::ConnectionManager>,
     /// The embedding model (local by default).
     pub embedder: Arc<dyn EmbeddingProvider>,
+    /// How a prompt budget counts tokens (the local model's tokenizer when present).
+    pub tokens: crate::embed::tokens::TokenCounter,
     /// The in-memory search index: words on both backends, vectors on SQLite.
     pub index: Arc<SearchIndex>,
     pub limiter: Arc<RateLimiter>,

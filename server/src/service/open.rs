@@ -50,6 +50,8 @@ impl Services {
         };
         let embedder = crate::embed::from_settings(&settings.embedding)
             .map_err(|e| anyhow::anyhow!("embedding provider: {e}"))?;
+        let tokens =
+            crate::embed::tokens::TokenCounter::load(settings.embedding.model_dir.as_deref());
         let limiter = Arc::new(RateLimiter::new(
             redis.clone().map(|r| (r, settings.redis_prefix.clone())),
         ));
@@ -59,6 +61,7 @@ impl Services {
             db,
             redis,
             embedder,
+            tokens,
             index,
             limiter,
             login_throttle: Default::default(),

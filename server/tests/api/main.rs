@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod batch;
 mod cli;
+mod context;
 mod contract;
 mod conversations;
 mod dashboard;

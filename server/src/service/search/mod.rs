@@ -40,7 +40,7 @@ pub async fn run(
 
 /// Runs one search in a tenant the caller was already authorised (and charged) for, as a
 /// long-lived connection is; a `tenant_id` in the request must name that tenant.
-async fn run_in(
+pub(super) async fn run_in(
     svc: &Services,
     tenant: &TenantContext,
     req: SearchRequest,

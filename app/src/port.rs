@@ -19,6 +19,7 @@ use crate::wire::{
         EndedSessions, LoginRequest, MemberResponse, RegisterRequest, SessionResponse,
         UpdateMeRequest, UpdateMemberRequest, UserResponse,
     },
+    context::{ContextRequest, ContextResponse},
     error::{ErrorBody, ErrorDetail},
     memory::{
         ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
@@ -110,6 +111,9 @@ pub trait Port: Send + Sync {
 
     /// The ranking weights a search uses when it names none (the server's settings).
     fn ranking_defaults(&self) -> Answer<'_, Weights>;
+
+    /// `POST /v1/memory/context`.
+    fn context(&self, request: ContextRequest) -> Answer<'_, ContextResponse>;
 
     /// `GET /v1/analytics/overview`.
     fn overview(&self, tenant_id: Option<String>, days: Option<i64>) -> Answer<'_, Overview>;

@@ -2,6 +2,7 @@
 //!
 //! - [`chart`]: charts drawn as SVG on the server, and their scales.
 //! - [`confirm`]: a destructive button enabled once a name is typed.
+//! - [`context`]: the context a prompt would get for a search's question.
 //! - [`copy`]: a copy-to-clipboard button.
 //! - [`nav`]: the app shell's bar (navigation, tenant switcher, sign-out).
 //! - [`feedback`]: error notes, confirmations and empty states.
@@ -12,6 +13,7 @@
 
 pub mod chart;
 pub mod confirm;
+pub mod context;
 pub mod copy;
 pub mod feedback;
 pub mod nav;

@@ -9,12 +9,16 @@ use leptos_router::{hooks::use_query_map, params::ParamsMap};
 
 use crate::{
     components::{
+        context::ContextCard,
         feedback::{island_ready, ErrorNote},
         results::Results,
         tenant::{use_tenant, TenantField},
     },
-    server_fns::search::{ranking_defaults, search_memory},
-    wire::memory::{SearchRequest, Weights},
+    server_fns::search::{memory_context, ranking_defaults, search_memory},
+    wire::{
+        context::ContextRequest,
+        memory::{SearchRequest, Weights},
+    },
 };
 
 /// One setting of the playground: mode, fusion and weights (`prefix` "" for the first, "b_"
@@ -52,6 +56,24 @@ fn request(q: &ParamsMap, prefix: &str, tenant: Option<String>) -> Option<Search
     })
 }
 
+/// The context a prompt would get for the question (`context=true`), within `max_tokens`
+/// (the server's default when empty), with the conversation filter's latest turns.
+fn context_request(q: &ParamsMap, tenant: Option<String>) -> Option<ContextRequest> {
+    if q.get("context").as_deref() != Some("true") {
+        return None;
+    }
+    let text = q.get("q").filter(|t| !t.trim().is_empty())?;
+    let shared = |key: &str| q.get(key).filter(|v| !v.is_empty());
+    Some(ContextRequest {
+        tenant_id: tenant,
+        query: Some(text),
+        conversation_id: shared("conversation"),
+        // Not a number: 0, which the server refuses naming its bounds.
+        max_tokens: shared("max_tokens").map(|n| n.trim().parse().unwrap_or(0)),
+        ..Default::default()
+    })
+}
+
 /// `/search`.
 #[component]
 pub fn SearchPage() -> impl IntoView {
@@ -77,6 +99,19 @@ pub fn SearchPage() -> impl IntoView {
         )
     };
     let (first, second) = (run(first_request), run(second_request));
+    let context_req = context_request(&query, tenant.clone());
+    let context = Resource::new(
+        || (),
+        move |_| {
+            let req = context_req.clone();
+            async move {
+                match req {
+                    Some(req) => Some(memory_context(req).await),
+                    None => None,
+                }
+            }
+        },
+    );
     let defaults = Resource::new(|| (), |_| ranking_defaults());
     view! {
         <h1>"Search playground"</h1>
@@ -86,6 +121,15 @@ pub fn SearchPage() -> impl IntoView {
                 match defaults.await {
                     Ok(defaults) => view! { <SearchForm defaults /> }.into_any(),
                     Err(error) => view! { <ErrorNote error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match context.await {
+                    Some(Ok(context)) => view! { <ContextCard context /> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorNote error /> }.into_any(),
+                    None => ().into_any(),
                 }
             })}
         </Suspense>
@@ -119,6 +163,7 @@ fn SearchForm(defaults: Weights) -> impl IntoView {
     let value = |key: &str| query.get(key).unwrap_or_default();
     let compare = query.get("compare").as_deref() == Some("true");
     let include_archived = query.get("include_archived").as_deref() == Some("true");
+    let context = query.get("context").as_deref() == Some("true");
     let role = value("role");
     view! {
         <form method="get" action="/search">
@@ -156,6 +201,16 @@ fn SearchForm(defaults: Weights) -> impl IntoView {
                 <input type="checkbox" name="compare" value="true" checked=compare />
                 " Compare with a second setting (apply with Search)"
             </label>
+            <div class="actions">
+                <label class="inline">
+                    <input type="checkbox" name="context" value="true" checked=context />
+                    " Show the context a prompt would get, within"
+                </label>
+                <label class="inline">
+                    <input name="max_tokens" type="number" min="16" max="32000" placeholder="1000" value=value("max_tokens") aria-label="Token budget" />
+                    " tokens"
+                </label>
+            </div>
         </form>
     }
     .into_any()

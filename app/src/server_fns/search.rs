@@ -6,6 +6,7 @@ use leptos::{
 };
 
 use crate::wire::{
+    context::{ContextRequest, ContextResponse},
     error::ErrorBody,
     memory::{SearchRequest, SearchResponse, Weights},
 };
@@ -20,4 +21,10 @@ pub async fn search_memory(request: SearchRequest) -> Result<SearchResponse, Err
 #[server(prefix = "/api", endpoint = "search/defaults", input = GetUrl)]
 pub async fn ranking_defaults() -> Result<Weights, ErrorBody> {
     crate::port::port()?.ranking_defaults().await
+}
+
+/// The context a prompt would get for a question, as `POST /v1/memory/context` packs it.
+#[server(prefix = "/api", endpoint = "context", input = Json)]
+pub async fn memory_context(request: ContextRequest) -> Result<ContextResponse, ErrorBody> {
+    crate::port::port()?.context(request).await
 }

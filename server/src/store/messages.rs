@@ -71,7 +71,14 @@ pub async fn conversation_messages(
         .filter(messages::Column::TenantId.eq(tenant))
         .filter(messages::Column::ConversationId.eq(id));
     if !q.include_archived {
-        query = query.filter(messages::Column::Archived.eq(false));
+        query = match db.get_database_backend() {
+            // Spelled `+archived`, the column cannot be read from `ix_messages_tenant_archived`,
+            // which SQLite's planner (without statistics) otherwise prefers: it walks every live
+            // message of the tenant and sorts them, where the conversation's index reads only
+            // the page asked for.
+            sea_orm::DbBackend::Sqlite => query.filter(Expr::cust("+archived = 0")),
+            _ => query.filter(messages::Column::Archived.eq(false)),
+        };
     }
     if let Some((at, after_id)) = q.after {
         let (time, then_id) = if q.newest_first {

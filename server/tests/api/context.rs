@@ -136,3 +136,40 @@ async fn bad_requests_name_their_field_and_tokens_fall_back_to_characters() {
         [("Hello there, general".to_owned(), "recent".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn the_search_playground_shows_the_context_rest_gives() {
+    let (app, alice, cookie, _) = alice_with_tea(Backend::Sqlite).await;
+    let request = json!({"query": "green tea", "max_tokens": 200});
+    let r = app
+        .client
+        .post(app.url("/api/context"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .header(reqwest::header::ORIGIN, app.address.as_str())
+        .json(&json!({"request": request}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let from_dashboard: Value = r.json().await.unwrap();
+    let (_, rest) = context(&app, &alice.access_token, request).await;
+    assert_eq!(from_dashboard, rest);
+    let text = rest["text"].as_str().unwrap();
+    assert!(text.ends_with("user: I like green tea"), "{text}");
+
+    // The page renders it (HTML-escaped) with its budget, without JavaScript.
+    let page = app
+        .client
+        .get(app.url("/search?q=green+tea&context=true&max_tokens=200"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .header(reqwest::header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Context for a prompt"), "{page}");
+    assert!(page.contains("user: I like green tea"));
+    assert!(page.contains(&format!("{} of 200 tokens", rest["tokens"])));
+}

@@ -17,6 +17,7 @@ use app::{
     wire::{
         analytics::Overview,
         auth::{LoginRequest, RegisterRequest, UserResponse},
+        context::{ContextRequest, ContextResponse},
         error::ErrorBody,
         memory::{
             ConversationListQuery, ConversationPage, ConversationResponse, ConversationStats,
@@ -36,7 +37,7 @@ use tokio::sync::OnceCell;
 use crate::{
     failure,
     service::{
-        accounts, analytics, conversations, messages,
+        accounts, analytics, context, conversations, messages,
         search::{self, Spelling},
         Caller, ServiceError, Services,
     },
@@ -249,6 +250,10 @@ impl Port for RequestPort {
             None => format!("{scheme}://{}", self.svc.settings.bind_address()),
         };
         Box::pin(async move { Ok(address) })
+    }
+
+    fn context(&self, request: ContextRequest) -> Answer<'_, ContextResponse> {
+        Box::pin(self.answer(async |svc, caller| context::build(svc, caller, request).await))
     }
 
     fn search(&self, request: SearchRequest) -> Answer<'_, SearchResponse> {

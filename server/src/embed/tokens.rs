@@ -50,16 +50,20 @@ impl TokenCounter {
         match self {
             Self::Chars => texts.iter().map(|t| by_chars(t)).collect(),
             Self::Tokenizer(t) => {
-                let t = t.clone();
-                let fallback = texts.iter().map(|t| by_chars(t)).collect();
-                tokio::task::spawn_blocking(move || {
-                    t.encode_batch(texts, false)
-                        .map(|all| all.iter().map(|e| e.len() as u32).collect())
+                let (t, texts) = (t.clone(), Arc::new(texts));
+                let shared = texts.clone();
+                let counted = tokio::task::spawn_blocking(move || {
+                    let inputs: Vec<&str> = shared.iter().map(String::as_str).collect();
+                    t.encode_batch(inputs, false)
+                        .map(|all| all.iter().map(|e| e.len() as u32).collect::<Vec<_>>())
+                        .ok()
                 })
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or(fallback)
+                .await;
+                // What the tokenizer cannot read is counted by its characters.
+                match counted {
+                    Ok(Some(counts)) => counts,
+                    _ => texts.iter().map(|t| by_chars(t)).collect(),
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ use app::wire::{
     context::{ContextMessage, ContextRequest, ContextResponse},
     memory::SearchRequest,
 };
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use self::pack::{Candidate, Found};
@@ -70,7 +71,8 @@ impl Limits {
     }
 }
 
-fn candidate(m: messages::Model, source: &str, score: Option<f64>) -> Candidate {
+/// A stored message as a latest turn or a neighbour (neither has a score).
+fn candidate(m: messages::Model, source: &str) -> Candidate {
     Candidate {
         at: m.created_at,
         message: ContextMessage {
@@ -80,7 +82,7 @@ fn candidate(m: messages::Model, source: &str, score: Option<f64>) -> Candidate 
             content: m.content,
             created_at: m.created_at.to_rfc3339(),
             source: source.into(),
-            score,
+            score: None,
             tokens: 0,
         },
     }
@@ -159,10 +161,7 @@ async fn latest(
     };
     let mut found = store::conversation_messages(&svc.db, tenant, conversation, &listing).await?;
     found.reverse();
-    Ok(found
-        .into_iter()
-        .map(|m| candidate(m, "recent", None))
-        .collect())
+    Ok(found.into_iter().map(|m| candidate(m, "recent")).collect())
 }
 
 /// The query's memories, best first, each with up to `neighbours` live turns either side.
@@ -180,36 +179,45 @@ async fn memories(
     let hits = search::run_in(svc, tenant, request, Spelling::Json)
         .await?
         .items;
-    let ids: Vec<Uuid> = hits
-        .iter()
-        .filter_map(|h| Uuid::parse_str(&h.message_id).ok())
-        .collect();
-    let mut stored: HashMap<Uuid, messages::Model> =
-        store::messages_by_ids(&svc.db, &tenant.tenant_id, &ids)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
-    let around = hits.iter().filter_map(|h| {
+    // A hit already carries what the context shows; only its neighbours are read.
+    let lookups = hits.into_iter().filter_map(|h| {
         let id = Uuid::parse_str(&h.message_id).ok()?;
-        let m = stored.remove(&id)?;
-        Some((m, h.score))
-    });
-    let lookups = around.map(|(m, score)| async move {
-        let neighbours = beside(svc, &tenant.tenant_id, &m, limits.neighbours).await?;
-        Ok::<_, ServiceError>(Found {
-            memory: candidate(m, "memory", Some(score)),
-            neighbours,
+        let at = DateTime::parse_from_rfc3339(&h.created_at).ok()?.to_utc();
+        let memory = Candidate {
+            at,
+            message: ContextMessage {
+                message_id: h.message_id,
+                conversation_id: h.conversation_id,
+                role: h.role,
+                content: h.content,
+                created_at: h.created_at,
+                source: "memory".into(),
+                score: Some(h.score),
+                tokens: 0,
+            },
+        };
+        Some(async move {
+            let conversation = &memory.message.conversation_id;
+            let neighbours = beside(
+                svc,
+                &tenant.tenant_id,
+                conversation,
+                (at, id),
+                limits.neighbours,
+            )
+            .await?;
+            Ok::<_, ServiceError>(Found { memory, neighbours })
         })
     });
     futures_util::future::try_join_all(lookups).await
 }
 
-/// Up to `n` live turns before and after `m` in its conversation.
+/// Up to `n` live turns before and after the message at `position` in `conversation`.
 async fn beside(
     svc: &Services,
     tenant: &str,
-    m: &messages::Model,
+    conversation: &str,
+    position: (DateTime<Utc>, Uuid),
     n: u32,
 ) -> Result<Vec<Candidate>> {
     if n == 0 {
@@ -220,12 +228,11 @@ async fn beside(
         let listing = store::MessageListing {
             newest_first,
             include_archived: false,
-            after: Some((m.created_at, m.id)),
+            after: Some(position),
             limit: u64::from(n),
         };
-        let found =
-            store::conversation_messages(&svc.db, tenant, &m.conversation_id, &listing).await?;
-        out.extend(found.into_iter().map(|m| candidate(m, "neighbour", None)));
+        let found = store::conversation_messages(&svc.db, tenant, conversation, &listing).await?;
+        out.extend(found.into_iter().map(|m| candidate(m, "neighbour")));
     }
     Ok(out)
 }

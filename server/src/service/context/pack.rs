@@ -65,15 +65,17 @@ pub fn line(c: &Candidate) -> String {
 /// Every string whose tokens [`pack`] needs, to count them in one batch.
 pub fn to_count(recent: &[Candidate], found: &[Found]) -> Vec<String> {
     let mut all = vec![MEMORIES.to_owned()];
-    let candidates = recent.iter().chain(
-        found
-            .iter()
-            .flat_map(|f| std::iter::once(&f.memory).chain(&f.neighbours)),
-    );
-    for c in candidates {
+    // The latest turns are under the one recent header, memories and neighbours under their
+    // conversation's.
+    for c in recent {
         all.push(line(c));
-        all.push(conversation_header(&c.message.conversation_id));
-        all.push(recent_header(&c.message.conversation_id));
+    }
+    if let Some(first) = recent.first() {
+        all.push(recent_header(&first.message.conversation_id));
+    }
+    for f in found {
+        all.push(conversation_header(&f.memory.message.conversation_id));
+        all.extend(std::iter::once(&f.memory).chain(&f.neighbours).map(line));
     }
     all.sort();
     all.dedup();

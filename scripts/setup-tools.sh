@@ -44,6 +44,24 @@ if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/pl
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# The TypeScript SDK's compiler, type generator and `ws` (pinned in its package-lock.json).
+if [ ! -d sdk/typescript/node_modules/typescript ] ||
+  [ sdk/typescript/package-lock.json -nt sdk/typescript/node_modules/.package-lock.json ]; then
+  log "installing the TypeScript SDK's npm packages"
+  (cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# The Python SDK's dependencies, its test runner and its wheel builder, in a virtualenv.
+python_sdk_deps="httpx==0.28.1 pydantic==2.14.3 websockets==17.4 pytest==9.2.0 pytest-asyncio==1.5.0 hatchling==1.33.0"
+if [ ! -f target/python/.deps ] || [ "$(cat target/python/.deps)" != "$python_sdk_deps" ]; then
+  log "installing the Python SDK's dependencies (PyPI)"
+  rm -rf target/python
+  python3 -m venv target/python
+  # shellcheck disable=SC2086
+  target/python/bin/pip install -q $python_sdk_deps
+  echo "$python_sdk_deps" >target/python/.deps
+fi
+
 # scripts/build.sh precompresses the dashboard's assets with brotli.
 command -v brotli >/dev/null || apt_install brotli
 

@@ -1,12 +1,12 @@
-//! The command line: `memory-mesh [serve]`, `memory-mesh migrate up|down|status` and
-//! `memory-mesh admin grant|revoke <user>`.
+//! The command line: `memory-mesh [serve]`, `memory-mesh mcp` (MCP over stdio),
+//! `memory-mesh migrate up|down|status` and `memory-mesh admin grant|revoke <user>`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Settings, startup, store, telemetry};
+use crate::{config::Settings, mcp, serving, startup, store, telemetry};
 
 /// Memory Mesh: semantic memory for AI applications. Configured by MEMORY_* environment variables
 /// (and .env); see .env.example.
@@ -21,6 +21,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Serve MCP over stdin/stdout for a desktop agent or IDE (docs/mcp.md): forwarded to the
+    /// server running on the same data directory, else served from the store itself.
+    Mcp {
+        /// The API key every tool call uses (its tenant and scope).
+        #[arg(long, env = "MEMORY_MCP_API_KEY", hide_env_values = true)]
+        api_key: String,
+    },
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -58,12 +65,22 @@ pub enum MigrateAction {
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    let telemetry = telemetry::init(settings.log_format, settings.otlp_endpoint.as_deref());
+    // Over stdio, stdout carries the protocol: logs go to stderr.
+    let output = match cli.command {
+        Some(Command::Mcp { .. }) => telemetry::Output::Stderr,
+        _ => telemetry::Output::Stdout,
+    };
+    let telemetry = telemetry::init_to(
+        settings.log_format,
+        settings.otlp_endpoint.as_deref(),
+        output,
+    );
     for key in &settings.unknown_keys {
         tracing::warn!(key = %key, "unknown setting ignored (see .env.example for the known ones)");
     }
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
+        Command::Mcp { api_key } => mcp::stdio::run(settings, api_key.into()).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::Admin { action } => admin(settings, action).await,
     };
@@ -77,11 +94,19 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             "no MEMORY_JWT_SECRET_KEY set: using the secret generated in the data directory");
     }
     let database = settings.database.url.to_string();
+    let data_dir = settings.data_dir.clone();
     let app = startup::Application::build(settings).await?;
     let host = app.state().services.settings.host;
     let url = format!("http://{host}:{}", app.port());
     tracing::info!(%database, "Memory Mesh listening on {url}");
     println!("Memory Mesh is running at {url}  (dashboard: {url}/, health: {url}/v1/admin/health)");
+    // `memory-mesh mcp` on this data directory forwards here while this file exists.
+    let bound = std::net::SocketAddr::new(host, app.port());
+    let _announced = serving::announce(&data_dir, &serving::local_url(bound))
+        .map_err(
+            |e| tracing::warn!(error = %e, "could not write serving.json in the data directory"),
+        )
+        .ok();
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {

@@ -3,7 +3,7 @@
 //! Layers, each importing only those below it:
 //!
 //! ```text
-//! api (REST + WebSocket doors), dashboard (pages + server functions), jobs     startup, cli
+//! api (REST + WebSocket), dashboard (pages + server functions), mcp, jobs   startup, cli, serving
 //!        │                                                │
 //!      state, failure, http_auth, session_cookie (what every HTTP door shares)
 //!        │
@@ -22,7 +22,9 @@
 //!   reads over HTTP; [`http_auth`]: who a request is; [`session_cookie`]: the dashboard's cookie
 //!   and when it counts (all three for every HTTP door).
 //! - [`api`]: the REST and WebSocket doors — errors, middleware, routes by resource; [`dashboard`]: the
-//!   Leptos dashboard (SSR, server functions, assets).
+//!   Leptos dashboard (SSR, server functions, assets); [`mcp`]: the Model Context Protocol
+//!   door (streamable HTTP at `/mcp`, stdio with `memory-mesh mcp`); [`serving`]: how a
+//!   running server announces itself in its data directory.
 //! - [`service`]: the use cases every door calls (search's pipeline among them).
 //! - [`store`]: persistence (SQLite / PostgreSQL), no HTTP types.
 //! - [`embed`]: embedding providers (local model, remote APIs, fake).
@@ -44,9 +46,11 @@ pub mod failure;
 pub mod http_auth;
 pub mod jobs;
 pub mod live;
+pub mod mcp;
 pub mod metrics;
 pub mod ratelimit;
 pub mod service;
+pub mod serving;
 pub mod session_cookie;
 pub mod startup;
 pub mod state;

@@ -35,6 +35,7 @@ impl Application {
             activity: Default::default(),
         };
         let routes = api::router(&state)
+            .merge(crate::mcp::http::router(&state))
             .merge(dashboard::router(&state))
             .fallback(dashboard::fallback)
             .with_state(state.clone());

@@ -25,9 +25,22 @@ impl Telemetry {
     }
 }
 
-/// Installs the global subscriber. `RUST_LOG` overrides the default filter. Calling it twice
-/// (as tests that spawn several apps do) keeps the first subscriber.
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    /// For a process whose stdout is a protocol (`memory-mesh mcp`).
+    Stderr,
+}
+
+/// Installs the global subscriber, logging to stdout. `RUST_LOG` overrides the default filter.
+/// Calling it twice (as tests that spawn several apps do) keeps the first subscriber.
 pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
+    init_to(format, otlp_endpoint, Output::Stdout)
+}
+
+/// [`init`], logging to `output`.
+pub fn init_to(format: LogFormat, otlp_endpoint: Option<&str>, output: Output) -> Telemetry {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=warn"));
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
@@ -57,11 +70,19 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
         .with_tracer(provider.tracer("memory-mesh"))
         .with_error_records_to_exceptions(true);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let writer = move || -> Box<dyn std::io::Write> {
+        match output {
+            Output::Stdout => Box::new(std::io::stdout()),
+            Output::Stderr => Box::new(std::io::stderr()),
+        }
+    };
     let installed = match format {
         LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true))
+            .with(fmt::layer().json().flatten_event(true).with_writer(writer))
             .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
+        LogFormat::Pretty => registry
+            .with(fmt::layer().compact().with_writer(writer))
+            .try_init(),
     };
     Telemetry {
         provider: (installed.is_ok() && exporting).then_some(provider),

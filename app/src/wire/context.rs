@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What to remember for: a query, the current conversation, or both.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContextRequest {
     /// Tenant; defaults to the credential's.

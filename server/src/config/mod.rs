@@ -83,6 +83,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_WS_MAX_CONNECTIONS_PER_TENANT",
     "MEMORY_WS_SEND_QUEUE",
     "MEMORY_WS_MAX_QUERIES_IN_FLIGHT",
+    // Read by the command line (`memory-mesh mcp`), not by these settings.
+    "MEMORY_MCP_API_KEY",
 ];
 
 /// JWT secrets shorter than this are refused in production (HS256 wants ≥ 256 bits).

@@ -1,0 +1,321 @@
+"""The asynchronous client, :class:`AsyncMemoryMesh`, with the live feed.
+
+Generated from client.py by scripts/make_async.py: edit that file and run the script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, AsyncIterator, List, Mapping, Optional, Sequence
+
+import httpx
+
+from . import _ops as ops
+from . import errors
+from . import models as m
+from .live import LiveFeed
+
+
+class AsyncMemoryMesh(LiveFeed):
+    """A Memory Mesh server, called with ``await``.
+
+    ``api_key`` (an ``mm_…`` key) or ``token`` (an access token from :meth:`login`)
+    authenticates every call; ``tenant_id`` is the default tenant of calls that take one (the
+    credential's own tenant when left out). 429 and 503 answers are retried up to
+    ``max_retries`` times, waiting as ``Retry-After`` says (else ``backoff`` seconds, doubling).
+    """
+
+    def __init__(
+        self,
+        base_url: str = ops.DEFAULT_BASE_URL,
+        *,
+        api_key: Optional[str] = None,
+        token: Optional[str] = None,
+        tenant_id: Optional[str] = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        http_client: Optional[httpx.AsyncClient] = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.token = token
+        self.tenant_id = tenant_id
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AsyncMemoryMesh":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _tenant(self, tenant_id: Optional[str]) -> Optional[str]:
+        return tenant_id if tenant_id is not None else self.tenant_id
+
+    async def _send(self, call: ops.Call) -> Any:
+        url = self.base_url + call.path
+        for attempt in range(self.max_retries + 1):
+            response: Optional[httpx.Response] = None
+            try:
+                response = await self._http.request(
+                    call.method, url, headers=ops.headers(self.api_key, self.token), **call.request_kwargs()
+                )
+            except httpx.TransportError as e:
+                if attempt == self.max_retries or not ops.should_retry(call, None):
+                    raise errors.MemoryMeshError(0, "transport_error", str(e)) from e
+            if response is not None and (attempt == self.max_retries or not ops.should_retry(call, response)):
+                return ops.read(call, response)
+            await asyncio.sleep(ops.backoff(response, attempt, self.backoff))
+        raise AssertionError("unreachable")
+
+    # --- Accounts and keys --------------------------------------------------------------------
+
+    async def register(
+        self, email: str, username: str, password: str, *, full_name: Optional[str] = None, tenant_id: Optional[str] = None
+    ) -> m.UserResponse:
+        return await self._send(ops.register(email, username, password, full_name, tenant_id))
+
+    async def login(self, username: str, password: str) -> m.TokenResponse:
+        """Signs in; later calls use the access token (unless the client has an API key)."""
+        tokens: m.TokenResponse = await self._send(ops.login(username, password))
+        self.token = tokens.access_token
+        return tokens
+
+    async def me(self) -> m.UserResponse:
+        return await self._send(ops.me())
+
+    async def create_api_key(
+        self,
+        name: str,
+        *,
+        scope: Optional[str] = None,
+        tenant_id: Optional[str] = None,
+        expires_days: Optional[int] = None,
+    ) -> m.ApiKeyResponse:
+        """A new key; its secret is in ``.key``, this once."""
+        return await self._send(ops.create_api_key(name, scope, self._tenant(tenant_id), expires_days))
+
+    async def list_api_keys(self, *, include_revoked: bool = False) -> List[m.ApiKeyResponse]:
+        return await self._send(ops.list_api_keys(include_revoked))
+
+    async def revoke_api_key(self, key_id: str) -> None:
+        await self._send(ops.revoke_api_key(key_id))
+
+    async def list_tenants(self) -> m.TenantList:
+        return await self._send(ops.list_tenants())
+
+    async def create_tenant(self, tenant_id: str, *, name: Optional[str] = None) -> m.TenantResponse:
+        return await self._send(ops.create_tenant(tenant_id, name))
+
+    # --- Messages -----------------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        content: str,
+        *,
+        metadata: Optional[Mapping[str, Any]] = None,
+        importance_override: Optional[float] = None,
+        created_at: Optional[str] = None,
+        tenant_id: Optional[str] = None,
+        defer: Optional[bool] = None,
+    ) -> m.MessageResponse:
+        """Stores one message (its conversation is created if new). ``defer=True`` answers
+        before the message is embedded (``embedding_status`` ``pending``)."""
+        message = ops.new_message(
+            conversation_id,
+            role,
+            content,
+            metadata=metadata,
+            importance_override=importance_override,
+            created_at=created_at,
+            tenant_id=self._tenant(tenant_id),
+        )
+        return await self._send(ops.add_message(message, defer))
+
+    async def add_messages(self, messages: Sequence[Dict[str, Any]], *, defer: Optional[bool] = None) -> m.BatchResponse:
+        """Stores up to 1000 messages (build each with :func:`memory_mesh.new_message`); items
+        that fail their own validation are listed in ``errors``, the rest stored."""
+        return await self._send(ops.add_messages(messages, defer))
+
+    async def get_message(self, message_id: str, *, tenant_id: Optional[str] = None) -> m.MessageResponse:
+        return await self._send(ops.get_message(message_id, self._tenant(tenant_id)))
+
+    async def update_message(
+        self,
+        message_id: str,
+        *,
+        content: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        importance_override: Optional[float] = None,
+        archived: Optional[bool] = None,
+        tenant_id: Optional[str] = None,
+    ) -> m.MessageResponse:
+        changes = {
+            "content": content,
+            "metadata": dict(metadata) if metadata is not None else None,
+            "importance_override": importance_override,
+            "archived": archived,
+        }
+        return await self._send(ops.update_message(message_id, changes, self._tenant(tenant_id)))
+
+    async def delete_message(self, message_id: str, *, tenant_id: Optional[str] = None) -> None:
+        await self._send(ops.delete_message(message_id, self._tenant(tenant_id)))
+
+    async def delete_messages(self, message_ids: Sequence[str]) -> m.BatchResponse:
+        return await self._send(ops.delete_messages(message_ids))
+
+    # --- Conversations ------------------------------------------------------------------------
+
+    async def list_conversations(
+        self,
+        *,
+        tenant_id: Optional[str] = None,
+        archived: Optional[bool] = None,
+        page_size: Optional[int] = None,
+        cursor: Optional[str] = None,
+        q: Optional[str] = None,
+        updated_since: Optional[str] = None,
+    ) -> m.ConversationPage:
+        """One page, most recently active first; pass ``next_cursor`` for the next."""
+        call = ops.list_conversations(self._tenant(tenant_id), archived, page_size, cursor, q, updated_since)
+        return await self._send(call)
+
+    async def iter_conversations(
+        self,
+        *,
+        tenant_id: Optional[str] = None,
+        archived: Optional[bool] = None,
+        page_size: Optional[int] = None,
+        q: Optional[str] = None,
+        updated_since: Optional[str] = None,
+    ) -> AsyncIterator[m.ConversationResponse]:
+        """Every conversation, page after page."""
+        cursor: Optional[str] = None
+        while True:
+            page = await self.list_conversations(
+                tenant_id=tenant_id, archived=archived, page_size=page_size, cursor=cursor, q=q, updated_since=updated_since
+            )
+            for item in page.conversations:
+                yield item
+            cursor = page.next_cursor
+            if not cursor:
+                return
+
+    async def get_conversation(self, conversation_id: str, *, tenant_id: Optional[str] = None) -> m.ConversationResponse:
+        return await self._send(ops.get_conversation(conversation_id, self._tenant(tenant_id)))
+
+    async def delete_conversation(
+        self, conversation_id: str, *, tenant_id: Optional[str] = None, delete_messages: bool = False
+    ) -> None:
+        await self._send(ops.delete_conversation(conversation_id, self._tenant(tenant_id), delete_messages))
+
+    async def list_messages(
+        self,
+        conversation_id: str,
+        *,
+        tenant_id: Optional[str] = None,
+        order: Optional[str] = None,
+        page_size: Optional[int] = None,
+        cursor: Optional[str] = None,
+        include_archived: Optional[bool] = None,
+    ) -> m.MessagePage:
+        """One page of a conversation's messages in time order (``order="desc"``: newest first)."""
+        call = ops.conversation_messages(
+            conversation_id, self._tenant(tenant_id), order, page_size, cursor, include_archived
+        )
+        return await self._send(call)
+
+    async def iter_messages(
+        self,
+        conversation_id: str,
+        *,
+        tenant_id: Optional[str] = None,
+        order: Optional[str] = None,
+        page_size: Optional[int] = None,
+        include_archived: Optional[bool] = None,
+    ) -> AsyncIterator[m.MessageResponse]:
+        """Every message of a conversation, page after page."""
+        cursor: Optional[str] = None
+        while True:
+            page = await self.list_messages(
+                conversation_id,
+                tenant_id=tenant_id,
+                order=order,
+                page_size=page_size,
+                cursor=cursor,
+                include_archived=include_archived,
+            )
+            for item in page.messages:
+                yield item
+            cursor = page.next_cursor
+            if not cursor:
+                return
+
+    # --- Search and context -------------------------------------------------------------------
+
+    async def search(
+        self,
+        query: str,
+        *,
+        top_k: Optional[int] = None,
+        conversation_id: Optional[str] = None,
+        role: Optional[str] = None,
+        importance_min: Optional[float] = None,
+        start: Optional[str] = None,
+        end: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        mode: Optional[str] = None,
+        fusion: Optional[str] = None,
+        explain: Optional[bool] = None,
+        include_archived: Optional[bool] = None,
+        tenant_id: Optional[str] = None,
+    ) -> m.SearchResponse:
+        """What do I remember about ``query``? Results best first (``.items``)."""
+        options = {
+            "top_k": top_k,
+            "conversation_id": conversation_id,
+            "role": role,
+            "importance_min": importance_min,
+            "start": start,
+            "end": end,
+            "metadata": dict(metadata) if metadata is not None else None,
+            "mode": mode,
+            "fusion": fusion,
+            "explain": explain,
+            "include_archived": include_archived,
+            "tenant_id": self._tenant(tenant_id),
+        }
+        return await self._send(ops.search(query, options))
+
+    async def context(
+        self,
+        *,
+        query: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        max_tokens: Optional[int] = None,
+        recent_turns: Optional[int] = None,
+        top_k: Optional[int] = None,
+        neighbours: Optional[int] = None,
+        tenant_id: Optional[str] = None,
+    ) -> m.ContextResponse:
+        """A prompt block within ``max_tokens``: ``.text`` to paste, ``.messages`` as data."""
+        options = {
+            "query": query,
+            "conversation_id": conversation_id,
+            "max_tokens": max_tokens,
+            "recent_turns": recent_turns,
+            "top_k": top_k,
+            "neighbours": neighbours,
+            "tenant_id": self._tenant(tenant_id),
+        }
+        return await self._send(ops.context(options))
+
+    async def usage(self, *, tenant_id: Optional[str] = None) -> m.UsageStats:
+        return await self._send(ops.usage(self._tenant(tenant_id)))

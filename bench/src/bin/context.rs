@@ -5,7 +5,9 @@
 //! ≤ 15 ms at 10⁵ on the embedded default).
 //!
 //! Run with: `cargo run --release -p bench --bin context -- [messages] [locomo-dev.json]`;
-//! SQLite by default, PostgreSQL with `BENCH_DATABASE_URL`.
+//! SQLite by default, PostgreSQL with `BENCH_DATABASE_URL`. `MEMORY_DATA_DIR=<dir>` keeps the
+//! SQLite data, and `BENCH_USER=<user printed by a run>` then measures it again without storing
+//! anything.
 
 use std::time::Instant;
 
@@ -20,12 +22,14 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
     let (texts, questions) = corpus(&path)?;
     let bench = bench::start(&[]).await?;
-    let started = Instant::now();
-    bench.store_turns(n, &texts, true).await?;
-    println!(
-        "{n} messages stored in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    if std::env::var_os("BENCH_USER").is_none() {
+        let started = Instant::now();
+        bench.store_turns(n, &texts, true).await?;
+        println!(
+            "{n} messages stored in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let ask = |q: &str, i: usize| {
         json!({"query": q, "conversation_id": format!("c{}", i % 50), "recent_turns": 10,
                "max_tokens": 1000})

@@ -46,6 +46,7 @@ pub mod index;
 pub mod ingest;
 pub mod jobs;
 pub mod messages;
+pub mod neighbours;
 pub mod retention;
 pub mod retrievers;
 pub mod search_stats;

@@ -173,3 +173,80 @@ async fn the_search_playground_shows_the_context_rest_gives() {
     assert!(page.contains("user: I like green tea"));
     assert!(page.contains(&format!("{} of 200 tokens", rest["tokens"])));
 }
+
+#[tokio::test]
+async fn neighbours_are_the_nearest_live_turns_on_each_side_whoever_else_was_found() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let alice = app.register_and_login("alice", None).await;
+        let t = alice.access_token.as_str();
+        let mut ids = Vec::new();
+        for content in [
+            "We met at the harbour",
+            "The ferry was late again",
+            "I lost my umbrella there",
+            "Then it rained all afternoon",
+            "The lighthouse keeper's cat is named Pixel",
+            "We took the last bus home",
+            "Tomorrow is market day",
+        ] {
+            let m = store(&app, t, "walk", "user", content).await;
+            ids.push(m["id"].as_str().unwrap().to_owned());
+        }
+        store(
+            &app,
+            t,
+            "other",
+            "user",
+            "Pixel the cat sleeps in the lamp room",
+        )
+        .await;
+        // An archived turn is never a neighbour: the next live one takes its place.
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/messages/{}", ids[3]),
+                t,
+                Some(json!({"archived": true})),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+
+        let body = json!({"query": "lighthouse keeper cat Pixel", "top_k": 2, "neighbours": 2});
+        let (status, c) = context(&app, t, body).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {c}");
+        let walk: Vec<(String, String)> = c["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["conversation_id"] == "walk")
+            .map(|m| {
+                (
+                    m["content"].as_str().unwrap().to_owned(),
+                    m["source"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("The ferry was late again", "neighbour"),
+            ("I lost my umbrella there", "neighbour"),
+            ("The lighthouse keeper's cat is named Pixel", "memory"),
+            ("We took the last bus home", "neighbour"),
+            ("Tomorrow is market day", "neighbour"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
+        assert_eq!(walk, expected, "{backend:?}: {c}");
+        // The other conversation's memory stands alone (it has no other turns).
+        let other: Vec<&Value> = c["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["conversation_id"] == "other")
+            .collect();
+        assert_eq!(other.len(), 1, "{c}");
+        assert_eq!(other[0]["source"], "memory");
+    }
+}

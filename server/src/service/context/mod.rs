@@ -11,7 +11,7 @@ use app::wire::{
     context::{ContextMessage, ContextRequest, ContextResponse},
     memory::SearchRequest,
 };
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use uuid::Uuid;
 
 use self::pack::{Candidate, Found};
@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     domain::messages::conversation_id,
-    store::{entities::messages, messages as store},
+    store::{entities::messages, messages as store, neighbours},
 };
 
 /// The bounds of a request's budget, latest turns and neighbours (its `top_k` is search's).
@@ -120,16 +120,22 @@ pub async fn build(
             "needs the conversation_id whose turns to include",
         ));
     }
-    let recent = match &conversation {
-        Some(c) if limits.recent_turns > 0 => {
-            latest(svc, &tenant.tenant_id, c, limits.recent_turns).await?
+    // The latest turns and the memories are independent reads: both at once.
+    let recent = async {
+        match &conversation {
+            Some(c) if limits.recent_turns > 0 => {
+                latest(svc, &tenant.tenant_id, c, limits.recent_turns).await
+            }
+            _ => Ok(Vec::new()),
         }
-        _ => Vec::new(),
     };
-    let found = match query {
-        Some(q) => memories(svc, &tenant, q, &limits).await?,
-        None => Vec::new(),
+    let found = async {
+        match query {
+            Some(q) => memories(svc, &tenant, q, &limits).await,
+            None => Ok(Vec::new()),
+        }
     };
+    let (recent, found) = tokio::try_join!(recent, found)?;
     let counter = &svc.tokens;
     let strings = pack::to_count(&recent, &found);
     let counts = counter.count(strings.clone()).await;
@@ -179,60 +185,49 @@ async fn memories(
     let hits = search::run_in(svc, tenant, request, Spelling::Json)
         .await?
         .items;
-    // A hit already carries what the context shows; only its neighbours are read.
-    let lookups = hits.into_iter().filter_map(|h| {
-        let id = Uuid::parse_str(&h.message_id).ok()?;
-        let at = DateTime::parse_from_rfc3339(&h.created_at).ok()?.to_utc();
-        let memory = Candidate {
-            at,
-            message: ContextMessage {
-                message_id: h.message_id,
-                conversation_id: h.conversation_id,
-                role: h.role,
-                content: h.content,
-                created_at: h.created_at,
-                source: "memory".into(),
-                score: Some(h.score),
-                tokens: 0,
-            },
-        };
-        Some(async move {
-            let conversation = &memory.message.conversation_id;
-            let neighbours = beside(
-                svc,
-                &tenant.tenant_id,
-                conversation,
-                (at, id),
-                limits.neighbours,
-            )
-            .await?;
-            Ok::<_, ServiceError>(Found { memory, neighbours })
+    // A hit already carries what the context shows; only its neighbours are read, all in
+    // one statement.
+    let memories: Vec<(Candidate, Uuid)> = hits
+        .into_iter()
+        .filter_map(|h| {
+            let id = Uuid::parse_str(&h.message_id).ok()?;
+            let at = DateTime::parse_from_rfc3339(&h.created_at).ok()?.to_utc();
+            let memory = Candidate {
+                at,
+                message: ContextMessage {
+                    message_id: h.message_id,
+                    conversation_id: h.conversation_id,
+                    role: h.role,
+                    content: h.content,
+                    created_at: h.created_at,
+                    source: "memory".into(),
+                    score: Some(h.score),
+                    tokens: 0,
+                },
+            };
+            Some((memory, id))
         })
-    });
-    futures_util::future::try_join_all(lookups).await
-}
-
-/// Up to `n` live turns before and after the message at `position` in `conversation`.
-async fn beside(
-    svc: &Services,
-    tenant: &str,
-    conversation: &str,
-    position: (DateTime<Utc>, Uuid),
-    n: u32,
-) -> Result<Vec<Candidate>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    for newest_first in [true, false] {
-        let listing = store::MessageListing {
-            newest_first,
-            include_archived: false,
-            after: Some(position),
-            limit: u64::from(n),
-        };
-        let found = store::conversation_messages(&svc.db, tenant, conversation, &listing).await?;
-        out.extend(found.into_iter().map(|m| candidate(m, "neighbour")));
-    }
-    Ok(out)
+        .collect();
+    let positions: Vec<neighbours::Position> = memories
+        .iter()
+        .map(|(m, id)| (m.message.conversation_id.as_str(), m.at, *id))
+        .collect();
+    let around = neighbours::around(
+        &svc.db,
+        &tenant.tenant_id,
+        &positions,
+        u64::from(limits.neighbours),
+    )
+    .await?;
+    Ok(memories
+        .into_iter()
+        .zip(around)
+        .map(|((memory, _), turns)| Found {
+            memory,
+            neighbours: turns
+                .into_iter()
+                .map(|m| candidate(m, "neighbour"))
+                .collect(),
+        })
+        .collect())
 }

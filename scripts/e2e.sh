@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 
 work=$(mktemp -d)
 log_file="$work/server.log"
+# Every suite's clients share one address: the per-address limit is raised so that the suites
+# are not throttled by each other (tenant and key budgets stay as they are).
 env -u MEMORY_DATABASE_URL -u MEMORY_REDIS_URL MEMORY_PORT=0 MEMORY_DATA_DIR="$work/data" \
-  MEMORY_ADMIN_EMAILS=root@example.com \
+  MEMORY_ADMIN_EMAILS=root@example.com MEMORY_GLOBAL_RATE_LIMIT=100000/minute \
   MEMORY_SITE_ROOT="$PWD/target/site" \
   target/release/memory-mesh serve >"$log_file" 2>&1 &
 server=$!

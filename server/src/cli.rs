@@ -1,5 +1,6 @@
 //! The command line: `memory-mesh [serve]`, `memory-mesh mcp` (MCP over stdio),
-//! `memory-mesh migrate up|down|status` and `memory-mesh admin grant|revoke <user>`.
+//! `memory-mesh export --tenant <id>`, `memory-mesh migrate up|down|status` and
+//! `memory-mesh admin grant|revoke <user>`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -27,6 +28,15 @@ pub enum Command {
         /// The API key every tool call uses (its tenant and scope).
         #[arg(long, env = "MEMORY_MCP_API_KEY", hide_env_values = true)]
         api_key: String,
+    },
+    /// Write a tenant's data as JSON lines (docs/export.md), to a file or stdout.
+    Export {
+        /// The tenant to export.
+        #[arg(long)]
+        tenant: String,
+        /// The file to write; stdout if left out.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
     },
     /// Manage the database schema.
     Migrate {
@@ -65,9 +75,9 @@ pub enum MigrateAction {
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    // Over stdio, stdout carries the protocol: logs go to stderr.
+    // Over stdio, stdout carries the protocol (or the export): logs go to stderr.
     let output = match cli.command {
-        Some(Command::Mcp { .. }) => telemetry::Output::Stderr,
+        Some(Command::Mcp { .. } | Command::Export { .. }) => telemetry::Output::Stderr,
         _ => telemetry::Output::Stdout,
     };
     let telemetry = telemetry::init_to(
@@ -81,6 +91,7 @@ pub async fn run() -> anyhow::Result<()> {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Mcp { api_key } => mcp::stdio::run(settings, api_key.into()).await,
+        Command::Export { tenant, output } => export(settings, tenant, output).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::Admin { action } => admin(settings, action).await,
     };
@@ -115,6 +126,39 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         trigger.cancel();
     });
     app.run_until_stopped(shutdown).await
+}
+
+async fn export(
+    settings: Settings,
+    tenant: String,
+    output: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let svc = crate::service::Services::open(settings).await?;
+    let mut out: Box<dyn Write + Send> = match &output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut out = std::io::BufWriter::new(&mut out);
+    let mut records = std::pin::pin!(crate::service::export::records(&svc, tenant));
+    let mut lines = 0u64;
+    while let Some(record) = records.next().await {
+        let record = record.map_err(|e| anyhow::anyhow!("exporting: {e}"))?;
+        serde_json::to_writer(&mut out, &record)?;
+        out.write_all(b"\n")?;
+        lines += 1;
+        if let app::wire::export::ExportRecord::End(counts) = &record {
+            eprintln!(
+                "exported {} conversations, {} messages, {} retention rules ({lines} lines)",
+                counts.conversations, counts.messages, counts.retention_rules
+            );
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client;
 pub mod context;
 pub mod error;
+pub mod export;
 pub mod live;
 pub mod memory;
 pub mod retention;

@@ -539,6 +539,82 @@ class ErrorDetail(BaseModel):
     """
 
 
+class ExportCounts(BaseModel):
+    conversations: int = Field(..., ge=0)
+    messages: int = Field(..., ge=0)
+    retention_rules: int = Field(..., ge=0)
+
+
+class ExportHeader(BaseModel):
+    dimensions: int = Field(..., ge=0)
+    embedding_model: str
+    """
+    The model the server embeds with (messages' own `embedding_model` says which embedded
+    each).
+    """
+    exported_at: str
+    format: int = Field(..., ge=0)
+    tenant_id: str
+
+
+class Kind(Enum):
+    export = 'export'
+
+
+class ExportRecord1(ExportHeader):
+    """
+    The first line: what follows and how it was made.
+    """
+
+    kind: Kind
+
+
+class Kind1(Enum):
+    tenant = 'tenant'
+
+
+class Kind2(Enum):
+    conversation = 'conversation'
+
+
+class ExportRecord3(ConversationResponse):
+    """
+    One line of an export.
+    """
+
+    kind: Kind2
+
+
+class Kind3(Enum):
+    message = 'message'
+
+
+class Kind4(Enum):
+    retention_policy = 'retention_policy'
+
+
+class Kind5(Enum):
+    retention_rule = 'retention_rule'
+
+
+class Kind6(Enum):
+    end = 'end'
+
+
+class ExportRecord7(ExportCounts):
+    """
+    The last line: an export without it was cut short.
+    """
+
+    kind: Kind6
+
+
+class ExportedTenant(BaseModel):
+    created_at: str
+    id: str
+    name: str
+
+
 class HealthReport(BaseModel):
     """
     Liveness answer: the process serves requests.
@@ -1313,6 +1389,45 @@ class Explain(BaseModel):
     weights: Weights
 
 
+class ExportRecord2(ExportedTenant):
+    """
+    One line of an export.
+    """
+
+    kind: Kind1
+
+
+class ExportRecord5(RetentionPolicy):
+    """
+    One line of an export.
+    """
+
+    kind: Kind4
+
+
+class ExportRecord6(RetentionRule):
+    """
+    One line of an export.
+    """
+
+    kind: Kind5
+
+
+class ExportedMessage(MessageResponse):
+    """
+    A message as stored: its answer form plus what an import needs to keep it as it was.
+    """
+
+    embedding_model: str | None = None
+    """
+    The model that embedded it (none while pending, failed or cold).
+    """
+    importance_override: float | None = None
+    """
+    The importance set by hand, if any (`importance_score` is computed from it).
+    """
+
+
 class InstanceHealth(BaseModel):
     """
     What an instance administrator sees of this instance (`GET /v1/admin/instance`): the
@@ -1483,3 +1598,36 @@ class TenantList(BaseModel):
     """
 
     tenants: list[TenantResponse]
+
+
+class ExportRecord4(ExportedMessage):
+    """
+    One line of an export.
+    """
+
+    kind: Kind3
+
+
+class ExportRecord(
+    RootModel[
+        ExportRecord1
+        | ExportRecord2
+        | ExportRecord3
+        | ExportRecord4
+        | ExportRecord5
+        | ExportRecord6
+        | ExportRecord7
+    ]
+):
+    root: (
+        ExportRecord1
+        | ExportRecord2
+        | ExportRecord3
+        | ExportRecord4
+        | ExportRecord5
+        | ExportRecord6
+        | ExportRecord7
+    )
+    """
+    One line of an export.
+    """

@@ -10,7 +10,9 @@ from memory_mesh import models
 
 
 def test_every_schema_has_a_model_with_its_fields(base_url):
-    document = httpx.get(f"{base_url}/v1/openapi.json").json()
+    response = httpx.get(f"{base_url}/v1/openapi.json")
+    assert response.status_code == 200, response.text
+    document = response.json()
     schemas = document["components"]["schemas"]
     stale = []
     for name, schema in schemas.items():

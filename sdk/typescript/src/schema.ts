@@ -470,6 +470,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's conversations, messages (archived and cold too) and retention settings as JSON lines (tenant admins) */
+        get: operations["tenants_tenant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/memory/context": {
         parameters: {
             query?: never;
@@ -1248,6 +1265,64 @@ export interface components {
             /** @description 1-based rank in each retriever's list, if it found the message. */
             vector_rank?: number | null;
             weights: components["schemas"]["Weights"];
+        };
+        ExportCounts: {
+            /** Format: int64 */
+            conversations: number;
+            /** Format: int64 */
+            messages: number;
+            /** Format: int64 */
+            retention_rules: number;
+        };
+        ExportHeader: {
+            dimensions: number;
+            /**
+             * @description The model the server embeds with (messages' own `embedding_model` says which embedded
+             *     each).
+             */
+            embedding_model: string;
+            exported_at: string;
+            /** Format: int32 */
+            format: number;
+            tenant_id: string;
+        };
+        /** @description One line of an export. */
+        ExportRecord: (components["schemas"]["ExportHeader"] & {
+            /** @enum {string} */
+            kind: "export";
+        }) | (components["schemas"]["ExportedTenant"] & {
+            /** @enum {string} */
+            kind: "tenant";
+        }) | (components["schemas"]["ConversationResponse"] & {
+            /** @enum {string} */
+            kind: "conversation";
+        }) | (components["schemas"]["ExportedMessage"] & {
+            /** @enum {string} */
+            kind: "message";
+        }) | (components["schemas"]["RetentionPolicy"] & {
+            /** @enum {string} */
+            kind: "retention_policy";
+        }) | (components["schemas"]["RetentionRule"] & {
+            /** @enum {string} */
+            kind: "retention_rule";
+        }) | (components["schemas"]["ExportCounts"] & {
+            /** @enum {string} */
+            kind: "end";
+        });
+        /** @description A message as stored: its answer form plus what an import needs to keep it as it was. */
+        ExportedMessage: components["schemas"]["MessageResponse"] & {
+            /** @description The model that embedded it (none while pending, failed or cold). */
+            embedding_model?: string | null;
+            /**
+             * Format: double
+             * @description The importance set by hand, if any (`importance_score` is computed from it).
+             */
+            importance_override?: number | null;
+        };
+        ExportedTenant: {
+            created_at: string;
+            id: string;
+            name: string;
         };
         /** @description Liveness answer: the process serves requests. */
         HealthReport: {
@@ -3393,6 +3468,47 @@ export interface operations {
             };
             /** @description No such id in the tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tenants_tenant: {
+        parameters: {
+            query?: {
+                /** @description Tenant; defaults to the credential's */
+                tenant_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One `ExportRecord` per line: `export`, `tenant`, each `conversation`, each `message`, `retention_policy`, each `retention_rule`, then `end` with the counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["ExportRecord"];
+                };
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this credential or role */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,7 +8,8 @@
 //! - [`middleware`]: request ids and spans, error envelopes, panics, the JSON 404 fallback.
 //! - [`extract`]: `AppJson` and `AppQuery` (type errors name their field), the `Caller`.
 //! - [`admin`]: health and readiness; [`analytics`]: usage views (instance admins: all tenants).
-//! - [`auth`], [`api_keys`], [`members`]: accounts, sessions, keys, members.
+//! - [`auth`], [`api_keys`], [`members`]: accounts, sessions, keys, members; [`export`]: a
+//!   tenant's data as JSON lines.
 //! - [`messages`], [`batch`], [`conversations`], [`search`]: the memory itself and its search.
 //! - [`ws`]: the WebSocket doors (the live feed, streaming search).
 //! - [`docs`]: the OpenAPI document (`/v1/openapi.json`), generated from the handlers, and the
@@ -30,6 +31,7 @@ pub mod context;
 pub mod conversations;
 pub mod docs;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod members;
 pub mod messages;
@@ -79,6 +81,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(batch::router())
         .merge(conversations::router())
         .merge(context::router())
+        .merge(export::router())
         .merge(search::router())
         .merge(retention::router())
         .split_for_parts();

@@ -33,6 +33,7 @@ pub mod context;
 pub mod conversations;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod members;
 pub mod messages;
 mod open;

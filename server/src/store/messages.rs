@@ -241,3 +241,32 @@ pub async fn delete_messages(
     }
     Ok(found)
 }
+
+/// Up to `limit` of the tenant's messages after `after` in `(created_at, id)` order, archived
+/// and cold ones too: every stored message, a page at a time (an export's walk).
+pub async fn tenant_page(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<messages::Model>, StoreError> {
+    use sea_orm::{sea_query::Condition, QuerySelect};
+    let mut query = messages::Entity::find().filter(messages::Column::TenantId.eq(tenant));
+    if let Some((at, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(messages::Column::CreatedAt.gt(at))
+                .add(
+                    Condition::all()
+                        .add(messages::Column::CreatedAt.eq(at))
+                        .add(messages::Column::Id.gt(id)),
+                ),
+        );
+    }
+    Ok(query
+        .order_by_asc(messages::Column::CreatedAt)
+        .order_by_asc(messages::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -209,3 +209,11 @@ pub async fn all_ids(db: &impl ConnectionTrait) -> Result<Vec<String>, StoreErro
         .map(|t| t.id)
         .collect())
 }
+
+/// The tenant `id`, if it exists.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<tenants::Model>, StoreError> {
+    Ok(tenants::Entity::find_by_id(id.to_owned()).one(db).await?)
+}

@@ -17,6 +17,7 @@ mod conversations;
 mod dashboard;
 mod embeddings;
 mod errors;
+mod export;
 mod feed;
 mod helpers;
 mod index;

@@ -120,7 +120,7 @@ pub async fn update(
     .await
 }
 
-pub(super) fn rule_view(r: retention_rules::Model) -> RetentionRule {
+pub(crate) fn rule_view(r: retention_rules::Model) -> RetentionRule {
     RetentionRule {
         id: r.id.to_string(),
         tenant_id: r.tenant_id,

@@ -216,6 +216,14 @@ test("stdio: forwarded to the server that holds the data directory", async () =>
   const reader = await overStdio(dataDir, readKey);
   assert.equal(refusal(await call(reader, "remember",
     { conversation_id: "desk", messages: [{ role: "user", content: "no" }] })).code, "forbidden");
+  // A refused key is told at start, as on its own store, and never logged.
+  const bad = spawn(binary, ["mcp"], { env: embedded(dataDir, { MEMORY_MCP_API_KEY: "mm_wrong_key" }) });
+  let stderr = "";
+  bad.stderr.on("data", (chunk) => { stderr += chunk; });
+  const code = await new Promise((resolve) => bad.on("exit", resolve));
+  assert.notEqual(code, 0);
+  assert.match(stderr, /credential was refused by the server/);
+  assert.ok(!stderr.includes("mm_wrong_key"));
 });
 
 test("stdio: on its own store when no server holds the data directory", async () => {

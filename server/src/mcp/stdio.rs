@@ -56,6 +56,18 @@ enum Step<Up, Down> {
 
 /// Relays the client's messages to `url`'s `/mcp` and its answers back, until either side ends.
 async fn forward(url: &str, key: &SecretString) -> anyhow::Result<()> {
+    // A refused key is said at start, as when serving from the store, rather than as the
+    // relay's failure at the client's first message.
+    let checked = reqwest::Client::new()
+        .get(format!("{url}/v1/tenants"))
+        .bearer_auth(key.expose_secret())
+        .send()
+        .await
+        .with_context(|| format!("reaching the server at {url}"))?;
+    anyhow::ensure!(
+        checked.status() != reqwest::StatusCode::UNAUTHORIZED,
+        "the MCP credential was refused by the server at {url}"
+    );
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{url}/mcp"))
         .auth_header(key.expose_secret().to_owned());
     let mut remote = StreamableHttpClientTransport::with_client(reqwest::Client::new(), config);

@@ -2,7 +2,7 @@
 //! handlers, the dashboard's server functions): its status, and the words a client may see.
 
 use app::wire::error::{ErrorBody, ErrorDetail};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::service::ServiceError;
 
@@ -30,6 +30,23 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         }
         ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The headers an answer to `e` carries beside its body: `WWW-Authenticate` on a 401,
+/// `Retry-After` (seconds) on a rate limit.
+pub fn add_headers(e: &ServiceError, headers: &mut HeaderMap) {
+    match e {
+        ServiceError::Unauthenticated(_) => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        ServiceError::RateLimited { retry_after, .. } => {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from((*retry_after).max(1)),
+            );
+        }
+        _ => {}
     }
 }
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Type
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
 from . import errors
 from . import models as m
@@ -273,9 +274,4 @@ def usage(tenant_id: Optional[str]) -> Call:
 
 def _segment(value: str) -> str:
     """``value`` as one path segment (an id with ``/`` or ``?`` stays one segment)."""
-    from urllib.parse import quote
-
     return quote(value, safe="")
-
-
-Model = Type[BaseModel]

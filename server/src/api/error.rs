@@ -84,28 +84,16 @@ impl IntoResponse for ApiError {
             field,
             source: None,
         };
-        let unauthorized = status == StatusCode::UNAUTHORIZED;
-        let retry_after = match &self {
-            Self::Service(ServiceError::RateLimited { retry_after, .. }) => Some(*retry_after),
-            _ => None,
-        };
+        let mut headers = axum::http::HeaderMap::new();
+        if let Self::Service(e) = &self {
+            crate::failure::add_headers(e, &mut headers);
+        }
         let payload = ErrorPayload {
             source: status.is_server_error().then(|| Arc::new(self)),
             ..payload
         };
         let mut response = error_response(status, payload);
-        if let Some(secs) = retry_after {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(secs.max(1)),
-            );
-        }
-        if unauthorized {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
-        }
+        response.headers_mut().extend(headers);
         response
     }
 }

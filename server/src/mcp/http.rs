@@ -9,7 +9,6 @@
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderValue},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Json, Router,
@@ -78,18 +77,6 @@ fn refuse(e: &ServiceError, request_id: &str) -> Response {
         Json(failure::envelope(e, request_id)),
     )
         .into_response();
-    let headers = response.headers_mut();
-    match e {
-        ServiceError::Unauthenticated(_) => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        ServiceError::RateLimited { retry_after, .. } => {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from((*retry_after).max(1)),
-            );
-        }
-        _ => {}
-    }
+    failure::add_headers(e, response.headers_mut());
     response
 }

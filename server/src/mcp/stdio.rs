@@ -58,7 +58,8 @@ enum Step<Up, Down> {
 async fn forward(url: &str, key: &SecretString) -> anyhow::Result<()> {
     // A refused key is said at start, as when serving from the store, rather than as the
     // relay's failure at the client's first message.
-    let checked = reqwest::Client::new()
+    let client = reqwest::Client::new();
+    let checked = client
         .get(format!("{url}/v1/tenants"))
         .bearer_auth(key.expose_secret())
         .send()
@@ -70,7 +71,7 @@ async fn forward(url: &str, key: &SecretString) -> anyhow::Result<()> {
     );
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{url}/mcp"))
         .auth_header(key.expose_secret().to_owned());
-    let mut remote = StreamableHttpClientTransport::with_client(reqwest::Client::new(), config);
+    let mut remote = StreamableHttpClientTransport::with_client(client, config);
     let (stdin, stdout) = rmcp::transport::stdio();
     let mut local = AsyncRwTransport::<RoleServer, _, _>::new_server(stdin, stdout);
     loop {

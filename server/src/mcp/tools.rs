@@ -169,12 +169,13 @@ impl MemoryTools {
             include_archived: args.include_archived,
             ..SearchRequest::default()
         };
-        match self.caller(&ctx).await {
-            Ok(caller) => {
-                answer(service::search::run(&self.svc, &caller, request, Spelling::Text).await)
+        answer(
+            async {
+                let caller = self.caller(&ctx).await?;
+                service::search::run(&self.svc, &caller, request, Spelling::Text).await
             }
-            Err(e) => failed(e),
-        }
+            .await,
+        )
     }
 
     #[tool(
@@ -191,11 +192,11 @@ impl MemoryTools {
         Parameters(request): Parameters<ContextRequest>,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let caller = match self.caller(&ctx).await {
-            Ok(caller) => caller,
-            Err(e) => return failed(e),
+        let built = async {
+            let caller = self.caller(&ctx).await?;
+            context::build(&self.svc, &caller, request).await
         };
-        match context::build(&self.svc, &caller, request).await {
+        match built.await {
             Ok(built) => {
                 let text = built.text.clone();
                 let mut result = structured(&built);
@@ -221,19 +222,14 @@ impl MemoryTools {
         Parameters(args): Parameters<MessageArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let caller = match self.caller(&ctx).await {
-            Ok(caller) => caller,
-            Err(e) => return failed(e),
-        };
         answer(
-            messages::delete(
-                &self.svc,
-                &caller,
-                args.tenant_id.as_deref(),
-                &args.message_id,
-            )
-            .await
-            .map(|()| json!({ "deleted": args.message_id })),
+            async {
+                let caller = self.caller(&ctx).await?;
+                let tenant = args.tenant_id.as_deref();
+                messages::delete(&self.svc, &caller, tenant, &args.message_id).await?;
+                Ok(json!({ "deleted": args.message_id }))
+            }
+            .await,
         )
     }
 
@@ -257,10 +253,13 @@ impl MemoryTools {
             cursor: args.cursor,
             q: args.q,
         };
-        match self.caller(&ctx).await {
-            Ok(caller) => answer(conversations::list(&self.svc, &caller, query).await),
-            Err(e) => failed(e),
-        }
+        answer(
+            async {
+                let caller = self.caller(&ctx).await?;
+                conversations::list(&self.svc, &caller, query).await
+            }
+            .await,
+        )
     }
 
     #[tool(
@@ -280,12 +279,13 @@ impl MemoryTools {
             page_size: args.page_size,
             cursor: args.cursor,
         };
-        match self.caller(&ctx).await {
-            Ok(caller) => answer(
-                conversations::messages(&self.svc, &caller, &args.conversation_id, query).await,
-            ),
-            Err(e) => failed(e),
-        }
+        answer(
+            async {
+                let caller = self.caller(&ctx).await?;
+                conversations::messages(&self.svc, &caller, &args.conversation_id, query).await
+            }
+            .await,
+        )
     }
 
     #[tool(
@@ -298,18 +298,14 @@ impl MemoryTools {
         Parameters(args): Parameters<MessageArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        match self.caller(&ctx).await {
-            Ok(caller) => answer(
-                messages::get(
-                    &self.svc,
-                    &caller,
-                    args.tenant_id.as_deref(),
-                    &args.message_id,
-                )
-                .await,
-            ),
-            Err(e) => failed(e),
-        }
+        answer(
+            async {
+                let caller = self.caller(&ctx).await?;
+                let tenant = args.tenant_id.as_deref();
+                messages::get(&self.svc, &caller, tenant, &args.message_id).await
+            }
+            .await,
+        )
     }
 }
 

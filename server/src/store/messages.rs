@@ -58,6 +58,17 @@ pub struct MessageListing {
     pub limit: u64,
 }
 
+/// "Not archived", for a read along a conversation's index. On SQLite it is spelled
+/// `+archived`, so the column cannot be read from `ix_messages_tenant_archived`, which the
+/// planner (without statistics) otherwise prefers: it walks every live message of the tenant
+/// and sorts them, where the conversation's index reads only the rows asked for.
+pub(super) fn live_in_conversation(backend: sea_orm::DbBackend) -> &'static str {
+    match backend {
+        sea_orm::DbBackend::Sqlite => "+archived = 0",
+        _ => "archived = false",
+    }
+}
+
 /// Up to `q.limit` of conversation `id`'s messages in time order (then by id: imported messages
 /// may share a time), read along `ix_messages_conversation`.
 pub async fn conversation_messages(
@@ -66,39 +77,15 @@ pub async fn conversation_messages(
     id: &str,
     q: &MessageListing,
 ) -> Result<Vec<messages::Model>, StoreError> {
-    use sea_orm::{sea_query::Condition, QuerySelect};
+    use sea_orm::QuerySelect;
     let mut query = messages::Entity::find()
         .filter(messages::Column::TenantId.eq(tenant))
         .filter(messages::Column::ConversationId.eq(id));
     if !q.include_archived {
-        query = match db.get_database_backend() {
-            // Spelled `+archived`, the column cannot be read from `ix_messages_tenant_archived`,
-            // which SQLite's planner (without statistics) otherwise prefers: it walks every live
-            // message of the tenant and sorts them, where the conversation's index reads only
-            // the page asked for.
-            sea_orm::DbBackend::Sqlite => query.filter(Expr::cust("+archived = 0")),
-            _ => query.filter(messages::Column::Archived.eq(false)),
-        };
+        query = query.filter(Expr::cust(live_in_conversation(db.get_database_backend())));
     }
-    if let Some((at, after_id)) = q.after {
-        let (time, then_id) = if q.newest_first {
-            (
-                messages::Column::CreatedAt.lt(at),
-                messages::Column::Id.lt(after_id),
-            )
-        } else {
-            (
-                messages::Column::CreatedAt.gt(at),
-                messages::Column::Id.gt(after_id),
-            )
-        };
-        query = query.filter(
-            Condition::any().add(time).add(
-                Condition::all()
-                    .add(messages::Column::CreatedAt.eq(at))
-                    .add(then_id),
-            ),
-        );
+    if let Some(position) = q.after {
+        query = query.filter(beyond(position, q.newest_first));
     }
     let order = if q.newest_first {
         sea_orm::Order::Desc
@@ -242,6 +229,27 @@ pub async fn delete_messages(
     Ok(found)
 }
 
+/// The messages past `(at, id)` in `(created_at, id)` order: before it when `newest_first`.
+fn beyond((at, id): (DateTime<Utc>, Uuid), newest_first: bool) -> sea_orm::sea_query::Condition {
+    use sea_orm::sea_query::Condition;
+    let (time, then_id) = if newest_first {
+        (
+            messages::Column::CreatedAt.lt(at),
+            messages::Column::Id.lt(id),
+        )
+    } else {
+        (
+            messages::Column::CreatedAt.gt(at),
+            messages::Column::Id.gt(id),
+        )
+    };
+    Condition::any().add(time).add(
+        Condition::all()
+            .add(messages::Column::CreatedAt.eq(at))
+            .add(then_id),
+    )
+}
+
 /// Up to `limit` of the tenant's messages after `after` in `(created_at, id)` order, archived
 /// and cold ones too: every stored message, a page at a time (an export's walk).
 pub async fn tenant_page(
@@ -250,18 +258,10 @@ pub async fn tenant_page(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
 ) -> Result<Vec<messages::Model>, StoreError> {
-    use sea_orm::{sea_query::Condition, QuerySelect};
+    use sea_orm::QuerySelect;
     let mut query = messages::Entity::find().filter(messages::Column::TenantId.eq(tenant));
-    if let Some((at, id)) = after {
-        query = query.filter(
-            Condition::any()
-                .add(messages::Column::CreatedAt.gt(at))
-                .add(
-                    Condition::all()
-                        .add(messages::Column::CreatedAt.eq(at))
-                        .add(messages::Column::Id.gt(id)),
-                ),
-        );
+    if let Some(position) = after {
+        query = query.filter(beyond(position, false));
     }
     Ok(query
         .order_by_asc(messages::Column::CreatedAt)

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 use uuid::Uuid;
 
 use super::{entities::messages, StoreError};
@@ -26,12 +26,7 @@ pub async fn around(
         return Ok(vec![Vec::new(); positions.len()]);
     }
     let backend = db.get_database_backend();
-    // Spelled `+archived` on SQLite so its planner reads the conversation's index (see
-    // `messages::conversation_messages`).
-    let live = match backend {
-        DbBackend::Sqlite => "+archived = 0",
-        _ => "archived = false",
-    };
+    let live = super::messages::live_in_conversation(backend);
     let mut values: Vec<Value> = vec![tenant.into()];
     let mut parts = Vec::with_capacity(positions.len() * 2);
     for &(conversation, at, id) in positions {

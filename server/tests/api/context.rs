@@ -15,10 +15,16 @@ async fn context(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value)
 }
 
 fn ids(c: &Value) -> Vec<(String, String)> {
+    in_conversation(c, None)
+}
+
+/// `(content, source)` of the context's messages, only `conversation`'s when given.
+fn in_conversation(c: &Value, conversation: Option<&str>) -> Vec<(String, String)> {
     c["messages"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|m| conversation.is_none_or(|id| m["conversation_id"] == id))
         .map(|m| {
             (
                 m["content"].as_str().unwrap().to_owned(),
@@ -159,16 +165,8 @@ async fn the_search_playground_shows_the_context_rest_gives() {
 
     // The page renders it (HTML-escaped) with its budget, without JavaScript.
     let page = app
-        .client
-        .get(app.url("/search?q=green+tea&context=true&max_tokens=200"))
-        .header(reqwest::header::COOKIE, &cookie)
-        .header(reqwest::header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page_html("/search?q=green+tea&context=true&max_tokens=200", &cookie)
+        .await;
     assert!(page.contains("Context for a prompt"), "{page}");
     assert!(page.contains("user: I like green tea"));
     assert!(page.contains(&format!("{} of 200 tokens", rest["tokens"])));
@@ -215,18 +213,7 @@ async fn neighbours_are_the_nearest_live_turns_on_each_side_whoever_else_was_fou
         let body = json!({"query": "lighthouse keeper cat Pixel", "top_k": 2, "neighbours": 2});
         let (status, c) = context(&app, t, body).await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {c}");
-        let walk: Vec<(String, String)> = c["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["conversation_id"] == "walk")
-            .map(|m| {
-                (
-                    m["content"].as_str().unwrap().to_owned(),
-                    m["source"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let walk = in_conversation(&c, Some("walk"));
         let expected = [
             ("The ferry was late again", "neighbour"),
             ("I lost my umbrella there", "neighbour"),
@@ -240,13 +227,13 @@ async fn neighbours_are_the_nearest_live_turns_on_each_side_whoever_else_was_fou
             .collect();
         assert_eq!(walk, expected, "{backend:?}: {c}");
         // The other conversation's memory stands alone (it has no other turns).
-        let other: Vec<&Value> = c["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["conversation_id"] == "other")
-            .collect();
-        assert_eq!(other.len(), 1, "{c}");
-        assert_eq!(other[0]["source"], "memory");
+        assert_eq!(
+            in_conversation(&c, Some("other")),
+            [(
+                "Pixel the cat sleeps in the lamp room".to_owned(),
+                "memory".to_owned()
+            )],
+            "{c}"
+        );
     }
 }

@@ -71,17 +71,7 @@ async fn the_overview_gathers_usage_trends_embeddings_and_top_conversations() {
 #[tokio::test]
 async fn the_landing_page_draws_its_charts_in_the_html() {
     let (app, alice, cookie, _) = alice_with_tea(Backend::Sqlite).await;
-    let html = app
-        .client
-        .get(app.url("/?days=7"))
-        .header(header::COOKIE, &cookie)
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page_html("/?days=7", &cookie).await;
     let usage = ok(&app, "/v1/analytics/usage", &alice.access_token).await;
     let active = format!(
         r#"data-testid="usage-active">{}<"#,

@@ -155,6 +155,20 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// A dashboard page's HTML as a browser signed in with `cookie` gets it (no JavaScript).
+    pub async fn page_html(&self, path: &str, cookie: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, cookie)
+            .header(reqwest::header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }

@@ -173,6 +173,23 @@ test("HTTP: a read key may recall but not remember or forget; foreign ids are no
   assert.equal(invalid.field, "top_k");
 });
 
+test("HTTP: each recent conversation's latest turns are a resource; another tenant's are not found", async () => {
+  const client = await overHttp(readKey);
+  const templates = (await client.listResourceTemplates()).resourceTemplates;
+  assert.deepEqual(templates.map((t) => t.uriTemplate), ["memory-mesh://conversations/{conversation_id}/recent"]);
+  const listed = (await client.listResources()).resources;
+  assert.deepEqual(listed.map((r) => r.uri), ["memory-mesh://conversations/trip/recent"]);
+  const read = await client.readResource({ uri: listed[0].uri });
+  assert.equal(read.contents.length, 1);
+  const text = read.contents[0].text;
+  assert.match(text, /^Recent turns of conversation trip:\n\[\d{4}-\d\d-\d\d \d\d:\d\d\] user: I am planning a trip to Lisbon in May with my sister$/m);
+  assert.doesNotMatch(text, /noted your sister/, "a forgotten message is gone from the resource too");
+  for (const uri of ["memory-mesh://conversations/secret/recent", "memory-mesh://conversations/nothing-here/recent",
+    "memory-mesh://elsewhere"]) {
+    await assert.rejects(client.readResource({ uri }), /no resource/, uri);
+  }
+});
+
 test("HTTP: no credential, a bad one, or a cookie alone is refused before any tool runs", async () => {
   for (const headers of [{}, { "x-api-key": "mm_not_a_real_key" }]) {
     const response = await fetch(base + "/mcp", {

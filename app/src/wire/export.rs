@@ -56,12 +56,16 @@ pub struct ExportedMessage {
     /// The importance set by hand, if any (`importance_score` is computed from it).
     #[serde(default)]
     pub importance_override: Option<f64>,
-    /// The model that embedded it (none while pending, failed or cold).
+    /// The model that last embedded it, if one has (kept while a new embedding is pending
+    /// and in cold storage).
     #[serde(default)]
     pub embedding_model: Option<String>,
+    /// Its vector, when the export was asked for vectors (`vectors=true`) and it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Vec<f32>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportCounts {
     pub conversations: u64,

@@ -1418,9 +1418,14 @@ class ExportedMessage(MessageResponse):
     A message as stored: its answer form plus what an import needs to keep it as it was.
     """
 
+    embedding: list[float] | None = None
+    """
+    Its vector, when the export was asked for vectors (`vectors=true`) and it has one.
+    """
     embedding_model: str | None = None
     """
-    The model that embedded it (none while pending, failed or cold).
+    The model that last embedded it, if one has (kept while a new embedding is pending
+    and in cold storage).
     """
     importance_override: float | None = None
     """

@@ -1311,7 +1311,12 @@ export interface components {
         });
         /** @description A message as stored: its answer form plus what an import needs to keep it as it was. */
         ExportedMessage: components["schemas"]["MessageResponse"] & {
-            /** @description The model that embedded it (none while pending, failed or cold). */
+            /** @description Its vector, when the export was asked for vectors (`vectors=true`) and it has one. */
+            embedding?: number[] | null;
+            /**
+             * @description The model that last embedded it, if one has (kept while a new embedding is pending
+             *     and in cold storage).
+             */
             embedding_model?: string | null;
             /**
              * Format: double
@@ -3482,6 +3487,8 @@ export interface operations {
             query?: {
                 /** @description Tenant; defaults to the credential's */
                 tenant_id?: string;
+                /** @description Each embedded message's vector too (`embedding`); an import with the same model then embeds nothing */
+                vectors?: boolean;
             };
             header?: never;
             path?: never;

@@ -4,6 +4,7 @@
 //!
 //! - [`tools`]: the tools, what they tell a model, and how a failure reads.
 //! - [`args`]: what each tool takes (their JSON schemas come from these types).
+//! - [`resources`]: each recent conversation's latest turns, as a resource.
 //! - [`http`]: streamable HTTP at `/mcp` on the running server, each request authenticated by
 //!   its headers.
 //! - [`stdio`]: `memory-mesh mcp`, forwarded to a serving instance of the same data directory
@@ -11,5 +12,6 @@
 
 pub mod args;
 pub mod http;
+pub mod resources;
 pub mod stdio;
 pub mod tools;

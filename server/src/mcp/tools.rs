@@ -14,16 +14,23 @@ use app::wire::{
 };
 use rmcp::{
     handler::server::wrapper::Parameters,
-    model::{CallToolResult, ContentBlock},
+    model::{
+        CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult,
+        ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
+        ReadResourceResponse, ServerCapabilities, ServerConfig,
+    },
     service::RequestContext,
-    tool, tool_handler, tool_router, RoleServer, ServerHandler,
+    tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::json;
 
-use super::args::{
-    ConversationMessagesArgs, ListConversationsArgs, MessageArgs, RecallArgs, RememberArgs,
+use super::{
+    args::{
+        ConversationMessagesArgs, ListConversationsArgs, MessageArgs, RecallArgs, RememberArgs,
+    },
+    resources,
 };
 use crate::{
     failure,
@@ -309,14 +316,60 @@ impl MemoryTools {
     }
 }
 
-#[tool_handler(
-    name = "memory-mesh",
-    instructions = "Memory Mesh is long-term memory shared across conversations. Call `recall` \
-                    (or `context` for a ready prompt block) before answering when earlier \
-                    conversations may matter, and `remember` to store what is worth keeping. \
-                    Ids from one tool's results are the ids the others take."
-)]
-impl ServerHandler for MemoryTools {}
+#[tool_handler]
+impl ServerHandler for MemoryTools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "memory-mesh",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(
+            "Memory Mesh is long-term memory shared across conversations. Call `recall` (or \
+             `context` for a ready prompt block) before answering when earlier conversations \
+             may matter, and `remember` to store what is worth keeping. Ids from one tool's \
+             results are the ids the others take. Each recent conversation's latest turns are \
+             also a resource.",
+        )
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let caller = self.caller(&ctx).await.map_err(unauthenticated)?;
+        resources::list(&self.svc, &caller).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let caller = self.caller(&ctx).await.map_err(unauthenticated)?;
+        Ok(resources::read(&self.svc, &caller, &request.uri)
+            .await?
+            .into())
+    }
+}
+
+fn unauthenticated(e: ServiceError) -> ErrorData {
+    ErrorData::invalid_request(failure::public_message(&e), None)
+}
 
 fn answer<T: Serialize>(result: Result<T, ServiceError>) -> CallToolResult {
     match result {

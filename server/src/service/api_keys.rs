@@ -52,7 +52,7 @@ pub async fn create(
         .authorise_and_charge(svc, req.tenant_id.as_deref(), Access::Admin)
         .await?;
     let generated = api_keys::generate();
-    let now = Utc::now();
+    let now = crate::store::now();
     let row = entity::Model {
         id: Uuid::now_v7(),
         user_id: caller.user_id,

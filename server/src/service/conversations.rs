@@ -162,7 +162,7 @@ pub async fn create(
     Ok((view(conversation), created))
 }
 
-fn check_title(title: Option<String>) -> Result<Option<String>, Invalid> {
+pub(crate) fn check_title(title: Option<String>) -> Result<Option<String>, Invalid> {
     let title = title.map(|t| t.trim().to_owned());
     if title.as_ref().is_some_and(|t| t.chars().count() > 512) {
         return Err(Invalid::new("title", "must be at most 512 characters"));

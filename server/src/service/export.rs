@@ -17,16 +17,24 @@ use crate::store::{self, conversations::ConversationQuery};
 /// Rows read per query.
 const PAGE: u64 = 100;
 
+/// What an export holds besides the rows themselves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Each embedded message's vector (an import with the same model then embeds nothing).
+    pub vectors: bool,
+}
+
 /// The caller's tenant (tenant admins only) as export records.
 pub async fn tenant(
     svc: &Services,
     caller: &Caller,
     tenant: Option<&str>,
+    options: Options,
 ) -> Result<impl Stream<Item = Result<ExportRecord>> + Send + 'static> {
     let t = caller
         .authorise_and_charge(svc, tenant, Access::Admin)
         .await?;
-    Ok(records(svc, t.tenant_id))
+    Ok(records(svc, t.tenant_id, options))
 }
 
 /// Tenant `tenant_id` as export records, for a door that has authorised it itself (the
@@ -34,11 +42,12 @@ pub async fn tenant(
 pub fn records(
     svc: &Services,
     tenant_id: String,
+    options: Options,
 ) -> impl Stream<Item = Result<ExportRecord>> + Send + 'static {
     let (tx, rx) = mpsc::channel(64);
     let svc = svc.clone();
     svc.tasks.clone().spawn(async move {
-        if let Err(e) = walk(&svc, &tenant_id, &tx).await {
+        if let Err(e) = walk(&svc, &tenant_id, options, &tx).await {
             let _ = tx.send(Err(e)).await;
         }
     });
@@ -57,6 +66,7 @@ impl From<Gone> for ServiceError {
 async fn walk(
     svc: &Services,
     tenant_id: &str,
+    options: Options,
     tx: &mpsc::Sender<Result<ExportRecord>>,
 ) -> Result<()> {
     let send = |record: ExportRecord| async move { tx.send(Ok(record)).await.map_err(|_| Gone) };
@@ -110,14 +120,22 @@ async fn walk(
         let Some(last) = page.last() else { break };
         after = Some((last.created_at, last.id));
         let full = page.len() as u64 == PAGE;
+        let mut vectors = if options.vectors {
+            let ids: Vec<_> = page.iter().map(|m| m.id).collect();
+            store::embeddings::vectors_of(&svc.db, &ids).await?
+        } else {
+            Default::default()
+        };
         for m in page {
             counts.messages += 1;
             let (importance_override, embedding_model) =
                 (m.importance_override, m.embedding_model.clone());
+            let embedding = vectors.remove(&m.id);
             send(ExportRecord::Message(ExportedMessage {
                 message: views::view_message(m),
                 importance_override,
                 embedding_model,
+                embedding,
             }))
             .await?;
         }

@@ -2,7 +2,7 @@
 //! entries past the kept period. Written in the change's own transaction where there is one,
 //! so an acknowledged change always has its entry.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
 use uuid::Uuid;
 
@@ -44,7 +44,7 @@ pub async fn record(db: &impl ConnectionTrait, entry: NewEntry) -> Result<(), St
         entry.action.into(),
         entry.target.into(),
         entry.details.to_string().into(),
-        Utc::now().trunc_subsecs(6).into(),
+        crate::store::now().into(),
     ];
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),

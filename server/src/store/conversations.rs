@@ -112,7 +112,7 @@ pub async fn create_conversation(
     {
         return Ok((existing, false));
     }
-    let now = Utc::now();
+    let now = super::now();
     let created = conversations::ActiveModel {
         tenant_id: Set(tenant.to_owned()),
         id: Set(id.to_owned()),
@@ -152,7 +152,7 @@ pub async fn update_conversation(
     if let Some(a) = archived {
         active.archived = Set(a);
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(super::now());
     Ok(active.update(txn).await?)
 }
 

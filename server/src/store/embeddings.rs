@@ -67,3 +67,33 @@ pub async fn clear_embedding(db: &impl ConnectionTrait, id: Uuid) -> Result<(), 
     .await?;
     Ok(())
 }
+
+/// The vectors of those of `ids` that have one.
+pub async fn vectors_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<f32>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let backend = db.get_database_backend();
+    let (list, values) = super::id_params(ids);
+    let sql = format!(
+        "SELECT id, embedding FROM messages WHERE id IN ({list}) AND embedding IS NOT NULL"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id: Uuid = r.try_get("", "id")?;
+            let vector = match backend {
+                DbBackend::Postgres => r
+                    .try_get::<sea_orm::prelude::PgVector>("", "embedding")?
+                    .to_vec(),
+                _ => from_blob(&r.try_get::<Vec<u8>>("", "embedding")?),
+            };
+            Ok((id, vector))
+        })
+        .collect()
+}

@@ -57,8 +57,8 @@ pub struct Prepared {
 /// Gives each message its id and stored form: the caller can describe the write (its events)
 /// before [`insert`] stores it.
 pub fn prepare(items: Vec<(NewMessage, Option<Vec<f32>>)>, model: &str) -> Prepared {
-    // The databases keep microseconds: truncate here so the answer equals what a read returns.
-    let now = Utc::now().trunc_subsecs(6);
+    // To the microsecond, as the databases keep it: the answer equals what a read returns.
+    let now = crate::store::now();
     let mut prepared = Prepared {
         messages: Vec::with_capacity(items.len()),
         vectors: Vec::with_capacity(items.len()),

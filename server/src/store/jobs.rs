@@ -84,7 +84,7 @@ pub async fn claim(
     lease: Duration,
 ) -> Result<Vec<Claimed>, StoreError> {
     let backend = db.get_database_backend();
-    let now = Utc::now();
+    let now = crate::store::now();
     let skip_locked = match backend {
         DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
         _ => "",
@@ -227,7 +227,7 @@ pub async fn retry_later(
     error: &str,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
-    let now = Utc::now();
+    let now = crate::store::now();
     for job in jobs {
         let delay =
             Duration::seconds(1i64 << job.attempts.clamp(0, 8) as u32).min(Duration::minutes(5));
@@ -259,7 +259,7 @@ pub async fn fail(
     error: &str,
 ) -> Result<Vec<messages::Model>, StoreError> {
     let backend = txn.get_database_backend();
-    let now = Utc::now();
+    let now = crate::store::now();
     let mut failed = Vec::with_capacity(jobs.len());
     for job in jobs {
         let marked = txn

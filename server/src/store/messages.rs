@@ -169,7 +169,7 @@ pub async fn update_message(
     if let Some(s) = change.importance_score {
         active.importance_score = Set(s);
     }
-    let now = Utc::now();
+    let now = super::now();
     // Archived by hand (`manual`); restored, a cold message gets its vector computed again.
     let mut warm_again = false;
     if let Some(a) = change.archived.filter(|a| *a != current.archived) {
@@ -194,7 +194,7 @@ pub async fn update_message(
         // search never matches the old text.
         None if content_changed || warm_again => {
             embeddings::clear_embedding(txn, id).await?;
-            jobs::enqueue(txn, id, tenant, Utc::now()).await?;
+            jobs::enqueue(txn, id, tenant, crate::store::now()).await?;
             updated.embedding_status = EmbeddingStatus::Pending.as_str().into();
         }
         None => {}
@@ -222,7 +222,7 @@ pub async fn delete_messages(
             .entry(m.conversation_id.as_str())
             .or_default() += 1;
     }
-    let now = Utc::now();
+    let now = super::now();
     for (conversation, count) in per_conversation {
         shrink_conversation(txn, tenant, conversation, count, now).await?;
     }

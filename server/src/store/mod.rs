@@ -5,7 +5,7 @@
 //!   deleting one with all it holds; [`callers`]: a
 //!   credential and everything it stands for, in one query.
 //! - [`ingest`]: new messages, set-based; [`messages`], [`conversations`]: the rest of their
-//!   lives, with exact conversation counters.
+//!   lives, with exact conversation counters; [`import`]: an export's rows as they were.
 //! - [`embeddings`]: vector storage per backend; [`filters`]: search filters as SQL;
 //!   [`retrievers`]: both retrievers per backend and the candidates' ranking facts;
 //!   [`index`]: the in-process search index and the change log it follows.
@@ -33,6 +33,12 @@ use sea_orm::{
 
 use crate::config::DatabaseSettings;
 
+/// The current time as both databases keep it (to the microsecond): what a write stores, and
+/// answers, is what a later read returns on either backend.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6)
+}
+
 pub mod accounts;
 pub mod analytics;
 pub mod audit;
@@ -42,6 +48,7 @@ pub mod embeddings;
 pub mod entities;
 pub mod events;
 pub mod filters;
+pub mod import;
 pub mod index;
 pub mod ingest;
 pub mod jobs;

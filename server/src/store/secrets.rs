@@ -1,7 +1,6 @@
 //! Secrets the server generated for itself, kept in the database so that every instance on it
 //! uses the same one.
 
-use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use super::StoreError;
@@ -18,7 +17,7 @@ pub async fn shared_secret(
         backend,
         "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO NOTHING",
-        [name.into(), candidate.into(), Utc::now().into()],
+        [name.into(), candidate.into(), crate::store::now().into()],
     ))
     .await?;
     let row = db

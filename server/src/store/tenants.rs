@@ -33,7 +33,7 @@ pub async fn create_tenant(
         return Err(taken());
     }
     // A racing creation that passed the check above breaks the primary key: also a 409.
-    insert_with_admin(txn, id, name, admin, Utc::now())
+    insert_with_admin(txn, id, name, admin, super::now())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => taken(),
@@ -139,7 +139,7 @@ pub async fn rename_tenant(
         .ok_or(StoreError::NotFound { what: "tenant" })?;
     let mut active: tenants::ActiveModel = tenant.into();
     active.name = Set(name.to_owned());
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(super::now());
     active.update(db).await?;
     Ok(())
 }

@@ -75,22 +75,7 @@ async fn the_admin_command_grants_and_revokes_instance_administration() {
     let app = spawn_app(Backend::Sqlite).await;
     let carol = app.register_and_login("carol", None).await;
     assert_eq!(tenants_view(&app, &carol.access_token).await.status(), 403);
-    let dir = TempDir::new();
-    let admin = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
-        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
-            cmd.env_remove(key);
-        }
-        cmd.current_dir(&dir.path)
-            .env(
-                "MEMORY_DATABASE_URL",
-                app.state.services.settings.database.url.expose(),
-            )
-            .arg("admin")
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let admin = |args: &[&str]| app.cli(["admin"].iter().chain(args));
     let out = admin(&["grant", "carol"]);
     assert!(
         out.status.success(),

@@ -1,22 +1,11 @@
 //! The `memory-mesh` binary itself: configuration errors and the `migrate` command.
 
-use std::process::Command;
-
 use crate::helpers::*;
-
-fn binary() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
-    // Only what the test sets: no MEMORY_* from the environment running the tests.
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
-        cmd.env_remove(key);
-    }
-    cmd
-}
 
 #[test]
 fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
     let dir = TempDir::new();
-    let output = binary()
+    let output = binary_command()
         .current_dir(&dir.path)
         .env("MEMORY_GLOBAL_RATE_LIMIT", "many")
         .output()
@@ -45,7 +34,7 @@ fn production_refuses_to_start_with_a_weak_secret_or_wildcard_cors() {
             ],
         ),
     ] {
-        let output = binary()
+        let output = binary_command()
             .current_dir(&dir.path)
             .env("MEMORY_ENVIRONMENT", "production")
             .envs(env)
@@ -64,7 +53,13 @@ fn production_refuses_to_start_with_a_weak_secret_or_wildcard_cors() {
 #[test]
 fn migrate_status_lists_every_migration_as_applied_after_migrate_up() {
     let dir = TempDir::new();
-    let run = |args: &[&str]| binary().current_dir(&dir.path).args(args).output().unwrap();
+    let run = |args: &[&str]| {
+        binary_command()
+            .current_dir(&dir.path)
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let up = run(&["migrate", "up"]);
     assert!(
         up.status.success(),

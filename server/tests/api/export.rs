@@ -1,8 +1,6 @@
 //! `GET /v1/export` and `memory-mesh export`: a tenant's data as JSON lines — everything it
 //! stores, as stored, for its admins only; the command line writes the same records.
 
-use std::process::Command;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -37,16 +35,8 @@ async fn a_tenant_admin_exports_everything_the_tenant_stores_as_stored() {
         )
         .await;
         assert!(r.status().is_success());
-        let archived = store(&app, t, "garden", "user", "Tulips bloom in April").await;
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/messages/{}", archived["id"].as_str().unwrap()),
-                t,
-                Some(json!({"archived": true})),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let tulips = store(&app, t, "garden", "user", "Tulips bloom in April").await;
+        archive(&app, t, tulips["id"].as_str().unwrap()).await;
         store(
             &app,
             &carol.access_token,
@@ -121,21 +111,10 @@ async fn a_tenant_admin_exports_everything_the_tenant_stores_as_stored() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
         // The command line, on the same database, writes the same records.
-        let url = app.state.services.settings.database.url.expose().to_owned();
         let out = TempDir::new();
         let file = out.path.join("alice.jsonl");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
-        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
-            cmd.env_remove(key);
-        }
-        let output = cmd
-            .args(["export", "--tenant", &alice.tenant_id, "--output"])
-            .arg(&file)
-            .env("MEMORY_DATABASE_URL", &url)
-            .env("MEMORY_DATA_DIR", &out.path)
-            .env("MEMORY_EMBEDDING_PROVIDER", "fake")
-            .output()
-            .unwrap();
+        let file_arg = file.to_str().unwrap();
+        let output = app.cli(["export", "--tenant", &alice.tenant_id, "--output", file_arg]);
         assert!(
             output.status.success(),
             "{}",

@@ -19,20 +19,8 @@ async fn found_lexically(app: &TestApp, token: &str, query: &str) -> Vec<String>
 }
 
 async fn found_by(app: &TestApp, token: &str, query: &str, mode: &str) -> Vec<String> {
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/memory/search",
-            token,
-            Some(json!({"query": query, "mode": mode, "top_k": 10})),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let r: Value = r.json().await.unwrap();
-    r["items"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let body = json!({"query": query, "mode": mode, "top_k": 10});
+    (search_hits(app, token, body).await.iter())
         .map(|i| i["content"].as_str().unwrap().to_owned())
         .collect()
 }

@@ -20,6 +20,7 @@ mod errors;
 mod export;
 mod feed;
 mod helpers;
+mod import;
 mod index;
 mod isolation;
 mod jobs;

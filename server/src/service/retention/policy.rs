@@ -3,7 +3,7 @@
 use app::wire::retention::{
     CreateRetentionRule, RetentionPolicy, RetentionRule, UpdateRetentionPolicy, UpdateRetentionRule,
 };
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -68,6 +68,22 @@ pub async fn update(
         .authorise_and_charge(svc, tenant, Access::Admin)
         .await?;
     let mut p = effective(svc, &t.tenant_id).await?;
+    apply(&mut p, req)?;
+    let now = Utc::now().trunc_subsecs(6);
+    let stored = stored(&t.tenant_id, &p, now, now);
+    p.updated_at = Some(now.to_rfc3339());
+    let details = serde_json::to_value(&p).unwrap_or(Value::Null);
+    let tenant = Some(t.tenant_id.as_str());
+    let entry = audit::entry(caller, tenant, "retention.policy_updated", None, details);
+    svc.write(async |txn| {
+        store::save_policy(txn, stored).await?;
+        Ok(Written::audited(p, vec![entry]))
+    })
+    .await
+}
+
+/// Checks and applies the fields `req` changes to `p`.
+pub(crate) fn apply(p: &mut RetentionPolicy, req: UpdateRetentionPolicy) -> Result<(), Invalid> {
     if let Some(e) = req.enabled {
         p.enabled = e;
     }
@@ -82,7 +98,10 @@ pub async fn update(
     }
     if let Some(i) = req.importance_threshold {
         if !(0.0..=1.0).contains(&i) {
-            return Err(Invalid::new("importance_threshold", "must be a number in 0..1").into());
+            return Err(Invalid::new(
+                "importance_threshold",
+                "must be a number in 0..1",
+            ));
         }
         p.importance_threshold = i;
     }
@@ -97,27 +116,27 @@ pub async fn update(
             )
         }
     }
-    let now = Utc::now().trunc_subsecs(6);
-    let stored = retention_policies::Model {
-        tenant_id: t.tenant_id.clone(),
+    Ok(())
+}
+
+/// `p` as the tenant's stored policy.
+pub(crate) fn stored(
+    tenant: &str,
+    p: &RetentionPolicy,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> retention_policies::Model {
+    retention_policies::Model {
+        tenant_id: tenant.to_owned(),
         enabled: p.enabled,
         max_age_days: p.max_age_days as i32,
         importance_threshold: p.importance_threshold,
         min_age_days: p.min_age_days as i32,
         max_items: p.max_items.map(|n| n as i32),
         delete_after_days: p.delete_after_days as i32,
-        created_at: now,
-        updated_at: now,
-    };
-    p.updated_at = Some(now.to_rfc3339());
-    let details = serde_json::to_value(&p).unwrap_or(Value::Null);
-    let tenant = Some(t.tenant_id.as_str());
-    let entry = audit::entry(caller, tenant, "retention.policy_updated", None, details);
-    svc.write(async |txn| {
-        store::save_policy(txn, stored).await?;
-        Ok(Written::audited(p, vec![entry]))
-    })
-    .await
+        created_at,
+        updated_at,
+    }
 }
 
 pub(crate) fn rule_view(r: retention_rules::Model) -> RetentionRule {
@@ -179,12 +198,26 @@ pub async fn create_rule(
     let t = caller
         .authorise_and_charge(svc, tenant, Access::Admin)
         .await?;
+    let rule = new_rule(&t.tenant_id, req, Utc::now().trunc_subsecs(6))?;
+    svc.write(async |txn| {
+        let view = rule_view(store::insert_rule(txn, rule).await?);
+        let entry = audit_rule(caller, &t.tenant_id, "retention.rule_created", &view);
+        Ok(Written::audited(view, vec![entry]))
+    })
+    .await
+}
+
+/// A checked new rule of `tenant`, created at `now`.
+pub(crate) fn new_rule(
+    tenant: &str,
+    req: CreateRetentionRule,
+    now: DateTime<Utc>,
+) -> Result<retention_rules::Model, Invalid> {
     let action = rules::Action::parse(&req.action)?;
     rules::selection(&req.rule_type, &req.conditions)?;
-    let now = Utc::now().trunc_subsecs(6);
-    let rule = retention_rules::Model {
+    Ok(retention_rules::Model {
         id: Uuid::now_v7(),
-        tenant_id: t.tenant_id.clone(),
+        tenant_id: tenant.to_owned(),
         name: rules::rule_name(&req.name)?,
         description: rules::rule_description(req.description)?,
         rule_type: req.rule_type,
@@ -199,13 +232,7 @@ pub async fn create_rule(
         last_applied_at: None,
         created_at: now,
         updated_at: now,
-    };
-    svc.write(async |txn| {
-        let view = rule_view(store::insert_rule(txn, rule).await?);
-        let entry = audit_rule(caller, &t.tenant_id, "retention.rule_created", &view);
-        Ok(Written::audited(view, vec![entry]))
     })
-    .await
 }
 
 /// The audit entry of a change to `rule`: the rule as it now is (or was, deleted).

@@ -1,6 +1,5 @@
 //! API keys: bound to one tenant, found by their public prefix, stored as a SHA-256 hash.
 
-use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -51,7 +50,10 @@ pub async fn revoke_api_key(
         return Ok(None);
     };
     let result = api_keys::Entity::update_many()
-        .col_expr(api_keys::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            api_keys::Column::RevokedAt,
+            Expr::value(crate::store::now()),
+        )
         .filter(api_keys::Column::Id.eq(id))
         .filter(api_keys::Column::RevokedAt.is_null())
         .exec(db)
@@ -61,7 +63,7 @@ pub async fn revoke_api_key(
 
 /// Records use of a key at most once a minute, so authentication is not a write per request.
 pub async fn touch_api_key(db: &DatabaseConnection, id: Uuid) -> Result<(), StoreError> {
-    let now = Utc::now();
+    let now = crate::store::now();
     api_keys::Entity::update_many()
         .col_expr(api_keys::Column::LastUsedAt, Expr::value(now))
         .filter(api_keys::Column::Id.eq(id))

@@ -1,6 +1,5 @@
 //! Memberships: who belongs to a tenant and with which role. A tenant always keeps an admin.
 
-use chrono::Utc;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -51,7 +50,7 @@ pub async fn add_member(
             "this user is already a member of the tenant".into(),
         ));
     }
-    let now = Utc::now();
+    let now = crate::store::now();
     Ok(memberships::ActiveModel {
         tenant_id: Set(tenant_id.to_owned()),
         user_id: Set(user_id),
@@ -91,7 +90,7 @@ pub async fn change_member(
         Some(role) => {
             let mut active: memberships::ActiveModel = current.into();
             active.role = Set(role.as_str().to_owned());
-            active.updated_at = Set(Utc::now());
+            active.updated_at = Set(crate::store::now());
             active.update(txn).await?;
         }
         None => {
@@ -100,7 +99,10 @@ pub async fn change_member(
                 .await?;
             // The departing member's keys for this tenant stop working with their membership.
             api_keys::Entity::update_many()
-                .col_expr(api_keys::Column::RevokedAt, Expr::value(Utc::now()))
+                .col_expr(
+                    api_keys::Column::RevokedAt,
+                    Expr::value(crate::store::now()),
+                )
                 .filter(api_keys::Column::TenantId.eq(tenant_id))
                 .filter(api_keys::Column::UserId.eq(user_id))
                 .filter(api_keys::Column::RevokedAt.is_null())

@@ -13,7 +13,6 @@ pub use api_keys::*;
 pub use members::*;
 pub use sessions::*;
 
-use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -72,7 +71,7 @@ pub async fn create_account(
         }
         None => free_personal_tenant_id(txn, &new.username).await?,
     };
-    let now = Utc::now();
+    let now = crate::store::now();
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(new.email),
@@ -152,7 +151,7 @@ pub async fn user_by_email_or_username(
 
 pub async fn record_login(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), StoreError> {
     users::Entity::update_many()
-        .col_expr(users::Column::LastLoginAt, Expr::value(Utc::now()))
+        .col_expr(users::Column::LastLoginAt, Expr::value(crate::store::now()))
         .filter(users::Column::Id.eq(user_id))
         .exec(db)
         .await?;
@@ -171,7 +170,7 @@ pub async fn set_instance_admin(
     };
     users::Entity::update_many()
         .col_expr(users::Column::IsInstanceAdmin, Expr::value(admin))
-        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(users::Column::UpdatedAt, Expr::value(crate::store::now()))
         .filter(users::Column::Id.eq(user.id))
         .exec(db)
         .await?;
@@ -213,7 +212,7 @@ pub async fn update_profile(
     if let Some(f) = full_name {
         active.full_name = Set(f);
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(crate::store::now());
     Ok(active.update(db).await?)
 }
 
@@ -224,7 +223,7 @@ pub async fn set_password_hash(
 ) -> Result<(), StoreError> {
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(hash))
-        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(users::Column::UpdatedAt, Expr::value(crate::store::now()))
         .filter(users::Column::Id.eq(user_id))
         .exec(db)
         .await?;

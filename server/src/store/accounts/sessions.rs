@@ -25,7 +25,7 @@ pub async fn create_session(
     id: Uuid,
     new: NewSession,
 ) -> Result<auth_sessions::Model, StoreError> {
-    let now = Utc::now();
+    let now = crate::store::now();
     Ok(auth_sessions::ActiveModel {
         id: Set(id),
         user_id: Set(new.user_id),
@@ -50,7 +50,7 @@ pub async fn active_session(
 ) -> Result<Option<auth_sessions::Model>, StoreError> {
     Ok(auth_sessions::Entity::find_by_id(id)
         .filter(auth_sessions::Column::RevokedAt.is_null())
-        .filter(auth_sessions::Column::ExpiresAt.gt(Utc::now()))
+        .filter(auth_sessions::Column::ExpiresAt.gt(crate::store::now()))
         .one(db)
         .await?)
 }
@@ -70,7 +70,10 @@ pub async fn rotate_session(
             Expr::value(generation + 1),
         )
         .col_expr(auth_sessions::Column::RefreshHash, Expr::value(new_hash))
-        .col_expr(auth_sessions::Column::LastUsedAt, Expr::value(Utc::now()))
+        .col_expr(
+            auth_sessions::Column::LastUsedAt,
+            Expr::value(crate::store::now()),
+        )
         .filter(auth_sessions::Column::Id.eq(id))
         .filter(auth_sessions::Column::RefreshGeneration.eq(generation))
         .filter(auth_sessions::Column::RevokedAt.is_null())
@@ -81,7 +84,10 @@ pub async fn rotate_session(
 
 pub async fn revoke_session(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
     auth_sessions::Entity::update_many()
-        .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            auth_sessions::Column::RevokedAt,
+            Expr::value(crate::store::now()),
+        )
         .filter(auth_sessions::Column::Id.eq(id))
         .filter(auth_sessions::Column::RevokedAt.is_null())
         .exec(db)
@@ -96,7 +102,10 @@ pub async fn revoke_other_sessions(
     keep: Option<Uuid>,
 ) -> Result<u64, StoreError> {
     let mut update = auth_sessions::Entity::update_many()
-        .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            auth_sessions::Column::RevokedAt,
+            Expr::value(crate::store::now()),
+        )
         .filter(auth_sessions::Column::UserId.eq(user_id))
         .filter(auth_sessions::Column::RevokedAt.is_null());
     if let Some(keep) = keep {
@@ -113,7 +122,7 @@ pub async fn live_sessions(
     Ok(auth_sessions::Entity::find()
         .filter(auth_sessions::Column::UserId.eq(user_id))
         .filter(auth_sessions::Column::RevokedAt.is_null())
-        .filter(auth_sessions::Column::ExpiresAt.gt(Utc::now()))
+        .filter(auth_sessions::Column::ExpiresAt.gt(crate::store::now()))
         .order_by_desc(auth_sessions::Column::LastUsedAt)
         .order_by_desc(auth_sessions::Column::Id)
         .all(db)
@@ -127,11 +136,14 @@ pub async fn revoke_user_session(
     id: Uuid,
 ) -> Result<bool, StoreError> {
     let result = auth_sessions::Entity::update_many()
-        .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            auth_sessions::Column::RevokedAt,
+            Expr::value(crate::store::now()),
+        )
         .filter(auth_sessions::Column::Id.eq(id))
         .filter(auth_sessions::Column::UserId.eq(user_id))
         .filter(auth_sessions::Column::RevokedAt.is_null())
-        .filter(auth_sessions::Column::ExpiresAt.gt(Utc::now()))
+        .filter(auth_sessions::Column::ExpiresAt.gt(crate::store::now()))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -141,7 +153,10 @@ pub async fn revoke_user_session(
 /// authentication is not a write per request).
 pub async fn touch_session(db: &DatabaseConnection, id: Uuid) -> Result<(), StoreError> {
     auth_sessions::Entity::update_many()
-        .col_expr(auth_sessions::Column::LastUsedAt, Expr::value(Utc::now()))
+        .col_expr(
+            auth_sessions::Column::LastUsedAt,
+            Expr::value(crate::store::now()),
+        )
         .filter(auth_sessions::Column::Id.eq(id))
         .exec(db)
         .await?;

@@ -113,7 +113,7 @@ pub fn insert_sql(
 pub async fn append(txn: &impl ConnectionTrait, events: Vec<NewEvent>) -> Result<(), StoreError> {
     let backend = txn.get_database_backend();
     let tagged: Vec<(NewEvent, bool)> = events.into_iter().map(|e| (e, false)).collect();
-    let now = Utc::now();
+    let now = crate::store::now();
     for chunk in tagged.chunks(ROWS_PER_STATEMENT) {
         let mut values = Vec::new();
         let sql = insert_sql(chunk, now, Only::All, &mut values);

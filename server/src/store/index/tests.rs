@@ -1,7 +1,5 @@
 //! Unit tests of the layout, the scan and its recall.
 
-use chrono::Utc;
-
 use super::{scan::*, *};
 
 fn unit(seed: u64, dims: usize) -> Vec<f32> {
@@ -59,7 +57,7 @@ fn upsert_remove_and_scan_keep_slots_consistent() {
         vector: unit(seed, dims),
         facts: Facts {
             importance: seed as f64 / 100.0,
-            created_at: Utc::now(),
+            created_at: crate::store::now(),
         },
     };
     for i in 0..5 {
@@ -120,7 +118,7 @@ fn the_bit_scan_with_its_re_rank_finds_what_an_exact_scan_finds() {
             vector: clustered(i, &centers[i as usize % centers.len()]),
             facts: Facts {
                 importance: 0.5,
-                created_at: Utc::now(),
+                created_at: crate::store::now(),
             },
         })
         .collect();

@@ -15,16 +15,45 @@ pub struct Logged {
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
+/// The real binary, with none of the environment's `MEMORY_*` settings: only what the test
+/// sets.
+pub fn binary_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
+        command.env_remove(key);
+    }
+    command
+}
+
+impl super::TestApp {
+    /// Runs `memory-mesh <args>` on this app's database, with the app's embedder, in a data
+    /// directory of its own.
+    pub fn cli<I, S>(&self, args: I) -> std::process::Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let dir = super::TempDir::new();
+        binary_command()
+            .current_dir(&dir.path)
+            .args(args)
+            .env(
+                "MEMORY_DATABASE_URL",
+                self.state.services.settings.database.url.expose(),
+            )
+            .env("MEMORY_DATA_DIR", &dir.path)
+            .env("MEMORY_EMBEDDING_PROVIDER", "fake")
+            .output()
+            .unwrap()
+    }
+}
+
 /// Starts the binary in `dir` (embedded default plus `envs`, no `MEMORY_*` of the environment
 /// running the tests) on a random port. Reading both pipes to the end also keeps the server
 /// from ever blocking on a full one.
 pub fn start_logged(dir: &std::path::Path, envs: &[(&str, &str)]) -> Logged {
     use std::io::{BufRead, BufReader};
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_memory-mesh"));
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MEMORY_")) {
-        command.env_remove(key);
-    }
-    let mut child = command
+    let mut child = binary_command()
         .current_dir(dir)
         .env("MEMORY_PORT", "0")
         .envs(envs.iter().copied())

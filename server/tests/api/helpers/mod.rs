@@ -392,6 +392,34 @@ pub async fn store(
     r.json().await.unwrap()
 }
 
+/// Archives message `id` by hand (asserting the 200).
+pub async fn archive(app: &TestApp, token: &str, id: &str) {
+    let path = format!("/v1/messages/{id}");
+    let body = json!({"archived": true});
+    let r = app
+        .call(reqwest::Method::PUT, &path, token, Some(body))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+/// The hits of `POST /v1/memory/search` with `body`, best first (asserting the 200).
+pub async fn search_hits(app: &TestApp, token: &str, body: Value) -> Vec<Value> {
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/memory/search",
+            token,
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let mut r: Value = r.json().await.unwrap();
+    match r["items"].take() {
+        Value::Array(items) => items,
+        other => panic!("search answered items {other}"),
+    }
+}
+
 /// Stores a user message in conversation `c` with its embedding left to the queue
 /// (`?async=true`) and returns it (asserting the 202).
 pub async fn store_async(app: &TestApp, token: &str, content: &str) -> Value {

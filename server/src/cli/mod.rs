@@ -1,6 +1,8 @@
 //! The command line: `memory-mesh [serve]`, `memory-mesh mcp` (MCP over stdio),
-//! `memory-mesh export --tenant <id>`, `memory-mesh migrate up|down|status` and
-//! `memory-mesh admin grant|revoke <user>`.
+//! `memory-mesh export --tenant <id>` and `memory-mesh import <file>` ([`transfer`]),
+//! `memory-mesh migrate up|down|status` and `memory-mesh admin grant|revoke <user>`.
+
+mod transfer;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -37,6 +39,22 @@ pub enum Command {
         /// The file to write; stdout if left out.
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
+        /// Each embedded message's vector too: an import with the same model embeds nothing.
+        #[arg(long)]
+        vectors: bool,
+    },
+    /// Read an export into this server's database (docs/export.md): ids and times kept,
+    /// nothing stored twice, messages without a usable vector embedded.
+    Import {
+        /// The export to read ("-" for stdin).
+        file: std::path::PathBuf,
+        /// A user (email or username) to make an administrator of the tenant; needed when
+        /// the tenant is new here.
+        #[arg(long)]
+        admin: Option<String>,
+        /// Leave the embeddings to the server's job workers instead of computing them here.
+        #[arg(long)]
+        no_embed: bool,
     },
     /// Manage the database schema.
     Migrate {
@@ -77,7 +95,9 @@ pub async fn run() -> anyhow::Result<()> {
     let settings = Settings::load()?;
     // Over stdio, stdout carries the protocol (or the export): logs go to stderr.
     let output = match cli.command {
-        Some(Command::Mcp { .. } | Command::Export { .. }) => telemetry::Output::Stderr,
+        Some(Command::Mcp { .. } | Command::Export { .. } | Command::Import { .. }) => {
+            telemetry::Output::Stderr
+        }
         _ => telemetry::Output::Stdout,
     };
     let telemetry = telemetry::init_to(
@@ -91,7 +111,16 @@ pub async fn run() -> anyhow::Result<()> {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Mcp { api_key } => mcp::stdio::run(settings, api_key.into()).await,
-        Command::Export { tenant, output } => export(settings, tenant, output).await,
+        Command::Export {
+            tenant,
+            output,
+            vectors,
+        } => transfer::export(settings, tenant, output, vectors).await,
+        Command::Import {
+            file,
+            admin,
+            no_embed,
+        } => transfer::import(settings, file, admin, !no_embed).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::Admin { action } => admin(settings, action).await,
     };
@@ -126,39 +155,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         trigger.cancel();
     });
     app.run_until_stopped(shutdown).await
-}
-
-async fn export(
-    settings: Settings,
-    tenant: String,
-    output: Option<std::path::PathBuf>,
-) -> anyhow::Result<()> {
-    use futures_util::StreamExt;
-    use std::io::Write;
-    let svc = crate::service::Services::open(settings).await?;
-    let mut out: Box<dyn Write + Send> = match &output {
-        Some(path) => Box::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout()),
-    };
-    let mut out = std::io::BufWriter::new(&mut out);
-    let mut records = std::pin::pin!(crate::service::export::records(&svc, tenant));
-    let mut lines = 0u64;
-    while let Some(record) = records.next().await {
-        let record = record.map_err(|e| anyhow::anyhow!("exporting: {e}"))?;
-        serde_json::to_writer(&mut out, &record)?;
-        out.write_all(b"\n")?;
-        lines += 1;
-        if let app::wire::export::ExportRecord::End(counts) = &record {
-            eprintln!(
-                "exported {} conversations, {} messages, {} retention rules ({lines} lines)",
-                counts.conversations, counts.messages, counts.retention_rules
-            );
-        }
-    }
-    out.flush()?;
-    Ok(())
 }
 
 async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {

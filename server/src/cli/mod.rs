@@ -31,11 +31,20 @@ pub enum Command {
         #[arg(long, env = "MEMORY_MCP_API_KEY", hide_env_values = true)]
         api_key: String,
     },
-    /// Write a tenant's data as JSON lines (docs/export.md), to a file or stdout.
+    /// Write a tenant's data, or the whole instance's with its accounts, as JSON lines
+    /// (docs/export.md), to a file or stdout.
     Export {
         /// The tenant to export.
+        #[arg(
+            long,
+            required_unless_present = "instance",
+            conflicts_with = "instance"
+        )]
+        tenant: Option<String>,
+        /// Every tenant, with the users (their password hashes), memberships and API keys
+        /// (their hashes): for moving a whole installation.
         #[arg(long)]
-        tenant: String,
+        instance: bool,
         /// The file to write; stdout if left out.
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
@@ -43,8 +52,8 @@ pub enum Command {
         #[arg(long)]
         vectors: bool,
     },
-    /// Read an export into this server's database (docs/export.md): ids and times kept,
-    /// nothing stored twice, messages without a usable vector embedded.
+    /// Read a tenant's or an instance's export into this server's database (docs/export.md):
+    /// ids and times kept, nothing stored twice, messages without a usable vector embedded.
     Import {
         /// The export to read ("-" for stdin).
         file: std::path::PathBuf,
@@ -113,9 +122,16 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Mcp { api_key } => mcp::stdio::run(settings, api_key.into()).await,
         Command::Export {
             tenant,
+            instance,
             output,
             vectors,
-        } => transfer::export(settings, tenant, output, vectors).await,
+        } => {
+            let scope = match tenant {
+                Some(tenant) if !instance => transfer::Scope::Tenant(tenant),
+                _ => transfer::Scope::Instance,
+            };
+            transfer::export(settings, scope, output, vectors).await
+        }
         Command::Import {
             file,
             admin,

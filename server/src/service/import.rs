@@ -54,6 +54,8 @@ pub struct ImportReport {
 pub struct Importer<'a> {
     svc: &'a Services,
     admin: Option<Uuid>,
+    /// A tenant new here needs `admin` (an instance import brings its memberships instead).
+    needs_admin: bool,
     /// The header's tenant, once read; then whether its `tenant` record came.
     tenant: Option<(String, bool)>,
     conversations_seen: HashSet<String>,
@@ -79,15 +81,25 @@ impl<'a> Importer<'a> {
             None => None,
         };
         Ok(Self {
-            svc,
             admin,
+            needs_admin: true,
+            ..Self::unattended(svc)
+        })
+    }
+
+    /// A tenant of an instance export: its memberships follow in the same file.
+    pub fn unattended(svc: &'a Services) -> Self {
+        Self {
+            svc,
+            admin: None,
+            needs_admin: false,
             tenant: None,
             conversations_seen: HashSet::new(),
             conversations: Vec::new(),
             messages: Vec::new(),
             ended: false,
             report: ImportReport::default(),
-        })
+        }
     }
 
     /// What was read and stored so far.
@@ -98,7 +110,7 @@ impl<'a> Importer<'a> {
     /// Takes the file's next record.
     pub async fn add(&mut self, record: ExportRecord) -> Result<()> {
         if self.ended {
-            return Err(ServiceError::invalid("kind", "no record may follow `end`"));
+            return Err(ServiceError::invalid("end", "must be the last record"));
         }
         let tenant = match (&self.tenant, &record) {
             (None, ExportRecord::Export(header)) => {
@@ -119,14 +131,14 @@ impl<'a> Importer<'a> {
             (None, _) => {
                 return Err(ServiceError::invalid(
                     "kind",
-                    "the first record must be `export`",
+                    "must be `export` on the first line",
                 ))
             }
             (Some((_, false)), ExportRecord::Tenant(_)) => None,
             (Some((_, false)), _) => {
                 return Err(ServiceError::invalid(
                     "kind",
-                    "the second record must be `tenant`",
+                    "must be `tenant` on the second line",
                 ))
             }
             (Some((id, true)), _) => Some(id.clone()),
@@ -170,11 +182,11 @@ impl<'a> Importer<'a> {
             }
             (_, ExportRecord::Export(_)) => Err(ServiceError::invalid(
                 "kind",
-                "only the first record may be `export`",
+                "may be `export` only on the first line",
             )),
             (_, ExportRecord::Tenant(_)) => Err(ServiceError::invalid(
                 "kind",
-                "a file holds one `tenant` record",
+                "may be `tenant` only once in a file",
             )),
             (None, _) => unreachable!("records before `tenant` are refused above"),
         }
@@ -186,8 +198,8 @@ impl<'a> Importer<'a> {
         if !self.ended {
             return Err(ServiceError::invalid(
                 "end",
-                "the file ends without its `end` record: it was cut short (what it held is \
-                 imported; import the whole file again to complete it)",
+                "is missing: the file was cut short (what it held is imported; import the \
+                 whole file again to complete it)",
             ));
         }
         Ok(self.report)
@@ -205,7 +217,10 @@ impl<'a> Importer<'a> {
         }
         *seen = true;
         let id = id.clone();
-        if !store::tenants::exists(&self.svc.db, &id).await? && self.admin.is_none() {
+        if self.needs_admin
+            && self.admin.is_none()
+            && !store::tenants::exists(&self.svc.db, &id).await?
+        {
             return Err(ServiceError::invalid(
                 "admin",
                 format!("must be named: tenant {id:?} is new here and needs an administrator"),

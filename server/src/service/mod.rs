@@ -19,7 +19,8 @@
 //! - [`retention`]: policies, rules, dry and real runs with their records and restore, one
 //!   message's archive and restore, and the scheduler.
 //! - [`audit`]: the audit log; [`tenants`]: tenants themselves.
-//! - [`export`], [`import`]: a tenant as JSON lines, out and back in.
+//! - [`export`], [`import`]: a tenant as JSON lines, out and back in; [`instance`]: the whole
+//!   installation, its accounts too.
 //! - [`operations`]: readiness and the instance administrators' views.
 //! - [`analytics`]: a tenant's usage, trends, top conversations and embedding progress;
 //!   [`search_stats`]: searches per tenant and minute, counted in memory and flushed.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod import;
+pub mod instance;
 pub mod members;
 pub mod messages;
 mod open;

@@ -1,5 +1,5 @@
-//! Writing an import (docs/export.md): a tenant's rows as an export recorded them, ids and
-//! times kept, every insert skipping rows already there — importing a file twice stores
+//! Writing an import (docs/export.md): a tenant's rows (and, from an instance export, its
+//! accounts) as an export recorded them, ids and times kept, every insert skipping rows already there — importing a file twice stores
 //! nothing twice, and a row whose id another tenant holds is left alone.
 //!
 //! Triggers keep the change log, the tenant's counters and the conversations' state counts
@@ -18,7 +18,8 @@ use uuid::Uuid;
 use super::{
     embeddings,
     entities::{
-        conversations, memberships, messages, retention_policies, retention_rules, tenants,
+        api_keys, conversations, memberships, messages, retention_policies, retention_rules,
+        tenants, users,
     },
     jobs, StoreError,
 };
@@ -258,4 +259,57 @@ pub async fn rule(
             .exec_without_returning(db)
             .await?,
     )
+}
+
+/// A user, unless one with their id, email or username exists; whether it was stored.
+pub async fn user(db: &impl ConnectionTrait, u: users::Model) -> Result<bool, StoreError> {
+    inserted(
+        users::Entity::insert(users::ActiveModel::from(u))
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .try_insert()
+            .exec_without_returning(db)
+            .await?,
+    )
+}
+
+/// A membership, when its user and tenant are here and it is not; whether it was stored.
+pub async fn membership(
+    db: &impl ConnectionTrait,
+    m: memberships::Model,
+) -> Result<bool, StoreError> {
+    if !both_here(db, m.user_id, &m.tenant_id).await? {
+        return Ok(false);
+    }
+    inserted(
+        memberships::Entity::insert(memberships::ActiveModel::from(m))
+            .on_conflict_do_nothing_on([memberships::Column::TenantId, memberships::Column::UserId])
+            .exec_without_returning(db)
+            .await?,
+    )
+}
+
+/// An API key, when its user and tenant are here and no key has its id or prefix; whether it
+/// was stored.
+pub async fn api_key(db: &impl ConnectionTrait, k: api_keys::Model) -> Result<bool, StoreError> {
+    if !both_here(db, k.user_id, &k.tenant_id).await? {
+        return Ok(false);
+    }
+    inserted(
+        api_keys::Entity::insert(api_keys::ActiveModel::from(k))
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .try_insert()
+            .exec_without_returning(db)
+            .await?,
+    )
+}
+
+/// Whether user `user` and tenant `tenant` both exist (a user skipped for a taken email has
+/// no memberships or keys here).
+async fn both_here(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    tenant: &str,
+) -> Result<bool, StoreError> {
+    Ok(super::accounts::user_by_id(db, user).await?.is_some()
+        && super::tenants::exists(db, tenant).await?)
 }

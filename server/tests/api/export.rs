@@ -93,20 +93,7 @@ async fn a_tenant_admin_exports_everything_the_tenant_stores_as_stored() {
             )
             .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let key = app
-            .call(
-                Method::POST,
-                "/v1/auth/api-keys",
-                t,
-                Some(json!({"name": "k"})),
-            )
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let key = new_api_key(&app, t, json!({"name": "k"})).await;
         let r = app.call(Method::GET, "/v1/export", &key, None).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
 

@@ -22,6 +22,7 @@ mod feed;
 mod helpers;
 mod import;
 mod index;
+mod instance_transfer;
 mod isolation;
 mod jobs;
 mod members;

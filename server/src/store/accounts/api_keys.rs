@@ -17,6 +17,15 @@ pub async fn insert_api_key(
     Ok(active.insert(db).await?)
 }
 
+/// Every key of every tenant, revoked ones too (an instance export).
+pub async fn all_api_keys(db: &impl ConnectionTrait) -> Result<Vec<api_keys::Model>, StoreError> {
+    Ok(api_keys::Entity::find()
+        .order_by_asc(api_keys::Column::CreatedAt)
+        .order_by_asc(api_keys::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// Keys of the given tenants (not revoked ones unless `with_revoked`), newest first.
 pub async fn list_api_keys(
     db: &DatabaseConnection,

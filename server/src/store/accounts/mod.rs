@@ -230,6 +230,26 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Every user, oldest first (an instance export).
+pub async fn all_users(db: &impl ConnectionTrait) -> Result<Vec<users::Model>, StoreError> {
+    Ok(users::Entity::find()
+        .order_by_asc(users::Column::CreatedAt)
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Every membership of every tenant (an instance export).
+pub async fn all_memberships(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<memberships::Model>, StoreError> {
+    Ok(memberships::Entity::find()
+        .order_by_asc(memberships::Column::TenantId)
+        .order_by_asc(memberships::Column::UserId)
+        .all(db)
+        .await?)
+}
+
 pub async fn memberships_of(
     db: &impl ConnectionTrait,
     user_id: Uuid,

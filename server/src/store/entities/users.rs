@@ -1,13 +1,13 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub email: String,
     pub username: String,
-    /// argon2id PHC string; never leaves the store layer.
+    /// argon2id PHC string; leaves the store only in an instance export (docs/export.md).
     pub password_hash: String,
     pub full_name: Option<String>,
     pub is_active: bool,

@@ -392,6 +392,21 @@ pub async fn store(
     r.json().await.unwrap()
 }
 
+/// Creates an API key with `body` (`name`, `scope`, …) and returns the key itself.
+pub async fn new_api_key(app: &TestApp, token: &str, body: Value) -> String {
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/auth/api-keys",
+            token,
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    created["key"].as_str().unwrap().to_owned()
+}
+
 /// Archives message `id` by hand (asserting the 200).
 pub async fn archive(app: &TestApp, token: &str, id: &str) {
     let path = format!("/v1/messages/{id}");

@@ -1,7 +1,8 @@
 //! `memory-mesh import`: an export read back — from the embedded default into PostgreSQL, the
 //! documented way up — with the same records, counts and search answers; a second import
-//! stores nothing twice; messages without a usable vector are embedded again; a file that is
-//! damaged or cut short is refused with the line that is wrong.
+//! stores nothing twice; messages without a usable vector (none, another model's, the wrong
+//! width) are embedded again; a file that is damaged or cut short is refused with the line
+//! that is wrong.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -231,18 +232,32 @@ async fn an_export_of_the_embedded_default_imports_into_postgres_as_it_was() {
 }
 
 #[tokio::test]
-async fn messages_exported_without_vectors_are_embedded_again_on_import() {
+async fn messages_without_a_usable_vector_are_embedded_again_on_import() {
     let (src, alice) = source().await;
     let t = alice.access_token.as_str();
-    let without = export_text(&src, t, "").await;
-    assert!(!without.contains("\"embedding\""));
+    let with_vectors = export_text(&src, t, "vectors=true").await;
+    let mut records: Vec<Value> = (with_vectors.lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // One message exported without its vector, one with another model's, one with a vector
+    // of the wrong width: none of those may be stored as it came.
+    let live: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i]["kind"] == "message" && records[i]["cold_storage"] == false)
+        .collect();
+    assert_eq!(live.len(), 4);
+    records[live[0]]
+        .as_object_mut()
+        .unwrap()
+        .remove("embedding");
+    records[live[1]]["embedding_model"] = json!("another-model");
+    records[live[1]]["embedding"] = json!(vec![0.5; 384]);
+    records[live[2]]["embedding"] = json!([0.6, 0.8]);
     let dir = TempDir::new();
-    let file = dir.path.join("plain.jsonl");
-    std::fs::write(&file, &without).unwrap();
+    let file = write(&dir, "mixed.jsonl", &records);
     // No job workers: the command itself embeds what it queued.
     let dst = spawn_app_with(Backend::Postgres, Options::no_workers()).await;
     let keeper = dst.register_and_login("keeper", None).await;
-    let (ok, said) = import(&dst, file.to_str().unwrap());
+    let (ok, said) = import(&dst, &file);
     assert!(ok, "{said}");
     assert!(!said.contains("wait for their embedding"), "{said}");
     let query = format!("vectors=true&tenant_id={}", alice.tenant_id);
@@ -250,7 +265,7 @@ async fn messages_exported_without_vectors_are_embedded_again_on_import() {
     assert_same(
         &there,
         &export(&src, t, "vectors=true").await,
-        "the same vectors, computed again (cold storage stays without)",
+        "every vector as this server's model computes it (cold storage stays without)",
     );
 }
 

@@ -10,28 +10,24 @@
 //! importing the whole file afterwards completes it. Imported messages emit no events: they
 //! are history, not news.
 
+mod rows;
+
 use std::collections::HashSet;
 
 use app::wire::{
-    export::{ExportCounts, ExportRecord, ExportedMessage, EXPORT_FORMAT},
-    memory::ConversationResponse,
-    retention::{CreateRetentionRule, RetentionPolicy, RetentionRule, UpdateRetentionPolicy},
+    export::{ExportCounts, ExportRecord, EXPORT_FORMAT},
+    retention::{RetentionPolicy, RetentionRule, UpdateRetentionPolicy},
 };
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use uuid::Uuid;
 
-use super::{
-    conversations::check_title, retention::policy, unit::Written, Result, ServiceError, Services,
-};
+use super::{retention::policy, unit::Written, Result, ServiceError, Services};
 use crate::{
-    domain::{
-        messages::{self as rules, Role},
-        parse_time, Invalid, TenantId,
-    },
+    domain::TenantId,
     store::{
         self,
-        entities::{conversations, messages, tenants},
-        import::{Embedding, ImportedMessage},
+        entities::{conversations, tenants},
+        import::ImportedMessage,
     },
 };
 
@@ -146,7 +142,7 @@ impl<'a> Importer<'a> {
         match (tenant, record) {
             (None, ExportRecord::Tenant(t)) => self.tenant_record(t).await,
             (Some(t), ExportRecord::Conversation(c)) => {
-                let c = conversation(&t, c)?;
+                let c = rows::conversation(&t, c)?;
                 self.report.read.conversations += 1;
                 self.conversations_seen.insert(c.id.clone());
                 self.conversations.push(c);
@@ -156,7 +152,11 @@ impl<'a> Importer<'a> {
                 Ok(())
             }
             (Some(t), ExportRecord::Message(m)) => {
-                let m = self.message(&t, m)?;
+                let model = (
+                    self.svc.embedder.model_id(),
+                    self.svc.settings.embedding.dimensions,
+                );
+                let m = rows::message(&t, &self.conversations_seen, model, m)?;
                 self.report.read.messages += 1;
                 self.messages.push(m);
                 if self.messages.len() >= BATCH {
@@ -230,8 +230,8 @@ impl<'a> Importer<'a> {
             id: id.clone(),
             name: crate::domain::ids::display_name(&t.name, "name")?,
             settings: serde_json::json!({}),
-            created_at: time(&t.created_at, "created_at")?,
-            updated_at: time(&t.created_at, "created_at")?,
+            created_at: rows::time(&t.created_at, "created_at")?,
+            updated_at: rows::time(&t.created_at, "created_at")?,
         };
         let admin = self.admin;
         self.report.tenant_created = self
@@ -247,80 +247,13 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    fn message(&self, tenant: &str, m: ExportedMessage) -> Result<ImportedMessage> {
-        let ExportedMessage {
-            message: v,
-            importance_override,
-            embedding_model,
-            embedding,
-        } = m;
-        same_tenant(tenant, &v.tenant_id)?;
-        let id = Uuid::parse_str(&v.id).map_err(|_| Invalid::new("id", "must be a UUID"))?;
-        let conversation_id = rules::conversation_id(&v.conversation_id)?;
-        if !self.conversations_seen.contains(&conversation_id) {
-            return Err(ServiceError::invalid(
-                "conversation_id",
-                "names a conversation without a record earlier in the file",
-            ));
-        }
-        if !(0.0..=1.0).contains(&v.importance_score) {
-            return Err(ServiceError::invalid(
-                "importance_score",
-                "must be between 0 and 1",
-            ));
-        }
-        let model = self.svc.embedder.model_id();
-        let kept = embedding.filter(|vector| {
-            !v.cold_storage
-                && embedding_model.as_deref() == Some(model)
-                && vector.len() == self.svc.settings.embedding.dimensions
-                && vector.iter().all(|x| x.is_finite())
-        });
-        let embedding = match kept {
-            Some(vector) => Embedding::Kept(vector),
-            None if v.cold_storage => Embedding::Absent,
-            None => Embedding::Queued,
-        };
-        // A kept vector's model is this server's; a queued message's is set when it is
-        // embedded; a cold one keeps the record of the model that once embedded it.
-        let embedding_model = match embedding {
-            Embedding::Kept(_) => Some(model.to_owned()),
-            Embedding::Queued => None,
-            Embedding::Absent => embedding_model,
-        };
-        let embedded = matches!(embedding, Embedding::Kept(_));
-        let row = messages::Model {
-            id,
-            tenant_id: tenant.to_owned(),
-            conversation_id,
-            role: Role::parse(&v.role)?.as_str().to_owned(),
-            content: rules::content(&v.content)?,
-            metadata: rules::metadata(Some(v.metadata))?,
-            importance_score: v.importance_score,
-            importance_override: rules::importance_override(importance_override)?,
-            embedding_status: if embedded { "completed" } else { "pending" }.into(),
-            embedding_model,
-            archived: v.archived || v.cold_storage,
-            archived_at: v
-                .archived_at
-                .as_deref()
-                .map(|t| time(t, "archived_at"))
-                .transpose()?,
-            archive_reason: v.archive_reason,
-            cold: v.cold_storage,
-            created_at: time(&v.created_at, "created_at")?,
-            updated_at: time(&v.updated_at, "updated_at")?,
-        };
-        Ok(ImportedMessage { row, embedding })
-    }
-
     async fn policy(&mut self, tenant: &str, p: RetentionPolicy) -> Result<()> {
-        same_tenant(tenant, &p.tenant_id)?;
+        rows::same_tenant(tenant, &p.tenant_id)?;
         // Without `updated_at` the exporting server's defaults applied: this server's apply.
         let Some(updated_at) = p.updated_at.as_deref() else {
             return Ok(());
         };
-        let updated_at = time(updated_at, "updated_at")?;
+        let updated_at = rows::time(updated_at, "updated_at")?;
         let mut checked = policy::effective(self.svc, tenant).await?;
         policy::apply(
             &mut checked,
@@ -341,27 +274,8 @@ impl<'a> Importer<'a> {
     }
 
     async fn rule(&mut self, tenant: &str, r: RetentionRule) -> Result<()> {
-        same_tenant(tenant, &r.tenant_id)?;
         self.report.read.retention_rules += 1;
-        let id = Uuid::parse_str(&r.id).map_err(|_| Invalid::new("id", "must be a UUID"))?;
-        let request = CreateRetentionRule {
-            name: r.name,
-            description: r.description,
-            rule_type: r.rule_type,
-            conditions: r.conditions,
-            action: r.action,
-            priority: Some(r.priority.into()),
-            enabled: Some(r.enabled),
-        };
-        let created_at = time(&r.created_at, "created_at")?;
-        let row = store::entities::retention_rules::Model {
-            id,
-            last_applied_at: (r.last_applied_at.as_deref())
-                .map(|t| time(t, "last_applied_at"))
-                .transpose()?,
-            updated_at: time(&r.updated_at, "updated_at")?,
-            ..policy::new_rule(tenant, request, created_at)?
-        };
+        let row = rows::rule(tenant, r)?;
         let stored = self
             .svc
             .write(async |txn| Ok(Written::quiet(store::import::rule(txn, row).await?)))
@@ -393,39 +307,4 @@ impl<'a> Importer<'a> {
         self.report.queued += queued;
         Ok(())
     }
-}
-
-fn conversation(tenant: &str, c: ConversationResponse) -> Result<conversations::Model> {
-    same_tenant(tenant, &c.tenant_id)?;
-    let user_id = (c.user_id.as_deref())
-        .map(|u| Uuid::parse_str(u).map_err(|_| Invalid::new("user_id", "must be a UUID")))
-        .transpose()?;
-    Ok(conversations::Model {
-        tenant_id: tenant.to_owned(),
-        id: rules::conversation_id(&c.id)?,
-        title: check_title(c.title)?,
-        metadata: rules::metadata(Some(c.metadata))?,
-        message_count: 0,
-        archived_count: 0,
-        cold_count: 0,
-        last_message_at: None,
-        archived: c.archived,
-        user_id,
-        created_at: time(&c.created_at, "created_at")?,
-        updated_at: time(&c.updated_at, "updated_at")?,
-    })
-}
-
-fn same_tenant(tenant: &str, named: &str) -> Result<()> {
-    if named != tenant {
-        return Err(ServiceError::invalid(
-            "tenant_id",
-            "must be the header's `tenant_id`",
-        ));
-    }
-    Ok(())
-}
-
-fn time(raw: &str, field: &str) -> Result<DateTime<Utc>> {
-    Ok(parse_time(raw, field)?.trunc_subsecs(6))
 }

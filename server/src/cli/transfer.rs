@@ -145,15 +145,11 @@ pub async fn import(
             let mut importer = Importer::new(&svc, admin.as_deref())
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
-            let mut next = Some((1, Ok(InstanceLine::Tenant(first))));
-            loop {
-                let (n, line) = match next.take() {
-                    Some(first) => first,
-                    None => match lines.recv().await {
-                        Some(line) => line,
-                        None => break,
-                    },
-                };
+            importer
+                .add(first)
+                .await
+                .map_err(|e| anyhow!("line 1: {e}"))?;
+            while let Some((n, line)) = lines.recv().await {
                 let InstanceLine::Tenant(record) = line? else {
                     anyhow::bail!("line {n}: an instance export's record in a tenant's export");
                 };

@@ -80,20 +80,26 @@ pub async fn read(
         .and_then(|rest| rest.strip_suffix(SUFFIX))
         .filter(|id| !id.is_empty() && !id.contains('/'))
         .ok_or_else(not_found)?;
-    let found = conversations::get(svc, caller, None, id).await;
-    match found {
-        Err(ServiceError::NotFound { .. } | ServiceError::Invalid(_)) => return Err(not_found()),
-        other => other.map_err(refused)?,
-    };
     let request = ContextRequest {
         conversation_id: Some(id.to_owned()),
         recent_turns: Some(TURNS),
         max_tokens: Some(MAX_TOKENS),
         ..Default::default()
     };
+    let unknown = |e| match e {
+        ServiceError::NotFound { .. } | ServiceError::Invalid(_) => not_found(),
+        e => refused(e),
+    };
     let built = context::build(svc, caller, request)
         .await
-        .map_err(refused)?;
+        .map_err(unknown)?;
+    // No turns: an empty conversation, or none of that id (which is no resource). Only then
+    // is it looked up, so a read is one use case, authorised and charged once.
+    if built.messages.is_empty() {
+        conversations::get(svc, caller, None, id)
+            .await
+            .map_err(unknown)?;
+    }
     Ok(ReadResourceResult::new(vec![ResourceContents::text(
         built.text, requested,
     )]))

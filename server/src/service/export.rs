@@ -44,22 +44,41 @@ pub fn records(
     tenant_id: String,
     options: Options,
 ) -> impl Stream<Item = Result<ExportRecord>> + Send + 'static {
+    streamed(svc, move |svc, sink| async move {
+        walk(&svc, &tenant_id, options, &sink).await
+    })
+}
+
+/// The records `walk` sends, as a stream read while a task of its own writes it; the task
+/// stops when the reader goes away, and its failure is the stream's last item.
+pub(super) fn streamed<T, F, Fut>(
+    svc: &Services,
+    walk: F,
+) -> impl Stream<Item = Result<T>> + Send + 'static
+where
+    T: Send + 'static,
+    F: FnOnce(Services, Sink<T>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+{
     let (tx, rx) = mpsc::channel(64);
     let svc = svc.clone();
     svc.tasks.clone().spawn(async move {
-        if let Err(e) = walk(&svc, &tenant_id, options, &tx).await {
-            let _ = tx.send(Err(e)).await;
+        let failed = tx.clone();
+        if let Err(e) = walk(svc, Sink(tx)).await {
+            let _ = failed.send(Err(e)).await;
         }
     });
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
 }
 
-/// The reader went away: nothing more to send.
-struct Gone;
+/// Where a walk sends its records.
+pub(super) struct Sink<T>(mpsc::Sender<Result<T>>);
 
-impl From<Gone> for ServiceError {
-    fn from(_: Gone) -> Self {
-        ServiceError::Unavailable("the export's reader went away".into())
+impl<T> Sink<T> {
+    /// Sends `record`; an error once the reader has gone away (nothing more to send).
+    pub(super) async fn send(&self, record: T) -> Result<()> {
+        (self.0.send(Ok(record)).await)
+            .map_err(|_| ServiceError::Unavailable("the export's reader went away".into()))
     }
 }
 
@@ -67,9 +86,9 @@ async fn walk(
     svc: &Services,
     tenant_id: &str,
     options: Options,
-    tx: &mpsc::Sender<Result<ExportRecord>>,
+    sink: &Sink<ExportRecord>,
 ) -> Result<()> {
-    let send = |record: ExportRecord| async move { tx.send(Ok(record)).await.map_err(|_| Gone) };
+    let send = |record: ExportRecord| sink.send(record);
     let tenant = store::tenants::get(&svc.db, tenant_id)
         .await?
         .ok_or_else(|| ServiceError::not_found("tenant"))?;

@@ -12,12 +12,10 @@ use app::wire::export::{ExportRecord, EXPORT_FORMAT};
 use chrono::Utc;
 use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
 use super::{
-    export::{self, Options},
-    import::{ImportReport, Importer},
-    unit::Written,
+    export::{self, Options, Sink},
+    import::{one_row, ImportReport, Importer},
     Result, ServiceError, Services,
 };
 use crate::store::{
@@ -71,23 +69,13 @@ pub fn records(
     svc: &Services,
     options: Options,
 ) -> impl Stream<Item = Result<InstanceLine>> + Send + 'static {
-    let (tx, rx) = mpsc::channel(64);
-    let svc = svc.clone();
-    svc.tasks.clone().spawn(async move {
-        if let Err(e) = walk(&svc, options, &tx).await {
-            let _ = tx.send(Err(e)).await;
-        }
-    });
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
+    export::streamed(svc, move |svc, sink| async move {
+        walk(&svc, options, &sink).await
+    })
 }
 
-async fn walk(
-    svc: &Services,
-    options: Options,
-    tx: &mpsc::Sender<Result<InstanceLine>>,
-) -> Result<()> {
-    let gone = || ServiceError::Unavailable("the export's reader went away".into());
-    let send = |line: InstanceLine| async move { tx.send(Ok(line)).await.map_err(|_| gone()) };
+async fn walk(svc: &Services, options: Options, sink: &Sink<InstanceLine>) -> Result<()> {
+    let send = |line: InstanceLine| sink.send(line);
     let account = |record: AccountRecord| send(InstanceLine::Account(record));
     let mut counts = InstanceCounts::default();
     account(AccountRecord::Instance(InstanceHeader {
@@ -197,24 +185,18 @@ impl<'a> InstanceImporter<'a> {
             }
             AccountRecord::User(user) => {
                 read.users += 1;
-                let new = svc
-                    .write(async |txn| Ok(Written::quiet(store::import::user(txn, user).await?)))
-                    .await?;
-                stored.users += u64::from(new);
+                stored.users +=
+                    one_row(svc, async |txn| store::import::user(txn, user).await).await?;
             }
             AccountRecord::Membership(m) => {
                 read.memberships += 1;
-                let new = svc
-                    .write(async |txn| Ok(Written::quiet(store::import::membership(txn, m).await?)))
-                    .await?;
-                stored.memberships += u64::from(new);
+                stored.memberships +=
+                    one_row(svc, async |txn| store::import::membership(txn, m).await).await?;
             }
             AccountRecord::ApiKey(key) => {
                 read.api_keys += 1;
-                let new = svc
-                    .write(async |txn| Ok(Written::quiet(store::import::api_key(txn, key).await?)))
-                    .await?;
-                stored.api_keys += u64::from(new);
+                stored.api_keys +=
+                    one_row(svc, async |txn| store::import::api_key(txn, key).await).await?;
             }
             AccountRecord::InstanceEnd(counts) => {
                 if counts != self.report.read {

@@ -19,6 +19,7 @@ use app::wire::{
     retention::{RetentionPolicy, RetentionRule, UpdateRetentionPolicy},
 };
 use chrono::{SubsecRound, Utc};
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::{retention::policy, unit::Written, Result, ServiceError, Services};
@@ -28,6 +29,7 @@ use crate::{
         self,
         entities::{conversations, tenants},
         import::ImportedMessage,
+        StoreError,
     },
 };
 
@@ -226,12 +228,13 @@ impl<'a> Importer<'a> {
                 format!("must be named: tenant {id:?} is new here and needs an administrator"),
             ));
         }
+        let created_at = rows::time(&t.created_at, "created_at")?;
         let row = tenants::Model {
             id: id.clone(),
             name: crate::domain::ids::display_name(&t.name, "name")?,
             settings: serde_json::json!({}),
-            created_at: rows::time(&t.created_at, "created_at")?,
-            updated_at: rows::time(&t.created_at, "created_at")?,
+            created_at,
+            updated_at: created_at,
         };
         let admin = self.admin;
         self.report.tenant_created = self
@@ -267,20 +270,15 @@ impl<'a> Importer<'a> {
             },
         )?;
         let row = policy::stored(tenant, &checked, updated_at, updated_at);
-        self.svc
-            .write(async |txn| Ok(Written::quiet(store::import::policy(txn, row).await?)))
-            .await?;
+        one_row(self.svc, async |txn| store::import::policy(txn, row).await).await?;
         Ok(())
     }
 
     async fn rule(&mut self, tenant: &str, r: RetentionRule) -> Result<()> {
         self.report.read.retention_rules += 1;
         let row = rows::rule(tenant, r)?;
-        let stored = self
-            .svc
-            .write(async |txn| Ok(Written::quiet(store::import::rule(txn, row).await?)))
-            .await?;
-        self.report.stored.retention_rules += u64::from(stored);
+        self.report.stored.retention_rules +=
+            one_row(self.svc, async |txn| store::import::rule(txn, row).await).await?;
         Ok(())
     }
 
@@ -307,4 +305,16 @@ impl<'a> Importer<'a> {
         self.report.queued += queued;
         Ok(())
     }
+}
+
+/// Writes one row that may be there already (an import's write: no events, no audit entry);
+/// 1 if it was stored, else 0.
+pub(super) async fn one_row(
+    svc: &Services,
+    insert: impl AsyncFnOnce(&DatabaseTransaction) -> Result<bool, StoreError>,
+) -> Result<u64> {
+    let stored = svc
+        .write(async |txn| Ok(Written::quiet(insert(txn).await?)))
+        .await?;
+    Ok(u64::from(stored))
 }

@@ -26,6 +26,7 @@ mod m20261203_000013_search_stats;
 mod m20261203_000014_tenant_counters;
 mod m20261204_000015_retention_rules_skipped;
 mod m20261204_000016_conversation_state_counts;
+mod m20261206_000017_idempotency_keys;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_tenant_counters::Migration),
             Box::new(m20261204_000015_retention_rules_skipped::Migration),
             Box::new(m20261204_000016_conversation_state_counts::Migration),
+            Box::new(m20261206_000017_idempotency_keys::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
         ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::Conflict(_) => StatusCode::CONFLICT,
+        ServiceError::Conflict(_) | ServiceError::KeyTaken => StatusCode::CONFLICT,
         ServiceError::RateLimited { .. } | ServiceError::TooManyQueries(_) => {
             StatusCode::TOO_MANY_REQUESTS
         }

@@ -201,7 +201,8 @@ async fn minute_upkeep(svc: crate::service::Services, shutdown: CancellationToke
     }
 }
 
-/// Deletes audit entries past their kept period, at start and then hourly.
+/// Deletes audit entries and idempotent answers past their kept periods, at start and then
+/// hourly.
 async fn prune_audit_log(svc: crate::service::Services, shutdown: CancellationToken) {
     loop {
         match crate::service::audit::prune(&svc).await {
@@ -210,6 +211,9 @@ async fn prune_audit_log(svc: crate::service::Services, shutdown: CancellationTo
             Err(e) => {
                 tracing::warn!(error = %e, "pruning the audit log failed; retried in an hour")
             }
+        }
+        if let Err(e) = crate::service::idempotency::prune(&svc).await {
+            tracing::warn!(error = %e, "pruning idempotency keys failed; retried in an hour");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,

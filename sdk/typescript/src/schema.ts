@@ -3720,7 +3720,10 @@ export interface operations {
                 /** @description Queue the embedding (202) instead of embedding before answering */
                 async?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Carries the write out once: a retry with the same key within 24 hours answers the first answer (status and body) and stores nothing twice; the same key with another request is 422. 1 to 255 visible ASCII characters, per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3783,7 +3786,10 @@ export interface operations {
                 /** @description Queue the embedding (202) instead of embedding before answering */
                 async?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Carries the write out once: a retry with the same key within 24 hours answers the first answer (status and body) and stores nothing twice; the same key with another request is 422. 1 to 255 visible ASCII characters, per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3855,7 +3861,10 @@ export interface operations {
                 /** @description Tenant; defaults to the credential's */
                 tenant_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Carries the write out once: a retry with the same key within 24 hours answers the first answer (status and body) and stores nothing twice; the same key with another request is 422. 1 to 255 visible ASCII characters, per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3918,7 +3927,10 @@ export interface operations {
                 /** @description Tenant; defaults to the credential's */
                 tenant_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Carries the write out once: a retry with the same key within 24 hours answers the first answer (status and body) and stores nothing twice; the same key with another request is 422. 1 to 255 visible ASCII characters, per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3981,7 +3993,10 @@ export interface operations {
                 /** @description Tenant; defaults to the credential's */
                 tenant_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Carries the write out once: a retry with the same key within 24 hours answers the first answer (status and body) and stores nothing twice; the same key with another request is 422. 1 to 255 visible ASCII characters, per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4044,7 +4059,10 @@ export interface operations {
                 /** @description Tenant; defaults to the credential's */
                 tenant_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Carries the write out once: a retry with the same key within 24 hours answers the first answer (status and body) and stores nothing twice; the same key with another request is 422. 1 to 255 visible ASCII characters, per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };

@@ -8,8 +8,8 @@ use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    extract::{AppJson, AppQuery},
-    messages::{write_status, TenantQuery, WriteQuery},
+    extract::{AppJson, AppQuery, IdempotencyKey},
+    messages::{write_options, write_status, TenantQuery, WriteQuery},
     Result,
 };
 use crate::{
@@ -40,17 +40,18 @@ fn status(errors: &[BatchItemError], ok: StatusCode) -> StatusCode {
     operation_id = "messages_batch_create",
     tag = "messages",
     summary = "Store up to 1000 messages in one transaction",
-    params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
+    params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering"), super::docs::IdempotencyKeyHeader),
     request_body = BatchCreateRequest,
     responses((status = 201, description = "All stored", body = BatchResponse), (status = 202, description = "All stored; embeddings queued", body = BatchResponse), (status = 207, description = "Valid items stored, invalid ones reported by index", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn create(
     State(svc): State<Services>,
     caller: Caller,
+    key: IdempotencyKey,
     AppQuery(w): AppQuery<WriteQuery>,
     AppJson(req): AppJson<BatchCreateRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
-    let result = batch::create(&svc, &caller, req, w.defer).await?;
+    let result = batch::create(&svc, &caller, req, write_options(w.defer, key)).await?;
     let ok = if result.created.is_empty() {
         StatusCode::CREATED
     } else {
@@ -65,17 +66,19 @@ async fn create(
     operation_id = "messages_batch_update",
     tag = "messages",
     summary = "Edit up to 1000 messages",
-    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), super::docs::IdempotencyKeyHeader),
     request_body = BatchUpdateRequest,
     responses((status = 200, description = "All updated", body = BatchResponse), (status = 207, description = "Some items failed (reported by id)", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn update(
     State(svc): State<Services>,
     caller: Caller,
+    key: IdempotencyKey,
     AppQuery(q): AppQuery<TenantQuery>,
     AppJson(req): AppJson<BatchUpdateRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
-    let result = batch::update(&svc, &caller, q.tenant_id.as_deref(), req).await?;
+    let options = write_options(None, key);
+    let result = batch::update(&svc, &caller, q.tenant_id.as_deref(), req, options).await?;
     Ok((status(&result.errors, StatusCode::OK), Json(result)))
 }
 
@@ -85,17 +88,18 @@ async fn update(
     operation_id = "messages_batch_update_alias",
     tag = "messages",
     summary = "Edit up to 1000 messages (the original API's spelling of PUT /v1/messages/batch/update)",
-    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), super::docs::IdempotencyKeyHeader),
     request_body = BatchUpdateRequest,
     responses((status = 200, description = "All updated", body = BatchResponse), (status = 207, description = "Some items failed (reported by id)", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn update_alias(
     svc: State<Services>,
     caller: Caller,
+    key: IdempotencyKey,
     query: AppQuery<TenantQuery>,
     body: AppJson<BatchUpdateRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
-    update(svc, caller, query, body).await
+    update(svc, caller, key, query, body).await
 }
 
 #[utoipa::path(
@@ -104,17 +108,19 @@ async fn update_alias(
     operation_id = "messages_batch_delete",
     tag = "messages",
     summary = "Delete up to 1000 messages",
-    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), super::docs::IdempotencyKeyHeader),
     request_body = BatchDeleteRequest,
     responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn delete(
     State(svc): State<Services>,
     caller: Caller,
+    key: IdempotencyKey,
     AppQuery(q): AppQuery<TenantQuery>,
     AppJson(req): AppJson<BatchDeleteRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
-    let result = batch::delete(&svc, &caller, q.tenant_id.as_deref(), req).await?;
+    let options = write_options(None, key);
+    let result = batch::delete(&svc, &caller, q.tenant_id.as_deref(), req, options).await?;
     Ok((status(&result.errors, StatusCode::OK), Json(result)))
 }
 
@@ -124,15 +130,16 @@ async fn delete(
     operation_id = "messages_batch_delete_alias",
     tag = "messages",
     summary = "Delete up to 1000 messages (the original API's spelling of DELETE /v1/messages/batch)",
-    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's")),
+    params(("tenant_id" = Option<String>, Query, description = "Tenant; defaults to the credential's"), super::docs::IdempotencyKeyHeader),
     request_body = BatchDeleteRequest,
     responses((status = 200, description = "All deleted", body = BatchResponse), (status = 207, description = "Some ids were not found", body = BatchResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn delete_alias(
     svc: State<Services>,
     caller: Caller,
+    key: IdempotencyKey,
     query: AppQuery<TenantQuery>,
     body: AppJson<BatchDeleteRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>)> {
-    delete(svc, caller, query, body).await
+    delete(svc, caller, key, query, body).await
 }

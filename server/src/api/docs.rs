@@ -49,6 +49,53 @@ error_responses! {
     Invalid = "422", "Invalid field (named in `error.field`)";
 }
 
+/// The `Idempotency-Key` header of the writes that take one.
+pub struct IdempotencyKeyHeader;
+
+impl utoipa::IntoParams for IdempotencyKeyHeader {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::{
+            path::{ParameterBuilder, ParameterIn},
+            ObjectBuilder, Required, Type,
+        };
+        let max = crate::service::idempotency::MAX_LEN;
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(max));
+        vec![ParameterBuilder::new()
+            .name(crate::service::idempotency::HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(format!(
+                "Carries the write out once: a retry with the same key within {} hours answers \
+                 the first answer (status and body) and stores nothing twice; the same key with \
+                 another request is 422. 1 to {max} visible ASCII characters, per tenant.",
+                crate::service::idempotency::KEPT_HOURS
+            )))
+            .schema(Some(schema))
+            .build()]
+    }
+}
+
+/// States the limits every request is served under, as this server is configured, in the
+/// document's description: the body size and the request timeout.
+pub fn state_limits(doc: &mut serde_json::Value, max_body_bytes: usize, timeout_seconds: u64) {
+    let Some(description) = doc["info"]["description"].as_str() else {
+        return;
+    };
+    doc["info"]["description"] = format!(
+        "{description}\n\nLimits: a request body may hold at most {max_body_bytes} bytes \
+         (`MEMORY_MAX_BODY_BYTES`; 413 beyond), and a request is answered within \
+         {timeout_seconds} s (`MEMORY_REQUEST_TIMEOUT_SECONDS`; 504 beyond). An inline write \
+         waits for its embedding at most half that time: past it the write is stored and \
+         answered 202 with its messages `pending`, embedded by the job queue."
+    )
+    .into();
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

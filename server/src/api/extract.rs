@@ -277,3 +277,19 @@ impl FromRequestParts<AppState> for Caller {
         Ok(caller.await?)
     }
 }
+
+/// The `Idempotency-Key` header as the client sent it; the service checks it
+/// ([`crate::service::idempotency`]), so a key that is not ASCII reaches it as such.
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get("idempotency-key");
+        Ok(Self(value.map(|v| {
+            String::from_utf8_lossy(v.as_bytes()).into_owned()
+        })))
+    }
+}

@@ -11,11 +11,14 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    extract::{AppJson, AppQuery},
+    extract::{AppJson, AppQuery, IdempotencyKey},
     Result,
 };
 use crate::{
-    service::{messages, views, Caller, Services},
+    service::{
+        messages::{self, WriteOptions},
+        views, Caller, Services,
+    },
     state::AppState,
 };
 
@@ -38,6 +41,14 @@ pub struct WriteQuery {
     pub defer: Option<bool>,
 }
 
+/// How a write asked to be carried out: its `?async=` and its `Idempotency-Key`.
+pub fn write_options(defer: Option<bool>, key: IdempotencyKey) -> WriteOptions {
+    WriteOptions {
+        defer,
+        idempotency_key: key.0,
+    }
+}
+
 /// 201 when the vector is stored with the message, 202 when a job will add it.
 pub fn write_status(written: &[MessageResponse]) -> StatusCode {
     if written.iter().all(views::is_embedded) {
@@ -54,17 +65,18 @@ pub fn write_status(written: &[MessageResponse]) -> StatusCode {
     path = "/v1/messages",
     tag = "messages",
     summary = "Store a message (its conversation is created if new)",
-    params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering")),
+    params(("async" = Option<bool>, Query, description = "Queue the embedding (202) instead of embedding before answering"), super::docs::IdempotencyKeyHeader),
     request_body = CreateMessageRequest,
     responses((status = 201, description = "Stored and embedded", body = MessageResponse), (status = 202, description = "Stored; the embedding is queued", body = MessageResponse), super::docs::Unauthorized, super::docs::Forbidden, super::docs::Invalid)
 )]
 async fn create(
     State(svc): State<Services>,
     caller: Caller,
+    key: IdempotencyKey,
     AppQuery(w): AppQuery<WriteQuery>,
     AppJson(req): AppJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageResponse>)> {
-    let written = messages::create(&svc, &caller, req, w.defer).await?;
+    let written = messages::create(&svc, &caller, req, write_options(w.defer, key)).await?;
     Ok((write_status(std::slice::from_ref(&written)), Json(written)))
 }
 

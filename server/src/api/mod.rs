@@ -87,6 +87,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .split_for_parts();
     let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
     bounds::apply(&mut doc);
+    let http = &state.services.settings.http;
+    docs::state_limits(
+        &mut doc,
+        http.max_body_bytes,
+        http.request_timeout.as_secs(),
+    );
     docs::unique_operation_ids(&mut doc);
     let doc = doc.to_string();
     let serve_doc = move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) };

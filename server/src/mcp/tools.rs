@@ -35,8 +35,10 @@ use super::{
 use crate::{
     failure,
     service::{
-        self, batch, context, conversations, messages, search::Spelling, Caller, Presented,
-        ServiceError, Services,
+        self, batch, context, conversations,
+        messages::{self, WriteOptions},
+        search::Spelling,
+        Caller, Presented, ServiceError, Services,
     },
 };
 
@@ -130,13 +132,20 @@ impl MemoryTools {
         if items.len() == 1 {
             let one = items.pop().expect("one item");
             return answer(
-                messages::create(&self.svc, &caller, one, self.defer)
+                messages::create(&self.svc, &caller, one, WriteOptions::deferred(self.defer))
                     .await
                     .map(|m| json!({ "stored": [m], "errors": [] })),
             );
         }
         let request = BatchCreateRequest { messages: items };
-        match batch::create(&self.svc, &caller, request, self.defer).await {
+        match batch::create(
+            &self.svc,
+            &caller,
+            request,
+            WriteOptions::deferred(self.defer),
+        )
+        .await
+        {
             Ok(done) => {
                 let value = json!({ "stored": done.created, "errors": done.errors });
                 if done.created.is_empty() && !done.errors.is_empty() {

@@ -35,6 +35,10 @@ pub enum ServiceError {
     /// A dependency is down; the message names it and never carries its error text.
     #[error("{0}")]
     Unavailable(String),
+    /// Another attempt under the same idempotency key recorded its answer first. Never reaches
+    /// a client: [`super::idempotency::once`] answers with the recorded answer instead.
+    #[error("A request with this idempotency key is being handled; retry it shortly.")]
+    KeyTaken,
     /// A bug or an unexpected database failure: opaque to clients, logged by the door.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
@@ -65,7 +69,7 @@ impl ServiceError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthenticated(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::KeyTaken => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::TooManyQueries(_) => "too_many_queries",
             Self::Unavailable(_) => "unavailable",

@@ -3,10 +3,12 @@
 
 use app::wire::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
     events,
+    idempotency::{self, Claim, Key},
     unit::{Events, Written},
     views::view_message as view,
     Access, Caller, Result, ServiceError, Services,
@@ -49,8 +51,10 @@ pub fn validate(
 }
 
 /// Embeds `texts` now, or returns `None` to leave them to the durable queue: when the request
-/// asked for async (`defer`, else `MEMORY_EMBEDDING_MODE`), or when the provider fails (the
-/// write is kept; its job retries). Input the model refuses is the client's error.
+/// asked for async (`defer`, else `MEMORY_EMBEDDING_MODE`), when the provider fails (the
+/// write is kept; its job retries), or when it takes longer than half the request timeout (a
+/// big batch on a slow model: stored and answered 202 rather than lost to a 504). Input the
+/// model refuses is the client's error.
 pub async fn embed_or_defer(
     svc: &Services,
     texts: Vec<String>,
@@ -59,13 +63,52 @@ pub async fn embed_or_defer(
     if defer.unwrap_or(svc.settings.async_embedding) {
         return Ok(None);
     }
-    match svc.embedder.embed(texts).await {
-        Ok(vectors) => Ok(Some(vectors)),
-        Err(e) if e.fault == Fault::User => Err(e.into()),
-        Err(e) => {
+    let budget = svc.settings.http.request_timeout / 2;
+    let count = texts.len();
+    match tokio::time::timeout(budget, svc.embedder.embed(texts)).await {
+        Ok(Ok(vectors)) => Ok(Some(vectors)),
+        Ok(Err(e)) if e.fault == Fault::User => Err(e.into()),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "embedding provider failed; queueing the embedding");
             Ok(None)
         }
+        Err(_) => {
+            tracing::warn!(
+                texts = count,
+                budget_ms = budget.as_millis() as u64,
+                "embedding took longer than half the request timeout; queueing it"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// How a write is carried out, beside what it writes.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Leave the embedding to the queue (`Some(true)`) or embed before answering
+    /// (`Some(false)`); `None` follows `MEMORY_EMBEDDING_MODE`.
+    pub defer: Option<bool>,
+    /// The client's `Idempotency-Key`, if it sent one ([`idempotency`]).
+    pub idempotency_key: Option<String>,
+}
+
+impl WriteOptions {
+    pub fn deferred(defer: Option<bool>) -> Self {
+        Self {
+            defer,
+            idempotency_key: None,
+        }
+    }
+
+    /// The checked key of `operation` with `request`: the same key with another request, or
+    /// the same request with another `defer`, is another request.
+    pub fn key(&self, operation: &str, request: &impl Serialize) -> Result<Option<Key>> {
+        Key::of(
+            self.idempotency_key.as_deref(),
+            operation,
+            &(request, self.defer),
+        )
     }
 }
 
@@ -75,37 +118,53 @@ pub async fn create(
     svc: &Services,
     caller: &Caller,
     req: CreateMessageRequest,
-    defer: Option<bool>,
+    options: WriteOptions,
 ) -> Result<MessageResponse> {
+    let key = options.key("messages.create", &req)?;
     let tenant = super::tenants::for_write(svc, caller, req.tenant_id.as_deref()).await?;
-    let new = validate(
-        req,
-        &tenant.tenant_id,
-        caller.user_id,
-        Utc::now(),
-        svc.settings.ranking.importance,
-    )?;
-    let vector = embed_or_defer(svc, vec![new.content.clone()], defer)
-        .await?
-        .and_then(|mut v| v.pop());
-    let stored = store_new(svc, vec![(new, vector)]).await?;
-    svc.metrics.ingested("single", stored.len());
-    stored
-        .into_iter()
-        .next()
-        .map(view)
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("an insert returned no row")))
+    let tenant = tenant.tenant_id.as_str();
+    idempotency::once(svc, tenant, key.as_ref(), async |claim| {
+        let new = validate(
+            req,
+            tenant,
+            caller.user_id,
+            Utc::now(),
+            svc.settings.ranking.importance,
+        )?;
+        let vector = embed_or_defer(svc, vec![new.content.clone()], options.defer)
+            .await?
+            .and_then(|mut v| v.pop());
+        let created = store_new(svc, vec![(new, vector)], claim, |stored| {
+            stored.into_iter().next().map(view)
+        })
+        .await?;
+        svc.metrics.ingested("single", 1);
+        created.ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("an insert returned no row")))
+    })
+    .await
 }
 
 /// Stores validated messages with their events (and, for those without a vector, their
-/// embedding jobs).
-pub(super) async fn store_new(
+/// embedding jobs); answers what `answer` makes of the stored rows, recorded under `claim`'s
+/// key in the same write.
+pub(super) async fn store_new<T: Serialize>(
     svc: &Services,
     items: Vec<(ingest::NewMessage, Option<Vec<f32>>)>,
-) -> Result<Vec<messages::Model>> {
+    claim: Option<Claim<'_>>,
+    answer: impl FnOnce(Vec<messages::Model>) -> T,
+) -> Result<T> {
     let prepared = ingest::prepare(items, svc.embedder.model_id());
     let events = events::created(&prepared);
-    svc.store_new_messages(prepared, events).await
+    let Some(claim) = claim else {
+        let stored = svc.store_new_messages(prepared, events, None).await?;
+        return Ok(answer(stored));
+    };
+    // The stored rows are the prepared ones: the answer is known before the write it goes in.
+    let value = answer(prepared.messages.clone());
+    let recorded = claim.answer(&value)?;
+    svc.store_new_messages(prepared, events, Some(recorded))
+        .await?;
+    Ok(value)
 }
 
 /// A message id from a path: anything unparsable is simply not found.
@@ -195,27 +254,34 @@ pub async fn delete(svc: &Services, caller: &Caller, tenant: Option<&str>, id: &
     let tenant = caller
         .authorise_and_charge(svc, tenant, Access::Write)
         .await?;
-    delete_stored(svc, &tenant.tenant_id, &[message_id(id)?])
-        .await?
-        .into_iter()
-        .next()
-        .map(|_| ())
-        .ok_or_else(|| ServiceError::not_found("message"))
+    let ids = [message_id(id)?];
+    let existed = delete_stored(svc, &tenant.tenant_id, &ids, None, |gone| !gone.is_empty());
+    match existed.await? {
+        true => Ok(()),
+        false => Err(ServiceError::not_found("message")),
+    }
 }
 
 /// Deletes the tenant's messages among `ids` — rows, vectors, jobs, and the content of their
-/// earlier events — with one `message.deleted` each; returns those that existed.
-pub(super) async fn delete_stored(
+/// earlier events — with one `message.deleted` each; answers what `answer` makes of the ids
+/// that existed, recorded under `claim`'s key in the same transaction.
+pub(super) async fn delete_stored<T: Serialize>(
     svc: &Services,
     tenant: &str,
     ids: &[Uuid],
-) -> Result<Vec<messages::Model>> {
+    claim: Option<Claim<'_>>,
+    answer: impl FnOnce(&[Uuid]) -> T,
+) -> Result<T> {
     svc.write(async |txn| {
         let deleted = store::delete_messages(txn, tenant, ids).await?;
         let gone: Vec<Uuid> = deleted.iter().map(|m| m.id).collect();
         store_root::events::scrub_messages(txn, tenant, &gone).await?;
         let events = deleted.iter().map(events::message_deleted).collect();
-        Ok(Written::emitted(deleted, events))
+        let value = answer(&gone);
+        if let Some(claim) = &claim {
+            claim.record(txn, &value).await?;
+        }
+        Ok(Written::emitted(value, events))
     })
     .await
 }

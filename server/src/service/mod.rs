@@ -12,7 +12,9 @@
 //! - [`messages`], [`batch`], [`conversations`]: the memory itself.
 //! - [`search`]: "what do I remember about X?" — parsed, authorised and run here.
 //! - [`unit`]: the unit of work every write goes through ([`Services::write`]): one transaction
-//!   with the change's events and audit entries, then the wake-ups.
+//!   with the change's events and audit entries, then the wake-ups; on SQLite one writer
+//!   ([`unit::group`]: new messages committed in groups, every write transaction in one queue).
+//! - [`idempotency`]: writes sent with an `Idempotency-Key`, carried out once per tenant and key.
 //! - [`views`]: stored rows in their wire form, for every door and every event.
 //! - [`events`]: the events each change emits (written in its transaction); [`watchers`]: what a
 //!   live subscriber may see, and replay.
@@ -36,6 +38,7 @@ pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod idempotency;
 pub mod import;
 pub mod instance;
 pub mod members;
@@ -97,4 +100,8 @@ pub struct Services {
     /// Work that outlives the request that started it (a retention run, recording a key's
     /// last use) and the instance's own loops: shutdown waits for all of it.
     pub tasks: TaskTracker,
+    /// The queue every write transaction waits in on SQLite (open on PostgreSQL).
+    pub write_gate: unit::group::WriteGate,
+    /// On SQLite, the task that writes new messages in groups.
+    pub writer: Option<unit::group::GroupWriter>,
 }

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Instant};
 use anyhow::Context;
 use tokio_util::task::TaskTracker;
 
-use super::Services;
+use super::{unit, Services};
 use crate::{config::Settings, metrics::Metrics, ratelimit::RateLimiter, store};
 
 impl Services {
@@ -56,6 +56,16 @@ impl Services {
             redis.clone().map(|r| (r, settings.redis_prefix.clone())),
         ));
         let settings_live_queue = settings.live.send_queue;
+        let backend = db.get_database_backend();
+        let write_gate = unit::group::WriteGate::for_backend(backend);
+        let job_notify: Arc<tokio::sync::Notify> = Default::default();
+        let hub = Arc::new(crate::live::Hub::new(settings_live_queue));
+        let writer = (!crate::store::ingest::is_one_statement(backend)).then(|| {
+            let (jobs, hub) = (job_notify.clone(), hub.clone());
+            unit::group::GroupWriter::start(db.clone(), write_gate.clone(), move |done| {
+                unit::wake(&jobs, &hub, done.stored, done.queued_jobs)
+            })
+        });
         let services = Services {
             settings: Arc::new(settings),
             db,
@@ -65,11 +75,13 @@ impl Services {
             index,
             limiter,
             login_throttle: Default::default(),
-            job_notify: Default::default(),
-            hub: Arc::new(crate::live::Hub::new(settings_live_queue)),
+            job_notify,
+            hub,
             metrics: Metrics::new(),
             search_stats: Default::default(),
             tasks: TaskTracker::new(),
+            write_gate,
+            writer,
         };
         Ok(services)
     }

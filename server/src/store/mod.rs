@@ -14,7 +14,7 @@
 //!   records and the per-tenant lease; [`audit`]: the audit log.
 //! - [`jobs`]: the durable embedding queue; [`analytics`]: a tenant's figures from the
 //!   trigger-kept counters (and their folding), cross-tenant counts; [`search_stats`]: search
-//!   minutes;
+//!   minutes; [`idempotency`]: the first answers of writes sent with an `Idempotency-Key`;
 //!   [`secrets`]: secrets the server generated, shared by every instance on the database.
 //! - [`entities`]: SeaORM entities.
 //!
@@ -48,6 +48,7 @@ pub mod embeddings;
 pub mod entities;
 pub mod events;
 pub mod filters;
+pub mod idempotency;
 pub mod import;
 pub mod index;
 pub mod ingest;

@@ -148,6 +148,7 @@ pub async fn rename_tenant(
 /// foreign keys' cascades; deleting each explicitly keeps the order (and the change log the
 /// search indexes follow) independent of what the schema cascades.
 const TENANT_TABLES: &[&str] = &[
+    "idempotency_keys",
     "audit_log",
     "events",
     "embedding_jobs",

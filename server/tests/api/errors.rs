@@ -181,9 +181,16 @@ async fn a_request_over_the_time_limit_gets_the_504_envelope() {
     )
     .await;
     let alice = app.register_and_login("alice", None).await;
-    let body = serde_json::json!({"conversation_id": "c", "role": "user",
-                                  "content": "embedded inline, by a provider that does not answer"});
-    let r = post_message(&app, &alice.access_token, body).await;
+    // A vector search waits for its query's embedding (a write would be stored pending after
+    // half the time limit instead).
+    let r = app
+        .call(
+            reqwest::Method::GET,
+            "/v1/memory/search?query=anything&mode=vector",
+            &alice.access_token,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 504);
     let (code, _) = error_envelope(r).await;
     assert_eq!(code, "timeout");

@@ -20,6 +20,7 @@ mod errors;
 mod export;
 mod feed;
 mod helpers;
+mod idempotency;
 mod import;
 mod index;
 mod instance_transfer;

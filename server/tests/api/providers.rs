@@ -20,12 +20,15 @@ enum Behaviour {
     WrongWidth,
     /// 400: the input is refused (the caller's fault, never retried).
     Refuse,
+    /// No answer until the test releases it, then Ok.
+    Hold,
 }
 
 #[derive(Clone)]
 struct Fake {
     behaviour: Arc<Mutex<Behaviour>>,
     seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    release: Arc<tokio::sync::Notify>,
 }
 
 fn vector(text: &str, width: usize) -> Vec<f32> {
@@ -43,6 +46,10 @@ async fn answer(
     let behaviour = *fake.behaviour.lock().unwrap();
     match behaviour {
         Behaviour::Ok => Json(ok(&body, 384)).into_response(),
+        Behaviour::Hold => {
+            fake.release.notified().await;
+            Json(ok(&body, 384)).into_response()
+        }
         Behaviour::WrongWidth => Json(ok(&body, 16)).into_response(),
         Behaviour::Refuse => (
             axum::http::StatusCode::BAD_REQUEST,
@@ -78,6 +85,7 @@ async fn start_fake() -> (String, Fake) {
     let fake = Fake {
         behaviour: Arc::new(Mutex::new(Behaviour::Ok)),
         seen: Arc::default(),
+        release: Arc::default(),
     };
     let app = Router::new()
         .route(
@@ -128,16 +136,23 @@ async fn start_fake() -> (String, Fake) {
 }
 
 async fn app_with(provider: &str, base_url: String) -> TestApp {
+    app_with_vars(provider, base_url, &[]).await
+}
+
+/// The app on `provider` at `base_url`, with `extra` settings and no job worker.
+async fn app_with_vars(provider: &str, base_url: String, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars: Vec<(String, String)> = vec![
+        ("MEMORY_EMBEDDING_PROVIDER".into(), provider.into()),
+        ("MEMORY_EMBEDDING_BASE_URL".into(), base_url),
+        ("MEMORY_EMBEDDING_MODEL".into(), "test-model".into()),
+        ("MEMORY_EMBEDDING_API_KEY".into(), "sk-test-secret".into()),
+        ("MEMORY_JOB_WORKERS".into(), "0".into()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| ((*k).into(), (*v).into())));
     spawn_app_with(
         Backend::Sqlite,
         Options {
-            vars: vec![
-                ("MEMORY_EMBEDDING_PROVIDER".into(), provider.into()),
-                ("MEMORY_EMBEDDING_BASE_URL".into(), base_url),
-                ("MEMORY_EMBEDDING_MODEL".into(), "test-model".into()),
-                ("MEMORY_EMBEDDING_API_KEY".into(), "sk-test-secret".into()),
-                ("MEMORY_JOB_WORKERS".into(), "0".into()),
-            ],
+            vars,
             ..Default::default()
         },
     )
@@ -369,4 +384,54 @@ async fn a_text_the_model_refuses_fails_its_job_and_says_so_to_subscribers() {
         (data["id"].as_str(), data["embedding_status"].as_str()),
         (Some(id.as_str()), Some("failed"))
     );
+}
+
+/// A batch the provider cannot embed within half the request timeout is stored and answered
+/// 202 with its messages pending — not lost to a 504 the client could only repeat — and the
+/// job queue embeds it once the provider answers.
+#[tokio::test]
+async fn an_inline_batch_past_its_embedding_time_is_stored_pending() {
+    let (url, fake) = start_fake().await;
+    *fake.behaviour.lock().unwrap() = Behaviour::Hold;
+    let timeout = [("MEMORY_REQUEST_TIMEOUT_SECONDS", "2")];
+    let app = app_with_vars("openai", format!("{url}/v1"), &timeout).await;
+    let alice = app.register_and_login("alice", None).await;
+    let messages: Vec<Value> = (0..3)
+        .map(|i| json!({"conversation_id": "big", "role": "user", "content": format!("turn {i}")}))
+        .collect();
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/messages/batch",
+            &alice.access_token,
+            Some(json!({ "messages": messages })),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let answer: Value = r.json().await.unwrap();
+    let created = answer["created"].as_array().unwrap();
+    assert_eq!(created.len(), 3, "{answer}");
+    assert!(
+        created.iter().all(|m| m["embedding_status"] == "pending"),
+        "{answer}"
+    );
+
+    *fake.behaviour.lock().unwrap() = Behaviour::Ok;
+    fake.release.notify_waiters();
+    let (services, activity) = (&app.state.services, &app.state.activity);
+    assert_eq!(
+        server::jobs::run_once(services, activity, "w")
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        server::store::jobs::outstanding(&services.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let path = format!("/v1/messages/{}", created[0]["id"].as_str().unwrap());
+    let m = app.get_json(&path, &alice.access_token).await;
+    assert_eq!(m["embedding_status"], "completed", "{m}");
 }

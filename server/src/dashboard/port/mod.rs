@@ -182,9 +182,9 @@ impl Port for RequestPort {
     }
 
     fn add_message(&self, message: CreateMessageRequest) -> Answer<'_, MessageResponse> {
-        Box::pin(
-            self.answer(async |svc, caller| messages::create(svc, caller, message, None).await),
-        )
+        Box::pin(self.answer(async |svc, caller| {
+            messages::create(svc, caller, message, Default::default()).await
+        }))
     }
 
     fn edit_message(

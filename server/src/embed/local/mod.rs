@@ -207,7 +207,7 @@ impl LocalProvider {
                     let batches = if all_cores { &wide } else { &narrow };
                     // A panic in one batch fails that batch, not every later one.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        thread_model.embed_sorted(batches, &texts)
+                        thread_model.embed_sorted(batches, &texts, &|| reply.is_closed())
                     }))
                     .unwrap_or_else(|_| Err(EmbedError::runtime("local model: a batch panicked")));
                     let _ = reply.send(result);
@@ -248,16 +248,22 @@ impl LocalProvider {
 }
 
 impl Model {
+    /// Embeds `texts` chunk by chunk; stops between chunks once `abandoned` (nobody waits for
+    /// the vectors any more: a write that ran out of time queued its texts instead).
     fn embed_sorted(
         &self,
         session: &Mutex<Session>,
         texts: &[String],
+        abandoned: &dyn Fn() -> bool,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         // Sort by length so each chunk pads little; remember where each text came from.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
         let mut out = vec![Vec::new(); texts.len()];
         for chunk in order.chunks(CHUNK) {
+            if abandoned() {
+                return Err(EmbedError::runtime("local model: the batch was abandoned"));
+            }
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
             for (&i, vector) in chunk.iter().zip(self.embed_chunk(session, &batch)?) {
                 out[i] = vector;

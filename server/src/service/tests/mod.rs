@@ -112,7 +112,13 @@ async fn a_read_only_member_reads_but_may_not_write() {
     members::add(&svc, &alice, "acme", add).await.unwrap();
     let bob = again(&svc, "bob").await;
     assert!(forbidden(
-        messages::create(&svc, &bob, message(Some("acme"), "user"), None).await
+        messages::create(
+            &svc,
+            &bob,
+            message(Some("acme"), "user"),
+            Default::default()
+        )
+        .await
     ));
     let mut q = search_for("tea");
     q.tenant_id = Some("acme".into());
@@ -133,7 +139,7 @@ async fn a_read_key_may_not_write_and_no_key_manages_keys() {
         .await
         .unwrap();
     assert!(forbidden(
-        messages::create(&svc, &key, message(None, "user"), None).await
+        messages::create(&svc, &key, message(None, "user"), Default::default()).await
     ));
     assert!(forbidden(
         api_keys::create(&svc, &key, req(json!({"name": "more"}))).await
@@ -145,7 +151,7 @@ async fn another_tenant_s_message_is_not_found_and_its_tenant_forbidden() {
     let (svc, _dir) = services(&[]).await;
     let alice = user(&svc, "alice", Some("acme")).await;
     let bob = user(&svc, "bob", Some("bobco")).await;
-    let stored = messages::create(&svc, &alice, message(None, "user"), None)
+    let stored = messages::create(&svc, &alice, message(None, "user"), Default::default())
         .await
         .unwrap();
     let seen = messages::get(&svc, &bob, None, &stored.id).await;
@@ -157,7 +163,13 @@ async fn another_tenant_s_message_is_not_found_and_its_tenant_forbidden() {
         messages::get(&svc, &bob, Some("acme"), &stored.id).await
     ));
     assert!(forbidden(
-        messages::create(&svc, &bob, message(Some("acme"), "user"), None).await
+        messages::create(
+            &svc,
+            &bob,
+            message(Some("acme"), "user"),
+            Default::default()
+        )
+        .await
     ));
 }
 
@@ -165,9 +177,14 @@ async fn another_tenant_s_message_is_not_found_and_its_tenant_forbidden() {
 async fn a_write_naming_an_unheld_tenant_creates_it_for_a_user_never_for_a_key() {
     let (svc, _dir) = services(&[]).await;
     let alice = user(&svc, "alice", Some("acme")).await;
-    messages::create(&svc, &alice, message(Some("fresh"), "user"), None)
-        .await
-        .expect("a user's write creates the tenant it names");
+    messages::create(
+        &svc,
+        &alice,
+        message(Some("fresh"), "user"),
+        Default::default(),
+    )
+    .await
+    .expect("a user's write creates the tenant it names");
     let alice = again(&svc, "alice").await;
     let fresh = tenants::get(&svc, &alice, "fresh").await.unwrap();
     assert_eq!((fresh.role.as_str(), fresh.messages), ("admin", 1));
@@ -178,7 +195,13 @@ async fn a_write_naming_an_unheld_tenant_creates_it_for_a_user_never_for_a_key()
         .await
         .unwrap();
     assert!(forbidden(
-        messages::create(&svc, &key, message(Some("by-key"), "user"), None).await
+        messages::create(
+            &svc,
+            &key,
+            message(Some("by-key"), "user"),
+            Default::default()
+        )
+        .await
     ));
     assert!(forbidden(tenants::get(&svc, &alice, "by-key").await));
 }
@@ -188,7 +211,13 @@ async fn with_create_on_write_off_an_unheld_tenant_is_forbidden() {
     let (svc, _dir) = services(&[("MEMORY_TENANT_CREATE_ON_WRITE", "false")]).await;
     let alice = user(&svc, "alice", None).await;
     assert!(forbidden(
-        messages::create(&svc, &alice, message(Some("fresh"), "user"), None).await
+        messages::create(
+            &svc,
+            &alice,
+            message(Some("fresh"), "user"),
+            Default::default()
+        )
+        .await
     ));
 }
 
@@ -204,7 +233,7 @@ async fn a_batch_with_a_refused_tenant_writes_and_creates_nothing() {
         {"tenant_id": "bobco", "conversation_id": "c", "role": "user", "content": "c"},
     ]});
     assert!(forbidden(
-        batch::create(&svc, &alice, req(items), None).await
+        batch::create(&svc, &alice, req(items), Default::default()).await
     ));
     let alice = again(&svc, "alice").await;
     assert!(forbidden(tenants::get(&svc, &alice, "new-one").await));
@@ -216,13 +245,19 @@ async fn a_batch_with_a_refused_tenant_writes_and_creates_nothing() {
 async fn validation_errors_name_the_broken_field() {
     let (svc, _dir) = services(&[]).await;
     let alice = user(&svc, "alice", None).await;
-    let r = messages::create(&svc, &alice, message(None, "robot"), None).await;
+    let r = messages::create(&svc, &alice, message(None, "robot"), Default::default()).await;
     assert_eq!(invalid_field(r), "role");
     let mut bad_id = message(None, "user");
     bad_id.conversation_id = "has space".into();
-    let r = messages::create(&svc, &alice, bad_id, None).await;
+    let r = messages::create(&svc, &alice, bad_id, Default::default()).await;
     assert_eq!(invalid_field(r), "conversation_id");
-    let r = messages::create(&svc, &alice, message(Some("bad tenant"), "user"), None).await;
+    let r = messages::create(
+        &svc,
+        &alice,
+        message(Some("bad tenant"), "user"),
+        Default::default(),
+    )
+    .await;
     assert_eq!(invalid_field(r), "tenant_id");
     for (change, field) in [
         (json!({"top_k": 0}), "top_k"),
@@ -253,7 +288,9 @@ async fn a_batch_creates_each_unheld_tenant_it_names_once() {
         {"tenant_id": "new-one", "conversation_id": "d", "role": "user", "content": "b"},
         {"tenant_id": "acme", "conversation_id": "c", "role": "user", "content": "c"},
     ]});
-    let stored = batch::create(&svc, &alice, req(items), None).await.unwrap();
+    let stored = batch::create(&svc, &alice, req(items), Default::default())
+        .await
+        .unwrap();
     assert_eq!((stored.created.len(), stored.errors.len()), (3, 0));
     let alice = again(&svc, "alice").await;
     let created = tenants::get(&svc, &alice, "new-one").await.unwrap();
@@ -343,7 +380,9 @@ async fn a_streaming_connection_runs_at_most_its_cap_of_queries_and_fills_its_co
     for conversation in ["a", "b"] {
         let mut m = message(None, "user");
         m.conversation_id = conversation.into();
-        messages::create(&svc, &alice, m, None).await.unwrap();
+        messages::create(&svc, &alice, m, Default::default())
+            .await
+            .unwrap();
     }
     let login = req(json!({"username": "alice", "password": "SecurePass123"}));
     let tokens = accounts::login(&svc, login, Default::default())

@@ -11,15 +11,19 @@
 //! read) or the audit entry — [`Written`] has no defaults, so every use case states both, even
 //! when the answer is "none".
 
+pub mod group;
+
 use sea_orm::DatabaseTransaction;
+use tokio::sync::Notify;
 
 use super::{Result, Services};
-use crate::live::access::AccessChange;
+use crate::live::{access::AccessChange, Hub};
 use crate::store::{
     self,
     audit::NewEntry,
     entities::messages,
     events::NewEvent,
+    idempotency::Answer,
     ingest::{self, Prepared},
 };
 
@@ -95,6 +99,7 @@ impl Services {
     where
         F: AsyncFnOnce(&DatabaseTransaction) -> Result<Written<T>>,
     {
+        let turn = self.write_gate.enter().await;
         let txn = store::begin_write(&self.db).await?;
         let written = work(&txn).await?;
         let emitted = match written.events {
@@ -109,47 +114,66 @@ impl Services {
             store::audit::record(&txn, entry).await?;
         }
         store::commit(txn).await?;
+        drop(turn);
         self.committed(emitted, written.queued_jobs);
         self.hub.access.announce(written.access);
         Ok(written.value)
     }
 
     /// Stores new messages with their events, and embedding jobs for those without a vector:
-    /// the acknowledgement's whole write. Its statements write the events themselves (a
-    /// `conversation.created` only if they created the conversation). On PostgreSQL they are
-    /// one statement, which the database commits atomically on its own: a transaction around
-    /// it would add BEGIN and COMMIT, two round trips, to every acknowledgement.
+    /// the acknowledgement's whole write, with the idempotent `answer` to it when the request
+    /// carried a key. Its statements write the events themselves (a `conversation.created`
+    /// only if they created the conversation). On SQLite the writer task commits it with the
+    /// other requests' new messages ([`group`]). On PostgreSQL they are one statement, which
+    /// the database commits atomically on its own: a transaction around it would add BEGIN and
+    /// COMMIT, two round trips, to every acknowledgement (it takes one only to record an
+    /// answer with it).
     pub async fn store_new_messages(
         &self,
         prepared: Prepared,
         events: Vec<(NewEvent, bool)>,
+        answer: Option<Answer>,
     ) -> Result<Vec<messages::Model>> {
-        let queued_jobs = prepared.queues_jobs();
-        if !ingest::is_one_statement(self.db.get_database_backend()) {
-            return self
-                .write(async move |txn| {
-                    Ok(Written {
-                        value: ingest::insert(txn, prepared, events).await?,
-                        events: Events::WrittenWithChange,
-                        audit: Vec::new(),
-                        queued_jobs,
-                        access: Vec::new(),
-                    })
-                })
-                .await;
+        if let Some(writer) = &self.writer {
+            let write = group::NewMessages {
+                prepared,
+                events,
+                answer,
+            };
+            return writer.store(write).await;
         }
-        let stored = ingest::insert(&self.db, prepared, events).await?;
-        self.committed(true, queued_jobs);
-        Ok(stored)
+        let queued_jobs = prepared.queues_jobs();
+        let Some(answer) = answer else {
+            let stored = ingest::insert(&self.db, prepared, events).await?;
+            self.committed(true, queued_jobs);
+            return Ok(stored);
+        };
+        self.write(async move |txn| {
+            let value = ingest::insert(txn, prepared, events).await?;
+            super::idempotency::record(txn, &answer).await?;
+            Ok(Written {
+                value,
+                events: Events::WrittenWithChange,
+                audit: Vec::new(),
+                queued_jobs,
+                access: Vec::new(),
+            })
+        })
+        .await
     }
 
     /// After a commit: the hub reads the new events, the job workers the new jobs.
     fn committed(&self, emitted: bool, queued_jobs: bool) {
-        if queued_jobs {
-            self.job_notify.notify_one();
-        }
-        if emitted {
-            self.hub.wake();
-        }
+        wake(&self.job_notify, &self.hub, emitted, queued_jobs);
+    }
+}
+
+/// Wakes the job workers when a commit queued jobs, and the hub when it emitted events.
+pub(super) fn wake(jobs: &Notify, hub: &Hub, emitted: bool, queued_jobs: bool) {
+    if queued_jobs {
+        jobs.notify_one();
+    }
+    if emitted {
+        hub.wake();
     }
 }

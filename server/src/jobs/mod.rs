@@ -79,7 +79,7 @@ pub fn worker_id(n: usize) -> String {
 
 /// Processes one batch; returns how many jobs it claimed (0: nothing due).
 pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyhow::Result<usize> {
-    let turn = svc.write_gate.enter().await;
+    let turn = svc.write_gate.enter_background().await;
     let claimed = jobs::claim(&svc.db, worker, BATCH, LEASE).await?;
     drop(turn);
     if claimed.is_empty() {

@@ -293,7 +293,7 @@ pub async fn store_embeddings(
     worker: &str,
     done: &[(store_root::jobs::Claimed, Vec<f32>)],
 ) -> Result<usize> {
-    svc.write(async |txn| {
+    svc.write_in_background(async |txn| {
         let stored = store_root::jobs::complete(txn, worker, done, svc.embedder.model_id()).await?;
         let embedded = stored
             .iter()
@@ -313,7 +313,7 @@ pub async fn fail_embeddings(
     jobs: &[store_root::jobs::Claimed],
     error: &str,
 ) -> Result<usize> {
-    svc.write(async |txn| {
+    svc.write_in_background(async |txn| {
         let failed = store_root::jobs::fail(txn, worker, jobs, error).await?;
         let events = failed
             .iter()

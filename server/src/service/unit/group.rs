@@ -9,13 +9,20 @@
 //! transaction — each in a savepoint of its own, so one request's failure undoes only its part
 //! — commits once, and only then answers each (durability is a committed transaction, as
 //! before). The other write transactions ([`super::super::Services::write`], the job queue's
-//! claims) take the same [`WriteGate`], a first-come-first-served queue that hands the lock on
-//! the moment it is free. PostgreSQL has row locks and needs neither: there the gate is open.
+//! claims and stored vectors) take the same [`WriteGate`], a queue that hands the lock on the
+//! moment it is free: requests first come first served, background work after the requests
+//! waiting at that moment. PostgreSQL has row locks and needs neither: there the gate is open.
 
-use std::sync::Arc;
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use sea_orm::{DatabaseConnection, DbBackend, TransactionTrait};
-use tokio::sync::{mpsc, oneshot, Mutex, OwnedMutexGuard};
+use tokio::sync::{mpsc, oneshot, Mutex, Notify, OwnedMutexGuard};
 
 use super::super::{Result, ServiceError};
 use crate::store::{
@@ -31,21 +38,79 @@ use crate::store::{
 /// during one commit under heavy load, few enough that a group stays a short transaction.
 const MAX_GROUP: usize = 128;
 
+/// How long background work (the job queue's claims and stored vectors) lets waiting
+/// requests' writes go first, at most: under a steady stream of requests it still gets a turn
+/// this often, so the queue keeps moving.
+const BACKGROUND_YIELDS_AT_MOST: Duration = Duration::from_millis(200);
+
 /// The queue every write transaction on an SQLite file waits in; open on PostgreSQL.
+/// Requests' writes go before background work that is waiting: a job worker's transaction
+/// holds the file for longer than an acknowledgement, and an acknowledgement that waits behind
+/// it waits for nothing the client asked for.
 #[derive(Clone)]
-pub struct WriteGate(Option<Arc<Mutex<()>>>);
+pub struct WriteGate(Option<Arc<Gate>>);
+
+#[derive(Default)]
+struct Gate {
+    turn: Arc<Mutex<()>>,
+    /// Requests' writes waiting for their turn or holding it.
+    requests: AtomicUsize,
+    /// Woken when the last of them is done.
+    no_requests: Notify,
+}
+
+/// A request's place in [`Gate::requests`], given back when dropped: when its turn ends, or
+/// when its wait is cancelled.
+struct Counted(Arc<Gate>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self.0.requests.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.no_requests.notify_waiters();
+        }
+    }
+}
+
+/// A turn at the gate: the holder may write until it drops.
+pub struct Turn {
+    _turn: OwnedMutexGuard<()>,
+    _request: Option<Counted>,
+}
 
 impl WriteGate {
     pub fn for_backend(backend: DbBackend) -> Self {
         Self((backend == DbBackend::Sqlite).then(Arc::default))
     }
 
-    /// Waits for this instance's turn to write; the turn lasts until the guard drops.
-    pub async fn enter(&self) -> Option<OwnedMutexGuard<()>> {
-        match &self.0 {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
+    /// Waits for a request's turn to write; the turn lasts until the guard drops.
+    pub async fn enter(&self) -> Option<Turn> {
+        let gate = self.0.as_ref()?;
+        gate.requests.fetch_add(1, Ordering::SeqCst);
+        let counted = Counted(gate.clone());
+        Some(Turn {
+            _turn: gate.turn.clone().lock_owned().await,
+            _request: Some(counted),
+        })
+    }
+
+    /// Waits for background work's turn: after the requests' writes waiting now (for
+    /// [`BACKGROUND_YIELDS_AT_MOST`] at most).
+    pub async fn enter_background(&self) -> Option<Turn> {
+        let gate = self.0.as_ref()?;
+        let deadline = tokio::time::Instant::now() + BACKGROUND_YIELDS_AT_MOST;
+        loop {
+            let idle = gate.no_requests.notified();
+            if gate.requests.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                break;
+            }
         }
+        Some(Turn {
+            _turn: gate.turn.clone().lock_owned().await,
+            _request: None,
+        })
     }
 }
 

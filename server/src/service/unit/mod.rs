@@ -100,6 +100,23 @@ impl Services {
         F: AsyncFnOnce(&DatabaseTransaction) -> Result<Written<T>>,
     {
         let turn = self.write_gate.enter().await;
+        self.write_in_turn(turn, work).await
+    }
+
+    /// [`Self::write`] for background work (the job queue's results): on SQLite it lets the
+    /// requests' writes waiting for the file go first ([`group::WriteGate`]).
+    pub async fn write_in_background<T, F>(&self, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&DatabaseTransaction) -> Result<Written<T>>,
+    {
+        let turn = self.write_gate.enter_background().await;
+        self.write_in_turn(turn, work).await
+    }
+
+    async fn write_in_turn<T, F>(&self, turn: Option<group::Turn>, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&DatabaseTransaction) -> Result<Written<T>>,
+    {
         let txn = store::begin_write(&self.db).await?;
         let written = work(&txn).await?;
         let emitted = match written.events {

@@ -306,14 +306,7 @@ async fn while_postgresql_is_down_requests_get_503_naming_the_database() {
 #[tokio::test]
 async fn instances_sharing_a_database_without_a_configured_secret_accept_each_others_tokens() {
     let first = spawn_app(Backend::Postgres).await;
-    let second = spawn_app_with(
-        Backend::Postgres,
-        Options {
-            existing_pg_database: first.pg_database.clone(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let second = spawn_second_instance(&first).await;
     let alice = first.register_and_login("alice", None).await;
     let r = second
         .call(Method::GET, "/v1/auth/me", &alice.access_token, None)

@@ -195,14 +195,7 @@ async fn racing_retries_store_once_and_all_answer_alike() {
 #[tokio::test]
 async fn a_retry_at_another_instance_answers_as_the_first() {
     let first = spawn_app(Backend::Postgres).await;
-    let second = spawn_app_with(
-        Backend::Postgres,
-        Options {
-            existing_pg_database: first.pg_database.clone(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let second = spawn_second_instance(&first).await;
     let user = first.register_and_login("iris", None).await;
     let token = &user.access_token;
     let message = json!({"conversation_id": "two", "role": "user", "content": "once, anywhere"});

@@ -206,14 +206,7 @@ async fn postgres_search_sees_other_instances_writes_and_rows_committed_out_of_o
     let a = spawn_app(Backend::Postgres).await;
     let alice = a.register_and_login("alice", None).await;
     let t = &alice.access_token;
-    let b = spawn_app_with(
-        Backend::Postgres,
-        Options {
-            existing_pg_database: a.pg_database.clone(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let b = spawn_second_instance(&a).await;
     let tokens = b.login("alice").await;
     let tb = tokens["access_token"].as_str().unwrap();
     store(&a, t, "c", "user", "the spare key is under the flowerpot").await;

@@ -7,11 +7,12 @@
 //! of a write's time, and all of its tail, would be those sleeps. Instead each request hands its
 //! new messages to one task, which writes every request that arrived meanwhile in one
 //! transaction — each in a savepoint of its own, so one request's failure undoes only its part
-//! — commits once, and only then answers each (durability is a committed transaction, as
-//! before). The other write transactions ([`super::super::Services::write`], the job queue's
-//! claims and stored vectors) take the same [`WriteGate`], a queue that hands the lock on the
-//! moment it is free: requests first come first served, background work after the requests
-//! waiting at that moment. PostgreSQL has row locks and needs neither: there the gate is open.
+//! — commits once, and only then answers each (a request is answered only once the transaction
+//! that holds it is committed). The other write transactions
+//! ([`super::super::Services::write`], the job queue's claims and stored vectors) take the same
+//! [`WriteGate`], a queue that hands the lock on the moment it is free: requests first come
+//! first served, background work after the requests waiting at that moment. PostgreSQL has row
+//! locks and needs neither: there the gate is open.
 
 use std::{
     sync::{
@@ -221,7 +222,8 @@ async fn write_group(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) 
     done
 }
 
-async fn write_one(
+/// Writes one request's new messages, and the idempotent answer to them, in `txn`.
+pub(super) async fn write_one(
     txn: &sea_orm::DatabaseTransaction,
     write: NewMessages,
 ) -> Result<Vec<messages::Model>> {

@@ -151,25 +151,23 @@ impl Services {
         events: Vec<(NewEvent, bool)>,
         answer: Option<Answer>,
     ) -> Result<Vec<messages::Model>> {
+        let write = group::NewMessages {
+            prepared,
+            events,
+            answer,
+        };
         if let Some(writer) = &self.writer {
-            let write = group::NewMessages {
-                prepared,
-                events,
-                answer,
-            };
             return writer.store(write).await;
         }
-        let queued_jobs = prepared.queues_jobs();
-        let Some(answer) = answer else {
-            let stored = ingest::insert(&self.db, prepared, events).await?;
+        let queued_jobs = write.prepared.queues_jobs();
+        if write.answer.is_none() {
+            let stored = ingest::insert(&self.db, write.prepared, write.events).await?;
             self.committed(true, queued_jobs);
             return Ok(stored);
-        };
+        }
         self.write(async move |txn| {
-            let value = ingest::insert(txn, prepared, events).await?;
-            super::idempotency::record(txn, &answer).await?;
             Ok(Written {
-                value,
+                value: group::write_one(txn, write).await?,
                 events: Events::WrittenWithChange,
                 audit: Vec::new(),
                 queued_jobs,

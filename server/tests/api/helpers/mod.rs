@@ -133,6 +133,19 @@ pub async fn try_spawn_app(backend: Backend, options: Options) -> anyhow::Result
     })
 }
 
+/// A second instance on `first`'s PostgreSQL database, as a second process behind a load
+/// balancer would be.
+pub async fn spawn_second_instance(first: &TestApp) -> TestApp {
+    spawn_app_with(
+        Backend::Postgres,
+        Options {
+            existing_pg_database: first.pg_database.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     try_spawn_app(backend, options)
         .await

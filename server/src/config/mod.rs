@@ -62,6 +62,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_REDIS_PREFIX",
     "MEMORY_EMBEDDING_MODE",
     "MEMORY_JOB_WORKERS",
+    "MEMORY_JOB_LEASE_SECONDS",
     "MEMORY_EMBEDDING_BASE_URL",
     "MEMORY_EMBEDDING_MODEL",
     "MEMORY_EMBEDDING_API_KEY",
@@ -162,6 +163,9 @@ pub struct Settings {
     pub async_embedding: bool,
     /// Embedding worker loops in this process (0: this instance only serves requests).
     pub job_workers: usize,
+    /// How long a claimed embedding job stays with its worker before another (of any
+    /// instance) may take it over: how soon a killed instance's batch is embedded elsewhere.
+    pub job_lease: Duration,
     pub global_rate_limit: Rate,
     pub tenant_rate_limit: Rate,
     /// Audit log entries are kept this many days (`MEMORY_AUDIT_KEEP_DAYS`, default 365).

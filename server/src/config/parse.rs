@@ -52,6 +52,7 @@ pub(super) fn build(
         embedding,
         async_embedding: embedding_mode(get)?,
         job_workers: number(get, "MEMORY_JOB_WORKERS", 1usize, 0..=64)?,
+        job_lease: Duration::from_secs(number(get, "MEMORY_JOB_LEASE_SECONDS", 60u64, 1..=3600)?),
         global_rate_limit: rate("MEMORY_GLOBAL_RATE_LIMIT", "200/minute")?,
         tenant_rate_limit: rate("MEMORY_TENANT_RATE_LIMIT", "120/minute")?,
         audit_keep_days: number(get, "MEMORY_AUDIT_KEEP_DAYS", 365u32, 1..=36_500)?,

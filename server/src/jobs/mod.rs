@@ -30,8 +30,6 @@ use crate::{
 
 /// Jobs per claim: one batched model call.
 pub const BATCH: usize = 32;
-/// How long a claimed job stays with its worker before others may take it over.
-pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Idle polling interval (jobs enqueued by other instances, retries coming due).
 const POLL: Duration = Duration::from_millis(500);
 
@@ -80,7 +78,8 @@ pub fn worker_id(n: usize) -> String {
 /// Processes one batch; returns how many jobs it claimed (0: nothing due).
 pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyhow::Result<usize> {
     let turn = svc.write_gate.enter_background().await;
-    let claimed = jobs::claim(&svc.db, worker, BATCH, LEASE).await?;
+    let lease = chrono::Duration::from_std(svc.settings.job_lease)?;
+    let claimed = jobs::claim(&svc.db, worker, BATCH, lease).await?;
     drop(turn);
     if claimed.is_empty() {
         return Ok(0);

@@ -2,7 +2,8 @@
 //! committed: a connection whose user or tenant a change names checks its credential again at
 //! once, instead of at its next periodic re-check. The check itself decides (the same one the
 //! periodic re-check runs), so a notice can only make a connection close sooner, never keep one
-//! open that should close.
+//! open that should close. On PostgreSQL the change also travels to the other instances, as a
+//! notification committed with it ([`super::pump::ACCESS_CHANNEL`]).
 
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -17,6 +18,23 @@ pub enum AccessChange {
 }
 
 impl AccessChange {
+    /// The change as the text other instances receive it ([`super::pump::ACCESS_CHANNEL`]).
+    pub fn to_notice(&self) -> String {
+        match self {
+            Self::User(id) => format!("user:{id}"),
+            Self::Tenant(id) => format!("tenant:{id}"),
+        }
+    }
+
+    /// Reads [`Self::to_notice`]'s text; `None` for anything else.
+    pub fn from_notice(notice: &str) -> Option<Self> {
+        match notice.split_once(':')? {
+            ("user", id) => id.parse().ok().map(Self::User),
+            ("tenant", id) => Some(Self::Tenant(id.to_owned())),
+            _ => None,
+        }
+    }
+
     /// Whether a connection of `user` watching `tenant` must check its credential again.
     pub fn concerns(&self, user: Uuid, tenant: &str) -> bool {
         match self {
@@ -63,6 +81,18 @@ mod tests {
         assert!(!AccessChange::User(alice).concerns(bob, "acme"));
         assert!(AccessChange::Tenant("acme".into()).concerns(bob, "acme"));
         assert!(!AccessChange::Tenant("acme".into()).concerns(bob, "acme-2"));
+    }
+
+    #[test]
+    fn a_notice_reads_back_as_its_change() {
+        for change in [
+            AccessChange::User(Uuid::now_v7()),
+            AccessChange::Tenant("acme:eu".into()),
+        ] {
+            assert_eq!(AccessChange::from_notice(&change.to_notice()), Some(change));
+        }
+        assert_eq!(AccessChange::from_notice("group:x"), None);
+        assert_eq!(AccessChange::from_notice("user:not-a-uuid"), None);
     }
 
     #[tokio::test]

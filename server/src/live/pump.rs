@@ -1,5 +1,6 @@
 //! The loop that reads committed events in order and publishes them to the [`Hub`], and the
-//! PostgreSQL listener that wakes it for commits made by other instances. Wake-ups only start
+//! PostgreSQL listener that wakes it for commits made by other instances (and hands their
+//! changes to who may do what to this instance's connections). Wake-ups only start
 //! a read while someone on this instance listens. Also prunes the
 //! table: events older than the kept window, and each tenant's beyond the kept count.
 
@@ -9,7 +10,7 @@ use chrono::Utc;
 use sea_orm::{sqlx::postgres::PgListener, DatabaseConnection, DbBackend};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use super::Hub;
+use super::{access::AccessChange, Hub};
 use crate::{
     config::LiveSettings,
     store::events::{self, Reader},
@@ -23,6 +24,10 @@ const HELD: Duration = Duration::from_millis(5);
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// The PostgreSQL channel the `events` table's trigger notifies.
 pub const CHANNEL: &str = "memory_events";
+/// The PostgreSQL channel a committed change to who may do what is announced on
+/// ([`super::access::AccessChange::to_notice`]): every instance's connections it concerns check
+/// their credential again at once.
+pub const ACCESS_CHANNEL: &str = "memory_access";
 
 /// Starts the pump (and on PostgreSQL its listener) on `tracker`, until `token` is cancelled.
 pub fn spawn(
@@ -130,10 +135,15 @@ async fn listen_once(
     hub: &Hub,
 ) -> Result<std::convert::Infallible, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, ACCESS_CHANNEL]).await?;
     hub.wake();
     loop {
-        listener.recv().await?;
-        hub.wake();
+        let notification = listener.recv().await?;
+        if notification.channel() == ACCESS_CHANNEL {
+            let change = AccessChange::from_notice(notification.payload());
+            hub.access.announce(change);
+        } else {
+            hub.wake();
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Slows password guessing: after a few failed logins for one account within a window, further
 //! attempts are refused until the window passes. Counted per account (not per IP), so spreading
-//! the guesses over many addresses does not help. Each instance counts on its own (a known gap
-//! listed in `docs/status.md`): behind a load balancer an attacker gets this budget per
-//! instance.
+//! the guesses over many addresses does not help. With Redis the count is shared by every
+//! instance ([`super::RateLimiter::login_locked`]); this in-memory throttle counts when Redis is
+//! not configured or not answering.
 
 use std::{
     collections::HashMap,

@@ -14,7 +14,8 @@
 //! - [`middleware`]: the per-address limit and the `X-RateLimit-*` headers. Tenant and key
 //!   budgets are spent where the credential is resolved (`service::caller`), the one place
 //!   every door passes.
-//! - [`login`]: failed logins per account.
+//! - [`login`]: failed logins per account (in Redis too when configured, so every instance
+//!   counts one budget).
 
 pub mod in_process;
 pub mod login;
@@ -98,6 +99,7 @@ pub(crate) fn gcra(now_ms: u64, tat: u64, rate: Rate) -> (Decision, Option<u64>)
 /// The instance's limiter.
 pub struct RateLimiter {
     memory: in_process::InProcessStore,
+    logins: login::LoginThrottle,
     redis: Option<redis::RedisStore>,
     breaker: Breaker,
 }
@@ -117,6 +119,7 @@ impl RateLimiter {
     pub fn new(redis: Option<(::redis::aio::ConnectionManager, String)>) -> Self {
         Self {
             memory: in_process::InProcessStore::default(),
+            logins: login::LoginThrottle::default(),
             redis: redis.map(|(conn, prefix)| redis::RedisStore::new(conn, prefix)),
             breaker: Breaker::default(),
         }
@@ -125,18 +128,60 @@ impl RateLimiter {
     /// Counts one request for `key` against `rate`.
     pub async fn check(&self, key: &Key<'_>, rate: Rate) -> Decision {
         let key = key.render();
-        if let Some(redis) = &self.redis {
-            if let Some(_probe) = self.breaker.admit() {
-                match redis.check(&key, rate).await {
-                    Ok(decision) => {
-                        self.redis_answered();
-                        return decision;
-                    }
-                    Err(error) => self.redis_failed(&error),
-                }
+        match self.in_redis(|redis| redis.check(&key, rate)).await {
+            Some(decision) => decision,
+            None => self.memory.check(&key, rate),
+        }
+    }
+
+    /// `Some(retry_after)` while `account` (an email or username) has used up its failed
+    /// logins ([`login`]).
+    pub async fn login_locked(&self, account: &str) -> Option<Duration> {
+        let account = account.to_lowercase();
+        match self.in_redis(|redis| redis.login_locked(&account)).await {
+            Some(locked) => locked,
+            None => self.logins.check(&account).err(),
+        }
+    }
+
+    /// Counts a failed login for `account`.
+    pub async fn login_failed(&self, account: &str) {
+        let account = account.to_lowercase();
+        if self
+            .in_redis(|redis| redis.login_failed(&account))
+            .await
+            .is_none()
+        {
+            self.logins.record_failure(&account);
+        }
+    }
+
+    /// Forgets `account`'s failed logins (those counted during a Redis outage too).
+    pub async fn login_succeeded(&self, account: &str) {
+        let account = account.to_lowercase();
+        self.logins.record_success(&account);
+        let _ = self.in_redis(|redis| redis.login_succeeded(&account)).await;
+    }
+
+    /// Runs `call` on Redis when it is configured and the breaker lets it; `None` when the
+    /// caller is to count in memory instead.
+    async fn in_redis<'a, T, F, Fut>(&'a self, call: F) -> Option<T>
+    where
+        F: FnOnce(&'a redis::RedisStore) -> Fut,
+        Fut: std::future::Future<Output = ::redis::RedisResult<T>>,
+    {
+        let redis = self.redis.as_ref()?;
+        let _probe = self.breaker.admit()?;
+        match call(redis).await {
+            Ok(value) => {
+                self.redis_answered();
+                Some(value)
+            }
+            Err(error) => {
+                self.redis_failed(&error);
+                None
             }
         }
-        self.memory.check(&key, rate)
     }
 
     /// Notes that Redis answered (a check, or readiness's ping): limits are shared again.

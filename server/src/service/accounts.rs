@@ -105,7 +105,7 @@ pub async fn login(
         (None, Some(u)) => u.clone(),
         (None, None) => return Err(ServiceError::invalid("email", "or username is required")),
     };
-    if let Err(retry_after) = svc.login_throttle.check(&account) {
+    if let Some(retry_after) = svc.limiter.login_locked(&account).await {
         svc.metrics.rate_limited("login");
         return Err(ServiceError::RateLimited {
             message: "Too many failed logins for this account; try again later.".into(),
@@ -123,12 +123,12 @@ pub async fn login(
                 let reason = if u.is_active { "password" } else { "inactive" };
                 super::audit::failed_login(svc, u.id, reason).await;
             }
-            svc.login_throttle.record_failure(&account);
+            svc.limiter.login_failed(&account).await;
             svc.metrics.auth_failed("login");
             return Err(ServiceError::Unauthenticated("Invalid credentials.".into()));
         }
     };
-    svc.login_throttle.record_success(&account);
+    svc.limiter.login_succeeded(&account).await;
     let auth = &svc.settings.auth;
     let refresh_ttl = auth.refresh_token_ttl * if req.remember_me { 4 } else { 1 };
     let session_id = Uuid::now_v7();

@@ -66,10 +66,7 @@ pub use caller::{authenticate, Access, Caller, Credential, Presented, TenantCont
 pub use error::{Result, ServiceError};
 
 use crate::{
-    config::Settings,
-    embed::EmbeddingProvider,
-    live::Hub,
-    ratelimit::{login::LoginThrottle, RateLimiter},
+    config::Settings, embed::EmbeddingProvider, live::Hub, ratelimit::RateLimiter,
     store::index::SearchIndex,
 };
 
@@ -86,9 +83,8 @@ pub struct Services {
     pub tokens: crate::embed::tokens::TokenCounter,
     /// The in-memory search index: words on both backends, vectors on SQLite.
     pub index: Arc<SearchIndex>,
+    /// Request budgets and the login throttle.
     pub limiter: Arc<RateLimiter>,
-    /// Failed-login counter per account.
-    pub login_throttle: Arc<LoginThrottle>,
     /// Wakes this instance's embedding workers when a job is enqueued here.
     pub job_notify: Arc<Notify>,
     /// This instance's live subscribers; woken after every committed change.

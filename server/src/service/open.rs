@@ -74,7 +74,6 @@ impl Services {
             tokens,
             index,
             limiter,
-            login_throttle: Default::default(),
             job_notify,
             hub,
             metrics: Metrics::new(),

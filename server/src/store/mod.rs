@@ -230,9 +230,46 @@ fn sqlite_path(url: &str) -> Option<&str> {
     Some(rest.split('?').next().unwrap_or(rest))
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. On PostgreSQL under an advisory lock: instances starting
+/// together on one database would otherwise each apply the same migration, and all but one
+/// fail; with it the first applies them and the others wait, then find nothing to apply.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("running migrations")
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await.context("running migrations");
+    }
+    // Held by a transaction of its own (its connection stays checked out) while the migrations
+    // run on the pool's other connections; the commit releases it.
+    let lock = sea_orm::TransactionTrait::begin(db)
+        .await
+        .context("starting the migration lock")?;
+    lock.execute_unprepared("SELECT pg_advisory_xact_lock(7422002)")
+        .await
+        .context("taking the migration lock")?;
+    let applied = Migrator::up(db, None).await.context("running migrations");
+    lock.commit()
+        .await
+        .context("releasing the migration lock")?;
+    applied
+}
+
+/// Writes a consistent copy of an SQLite database to `target` (`VACUUM INTO` reads the whole
+/// database in one transaction: writers go on meanwhile, and the copy is compacted).
+pub async fn backup_sqlite(
+    db: &DatabaseConnection,
+    target: &std::path::Path,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite,
+        "backup copies the embedded default's SQLite file; on PostgreSQL use pg_dump (docs/operations.md)"
+    );
+    let target = target
+        .to_str()
+        .context("the backup's path is not valid UTF-8")?
+        .replace('\'', "''");
+    db.execute_unprepared(&format!("VACUUM INTO '{target}'"))
+        .await
+        .context("copying the database")?;
+    Ok(())
 }
 
 /// Checks the database answers a trivial query (readiness).

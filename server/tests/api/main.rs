@@ -24,6 +24,7 @@ mod idempotency;
 mod import;
 mod index;
 mod instance_transfer;
+mod instances;
 mod isolation;
 mod jobs;
 mod members;

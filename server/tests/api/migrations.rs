@@ -128,3 +128,30 @@ async fn startup_refuses_a_model_whose_width_differs_from_the_stored_vectors() {
     assert!(message.contains("MEMORY_EMBEDDING_DIMENSIONS"), "{message}");
     assert!(message.contains("384"), "{message}");
 }
+
+#[tokio::test]
+async fn instances_starting_together_on_a_new_database_migrate_it_once() {
+    let name = create_pg_database().await;
+    let spawn = || {
+        try_spawn_app(
+            Backend::Postgres,
+            Options {
+                existing_pg_database: Some(name.clone()),
+                ..Default::default()
+            },
+        )
+    };
+    let (a, b, c) = tokio::join!(spawn(), spawn(), spawn());
+    let (a, b, _c) = (
+        a.expect("the first starts"),
+        b.expect("the second starts"),
+        c.expect("the third starts"),
+    );
+    let applied = Migrator::get_applied_migrations(&a.state.services.db)
+        .await
+        .unwrap();
+    assert_eq!(applied.len(), Migrator::migrations().len());
+    // One schema, one service: an account made on one signs in on the other.
+    a.register_and_login("ada", None).await;
+    assert!(b.login("ada").await["access_token"].is_string());
+}

@@ -167,3 +167,37 @@ async fn two_server_processes_sharing_redis_enforce_one_budget() {
         child.wait().unwrap();
     }
 }
+
+#[tokio::test]
+async fn two_server_processes_sharing_redis_throttle_an_accounts_logins_together() {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let envs = [
+        ("MEMORY_REDIS_URL", redis_url()),
+        ("MEMORY_REDIS_PREFIX", prefix),
+        ("MEMORY_EMBEDDING_PROVIDER", "fake".to_owned()),
+    ];
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
+    let (mut a, url_a) = start_binary(&dir_a.path, &envs);
+    let (mut b, url_b) = start_binary(&dir_b.path, &envs);
+    let client = http_client();
+    let attempt = |url: &String, account: &str| {
+        let request = client
+            .post(format!("{url}/v1/auth/login"))
+            .json(&serde_json::json!({"username": account, "password": "wrong-password-1"}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // Five failures spread over both instances use up the account's one budget…
+    let mut statuses = Vec::new();
+    for url in [&url_a, &url_b, &url_a, &url_b, &url_a, &url_b, &url_a] {
+        statuses.push(attempt(url, "Victim").await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    // …whatever the spelling's case, and another account's is untouched.
+    assert_eq!(attempt(&url_b, "victim").await, 429);
+    assert_eq!(attempt(&url_b, "bystander").await, 401);
+    for child in [&mut a, &mut b] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

@@ -17,7 +17,7 @@ use sea_orm::DatabaseTransaction;
 use tokio::sync::Notify;
 
 use super::{Result, Services};
-use crate::live::{access::AccessChange, Hub};
+use crate::live::{access::AccessChange, pump::ACCESS_CHANNEL, Hub};
 use crate::store::{
     self,
     audit::NewEntry,
@@ -129,6 +129,10 @@ impl Services {
         };
         for entry in written.audit {
             store::audit::record(&txn, entry).await?;
+        }
+        // Other instances' connections hear of the change with its commit.
+        for change in &written.access {
+            store::events::notify(&txn, ACCESS_CHANNEL, &change.to_notice()).await?;
         }
         store::commit(txn).await?;
         drop(turn);

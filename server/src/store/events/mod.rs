@@ -274,3 +274,22 @@ pub async fn prune(
     }
     Ok(removed)
 }
+
+/// Sends `payload` on the PostgreSQL notification `channel` when `txn` commits (nothing if it
+/// rolls back); a no-op on SQLite, where one instance serves a database.
+pub async fn notify(
+    txn: &impl ConnectionTrait,
+    channel: &str,
+    payload: &str,
+) -> Result<(), StoreError> {
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [channel.into(), payload.into()],
+    ))
+    .await?;
+    Ok(())
+}

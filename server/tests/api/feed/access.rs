@@ -241,3 +241,94 @@ async fn removing_a_membership_closes_the_member_s_socket_with_4403() {
         "a valid credential, no longer a member"
     );
 }
+
+#[tokio::test]
+async fn a_revocation_on_one_instance_closes_the_sockets_on_another() {
+    let vars = vec![only_pushed_revocations()];
+    let first = spawn_app_with(
+        Backend::Postgres,
+        Options {
+            vars: vars.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let second = spawn_app_with(
+        Backend::Postgres,
+        Options {
+            existing_pg_database: first.pg_database.clone(),
+            vars,
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = first.register_and_login("alice", Some("acme")).await;
+    let bob = first.register_and_login("bob", None).await;
+    let t = &alice.access_token;
+    let r = first
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/members",
+            t,
+            Some(json!({"user": "bob", "role": "member"})),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let key: Value = first
+        .call(
+            Method::POST,
+            "/v1/auth/api-keys",
+            t,
+            Some(json!({"name": "watcher", "scope": "read", "tenant_id": "acme"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let session = second.login("alice").await;
+    let session_token = session["access_token"].as_str().unwrap();
+    // Every socket is on the second instance; every change is made on the first.
+    let path = "/v1/ws/messages/acme";
+    let secret = key["key"].as_str().unwrap();
+    let mut by_key = try_connect(&second.address, path, &[("x-api-key", secret)])
+        .await
+        .unwrap();
+    let mut by_session = connect(&second.address, "acme", session_token).await;
+    let mut member = connect(&second.address, "acme", &bob.access_token).await;
+    for feed in [&mut by_key, &mut by_session, &mut member] {
+        feed.sync().await;
+    }
+    let changes = [
+        (
+            Method::DELETE,
+            format!("/v1/auth/api-keys/{}", key["id"].as_str().unwrap()),
+            t.as_str(),
+            &mut by_key,
+            4401,
+        ),
+        (
+            Method::POST,
+            "/v1/auth/logout".to_owned(),
+            session_token,
+            &mut by_session,
+            4401,
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/tenants/acme/members/{}", bob.id),
+            t.as_str(),
+            &mut member,
+            4403,
+        ),
+    ];
+    for (method, path, token, feed, code) in changes {
+        let started = std::time::Instant::now();
+        let r = first.call(method, &path, token, None).await;
+        assert_eq!(r.status(), 204, "{path}");
+        assert_eq!(feed.close_code().await, code, "{path}");
+        eprintln!(
+            "{path}: the other instance's socket closed {code} after {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -477,6 +477,7 @@ pub fn http_client() -> reqwest::Client {
 
 mod binary;
 mod outage;
+pub mod provider;
 
 pub use binary::*;
 pub use outage::*;

@@ -22,3 +22,20 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
     { dpkg --configure -a; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 }
+
+# deb_tool PACKAGE BINARY — prints the path of BINARY from Debian's PACKAGE, unpacked once under
+# target/tools/ (not installed: no service starts, nothing outside the repository changes).
+deb_tool() {
+  local pkg=$1 bin=$2 dir="$PWD/target/tools/$1"
+  if [ ! -x "$dir/usr/bin/$bin" ]; then
+    log "unpacking Debian's $pkg into target/tools (once)"
+    local work
+    work=$(mktemp -d)
+    (cd "$work" && { apt-get download -q "$pkg" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && apt-get download -q "$pkg" >/dev/null; }; })
+    mkdir -p "$dir"
+    dpkg-deb -x "$work"/"$pkg"_*.deb "$dir"
+    rm -rf "$work"
+  fi
+  echo "$dir/usr/bin/$bin"
+}

@@ -2,7 +2,8 @@
 # The README's test command (and CI's): sets up PostgreSQL + pgvector, Redis, the build tools and
 # chromium when missing, then runs every check once against one set of build artifacts:
 # formatting, clippy (server and WASM), unit tests, integration tests against PostgreSQL and
-# SQLite (and Redis), and the browser tests. Idempotent; fast on a second run.
+# SQLite (and Redis), the browser tests, the deployment files' checks and the two-instance
+# topology behind a proxy. Idempotent; fast on a second run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -30,6 +31,12 @@ cargo test --release -p server -p migration -p app --features app/ssr 2>&1 | tee
 
 log "browser tests (chromium)"
 bash scripts/e2e.sh 2>&1 | tee -a "$results"
+
+log "deployment files (their tools' checkers; Kubernetes schema; cross-checks)"
+bash scripts/check-deploy.sh 2>&1 | tee -a "$results"
+
+log "the production topology with local processes (two instances behind Caddy)"
+bash scripts/cluster.sh test 2>&1 | tee -a "$results"
 
 # One closing line over every runner: cargo's "test result:" lines and node's "# pass/# fail".
 passed=$(( $(grep -o '[0-9]* passed' "$results" | awk '{s+=$1} END {print s+0}') +

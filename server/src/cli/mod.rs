@@ -1,8 +1,10 @@
 //! The command line: `memory-mesh [serve]`, `memory-mesh mcp` (MCP over stdio),
 //! `memory-mesh export --tenant <id>` and `memory-mesh import <file>` ([`transfer`]),
-//! `memory-mesh migrate up|down|status` and `memory-mesh admin grant|revoke <user>`.
+//! `memory-mesh migrate up|down|status`, `memory-mesh admin grant|revoke <user>`, and
+//! `memory-mesh health` and `memory-mesh backup <file>` ([`upkeep`]).
 
 mod transfer;
+mod upkeep;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -75,6 +77,19 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Exit 0 when the server running with these settings answers its liveness probe
+    /// (`/v1/admin/health`): a container's health check, with no curl needed.
+    Health {
+        /// The server's base URL (default: this machine at MEMORY_PORT).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Copy the embedded default's SQLite database to a new file while the server runs (a
+    /// consistent snapshot). On PostgreSQL use pg_dump (docs/operations.md).
+    Backup {
+        /// The file to write; it must not exist.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -102,6 +117,10 @@ pub enum MigrateAction {
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
+    // A health check prints one line, no log.
+    if let Some(Command::Health { url }) = cli.command {
+        return upkeep::health(&settings, url).await;
+    }
     // Over stdio, stdout carries the protocol (or the export): logs go to stderr.
     let output = match cli.command {
         Some(Command::Mcp { .. } | Command::Export { .. } | Command::Import { .. }) => {
@@ -139,6 +158,8 @@ pub async fn run() -> anyhow::Result<()> {
         } => transfer::import(settings, file, admin, !no_embed).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::Admin { action } => admin(settings, action).await,
+        Command::Health { url } => upkeep::health(&settings, url).await,
+        Command::Backup { file } => upkeep::backup(&settings, &file).await,
     };
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     outcome

@@ -1,4 +1,6 @@
-//! The `memory-mesh` binary itself: configuration errors and the `migrate` command.
+//! The `memory-mesh` binary itself: configuration errors, `migrate`, `health` and `backup`.
+
+use sea_orm::ConnectionTrait;
 
 use crate::helpers::*;
 
@@ -88,4 +90,130 @@ fn migrate_status_lists_every_migration_as_applied_after_migrate_up() {
         stdout.lines().last().unwrap().starts_with("Pending"),
         "{stdout}"
     );
+}
+
+#[tokio::test]
+async fn health_exits_zero_for_a_live_server_and_not_for_a_silent_port() {
+    let dir = TempDir::new();
+    let (mut server, url) = start_binary(&dir.path, &[("MEMORY_EMBEDDING_PROVIDER", "fake")]);
+    let port = url.rsplit(':').next().unwrap().to_owned();
+    // As a container's health check runs it: the settings name the port.
+    let probe = binary_command()
+        .current_dir(&dir.path)
+        .args(["health"])
+        .env("MEMORY_PORT", &port)
+        .output()
+        .unwrap();
+    assert!(probe.status.success(), "{probe:?}");
+    assert!(String::from_utf8_lossy(&probe.stdout).contains("200"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let dead = binary_command()
+        .current_dir(&dir.path)
+        .args(["health", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(!dead.status.success());
+    assert!(
+        String::from_utf8_lossy(&dead.stderr).contains("no answer"),
+        "{dead:?}"
+    );
+}
+
+#[tokio::test]
+async fn backup_copies_a_running_embedded_database_that_a_server_then_serves() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let ada = app.register_and_login("ada", None).await;
+    let before = store(
+        &app,
+        &ada.access_token,
+        "trip",
+        "user",
+        "kept in the backup",
+    )
+    .await;
+    let dir = TempDir::new();
+    let copy = dir.path.join("backup.db");
+    let out = app.cli([std::ffi::OsStr::new("backup"), copy.as_os_str()]);
+    assert!(out.status.success(), "{out:?}");
+    store(
+        &app,
+        &ada.access_token,
+        "trip",
+        "user",
+        "written after the backup",
+    )
+    .await;
+    // A backup never overwrites.
+    let again = app.cli([std::ffi::OsStr::new("backup"), copy.as_os_str()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    // The copy is sound, and a server started on it serves what was there at the backup.
+    let check = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", copy.display()))
+        .await
+        .unwrap();
+    let row = check
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "PRAGMA integrity_check",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "ok");
+    check.close().await.unwrap();
+    let database = format!("sqlite://{}", copy.display());
+    let (mut restored, url) = start_binary(
+        &dir.path,
+        &[
+            ("MEMORY_EMBEDDING_PROVIDER", "fake"),
+            ("MEMORY_DATABASE_URL", &database),
+        ],
+    );
+    let client = http_client();
+    let tokens: serde_json::Value = client
+        .post(format!("{url}/v1/auth/login"))
+        .json(&serde_json::json!({"username": "ada", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().expect("ada signs in");
+    let page: serde_json::Value = client
+        .get(format!("{url}/v1/conversations/trip/messages"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let contents: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"))
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["kept in the backup"], "{page}");
+    assert_eq!(page["messages"][0]["id"], before["id"]);
+    restored.kill().unwrap();
+    restored.wait().unwrap();
+}
+
+#[tokio::test]
+async fn backup_on_postgresql_points_to_pg_dump() {
+    let app = spawn_app(Backend::Postgres).await;
+    let dir = TempDir::new();
+    let out = app.cli([
+        std::ffi::OsStr::new("backup"),
+        dir.path.join("x.db").as_os_str(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pg_dump"),
+        "{out:?}"
+    );
+    assert!(!dir.path.join("x.db").exists());
 }

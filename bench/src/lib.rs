@@ -14,8 +14,10 @@ pub struct Bench {
     pub url: String,
     pub client: reqwest::Client,
     pub token: String,
+    /// The registered user's name (password `BenchPass123`).
+    pub user: String,
     _shutdown: tokio_util::sync::DropGuard,
-    _dir: Option<std::path::PathBuf>,
+    dir: std::path::PathBuf,
 }
 
 /// Starts another instance on the same database as a [`start`]ed one (PostgreSQL:
@@ -105,12 +107,18 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
         url,
         client,
         token,
+        user,
         _shutdown: guard,
-        _dir: Some(dir),
+        dir,
     })
 }
 
 impl Bench {
+    /// The server's data directory (the embedded default's SQLite file is in it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// Stores `n` LoCoMo turns (cycled, numbered, over 50 conversations) with inline embedding,
     /// 500 per batch request; prints a dot every 2000 when `progress`.
     pub async fn store_turns(

@@ -1,0 +1,173 @@
+//! What a number of messages costs an operator: `messages` LoCoMo turns (default 100000, 50
+//! conversations, 384-number vectors from the fake embedder) stored through the API, then the
+//! database's size on disk, and the built binary started on that database: its start-up time
+//! (the lexical index is loaded at start-up) and its resident memory idle and after a lexical
+//! and a vector search. SQLite by default; `BENCH_DATABASE_URL=postgres://…/db` (an empty
+//! database with `vector`) for PostgreSQL, where the table, its indexes and the HNSW index are
+//! listed apart.
+//!
+//! Run with: `cargo run --release -p bench --bin sizing -- [messages] [locomo-dev.json]` after
+//! `scripts/build.sh` (the binary: `MEMORY_MESH_BIN`, else target/release/memory-mesh).
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+use anyhow::Context;
+use bench::corpus;
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args().nth(1).map_or(Ok(100_000), |a| a.parse())?;
+    let path = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
+    let (texts, _) = corpus(&path)?;
+    let binary = std::env::var("MEMORY_MESH_BIN").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/memory-mesh"),
+        PathBuf::from,
+    );
+    anyhow::ensure!(
+        binary.exists(),
+        "{} is not built: run scripts/build.sh",
+        binary.display()
+    );
+    let postgres = std::env::var("BENCH_DATABASE_URL").ok();
+
+    let fake = [("MEMORY_EMBEDDING_PROVIDER", "fake")];
+    let source = bench::start(&fake).await?;
+    let started = Instant::now();
+    source.store_turns(n, &texts, true).await?;
+    println!(
+        "{n} messages stored in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let database = match &postgres {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}/memory-mesh.db", source.data_dir().display()),
+    };
+    let user = source.user.clone();
+    drop(source);
+
+    match &postgres {
+        Some(url) => postgres_sizes(url, n).await?,
+        None => sqlite_sizes(&database, n).await?,
+    }
+
+    // The binary on that database: start-up (the lexical index loads every message) and RSS.
+    let dir = std::env::temp_dir().join(format!("mm-sizing-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let started = Instant::now();
+    let mut child = Command::new(&binary)
+        .current_dir(&dir)
+        .env("MEMORY_DATABASE_URL", &database)
+        .env("MEMORY_EMBEDDING_PROVIDER", "fake")
+        .env("MEMORY_PORT", "0")
+        .env("MEMORY_DATA_DIR", &dir)
+        .env("MEMORY_GLOBAL_RATE_LIMIT", "1000000/minute")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().context("the child's stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let served = loop {
+        let line = lines.next().context("the server exited before serving")??;
+        if let Some(at) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            break at.to_owned();
+        }
+    };
+    let startup = started.elapsed();
+    let idle = rss_mb(child.id())?;
+    let client = reqwest::Client::new();
+    let tokens: serde_json::Value = client
+        .post(format!("{served}/v1/auth/login"))
+        .json(&serde_json::json!({"username": user, "password": "BenchPass123"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = tokens["access_token"].as_str().context("login")?;
+    for mode in ["lexical", "vector"] {
+        let r = client
+            .get(format!(
+                "{served}/v1/memory/search?query=what%20did%20she%20paint&mode={mode}"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "{mode} search: {}", r.status());
+    }
+    let searched = rss_mb(child.id())?;
+    child.kill()?;
+    child.wait()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "binary on {n} messages: start-up {:.2} s, RSS {idle:.0} MB idle, {searched:.0} MB after a lexical and a vector search",
+        startup.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn sqlite_sizes(database: &str, n: usize) -> anyhow::Result<()> {
+    let db = Database::connect(database).await?;
+    db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await?;
+    db.close().await?;
+    let file = database.trim_start_matches("sqlite://");
+    let bytes = std::fs::metadata(file)?.len();
+    println!(
+        "SQLite file: {:.0} MB ({:.2} kB per message)",
+        bytes as f64 / 1e6,
+        bytes as f64 / n as f64 / 1e3
+    );
+    Ok(())
+}
+
+async fn postgres_sizes(url: &str, n: usize) -> anyhow::Result<()> {
+    let db = Database::connect(url).await?;
+    let size = |sql: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await?
+                .context("a size")?;
+            anyhow::Ok(row.try_get_by_index::<i64>(0)?)
+        }
+    };
+    let database = size("SELECT pg_database_size(current_database())").await?;
+    let table = size("SELECT pg_table_size('messages')").await?;
+    let indexes = size("SELECT pg_indexes_size('messages')").await?;
+    let hnsw = size(
+        "SELECT COALESCE(sum(pg_relation_size(indexrelid)), 0)::bigint FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam \
+         WHERE a.amname = 'hnsw'",
+    )
+    .await?;
+    let mb = |b: i64| b as f64 / 1e6;
+    let per = |b: i64| b as f64 / n as f64 / 1e3;
+    println!(
+        "PostgreSQL database: {:.0} MB ({:.2} kB per message); messages table {:.0} MB ({:.2} kB), its indexes {:.0} MB ({:.2} kB), of which HNSW {:.0} MB ({:.2} kB)",
+        mb(database), per(database), mb(table), per(table), mb(indexes), per(indexes), mb(hnsw), per(hnsw)
+    );
+    db.close().await?;
+    Ok(())
+}
+
+/// The process's resident memory, from /proc (Linux).
+fn rss_mb(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .context("VmRSS")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kb / 1e3)
+}

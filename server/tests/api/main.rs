@@ -9,6 +9,7 @@ mod analytics;
 mod api_keys;
 mod audit;
 mod auth;
+mod bad_input;
 mod batch;
 mod cli;
 mod context;

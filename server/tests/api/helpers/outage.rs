@@ -79,8 +79,25 @@ pub struct TcpProxy {
 
 impl TcpProxy {
     pub async fn start(target: u16) -> Self {
+        Self::start_on(0, target)
+    }
+
+    /// A forwarder listening on `port` (0: a free one): again on the same port after a test cut
+    /// the previous one, as if the server behind it came back.
+    pub fn start_on(port: u16, target: u16) -> Self {
         use std::sync::{atomic::Ordering, Arc, Mutex};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // The cut forwarder's thread lets go of the port a moment after the cut.
+        let mut attempts = 0;
+        let listener = loop {
+            match std::net::TcpListener::bind(("127.0.0.1", port)) {
+                Ok(listener) => break listener,
+                Err(_) if attempts < 100 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => panic!("cannot listen on {port} again: {e}"),
+            }
+        };
         let port = listener.local_addr().unwrap().port();
         let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let open: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();

@@ -278,3 +278,31 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn usernames_refuse_lookalike_unicode_spellings() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        app.register_and_login("ada", None).await;
+        // Fullwidth letters, a Cyrillic "а", a combining accent, a zero-width space: each would
+        // let a second account pass for the first.
+        for (n, name) in ["ａｄａ", "\u{430}da", "ada\u{301}", "a\u{200b}da"]
+            .iter()
+            .enumerate()
+        {
+            let r = app
+                .post_json(
+                    "/v1/auth/register",
+                    &json!({"email": format!("look{n}@example.com"), "username": name,
+                            "password": PASSWORD}),
+                )
+                .await;
+            let (status, _, field) = refused(r).await;
+            assert_eq!(
+                (status, field),
+                (422, json!("username")),
+                "{backend:?} {name:?}"
+            );
+        }
+    }
+}

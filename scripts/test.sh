@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 start=$(date +%s)
+# Each step's log line says how long the run has taken so far (where a fresh machine's time goes).
+step() { log "$* (at $(( $(date +%s) - start )) s)"; }
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
@@ -15,27 +17,27 @@ bash scripts/setup-services.sh
 bash scripts/setup-tools.sh --browser
 bash scripts/fetch-model.sh
 
-log "cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
 
-log "building (release server + WASM dashboard)"
+step "building (release server + WASM dashboard)"
 bash scripts/build.sh
 
-log "clippy (server side, all targets)"
+step "clippy (server side, all targets)"
 cargo clippy --quiet -p server -p migration -p bench --all-targets -- -D warnings
-log "clippy (browser side, wasm32)"
+step "clippy (browser side, wasm32)"
 cargo clippy --quiet -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-log "unit and integration tests (PostgreSQL + pgvector, SQLite, Redis)"
+step "unit and integration tests (PostgreSQL + pgvector, SQLite, Redis)"
 cargo test --release -p server -p migration -p app --features app/ssr 2>&1 | tee -a "$results"
 
-log "browser tests (chromium)"
+step "browser tests (chromium)"
 bash scripts/e2e.sh 2>&1 | tee -a "$results"
 
-log "deployment files (their tools' checkers; Kubernetes schema; cross-checks)"
+step "deployment files (their tools' checkers; Kubernetes schema; cross-checks)"
 bash scripts/check-deploy.sh 2>&1 | tee -a "$results"
 
-log "the production topology with local processes (two instances behind Caddy)"
+step "the production topology with local processes (two instances behind Caddy)"
 bash scripts/cluster.sh test 2>&1 | tee -a "$results"
 
 # One closing line over every runner: cargo's "test result:" lines and node's "# pass/# fail".

@@ -169,6 +169,39 @@ impl Bench {
     }
 }
 
+/// The command line of a bench that stores LoCoMo turns: `[messages] [locomo-dev.json]`, the
+/// count defaulting to `default_messages`; the count and the corpus' turns and questions.
+pub fn messages_and_corpus(
+    default_messages: usize,
+) -> anyhow::Result<(usize, Vec<String>, Vec<String>)> {
+    let n = std::env::args()
+        .nth(1)
+        .map_or(Ok(default_messages), |a| a.parse())?;
+    let path = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
+    let (texts, questions) = corpus(&path)?;
+    Ok((n, texts, questions))
+}
+
+/// The `memory-mesh` binary `scripts/build.sh` built (or `MEMORY_MESH_BIN`), for the benches
+/// that run it as a separate process.
+pub fn built_binary() -> anyhow::Result<std::path::PathBuf> {
+    let binary = std::env::var("MEMORY_MESH_BIN").map_or_else(
+        |_| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/release/memory-mesh")
+        },
+        std::path::PathBuf::from,
+    );
+    anyhow::ensure!(
+        binary.exists(),
+        "{} is not built: run scripts/build.sh",
+        binary.display()
+    );
+    Ok(binary)
+}
+
 /// The p-th percentile (0..=100) of sorted durations, in milliseconds.
 pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {

@@ -11,16 +11,12 @@
 
 use std::time::Instant;
 
-use bench::{corpus, report};
+use bench::report;
 use serde_json::json;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args().nth(1).map_or(Ok(100_000), |a| a.parse())?;
-    let path = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
-    let (texts, questions) = corpus(&path)?;
+    let (n, texts, questions) = bench::messages_and_corpus(100_000)?;
     let bench = bench::start(&[]).await?;
     if std::env::var_os("BENCH_USER").is_none() {
         let started = Instant::now();

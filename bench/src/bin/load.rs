@@ -12,16 +12,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bench::{corpus, report};
+use bench::report;
 use serde_json::{json, Value};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args().nth(1).map_or(Ok(10_000), |a| a.parse())?;
-    let path = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
-    let (texts, questions) = corpus(&path)?;
+    let (n, texts, questions) = bench::messages_and_corpus(10_000)?;
     let backend = if std::env::var("BENCH_DATABASE_URL").is_ok() {
         "postgres"
     } else {

@@ -11,28 +11,15 @@
 //! after `scripts/build.sh` (the binary: `MEMORY_MESH_BIN`, else target/release/memory-mesh);
 //! PostgreSQL at `BENCH_PG_ADMIN_URL` (default postgres://postgres@127.0.0.1:5432/postgres).
 
-use std::{io::Write, path::PathBuf, time::Instant};
+use std::{io::Write, time::Instant};
 
 use anyhow::Context;
-use bench::corpus;
 use sea_orm::{ConnectionTrait, Database};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args().nth(1).map_or(Ok(100_000), |a| a.parse())?;
-    let path = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| "../shared/data/locomo/locomo-dev.json".into());
-    let (texts, _) = corpus(&path)?;
-    let binary = std::env::var("MEMORY_MESH_BIN").map_or_else(
-        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/memory-mesh"),
-        PathBuf::from,
-    );
-    anyhow::ensure!(
-        binary.exists(),
-        "{} is not built: run scripts/build.sh",
-        binary.display()
-    );
+    let (n, texts, _) = bench::messages_and_corpus(100_000)?;
+    let binary = bench::built_binary()?;
     let fake = [("MEMORY_EMBEDDING_PROVIDER", "fake")];
     let source = bench::start(&fake).await?;
     let started = Instant::now();

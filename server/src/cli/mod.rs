@@ -117,15 +117,15 @@ pub enum MigrateAction {
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    // A health check prints one line, no log.
-    if let Some(Command::Health { url }) = cli.command {
-        return upkeep::health(&settings, url).await;
-    }
-    // Over stdio, stdout carries the protocol (or the export): logs go to stderr.
+    // Over stdio, stdout carries the protocol (or the export, or the health check's one line):
+    // logs go to stderr.
     let output = match cli.command {
-        Some(Command::Mcp { .. } | Command::Export { .. } | Command::Import { .. }) => {
-            telemetry::Output::Stderr
-        }
+        Some(
+            Command::Mcp { .. }
+            | Command::Export { .. }
+            | Command::Import { .. }
+            | Command::Health { .. },
+        ) => telemetry::Output::Stderr,
         _ => telemetry::Output::Stdout,
     };
     let telemetry = telemetry::init_to(

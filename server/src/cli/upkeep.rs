@@ -1,7 +1,11 @@
 //! `memory-mesh health` (a container's health check) and `memory-mesh backup <file>` (the
 //! embedded default's database, copied while the server runs).
 
-use std::{net::IpAddr, path::Path, time::Duration};
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
+    path::Path,
+    time::Duration,
+};
 
 use anyhow::Context;
 
@@ -19,8 +23,8 @@ pub async fn health(settings: &Settings, url: Option<String>) -> anyhow::Result<
             );
             // A server listening on every address answers on loopback.
             let host = match settings.host {
-                IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
-                IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+                IpAddr::V4(ip) if ip.is_unspecified() => Ipv4Addr::LOCALHOST.into(),
+                IpAddr::V6(ip) if ip.is_unspecified() => Ipv6Addr::LOCALHOST.into(),
                 ip => ip,
             };
             format!("http://{}", std::net::SocketAddr::new(host, settings.port))

@@ -171,25 +171,9 @@ async fn backup_copies_a_running_embedded_database_that_a_server_then_serves() {
         ],
     );
     let client = http_client();
-    let tokens: serde_json::Value = client
-        .post(format!("{url}/v1/auth/login"))
-        .json(&serde_json::json!({"username": "ada", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = login_remote(&client, &url, "ada").await;
     let token = tokens["access_token"].as_str().expect("ada signs in");
-    let page: serde_json::Value = client
-        .get(format!("{url}/v1/conversations/trip/messages"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_remote(&client, &url, "/v1/conversations/trip/messages", token).await;
     let contents: Vec<&str> = page["messages"]
         .as_array()
         .unwrap_or_else(|| panic!("{page}"))

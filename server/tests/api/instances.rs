@@ -7,10 +7,13 @@ use serde_json::{json, Value};
 use crate::helpers::provider::{start_fake, Behaviour, Fake};
 use crate::helpers::*;
 
-/// Environment of an instance on `database` embedding through the fake provider at `provider`.
-fn instance_envs(database: &str, provider: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("MEMORY_DATABASE_URL", database.to_owned()),
+/// A fake OpenAI-protocol provider and a new PostgreSQL database, and the environment of an
+/// instance on that database embedding through that provider (async writes, a 2 s lease).
+async fn shared_setup() -> (Fake, Vec<(&'static str, String)>) {
+    let (provider, fake) = start_fake().await;
+    let database = pg_url(&create_pg_database().await);
+    let envs = vec![
+        ("MEMORY_DATABASE_URL", database),
         ("MEMORY_EMBEDDING_PROVIDER", "openai".to_owned()),
         ("MEMORY_EMBEDDING_BASE_URL", format!("{provider}/v1")),
         ("MEMORY_EMBEDDING_MODEL", "test-model".to_owned()),
@@ -20,7 +23,8 @@ fn instance_envs(database: &str, provider: &str) -> Vec<(&'static str, String)> 
         ("MEMORY_JOB_LEASE_SECONDS", "2".to_owned()),
         ("MEMORY_GLOBAL_RATE_LIMIT", "100000/minute".to_owned()),
         ("MEMORY_TENANT_RATE_LIMIT", "100000/minute".to_owned()),
-    ]
+    ];
+    (fake, envs)
 }
 
 fn start(dir: &TempDir, envs: &[(&'static str, String)]) -> Logged {
@@ -58,15 +62,7 @@ async fn write_batches(
 async fn until_embedded(client: &reqwest::Client, url: &str, token: &str, count: u64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let stats: Value = client
-            .get(format!("{url}/v1/analytics/embedding-stats"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let stats = get_remote(client, url, "/v1/analytics/embedding-stats", token).await;
         if stats["completed"] == count && stats["pending"] == 0 {
             return;
         }
@@ -91,9 +87,7 @@ fn embedded_texts(fake: &Fake) -> std::collections::BTreeMap<String, usize> {
 
 #[tokio::test]
 async fn two_processes_embed_every_async_message_exactly_once() {
-    let (provider, fake) = start_fake().await;
-    let database = pg_url(&create_pg_database().await);
-    let envs = instance_envs(&database, &provider);
+    let (fake, envs) = shared_setup().await;
     let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
     let (a, b) = (start(&dir_a, &envs), start(&dir_b, &envs));
     let client = http_client();
@@ -116,9 +110,7 @@ async fn two_processes_embed_every_async_message_exactly_once() {
 
 #[tokio::test]
 async fn a_killed_instances_claimed_jobs_are_embedded_by_another() {
-    let (provider, fake) = start_fake().await;
-    let database = pg_url(&create_pg_database().await);
-    let envs = instance_envs(&database, &provider);
+    let (fake, envs) = shared_setup().await;
     let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
     // The provider holds its answer: the first instance's worker claims the jobs and waits.
     *fake.behaviour.lock().unwrap() = Behaviour::Hold;

@@ -142,44 +142,21 @@ async fn a_tenants_budget_is_its_own() {
 
 #[tokio::test]
 async fn two_server_processes_sharing_redis_enforce_one_budget() {
-    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-    let envs = [
-        ("MEMORY_REDIS_URL", redis_url()),
-        ("MEMORY_REDIS_PREFIX", prefix),
-        ("MEMORY_GLOBAL_RATE_LIMIT", "6/minute".to_owned()),
-        ("MEMORY_EMBEDDING_PROVIDER", "fake".to_owned()),
-    ];
-    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
-    let (mut a, url_a) = start_binary(&dir_a.path, &envs);
-    let (mut b, url_b) = start_binary(&dir_b.path, &envs);
+    let pair = SharingRedis::start(&[("MEMORY_GLOBAL_RATE_LIMIT", "6/minute")]);
+    let (url_a, url_b) = (&pair.urls[0], &pair.urls[1]);
     let client = http_client();
     let mut statuses = Vec::new();
-    for url in [
-        &url_a, &url_b, &url_a, &url_b, &url_a, &url_b, &url_a, &url_b,
-    ] {
+    for url in [url_a, url_b, url_a, url_b, url_a, url_b, url_a, url_b] {
         let r = client.get(format!("{url}/v1/x")).send().await.unwrap();
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [404, 404, 404, 404, 404, 404, 429, 429]);
-    for child in [&mut a, &mut b] {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
 }
 
 #[tokio::test]
 async fn two_server_processes_sharing_redis_throttle_an_accounts_logins_together() {
-    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-    let envs = [
-        ("MEMORY_REDIS_URL", redis_url()),
-        ("MEMORY_REDIS_PREFIX", prefix),
-        ("MEMORY_EMBEDDING_PROVIDER", "fake".to_owned()),
-    ];
-    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
-    let (mut a, url_a) = start_binary(&dir_a.path, &envs);
-    let (mut b, url_b) = start_binary(&dir_b.path, &envs);
+    let pair = SharingRedis::start(&[]);
+    let (url_a, url_b) = (&pair.urls[0], &pair.urls[1]);
     let client = http_client();
     let attempt = |url: &String, account: &str| {
         let request = client
@@ -189,15 +166,50 @@ async fn two_server_processes_sharing_redis_throttle_an_accounts_logins_together
     };
     // Five failures spread over both instances use up the account's one budget…
     let mut statuses = Vec::new();
-    for url in [&url_a, &url_b, &url_a, &url_b, &url_a, &url_b, &url_a] {
+    for url in [url_a, url_b, url_a, url_b, url_a, url_b, url_a] {
         statuses.push(attempt(url, "Victim").await);
     }
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
     // …whatever the spelling's case, and another account's is untouched.
-    assert_eq!(attempt(&url_b, "victim").await, 429);
-    assert_eq!(attempt(&url_b, "bystander").await, 401);
-    for child in [&mut a, &mut b] {
-        child.kill().unwrap();
-        child.wait().unwrap();
+    assert_eq!(attempt(url_b, "victim").await, 429);
+    assert_eq!(attempt(url_b, "bystander").await, 401);
+}
+
+/// Two `serve` processes (embedded default, fake embedder) sharing Redis under one key prefix,
+/// as instances of one deployment do; both killed when this drops.
+struct SharingRedis {
+    children: Vec<std::process::Child>,
+    urls: Vec<String>,
+    _dirs: Vec<TempDir>,
+}
+
+impl SharingRedis {
+    fn start(extra: &[(&str, &str)]) -> Self {
+        let (redis, prefix) = (
+            redis_url(),
+            format!("test:{}:", uuid::Uuid::new_v4().simple()),
+        );
+        let mut envs = vec![
+            ("MEMORY_REDIS_URL", redis.as_str()),
+            ("MEMORY_REDIS_PREFIX", prefix.as_str()),
+            ("MEMORY_EMBEDDING_PROVIDER", "fake"),
+        ];
+        envs.extend_from_slice(extra);
+        let dirs = vec![TempDir::new(), TempDir::new()];
+        let (children, urls) = dirs.iter().map(|d| start_binary(&d.path, &envs)).unzip();
+        Self {
+            children,
+            urls,
+            _dirs: dirs,
+        }
+    }
+}
+
+impl Drop for SharingRedis {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

@@ -149,7 +149,13 @@ pub async fn register_remote(
     assert_eq!(r.status(), 201);
     let me: Value = r.json().await.unwrap();
     let tenant = me["tenants"][0]["tenant_id"].as_str().unwrap().to_owned();
-    let tokens: Value = client
+    let tokens = login_remote(client, url, username).await;
+    (tenant, tokens["access_token"].as_str().unwrap().to_owned())
+}
+
+/// Logs `username` (with the tests' password) in on a server at `url`: the token answer.
+pub async fn login_remote(client: &reqwest::Client, url: &str, username: &str) -> Value {
+    client
         .post(format!("{url}/v1/auth/login"))
         .json(&json!({"username": username, "password": PASSWORD}))
         .send()
@@ -157,6 +163,18 @@ pub async fn register_remote(
         .unwrap()
         .json()
         .await
-        .unwrap();
-    (tenant, tokens["access_token"].as_str().unwrap().to_owned())
+        .unwrap()
+}
+
+/// GETs `path` as JSON from a server at `url` with `token`.
+pub async fn get_remote(client: &reqwest::Client, url: &str, path: &str, token: &str) -> Value {
+    client
+        .get(format!("{url}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

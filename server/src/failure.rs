@@ -29,6 +29,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
             StatusCode::TOO_MANY_REQUESTS
         }
         ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -3,7 +3,8 @@
 //! Layers, each importing only those below it:
 //!
 //! ```text
-//! api (REST + WebSocket), dashboard (pages + server functions), mcp, jobs   startup, cli, serving
+//! api (REST + WebSocket), dashboard (pages + server functions), mcp, jobs   startup, cli, serving,
+//!                                                                          http_server
 //!        │                                                │
 //!      state, failure, http_auth, session_cookie (what every HTTP door shares)
 //!        │
@@ -17,7 +18,8 @@
 //!
 //! - [`config`]: typed `MEMORY_*` settings.
 //! - [`startup`]: build the application (connect, migrate, bind) and run it; [`cli`]: the
-//!   command line (`serve`, `migrate`, `admin`).
+//!   command line (`serve`, `migrate`, `admin`); [`http_server`]: the connection loop, with the
+//!   header and keep-alive timeouts.
 //! - [`state`]: the shared `AppState` of the HTTP edge; [`failure`]: how a use case's failure
 //!   reads over HTTP; [`http_auth`]: who a request is; [`session_cookie`]: the dashboard's cookie
 //!   and when it counts (all three for every HTTP door).
@@ -44,6 +46,7 @@ pub mod domain;
 pub mod embed;
 pub mod failure;
 pub mod http_auth;
+pub mod http_server;
 pub mod jobs;
 pub mod live;
 pub mod mcp;

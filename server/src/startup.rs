@@ -68,6 +68,15 @@ impl Application {
         let svc = &self.state.services;
         let tracker = &svc.tasks;
         let grace = svc.settings.http.shutdown_timeout;
+        if !svc.settings.database.is_postgres() {
+            match store::jobs::release_all(&svc.db).await {
+                Ok(0) => {}
+                Ok(jobs) => tracing::info!(jobs, "re-queued the jobs of a process that died"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not re-queue jobs; their leases expire")
+                }
+            }
+        }
         let workers = crate::jobs::spawn(
             svc,
             &self.state.activity,
@@ -104,12 +113,12 @@ impl Application {
             closing.cancel();
         });
         tracker.close();
-        let serving = axum::serve(
+        let serving = crate::http_server::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+            self.router,
+            &svc.settings.http,
+            shutdown.clone(),
+        );
         let signalled = std::sync::OnceLock::new();
         let deadline = async {
             shutdown.cancelled().await;
@@ -121,7 +130,7 @@ impl Application {
             tokio::time::sleep(grace).await;
         };
         let served = tokio::select! {
-            served = serving => served.context("serving HTTP"),
+            () = serving => Ok(()),
             _ = deadline => {
                 tracing::warn!("requests still in flight at the shutdown deadline were dropped");
                 Ok(())

@@ -266,6 +266,10 @@ pub struct RankingSettings {
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
+    /// How long a client may take to send a request's headers (and how long an idle
+    /// keep-alive connection is kept): a connection past it is closed, so clients that trickle
+    /// bytes cannot hold connections open.
+    pub header_timeout: Duration,
     /// After SIGTERM: how long in-flight requests and running embedding batches may take to
     /// finish before their jobs go back to the queue and the process exits.
     pub shutdown_timeout: Duration,

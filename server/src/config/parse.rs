@@ -160,6 +160,12 @@ fn http(get: &dyn Fn(&str) -> Option<String>) -> Result<HttpSettings, ConfigErro
             15u64,
             1..=3600,
         )?),
+        header_timeout: Duration::from_secs(number(
+            get,
+            "MEMORY_HEADER_TIMEOUT_SECONDS",
+            30u64,
+            1..=3600,
+        )?),
         shutdown_timeout: Duration::from_secs(number(
             get,
             "MEMORY_SHUTDOWN_TIMEOUT_SECONDS",

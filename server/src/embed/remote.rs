@@ -121,10 +121,12 @@ impl RemoteProvider {
         let bad = |what: &str| {
             EmbedError::runtime(format!("unexpected answer from the provider: {what}"))
         };
+        // A component that is not a number, or overflows f32 to infinity, makes the whole
+        // answer malformed: one such vector would poison every similarity computed with it.
         let to_vec = |v: &Value| -> Option<Vec<f32>> {
             v.as_array()?
                 .iter()
-                .map(|x| x.as_f64().map(|f| f as f32))
+                .map(|x| x.as_f64().map(|f| f as f32).filter(|f| f.is_finite()))
                 .collect()
         };
         let vectors: Vec<Vec<f32>> = match self.settings.protocol {

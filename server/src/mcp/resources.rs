@@ -114,7 +114,7 @@ fn refused(e: ServiceError) -> ErrorData {
     let message = failure::public_message(&e);
     match e {
         ServiceError::Invalid(_) => ErrorData::invalid_params(message, Some(data)),
-        ServiceError::Internal(_) | ServiceError::Unavailable(_) => {
+        ServiceError::Internal(_) | ServiceError::Unavailable(_) | ServiceError::StorageFull(_) => {
             ErrorData::internal_error(message, Some(data))
         }
         _ => ErrorData::invalid_request(message, Some(data)),

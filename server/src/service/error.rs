@@ -35,6 +35,9 @@ pub enum ServiceError {
     /// A dependency is down; the message names it and never carries its error text.
     #[error("{0}")]
     Unavailable(String),
+    /// The database has no space left for this write; the message never carries its error text.
+    #[error("{0}")]
+    StorageFull(String),
     /// Another attempt under the same idempotency key recorded its answer first. Never reaches
     /// a client: [`super::idempotency::once`] answers with the recorded answer instead.
     #[error("A request with this idempotency key is being handled; retry it shortly.")]
@@ -73,6 +76,7 @@ impl ServiceError {
             Self::RateLimited { .. } => "rate_limited",
             Self::TooManyQueries(_) => "too_many_queries",
             Self::Unavailable(_) => "unavailable",
+            Self::StorageFull(_) => "insufficient_storage",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -92,10 +96,15 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound { what } => Self::NotFound { what },
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::Unavailable => Self::Unavailable(DATABASE_UNAVAILABLE.into()),
+            StoreError::Full => Self::StorageFull(STORAGE_FULL.into()),
             StoreError::Db(e) => Self::Internal(e.into()),
         }
     }
 }
+
+/// What a client reads when a write finds the database's storage full.
+pub const STORAGE_FULL: &str =
+    "The database has no space left: writes are refused until an operator frees some; reads go on.";
 
 /// What a client reads while the database does not answer.
 pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; retry shortly.";

@@ -301,10 +301,25 @@ pub async fn release(db: &DatabaseConnection, workers: &[String]) -> Result<u64,
         return Ok(0);
     }
     let (list, values) = super::id_params(workers);
+    requeue_running(db, &format!("AND locked_by IN ({list})"), values).await
+}
+
+/// Hands every running job back to the queue, without counting the interrupted attempt. For
+/// the embedded default at start-up: no other process serves its file, so every running job
+/// is a killed process's, and waiting out its lease would only delay it.
+pub async fn release_all(db: &DatabaseConnection) -> Result<u64, StoreError> {
+    requeue_running(db, "", Vec::new()).await
+}
+
+async fn requeue_running(
+    db: &DatabaseConnection,
+    and: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<u64, StoreError> {
     let sql = format!(
         "UPDATE embedding_jobs SET status = 'pending', locked_by = NULL, locked_until = NULL, \
            attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
-         WHERE status = 'running' AND locked_by IN ({list})"
+         WHERE status = 'running' {and}"
     );
     let result = db
         .execute_raw(Statement::from_sql_and_values(

@@ -20,7 +20,7 @@
 //!
 //! Errors: [`StoreError`]. Every `DbErr` becomes one through a single `From`, which is where
 //! unique-constraint violations become [`StoreError::Conflict`] and a database that cannot be
-//! reached becomes [`StoreError::Unavailable`].
+//! reached becomes [`StoreError::Unavailable`], and one whose disk is full [`StoreError::Full`].
 
 use std::time::Duration;
 
@@ -73,6 +73,10 @@ pub enum StoreError {
     /// The database cannot be reached (down, or no connection within the acquire timeout).
     #[error("the database is unavailable")]
     Unavailable,
+    /// The database's disk (or its size cap) is full: nothing more can be written until space
+    /// is freed; reads go on.
+    #[error("the database's storage is full")]
+    Full,
     #[error(transparent)]
     Db(sea_orm::DbErr),
 }
@@ -84,6 +88,9 @@ impl From<sea_orm::DbErr> for StoreError {
         }
         if is_unavailable(&e) {
             return Self::Unavailable;
+        }
+        if is_full(&e) {
+            return Self::Full;
         }
         Self::Db(e)
     }
@@ -127,6 +134,21 @@ pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
     match e {
         DbErr::ConnectionAcquire(_) => true,
         DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => sqlx(r),
+        _ => false,
+    }
+}
+
+/// True when a write failed for want of space: SQLite's `SQLITE_FULL` (13) or PostgreSQL's
+/// `disk_full` (53100).
+pub fn is_full(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "13" || code == "53100"),
         _ => false,
     }
 }

@@ -19,6 +19,7 @@ mod dashboard;
 mod embeddings;
 mod errors;
 mod export;
+mod faults;
 mod feed;
 mod helpers;
 mod idempotency;

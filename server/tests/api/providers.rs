@@ -122,8 +122,19 @@ async fn a_429_is_retried_after_its_retry_after() {
 
 #[tokio::test]
 async fn an_outage_leaves_messages_pending_until_the_provider_is_back() {
+    outage_then_recovery(Behaviour::Down).await;
+}
+
+#[tokio::test]
+async fn non_finite_vectors_are_refused_and_retried_until_the_provider_is_back() {
+    outage_then_recovery(Behaviour::NonFinite).await;
+}
+
+/// While the provider answers with `fault`: writes succeed pending, vector search is 503 and
+/// hybrid search answers from full text with a notice; once it is back, everything is embedded.
+async fn outage_then_recovery(fault: Behaviour) {
     let (url, fake) = start_fake().await;
-    *fake.behaviour.lock().unwrap() = Behaviour::Down;
+    *fake.behaviour.lock().unwrap() = fault;
     let app = app_with("openai", format!("{url}/v1")).await;
     let alice = app.register_and_login("alice", None).await;
     let (status, m) = write(&app, &alice.access_token, "written during an outage").await;

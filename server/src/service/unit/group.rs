@@ -240,6 +240,7 @@ fn shared_failure(e: &StoreError) -> ServiceError {
         StoreError::Unavailable => {
             ServiceError::Unavailable(super::super::error::DATABASE_UNAVAILABLE.into())
         }
+        StoreError::Full => ServiceError::StorageFull(super::super::error::STORAGE_FULL.into()),
         other => ServiceError::Internal(anyhow::anyhow!("writing a group of requests: {other}")),
     }
 }

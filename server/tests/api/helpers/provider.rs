@@ -20,6 +20,8 @@ pub enum Behaviour {
     Refuse,
     /// No answer until the test releases it, then Ok.
     Hold,
+    /// Well-formed answers whose first component overflows f32 (1e39): infinity once parsed.
+    NonFinite,
 }
 
 #[derive(Clone)]
@@ -50,6 +52,11 @@ async fn answer(
             Json(ok(&body, 384)).into_response()
         }
         Behaviour::WrongWidth => Json(ok(&body, 16)).into_response(),
+        Behaviour::NonFinite => {
+            let mut answer = ok(&body, 384);
+            overflow_first_components(&mut answer);
+            Json(answer).into_response()
+        }
         Behaviour::Refuse => (
             axum::http::StatusCode::BAD_REQUEST,
             Json(json!({"error": "input refused"})),
@@ -69,6 +76,18 @@ async fn answer(
             )
                 .into_response()
         }
+    }
+}
+
+/// Sets the first component of every vector (an array of numbers) in `v` to 1e39.
+fn overflow_first_components(v: &mut Value) {
+    match v {
+        Value::Array(items) if items.first().is_some_and(Value::is_number) => {
+            items[0] = json!(1e39);
+        }
+        Value::Array(items) => items.iter_mut().for_each(overflow_first_components),
+        Value::Object(fields) => fields.values_mut().for_each(overflow_first_components),
+        _ => {}
     }
 }
 

@@ -2,8 +2,8 @@
 # The README's test command (and CI's): sets up PostgreSQL + pgvector, Redis, the build tools and
 # chromium when missing, then runs every check once against one set of build artifacts:
 # formatting, clippy (server and WASM), unit tests, integration tests against PostgreSQL and
-# SQLite (and Redis), the browser tests, the deployment files' checks and the two-instance
-# topology behind a proxy. Idempotent; fast on a second run.
+# SQLite (and Redis), schema fuzzing of the HTTP API, the browser tests, the deployment files'
+# checks and the two-instance topology behind a proxy. Idempotent; fast on a second run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -30,6 +30,9 @@ cargo clippy --quiet -p frontend -p app --features app/hydrate --target wasm32-u
 
 step "unit and integration tests (PostgreSQL + pgvector, SQLite, Redis)"
 cargo test --release -p server -p migration -p app --features app/ssr 2>&1 | tee -a "$results"
+
+step "schema fuzzing (schemathesis, bounded)"
+bash scripts/fuzz.sh
 
 step "browser tests (chromium)"
 bash scripts/e2e.sh 2>&1 | tee -a "$results"

@@ -10,7 +10,7 @@
 //! `vector`) and `BENCH_REDIS_URL=redis://…`: then two instances on them, clients alternating.
 //! Prints per level: requests/s, p50/p95/p99 per operation, 5xx, other errors and 429s (apart),
 //! events delivered to subscribers, and per server process its CPU and its RSS (first sample,
-//! lowest, highest, last).
+//! lowest, highest, last). The servers' warnings and errors go to stderr.
 
 use std::{
     collections::BTreeMap,
@@ -74,8 +74,13 @@ fn start(binary: &std::path::Path, settings: &[(String, String)]) -> anyhow::Res
             break at.to_owned();
         }
     };
-    // Keep reading, so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    // Keep reading, so the server never blocks on a full pipe; its warnings and errors (the
+    // cause of any 5xx) go to the bench's stderr.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("[server] {line}");
+        }
+    });
     Ok(Instance { child, url, dir })
 }
 
@@ -309,6 +314,10 @@ async fn main() -> anyhow::Result<()> {
             .send()
             .await?;
         anyhow::ensure!(r.status().is_success(), "storing: {}", r.status());
+    }
+    if let Ok(database) = std::env::var("BENCH_DATABASE_URL") {
+        // Plans from statistics of an empty table would scan the tenant instead of using HNSW.
+        println!("{}", bench::ensure_analyzed(&database).await?);
     }
     let events = Arc::new(AtomicU64::new(0));
     for s in 0..SUBSCRIBERS {

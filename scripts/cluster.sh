@@ -57,13 +57,7 @@ start_instance() {
     MEMORY_GLOBAL_RATE_LIMIT="${MEMORY_GLOBAL_RATE_LIMIT:-100000/minute}" \
     target/release/memory-mesh serve >"$log_file" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 300); do
-    url=$(grep -o 'running at http://[0-9.:]*' "$log_file" | head -1 | cut -d' ' -f3) || true
-    [ -n "$url" ] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log_file" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$url" ] || { echo "instance $n did not start" >&2; cat "$log_file" >&2; exit 1; }
+  url=$(served_url "$log_file" "${pids[-1]}")
 }
 
 # The first applies the migrations; the second starts on the migrated database.

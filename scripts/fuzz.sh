@@ -35,14 +35,7 @@ env MEMORY_HOST=127.0.0.1 MEMORY_PORT=0 MEMORY_DATA_DIR="$work/data" \
   MEMORY_GLOBAL_RATE_LIMIT=1000000/minute MEMORY_TENANT_RATE_LIMIT=1000000/minute \
   RUST_LOG=warn target/release/memory-mesh serve >"$work/server.log" 2>&1 &
 server=$!
-url=""
-for _ in $(seq 1 600); do
-  url=$(grep -o 'running at http://[0-9.:]*' "$work/server.log" | head -1 | cut -d' ' -f3) || true
-  [ -n "$url" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+url=$(served_url "$work/server.log" "$server")
 
 # The fuzzing account is an instance administrator too, so the instance-wide views are fuzzed.
 fuzz_python() { (cd scripts/fuzz && MEMORY_FUZZ_URL="$url" "$OLDPWD/$venv/bin/python" -c "import hooks; $1"); }

@@ -39,3 +39,18 @@ deb_tool() {
   fi
   echo "$dir/usr/bin/$bin"
 }
+
+# served_url LOG PID — waits (up to 60 s) for the server PID, logging to LOG, to print its
+# address, and prints it; if the process exits first or never says, shows its log and fails.
+served_url() {
+  local log_file=$1 pid=$2 url=""
+  for _ in $(seq 1 600); do
+    url=$(grep -o 'running at http://[0-9.:]*' "$log_file" | head -1 | cut -d' ' -f3) || true
+    [ -n "$url" ] && { echo "$url"; return 0; }
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "the server did not start:" >&2
+  cat "$log_file" >&2
+  return 1
+}

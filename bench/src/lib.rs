@@ -14,7 +14,7 @@ pub struct Bench {
     pub url: String,
     pub client: reqwest::Client,
     pub token: String,
-    /// The registered user's name (password `BenchPass123`).
+    /// The registered user's name (password [`PASSWORD`]).
     pub user: String,
     _shutdown: tokio_util::sync::DropGuard,
     dir: std::path::PathBuf,
@@ -67,6 +67,53 @@ async fn launch(
     Ok((url, shutdown.drop_guard(), dir))
 }
 
+/// The password of every user the benches register.
+pub const PASSWORD: &str = "BenchPass123";
+
+/// Registers `user` (password [`PASSWORD`]) at `url`; its personal tenant's id.
+pub async fn register(client: &reqwest::Client, url: &str, user: &str) -> anyhow::Result<String> {
+    let r = client
+        .post(format!("{url}/v1/auth/register"))
+        .json(&json!({"email": format!("{user}@example.com"), "username": user, "password": PASSWORD}))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status() == 201, "register: {}", r.text().await?);
+    let me: Value = r.json().await?;
+    Ok(me["tenants"][0]["tenant_id"]
+        .as_str()
+        .context("register gave no tenant")?
+        .to_owned())
+}
+
+/// Logs `user` in at `url`; its access token.
+pub async fn login(client: &reqwest::Client, url: &str, user: &str) -> anyhow::Result<String> {
+    let tokens: Value = client
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(tokens["access_token"]
+        .as_str()
+        .context("login gave no token")?
+        .to_owned())
+}
+
+/// The resident memory of process `pid` in MB, from /proc (Linux).
+pub fn rss_mb(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .context("VmRSS")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kb / 1e3)
+}
+
 /// Starts the server with `extra` settings and registers one user (tenant `bench`).
 pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
     let _ = server::telemetry::init(server::config::LogFormat::Pretty, None);
@@ -75,34 +122,18 @@ pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Bench> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
         .build()?;
-    let password = "BenchPass123";
     // `BENCH_USER` logs in as the user of an earlier run on the same database, to measure
     // searches again without storing everything again.
     let user = match std::env::var("BENCH_USER") {
         Ok(user) => user,
         Err(_) => {
             let user = format!("bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-            let r = client
-                .post(format!("{url}/v1/auth/register"))
-                .json(&json!({"email": format!("{user}@example.com"), "username": user, "password": password}))
-                .send()
-                .await?;
-            anyhow::ensure!(r.status() == 201, "register: {}", r.text().await?);
+            register(&client, &url, &user).await?;
             user
         }
     };
     eprintln!("bench user {user} (BENCH_USER={user} searches this run's data again)");
-    let tokens: Value = client
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = tokens["access_token"]
-        .as_str()
-        .context("login gave no token")?
-        .to_owned();
+    let token = login(&client, &url, &user).await?;
     Ok(Bench {
         url,
         client,

@@ -95,20 +95,6 @@ fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     Ok(ticks as f64 / 100.0)
 }
 
-/// Resident memory in MB, from /proc (Linux).
-fn rss_mb(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .context("VmRSS")?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?;
-    Ok(kb / 1e3)
-}
-
 /// What the clients saw: latencies per operation and answers by kind.
 #[derive(Default)]
 struct Tally {
@@ -346,29 +332,8 @@ async fn main() -> anyhow::Result<()> {
 
 async fn register(client: &reqwest::Client, url: &str) -> anyhow::Result<(String, String)> {
     let user = format!("mixed_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let password = "BenchPass123";
-    let me: Value = client
-        .post(format!("{url}/v1/auth/register"))
-        .json(&json!({"email": format!("{user}@example.com"), "username": user, "password": password}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let tenant = me["tenants"][0]["tenant_id"]
-        .as_str()
-        .context("tenant")?
-        .to_owned();
-    let tokens: Value = client
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok((
-        tenant,
-        tokens["access_token"].as_str().context("token")?.to_owned(),
-    ))
+    let tenant = bench::register(client, url, &user).await?;
+    Ok((tenant, bench::login(client, url, &user).await?))
 }
 
 /// One level: `clients` clients for `length`, sampling each server's RSS every second.
@@ -393,7 +358,7 @@ async fn run_level(
     let mut rss: Vec<Vec<f64>> = vec![Vec::new(); pids.len()];
     while Instant::now() < until {
         for (samples, &pid) in rss.iter_mut().zip(&pids) {
-            samples.push(rss_mb(pid)?);
+            samples.push(bench::rss_mb(pid)?);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

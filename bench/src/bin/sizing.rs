@@ -67,27 +67,20 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let startup = started.elapsed();
-    let idle = rss_mb(child.id())?;
+    let idle = bench::rss_mb(child.id())?;
     let client = reqwest::Client::new();
-    let tokens: serde_json::Value = client
-        .post(format!("{served}/v1/auth/login"))
-        .json(&serde_json::json!({"username": user, "password": "BenchPass123"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = tokens["access_token"].as_str().context("login")?;
+    let token = bench::login(&client, &served, &user).await?;
     for mode in ["lexical", "vector"] {
         let r = client
             .get(format!(
                 "{served}/v1/memory/search?query=what%20did%20she%20paint&mode={mode}"
             ))
-            .bearer_auth(token)
+            .bearer_auth(&token)
             .send()
             .await?;
         anyhow::ensure!(r.status().is_success(), "{mode} search: {}", r.status());
     }
-    let searched = rss_mb(child.id())?;
+    let searched = bench::rss_mb(child.id())?;
     child.kill()?;
     child.wait()?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -142,18 +135,4 @@ async fn postgres_sizes(url: &str, n: usize) -> anyhow::Result<()> {
     );
     db.close().await?;
     Ok(())
-}
-
-/// The process's resident memory, from /proc (Linux).
-fn rss_mb(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .context("VmRSS")?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?;
-    Ok(kb / 1e3)
 }

@@ -103,11 +103,11 @@ impl From<StoreError> for ServiceError {
 }
 
 /// What a client reads when a write finds the database's storage full.
-pub const STORAGE_FULL: &str =
+const STORAGE_FULL: &str =
     "The database has no space left: writes are refused until an operator frees some; reads go on.";
 
 /// What a client reads while the database does not answer.
-pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; retry shortly.";
+const DATABASE_UNAVAILABLE: &str = "The database is unavailable; retry shortly.";
 
 impl From<EmbedError> for ServiceError {
     fn from(e: EmbedError) -> Self {

@@ -155,6 +155,17 @@ async fn all_messages(client: &reqwest::Client, url: &str, token: &str) -> Vec<V
     }
 }
 
+/// How many times each text occurs.
+fn times_each<'a>(
+    texts: impl Iterator<Item = &'a str>,
+) -> std::collections::HashMap<&'a str, usize> {
+    let mut counts = std::collections::HashMap::new();
+    for t in texts {
+        *counts.entry(t).or_default() += 1;
+    }
+    counts
+}
+
 /// Reads `message.created` events until the socket ends: (event id, content) in order.
 async fn created_until_closed(mut feed: crate::feed::Feed) -> Vec<(String, String)> {
     let mut seen = Vec::new();
@@ -252,10 +263,7 @@ async fn kill_9_under_sustained_async_ingest_loses_no_acknowledged_write_or_even
         stored.len(),
         restarted.elapsed()
     );
-    let mut counts = std::collections::HashMap::<&str, usize>::new();
-    for m in &stored {
-        *counts.entry(m["content"].as_str().unwrap()).or_default() += 1;
-    }
+    let counts = times_each(stored.iter().map(|m| m["content"].as_str().unwrap()));
     assert!(counts.values().all(|&n| n == 1), "a message stored twice");
     let missing: Vec<_> = written
         .iter()
@@ -283,10 +291,7 @@ async fn kill_9_under_sustained_async_ingest_loses_no_acknowledged_write_or_even
             delivered.push(f["data"]["content"].as_str().unwrap().to_owned());
         }
     }
-    let mut delivered_counts = std::collections::HashMap::<&str, usize>::new();
-    for c in &delivered {
-        *delivered_counts.entry(c.as_str()).or_default() += 1;
-    }
+    let delivered_counts = times_each(delivered.iter().map(String::as_str));
     assert!(
         delivered_counts.values().all(|&n| n == 1),
         "an event delivered twice"

@@ -237,10 +237,9 @@ pub(super) async fn write_one(
 /// A failure of the whole group, as each of its requests is told it.
 fn shared_failure(e: &StoreError) -> ServiceError {
     match e {
-        StoreError::Unavailable => {
-            ServiceError::Unavailable(super::super::error::DATABASE_UNAVAILABLE.into())
-        }
-        StoreError::Full => ServiceError::StorageFull(super::super::error::STORAGE_FULL.into()),
+        // The one mapping from store to service errors, for the variants that carry no data.
+        StoreError::Unavailable => StoreError::Unavailable.into(),
+        StoreError::Full => StoreError::Full.into(),
         other => ServiceError::Internal(anyhow::anyhow!("writing a group of requests: {other}")),
     }
 }

@@ -9,13 +9,17 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{Result, ServiceError, Services};
+use super::{unit::Written, Result, ServiceError, Services};
 use crate::{
     auth::{api_keys, secrets_match, sha256_hex, tokens},
     domain::{KeyScope, MemberRole, TenantId},
     ratelimit,
     store::{accounts, callers},
 };
+
+/// How often a credential's last use is recorded: it is informational (the sessions and key
+/// lists show it), so authentication is not a write per request.
+const LAST_USE_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
@@ -104,10 +108,16 @@ async fn from_access_token(svc: &Services, token: &str) -> Result<Caller> {
     };
     // Last use is informational (the sessions list shows it): recorded beside the request, at
     // most once a minute, so authentication is not a write per request.
-    if Utc::now() - caller.last_used_at > chrono::Duration::seconds(60) {
-        let (db, session) = (svc.db.clone(), claims.sid);
-        svc.tasks.spawn(async move {
-            if let Err(e) = accounts::touch_session(&db, session).await {
+    if Utc::now() - caller.last_used_at > LAST_USE_EVERY {
+        let (svc, session) = (svc.clone(), claims.sid);
+        svc.tasks.clone().spawn(async move {
+            let touched = svc
+                .write_in_background(async |txn| {
+                    accounts::touch_session(txn, session).await?;
+                    Ok(Written::quiet(()))
+                })
+                .await;
+            if let Err(e) = touched {
                 tracing::warn!(error = %e, "could not record a session's last use");
             }
         });
@@ -139,13 +149,26 @@ async fn from_api_key(svc: &Services, raw: &str) -> Result<Caller> {
         return Err(invalid_key());
     }
     spend(svc, &ratelimit::Key::ApiKey(key.key_id)).await?;
-    // Last use is informational: recorded beside the request, not before its answer.
-    let db = svc.db.clone();
-    svc.tasks.spawn(async move {
-        if let Err(e) = accounts::touch_api_key(&db, key.key_id).await {
-            tracing::warn!(error = %e, "could not record an API key's last use");
-        }
-    });
+    // Last use is informational: recorded beside the request, not before its answer, and at
+    // most once a minute, so a key's requests are not each a write (on SQLite, a turn at the
+    // one writer).
+    if key
+        .last_used_at
+        .is_none_or(|at| Utc::now() - at > LAST_USE_EVERY)
+    {
+        let (svc, key_id) = (svc.clone(), key.key_id);
+        svc.tasks.clone().spawn(async move {
+            let touched = svc
+                .write_in_background(async |txn| {
+                    accounts::touch_api_key(txn, key_id).await?;
+                    Ok(Written::quiet(()))
+                })
+                .await;
+            if let Err(e) = touched {
+                tracing::warn!(error = %e, "could not record an API key's last use");
+            }
+        });
+    }
     Ok(Caller {
         user_id: key.user_id,
         is_instance_admin: false,

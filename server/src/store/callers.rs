@@ -77,6 +77,7 @@ pub struct KeyCaller {
     pub expires_at: Option<DateTime<Utc>>,
     pub user_id: Uuid,
     pub user_active: bool,
+    pub last_used_at: Option<DateTime<Utc>>,
     /// The key creator's membership in the key's tenant, if they still have one.
     pub membership: Option<Membership>,
 }
@@ -90,7 +91,7 @@ pub async fn by_key_prefix(
         .query_one_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             "SELECT k.id, k.key_hash, k.tenant_id AS key_tenant, k.scope, k.revoked_at, \
-               k.expires_at, k.user_id, u.is_active, m.tenant_id, m.role \
+               k.expires_at, k.user_id, u.is_active, k.last_used_at, m.tenant_id, m.role \
              FROM api_keys k JOIN users u ON u.id = k.user_id \
              LEFT JOIN memberships m ON m.user_id = k.user_id AND m.tenant_id = k.tenant_id \
              WHERE k.prefix = $1",
@@ -107,6 +108,7 @@ pub async fn by_key_prefix(
         expires_at: r.try_get("", "expires_at")?,
         user_id: r.try_get("", "user_id")?,
         user_active: r.try_get("", "is_active")?,
+        last_used_at: r.try_get("", "last_used_at")?,
         membership: membership(&r)?,
     }))
 }

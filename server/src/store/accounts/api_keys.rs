@@ -71,7 +71,7 @@ pub async fn revoke_api_key(
 }
 
 /// Records use of a key at most once a minute, so authentication is not a write per request.
-pub async fn touch_api_key(db: &DatabaseConnection, id: Uuid) -> Result<(), StoreError> {
+pub async fn touch_api_key(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
     let now = crate::store::now();
     api_keys::Entity::update_many()
         .col_expr(api_keys::Column::LastUsedAt, Expr::value(now))

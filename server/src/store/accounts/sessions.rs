@@ -151,7 +151,7 @@ pub async fn revoke_user_session(
 
 /// Records that session `id` was used now (callers skip it when its last use is recent, so
 /// authentication is not a write per request).
-pub async fn touch_session(db: &DatabaseConnection, id: Uuid) -> Result<(), StoreError> {
+pub async fn touch_session(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
     auth_sessions::Entity::update_many()
         .col_expr(
             auth_sessions::Column::LastUsedAt,

@@ -1,6 +1,6 @@
 //! Building and running the application: connect, migrate, bind, serve until told to stop.
 
-use std::{sync::Arc, time::Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use axum::Router;
@@ -84,11 +84,7 @@ impl Application {
             &shutdown,
             tracker,
         );
-        tracker.spawn(keep_index_current(
-            svc.index.clone(),
-            svc.db.clone(),
-            shutdown.clone(),
-        ));
+        tracker.spawn(keep_index_current(svc.clone(), shutdown.clone()));
         tracker.spawn(prune_audit_log(svc.clone(), shutdown.clone()));
         tracker.spawn(schedule_retention(svc.clone(), shutdown.clone()));
         tracker.spawn(minute_upkeep(svc.clone(), shutdown.clone()));
@@ -101,7 +97,6 @@ impl Application {
             svc.db.clone(),
             postgres_url,
             svc.hub.clone(),
-            svc.settings.live.clone(),
             &shutdown,
             tracker,
         );
@@ -153,23 +148,20 @@ impl Application {
 /// Applies writes to the search index in the background, so the search after a bulk import
 /// does not pay for applying it (searches still catch up themselves, so they are never stale),
 /// and prunes the change log once a minute.
-async fn keep_index_current(
-    index: Arc<store::index::SearchIndex>,
-    db: sea_orm::DatabaseConnection,
-    shutdown: CancellationToken,
-) {
+async fn keep_index_current(svc: Services, shutdown: CancellationToken) {
+    let (index, db) = (&svc.index, &svc.db);
     let mut pruned = Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
         }
-        if let Err(e) = index.catch_up(&db).await {
+        if let Err(e) = index.catch_up(db).await {
             tracing::warn!(error = %e, "search index catch-up failed; the next search retries");
         }
         if pruned.elapsed() >= std::time::Duration::from_secs(60) {
             pruned = Instant::now();
-            match index.prune_log(&db).await {
+            match svc.upkeep(async |db| index.prune_log(db).await).await {
                 Ok(0) => {}
                 Ok(rows) => tracing::debug!(rows, "pruned the search index's change log"),
                 Err(e) => {
@@ -180,8 +172,9 @@ async fn keep_index_current(
     }
 }
 
-/// Once a minute: appends this instance's search counts (also when stopping) and folds the
-/// analytics counters' deltas; hourly, prunes search minutes past their use.
+/// Once a minute: appends this instance's search counts (also when stopping), prunes events
+/// past their kept window and count, and folds the analytics counters' deltas; hourly, prunes
+/// search minutes past their use.
 async fn minute_upkeep(svc: crate::service::Services, shutdown: CancellationToken) {
     use crate::service::search_stats;
     let mut pruned: Option<Instant> = None;
@@ -197,7 +190,15 @@ async fn minute_upkeep(svc: crate::service::Services, shutdown: CancellationToke
         if stopping {
             return;
         }
-        match store::analytics::fold_counters(&svc.db, folded).await {
+        match crate::service::events::prune(&svc).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(events = n, "pruned old events"),
+            Err(e) => tracing::warn!(error = %e, "pruning events failed; retried in a minute"),
+        }
+        match svc
+            .upkeep(async |db| store::analytics::fold_counters(db, folded).await)
+            .await
+        {
             Ok(f) => folded = f,
             Err(e) => tracing::warn!(error = %e, "folding analytics counters failed; retried"),
         }

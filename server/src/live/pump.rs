@@ -1,27 +1,21 @@
 //! The loop that reads committed events in order and publishes them to the [`Hub`], and the
 //! PostgreSQL listener that wakes it for commits made by other instances (and hands their
 //! changes to who may do what to this instance's connections). Wake-ups only start
-//! a read while someone on this instance listens. Also prunes the
-//! table: events older than the kept window, and each tenant's beyond the kept count.
+//! a read while someone on this instance listens. (The service's upkeep prunes the table:
+//! [`crate::service::events::prune`].)
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
 use sea_orm::{sqlx::postgres::PgListener, DatabaseConnection, DbBackend};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{access::AccessChange, Hub};
-use crate::{
-    config::LiveSettings,
-    store::events::{self, Reader},
-};
+use crate::store::events::Reader;
 
 /// How often the table is read without a wake-up (a lost notification costs at most this).
 const FALLBACK: Duration = Duration::from_secs(1);
 /// How soon to read again while PostgreSQL transactions in progress hold events back.
 const HELD: Duration = Duration::from_millis(5);
-/// How often old events are pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// The PostgreSQL channel the `events` table's trigger notifies.
 pub const CHANNEL: &str = "memory_events";
 /// The PostgreSQL channel a committed change to who may do what is announced on
@@ -34,22 +28,16 @@ pub fn spawn(
     db: DatabaseConnection,
     postgres_url: Option<String>,
     hub: Arc<Hub>,
-    settings: LiveSettings,
     token: &CancellationToken,
     tracker: &TaskTracker,
 ) {
     if let (Some(url), DbBackend::Postgres) = (postgres_url, db.get_database_backend()) {
         tracker.spawn(listen(url, hub.clone(), token.clone()));
     }
-    tracker.spawn(run(db, hub, settings, token.clone()));
+    tracker.spawn(run(db, hub, token.clone()));
 }
 
-async fn run(
-    db: DatabaseConnection,
-    hub: Arc<Hub>,
-    settings: LiveSettings,
-    token: CancellationToken,
-) {
+async fn run(db: DatabaseConnection, hub: Arc<Hub>, token: CancellationToken) {
     let mut reader = loop {
         match Reader::start(&db).await {
             Ok(reader) => break reader,
@@ -63,7 +51,6 @@ async fn run(
         }
     };
     hub.start_at(reader.position());
-    let mut pruned_at = tokio::time::Instant::now();
     loop {
         let pause = match reader.next(&db).await {
             Ok(read) => {
@@ -85,10 +72,6 @@ async fn run(
                 FALLBACK
             }
         };
-        if pruned_at.elapsed() >= PRUNE_EVERY {
-            pruned_at = tokio::time::Instant::now();
-            prune(&db, &settings).await;
-        }
         // With nobody listening on this instance, wake-ups are ignored and the table is read
         // once a `FALLBACK`: a write then costs no read at all (a subscriber's arrival wakes
         // the pump through `Hub::reach`).
@@ -100,16 +83,6 @@ async fn run(
                 () = tokio::time::sleep_until(until) => break,
             }
         }
-    }
-}
-
-async fn prune(db: &DatabaseConnection, settings: &LiveSettings) {
-    let keep_since = Utc::now()
-        - chrono::Duration::from_std(settings.keep_events).unwrap_or(chrono::Duration::MAX);
-    match events::prune(db, keep_since, settings.max_events_per_tenant).await {
-        Ok(0) => {}
-        Ok(n) => tracing::debug!(events = n, "pruned old events"),
-        Err(e) => tracing::warn!(error = %e, "pruning events failed"),
     }
 }
 

@@ -66,7 +66,8 @@ pub async fn failed_login(svc: &Services, user: Uuid, reason: &'static str) {
 /// Deletes entries older than the kept period (`MEMORY_AUDIT_KEEP_DAYS`).
 pub async fn prune(svc: &Services) -> Result<u64> {
     let keep = chrono::Duration::days(i64::from(svc.settings.audit_keep_days));
-    Ok(store::prune(&svc.db, Utc::now() - keep).await?)
+    let before = Utc::now() - keep;
+    svc.upkeep(async |db| store::prune(db, before).await).await
 }
 
 /// Entries newest first: of `tenant_id` (its admins, or an instance administrator), or without

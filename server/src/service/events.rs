@@ -1,4 +1,4 @@
-//! The events a change emits, and what each carries. The use cases hand them to the store with
+//! The events a change emits, what each carries, and how long they are kept ([`prune`]). The use cases hand them to the store with
 //! the change, so they are written in its transaction; subscribers read them through a live
 //! connection ([`super::watchers`]).
 //!
@@ -7,11 +7,14 @@
 //! carries only what was deleted (its id and conversation), and scrubs the content of the
 //! message's earlier events.
 
+use chrono::Utc;
+
+use super::{Result, Services};
 use crate::{
     domain::events::EventKind,
     store::{
         entities::{conversations, messages},
-        events::NewEvent,
+        events::{self as store, NewEvent},
         ingest::Prepared,
     },
 };
@@ -108,4 +111,16 @@ pub fn updated(before: &messages::Model, after: &messages::Model, embedded: bool
         events.push(message(EventKind::MessageEmbedded, after));
     }
     events
+}
+
+/// Deletes events older than the kept window (`MEMORY_EVENTS_KEEP_SECONDS`), and each tenant's
+/// beyond its newest `MEMORY_EVENTS_MAX_PER_TENANT`: a subscriber resuming from an event that
+/// is gone is told to reload. Returns how many went.
+pub async fn prune(svc: &Services) -> Result<u64> {
+    let live = &svc.settings.live;
+    let keep_since =
+        Utc::now() - chrono::Duration::from_std(live.keep_events).unwrap_or(chrono::Duration::MAX);
+    let cap = live.max_events_per_tenant;
+    svc.upkeep(async |db| store::prune(db, keep_since, cap).await)
+        .await
 }

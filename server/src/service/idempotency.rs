@@ -155,5 +155,6 @@ async fn replay<T: DeserializeOwned>(svc: &Services, tenant: &str, key: &Key) ->
 
 /// Deletes the answers past their kept period.
 pub async fn prune(svc: &Services) -> Result<u64> {
-    Ok(store::prune(&svc.db, kept_since()).await?)
+    svc.upkeep(async |db| store::prune(db, kept_since()).await)
+        .await
 }

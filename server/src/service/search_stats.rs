@@ -88,18 +88,22 @@ pub async fn flush(svc: &Services) -> Result<usize> {
             latency_buckets: histogram.0.clone(),
         })
         .collect();
-    match store::append(&svc.db, &stats.instance, &rows).await {
+    match svc
+        .upkeep(async |db| store::append(db, &stats.instance, &rows).await)
+        .await
+    {
         Ok(()) => Ok(rows.len()),
         Err(e) => {
             stats.put_back(taken);
-            Err(e.into())
+            Err(e)
         }
     }
 }
 
 /// Deletes minutes older than two days (analytics read one).
 pub async fn prune(svc: &Services) -> Result<u64> {
-    Ok(store::prune(&svc.db, Utc::now() - chrono::Duration::days(2)).await?)
+    let before = Utc::now() - chrono::Duration::days(2);
+    svc.upkeep(async |db| store::prune(db, before).await).await
 }
 
 /// `tenant`'s searches in the last 24 hours, on every instance.

@@ -141,6 +141,19 @@ impl Services {
         Ok(written.value)
     }
 
+    /// Upkeep's writes (pruning kept rows, folding counters, flushing counts): no use case's
+    /// change, so no events or audit, and big deletes are left to their own statements. On
+    /// SQLite they take background work's turn at the file like the job queue's writes, so a
+    /// request's write never waits for one on the file's lock (whose busy wait sleeps in
+    /// growing steps).
+    pub async fn upkeep<T, F>(&self, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&sea_orm::DatabaseConnection) -> std::result::Result<T, store::StoreError>,
+    {
+        let _turn = self.write_gate.enter_background().await;
+        Ok(work(&self.db).await?)
+    }
+
     /// Stores new messages with their events, and embedding jobs for those without a vector:
     /// the acknowledgement's whole write, with the idempotent `answer` to it when the request
     /// carried a key. Its statements write the events themselves (a `conversation.created`

@@ -115,7 +115,8 @@ pub async fn sigterm(mut child: std::process::Child) -> std::process::ExitStatus
 }
 
 impl Logged {
-    /// SIGTERM, then the whole log once the process has exited cleanly.
+    /// SIGTERM, then the whole log once the process has exited cleanly (status 0, no panic
+    /// logged on the way).
     pub async fn stop(self) -> Vec<String> {
         let status = sigterm(self.child).await;
         assert!(status.success(), "a clean exit: {status:?}");
@@ -128,6 +129,11 @@ impl Logged {
         .await
         .unwrap();
         let lines = self.lines.lock().unwrap().clone();
+        assert!(
+            !lines.iter().any(|l| l.contains("panicked")),
+            "no panic in the log:\n{}",
+            lines.join("\n")
+        );
         lines
     }
 }

@@ -2,7 +2,7 @@
 //! SQLite (default) or PostgreSQL (`BENCH_DATABASE_URL`), with the local model, and talk to it
 //! over real HTTP like any client.
 
-use std::time::Duration;
+use std::{io::BufRead, time::Duration};
 
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -322,4 +322,64 @@ pub fn report(what: &str, samples: &mut [Duration]) {
         percentile_ms(samples, 99.0),
         samples.len()
     );
+}
+
+/// A `memory-mesh serve` child process; killed on drop.
+pub struct Instance {
+    pub child: std::process::Child,
+    pub url: String,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Instance {
+    /// Starts `binary` with its own data directory, the fake embedder, limits raised, a fixed
+    /// JWT secret (so instances on one database accept each other's tokens) and `settings`
+    /// last; returns once it serves.
+    pub fn start(
+        binary: &std::path::Path,
+        settings: &[(String, String)],
+    ) -> anyhow::Result<Instance> {
+        let dir = std::env::temp_dir().join(format!("mm-bench-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir)?;
+        let mut child = std::process::Command::new(binary)
+            .current_dir(&dir)
+            .env("MEMORY_PORT", "0")
+            .env("MEMORY_DATA_DIR", &dir)
+            .env("MEMORY_EMBEDDING_PROVIDER", "fake")
+            .env("MEMORY_GLOBAL_RATE_LIMIT", "100000000/minute")
+            .env("MEMORY_TENANT_RATE_LIMIT", "100000000/minute")
+            .env("MEMORY_WS_MAX_CONNECTIONS_PER_TENANT", "100000")
+            .env(
+                "MEMORY_JWT_SECRET_KEY",
+                "mixed-bench-secret-0123456789abcdef0123",
+            )
+            .env("RUST_LOG", "warn")
+            .envs(settings.iter().map(|(k, v)| (k, v)))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let mut lines = std::io::BufReader::new(child.stdout.take().context("stdout")?).lines();
+        let url = loop {
+            let line = lines.next().context("the server exited before serving")??;
+            if let Some(at) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                break at.to_owned();
+            }
+        };
+        // Keep reading, so the server never blocks on a full pipe; its warnings and errors (the
+        // cause of any 5xx) go to the bench's stderr.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("[server] {line}");
+            }
+        });
+        Ok(Instance { child, url, dir })
+    }
 }

@@ -70,9 +70,10 @@ async fn main() -> anyhow::Result<()> {
     // Scope needs the search index (it serves the lexical half); on PostgreSQL it holds no
     // vectors, so `nearest` is pgvector's.
     let (rss, t) = (rss_mb(), Instant::now());
-    let index = std::sync::Arc::new(store::index::SearchIndex::load(&db, 384).await?);
+    let index = std::sync::Arc::new(store::index::SearchIndex::load(&db, 384, usize::MAX).await?);
+    index.ready(&db, &tenant).await?;
     println!(
-        "search index (words only on PostgreSQL): loaded in {:.1} s, resident memory +{:.0} MB",
+        "search index (words only on PostgreSQL): the tenant's read in {:.1} s, resident memory +{:.0} MB",
         t.elapsed().as_secs_f64(),
         rss_mb() - rss
     );

@@ -14,8 +14,6 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -24,65 +22,13 @@ use std::{
 };
 
 use anyhow::Context;
-use bench::percentile_ms;
+use bench::{percentile_ms, Instance};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 const MESSAGES: usize = 10_000;
 const CONVERSATIONS: usize = 50;
 const SUBSCRIBERS: usize = 50;
-
-/// A `memory-mesh serve` child process; killed on drop.
-struct Instance {
-    child: Child,
-    url: String,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start(binary: &std::path::Path, settings: &[(String, String)]) -> anyhow::Result<Instance> {
-    let dir = std::env::temp_dir().join(format!("mm-mixed-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let mut child = Command::new(binary)
-        .current_dir(&dir)
-        .env("MEMORY_PORT", "0")
-        .env("MEMORY_DATA_DIR", &dir)
-        .env("MEMORY_EMBEDDING_PROVIDER", "fake")
-        .env("MEMORY_GLOBAL_RATE_LIMIT", "100000000/minute")
-        .env("MEMORY_TENANT_RATE_LIMIT", "100000000/minute")
-        .env("MEMORY_WS_MAX_CONNECTIONS_PER_TENANT", "100000")
-        .env(
-            "MEMORY_JWT_SECRET_KEY",
-            "mixed-bench-secret-0123456789abcdef0123",
-        )
-        .env("RUST_LOG", "warn")
-        .envs(settings.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let url = loop {
-        let line = lines.next().context("the server exited before serving")??;
-        if let Some(at) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break at.to_owned();
-        }
-    };
-    // Keep reading, so the server never blocks on a full pipe; its warnings and errors (the
-    // cause of any 5xx) go to the bench's stderr.
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            eprintln!("[server] {line}");
-        }
-    });
-    Ok(Instance { child, url, dir })
-}
 
 /// CPU seconds (user + system) a process has used, from /proc (Linux; 100 ticks a second).
 fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
@@ -269,10 +215,10 @@ async fn main() -> anyhow::Result<()> {
                 .context("BENCH_REDIS_URL with BENCH_DATABASE_URL")?;
             settings.push(("MEMORY_DATABASE_URL".to_owned(), database));
             settings.push(("MEMORY_REDIS_URL".to_owned(), redis));
-            let first = start(&binary, &settings)?; // applies the migrations
-            vec![first, start(&binary, &settings)?]
+            let first = Instance::start(&binary, &settings)?; // applies the migrations
+            vec![first, Instance::start(&binary, &settings)?]
         }
-        Err(_) => vec![start(&binary, &settings)?],
+        Err(_) => vec![Instance::start(&binary, &settings)?],
     };
     let urls: Vec<String> = instances.iter().map(|i| i.url.clone()).collect();
     println!(

@@ -102,7 +102,7 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
     }
     println!("stored in {:.1} s", started.elapsed().as_secs_f64());
     let started = Instant::now();
-    let index = SearchIndex::load(&db, DIMS).await?;
+    let index = SearchIndex::load(&db, DIMS, usize::MAX).await?;
     println!("index loaded in {:.1} s", started.elapsed().as_secs_f64());
 
     let half: Vec<Uuid> = ids.iter().step_by(2).copied().collect();

@@ -1,7 +1,7 @@
 //! What a number of messages costs an operator: `messages` LoCoMo turns (default 100000, 50
 //! conversations, 384-number vectors from the fake embedder) stored through the API, then the
 //! database's size on disk, and the built binary started on that database: its start-up time
-//! (the lexical index is loaded at start-up) and its resident memory idle and after a lexical
+//! (on SQLite the indexes are loaded at start-up; on PostgreSQL a tenant's words on its first search) and its resident memory idle and after a lexical
 //! and a vector search. SQLite by default; `BENCH_DATABASE_URL=postgres://…/db` (an empty
 //! database with `vector`) for PostgreSQL, where the table, its indexes and the HNSW index are
 //! listed apart.
@@ -9,11 +9,7 @@
 //! Run with: `cargo run --release -p bench --bin sizing -- [messages] [locomo-dev.json]` after
 //! `scripts/build.sh` (the binary: `MEMORY_MESH_BIN`, else target/release/memory-mesh).
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::Instant,
-};
+use std::time::Instant;
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -44,32 +40,18 @@ async fn main() -> anyhow::Result<()> {
         None => sqlite_sizes(&database, n).await?,
     }
 
-    // The binary on that database: start-up (the lexical index loads every message) and RSS.
-    let dir = std::env::temp_dir().join(format!("mm-sizing-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
+    // The binary on that database: start-up (on SQLite the indexes load every message) and
+    // RSS.
     let started = Instant::now();
-    let mut child = Command::new(&binary)
-        .current_dir(&dir)
-        .env("MEMORY_DATABASE_URL", &database)
-        .env("MEMORY_EMBEDDING_PROVIDER", "fake")
-        .env("MEMORY_PORT", "0")
-        .env("MEMORY_DATA_DIR", &dir)
-        .env("MEMORY_GLOBAL_RATE_LIMIT", "1000000/minute")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = child.stdout.take().context("the child's stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let served = loop {
-        let line = lines.next().context("the server exited before serving")??;
-        if let Some(at) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break at.to_owned();
-        }
-    };
+    let instance = bench::Instance::start(
+        &binary,
+        &[("MEMORY_DATABASE_URL".to_owned(), database.clone())],
+    )?;
+    let (child, served) = (&instance.child, &instance.url);
     let startup = started.elapsed();
     let idle = bench::rss_mb(child.id())?;
     let client = reqwest::Client::new();
-    let token = bench::login(&client, &served, &user).await?;
+    let token = bench::login(&client, served, &user).await?;
     for mode in ["lexical", "vector"] {
         let r = client
             .get(format!(
@@ -81,9 +63,7 @@ async fn main() -> anyhow::Result<()> {
         anyhow::ensure!(r.status().is_success(), "{mode} search: {}", r.status());
     }
     let searched = bench::rss_mb(child.id())?;
-    child.kill()?;
-    child.wait()?;
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(instance);
     println!(
         "binary on {n} messages: start-up {:.2} s, RSS {idle:.0} MB idle, {searched:.0} MB after a lexical and a vector search",
         startup.as_secs_f64()

@@ -76,6 +76,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_IMPORTANCE_RECENCY_WEIGHT",
     "MEMORY_IMPORTANCE_ROLE_WEIGHT",
     "MEMORY_IMPORTANCE_EXPLICIT_WEIGHT",
+    "MEMORY_TEXT_INDEX_MAX_MB",
     "MEMORY_EVENTS_KEEP_SECONDS",
     "MEMORY_EVENTS_MAX_PER_TENANT",
     "MEMORY_WS_PING_SECONDS",
@@ -176,6 +177,9 @@ pub struct Settings {
     pub tenant_create_on_write: bool,
     pub retention: RetentionSettings,
     pub ranking: RankingSettings,
+    /// On PostgreSQL, the most memory the in-process text index holds before it drops the
+    /// least recently searched tenants' words (`MEMORY_TEXT_INDEX_MAX_MB`, default 1024).
+    pub text_index_max_bytes: usize,
     pub http: HttpSettings,
     /// The event stream and the WebSocket doors.
     pub live: LiveSettings,

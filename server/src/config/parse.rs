@@ -59,6 +59,8 @@ pub(super) fn build(
         tenant_create_on_write: boolean(get, "MEMORY_TENANT_CREATE_ON_WRITE", true)?,
         retention,
         ranking,
+        text_index_max_bytes: number(get, "MEMORY_TEXT_INDEX_MAX_MB", 1024usize, 1..=1 << 20)?
+            << 20,
         http,
         live: super::live::live(get)?,
         site,

@@ -62,6 +62,8 @@ struct Inner {
     retention_messages: IntCounterVec,
     db_pool_in_use: IntGauge,
     db_pool_size: IntGauge,
+    text_index_tenants: IntGauge,
+    text_index_bytes: IntGauge,
 }
 
 impl Inner {
@@ -254,6 +256,18 @@ impl Metrics {
                 "db_pool_connections",
                 "Database connections open in the pool, read at scrape time",
             ),
+            text_index_tenants: gauge(
+                &r,
+                "text_index_tenants",
+                "Tenants whose words the in-process text index holds (PostgreSQL; 0 on SQLite, \
+                 where it holds every tenant), read at scrape time",
+            ),
+            text_index_bytes: gauge(
+                &r,
+                "text_index_bytes",
+                "Estimated bytes of the words the in-process text index holds (what \
+                 MEMORY_TEXT_INDEX_MAX_MB caps on PostgreSQL), read at scrape time",
+            ),
             registry: r,
         };
         inner.start_at_zero();
@@ -331,6 +345,12 @@ impl Metrics {
                     .inc_by(count);
             }
         }
+    }
+
+    /// Sets the text index's gauges (read at scrape time).
+    pub fn set_text_index(&self, tenants: usize, bytes: usize) {
+        self.0.text_index_tenants.set(tenants as i64);
+        self.0.text_index_bytes.set(bytes as i64);
     }
 
     /// Sets the gauges read at scrape time.

@@ -32,9 +32,13 @@ impl Services {
         // Lexical search (and, on SQLite, vector search) runs in memory; PostgreSQL's HNSW
         // index searches its vectors.
         let started = Instant::now();
-        let index = store::index::SearchIndex::load(&db, settings.embedding.dimensions)
-            .await
-            .context("loading the search index")?;
+        let index = store::index::SearchIndex::load(
+            &db,
+            settings.embedding.dimensions,
+            settings.text_index_max_bytes,
+        )
+        .await
+        .context("loading the search index")?;
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "search index loaded"

@@ -21,6 +21,8 @@ pub async fn metrics(svc: &Services, caller: Option<&Caller>) -> Result<String> 
         })?;
         caller.require_instance_admin("Metrics are")?;
     }
+    let (tenants, bytes) = svc.index.resident();
+    svc.metrics.set_text_index(tenants, bytes);
     match store::jobs::outstanding(&svc.db).await {
         Ok(depth) => {
             let (size, idle) = store::pool_figures(&svc.db);

@@ -23,7 +23,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use super::{
-    index::{archived_key, Facts, SearchIndex},
+    index::{archived_key, Facts, Hold, SearchIndex},
     StoreError,
     {
         embeddings::pg_vector,
@@ -45,7 +45,9 @@ pub struct Retrievers<'a> {
     index: &'a Arc<SearchIndex>,
     tenant: &'a str,
     filters: &'a Filters,
-    allowed: tokio::sync::OnceCell<Option<Arc<Vec<Uuid>>>>,
+    /// The ids the filters allow (`None`: all), and the tenant's words kept in memory while
+    /// this search reads them.
+    allowed: tokio::sync::OnceCell<(Option<Arc<Vec<Uuid>>>, Hold)>,
     /// PostgreSQL only (the index holds no facts there): what the vector query returned.
     read: Mutex<RankingFacts>,
 }
@@ -78,17 +80,17 @@ impl<'a> Retrievers<'a> {
         Ok(())
     }
 
-    /// Catches the index up and resolves the filters, once; the ids they allow (`None`: all).
+    /// Catches the index up (with the tenant's words in memory) and resolves the filters,
+    /// once; the ids they allow (`None`: all).
     async fn prepared(&self) -> Result<Option<Arc<Vec<Uuid>>>, StoreError> {
         self.allowed
             .get_or_try_init(|| async {
-                self.index.catch_up(self.db).await?;
-                Ok(allowed_ids(self.db, self.tenant, self.filters)
-                    .await?
-                    .map(Arc::new))
+                let hold = self.index.ready(self.db, self.tenant).await?;
+                let allowed = allowed_ids(self.db, self.tenant, self.filters).await?;
+                Ok((allowed.map(Arc::new), hold))
             })
             .await
-            .cloned()
+            .map(|(allowed, _)| allowed.clone())
     }
 
     /// The `limit` messages most similar to `vector`, as `(id, cosine similarity)`, best first.

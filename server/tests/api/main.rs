@@ -48,5 +48,6 @@ mod server_fns;
 mod sessions;
 mod shutdown;
 mod tenants;
+mod text_index;
 mod usage;
 mod versioning;

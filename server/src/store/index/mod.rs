@@ -12,7 +12,9 @@
 //! On PostgreSQL the index holds words only ([`SearchIndex::holds_vectors`] is false): vectors
 //! are searched by pgvector's HNSW index in the database, but `ts_rank_cd` ranks every message
 //! sharing a word with the query, so a common word made lexical search grow with the tenant;
-//! this BM25 is many times faster and ranks better on LoCoMo (docs/benchmarks.md).
+//! this BM25 is many times faster and ranks better on LoCoMo (docs/benchmarks.md). There it
+//! holds the tenants searched lately, under a memory cap ([`resident`]): start-up reads no
+//! message, and a tenant's first search reads its words.
 //!
 //! Consistency: the index mirrors the `messages` rows that are not in cold storage (their
 //! vectors once they have one); archived ones under their tenant's [`archived_key`], so a
@@ -36,12 +38,15 @@ use uuid::Uuid;
 use super::StoreError;
 
 mod log;
+mod resident;
 mod scan;
 mod shard;
 #[cfg(test)]
 mod tests;
 mod text;
 
+pub use resident::Hold;
+use resident::Residents;
 use scan::{nearest_bits, sign_bits, similarities, Part};
 pub use shard::Facts;
 use shard::{Inner, Row};
@@ -69,7 +74,14 @@ fn columns(backend: DbBackend) -> &'static str {
 /// Where `tenant`'s archived messages are indexed: a shard of their own, which only searches
 /// with `include_archived` read. (No tenant id holds a NUL character.)
 pub fn archived_key(tenant: &str) -> String {
-    format!("{tenant}\u{0}archived")
+    format!("{tenant}{ARCHIVED}")
+}
+
+const ARCHIVED: &str = "\u{0}archived";
+
+/// The tenant whose messages are held under `key` ([`archived_key`] or the tenant itself).
+fn tenant_of(key: &str) -> &str {
+    key.strip_suffix(ARCHIVED).unwrap_or(key)
 }
 
 /// A message as the index mirrors it, and its text. No embedding (yet, or held): an empty
@@ -107,18 +119,28 @@ pub struct SearchIndex {
     cursor: tokio::sync::Mutex<log::Cursor>,
     /// Full reloads so far (start-up included).
     reloads: AtomicU64,
+    /// On PostgreSQL, the tenants whose words are held; `None`: every tenant's are.
+    residents: Option<Residents>,
 }
 
 impl SearchIndex {
-    /// Loads every searchable message. Reads the log position first: anything written during
-    /// the load is applied again by the next catch-up, which is harmless (it re-reads the row).
-    pub async fn load(db: &DatabaseConnection, dims: usize) -> Result<Self, StoreError> {
+    /// Loads every searchable message (on PostgreSQL none: tenants are read on their first
+    /// search, and words beyond `max_bytes` are dropped). Reads the log position first:
+    /// anything written during the load is applied again by the next catch-up, which is
+    /// harmless (it re-reads the row).
+    pub async fn load(
+        db: &DatabaseConnection,
+        dims: usize,
+        max_bytes: usize,
+    ) -> Result<Self, StoreError> {
+        let backend = db.get_database_backend();
         let index = Self {
             dims,
-            backend: db.get_database_backend(),
+            backend,
             inner: RwLock::new(Inner::default()),
             cursor: tokio::sync::Mutex::new(log::Cursor::default()),
             reloads: AtomicU64::new(0),
+            residents: (backend == DbBackend::Postgres).then(|| Residents::new(max_bytes)),
         };
         *index.cursor.lock().await = index.reload(db).await?;
         Ok(index)
@@ -129,25 +151,87 @@ impl SearchIndex {
         self.backend != DbBackend::Postgres
     }
 
-    /// Reads every message again; returns where the log is to be read from next.
+    /// Reads every message again (where tenants are read on demand: forgets them all); returns
+    /// where the log is to be read from next.
     async fn reload(&self, db: &DatabaseConnection) -> Result<log::Cursor, StoreError> {
         let cursor = log::start(db).await?;
-        let sql = format!(
-            "SELECT {} FROM messages WHERE cold = FALSE",
-            columns(self.backend)
-        );
-        let rows = db
-            .query_all_raw(Statement::from_string(self.backend, sql))
-            .await?;
         let mut fresh = Inner::default();
-        for r in &rows {
-            let (row, content) = row(r, self.backend)?;
-            fresh.mirror(&row, &content, self.dims);
+        if let Some(residents) = &self.residents {
+            residents.clear();
+        } else {
+            let sql = format!(
+                "SELECT {} FROM messages WHERE cold = FALSE",
+                columns(self.backend)
+            );
+            let rows = db
+                .query_all_raw(Statement::from_string(self.backend, sql))
+                .await?;
+            for r in &rows {
+                let (row, content) = row(r, self.backend)?;
+                fresh.mirror(&row, &content, self.dims);
+            }
+            tracing::debug!(messages = rows.len(), "search index loaded");
         }
         *self.inner.write().expect("index lock") = fresh;
         self.reloads.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(messages = rows.len(), "search index loaded");
         Ok(cursor)
+    }
+
+    /// Catches up, then makes sure `tenant`'s words are in memory (reading them if they are
+    /// not) and keeps them there while the returned [`Hold`] lives: what a search does before
+    /// it reads the index.
+    pub async fn ready(&self, db: &DatabaseConnection, tenant: &str) -> Result<Hold, StoreError> {
+        let mut cursor = self.cursor.lock().await;
+        self.catch_up_from(db, &mut cursor).await?;
+        let Some(residents) = &self.residents else {
+            return Ok(Hold::default());
+        };
+        if let Some(hold) = residents.hold(tenant) {
+            return Ok(hold);
+        }
+        // Under the cursor's lock: a change logged after the rows are read is applied by the
+        // next catch-up, now that the tenant is resident; one logged before is in the rows.
+        let started = std::time::Instant::now();
+        let sql = format!(
+            "SELECT {} FROM messages WHERE cold = FALSE AND tenant_id = $1",
+            columns(self.backend)
+        );
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                self.backend,
+                &sql,
+                [tenant.into()],
+            ))
+            .await?;
+        let mut read = Vec::with_capacity(rows.len());
+        for r in &rows {
+            read.push(row(r, self.backend)?);
+        }
+        let mut inner = self.inner.write().expect("index lock");
+        for (row, content) in &read {
+            inner.mirror(row, content, self.dims);
+        }
+        let hold = residents.admit(tenant);
+        let size = |t: &str| inner.text_bytes(t) + inner.text_bytes(&archived_key(t));
+        let evicted = residents.evict(inner.all_text_bytes(), size);
+        for t in &evicted {
+            inner.drop_key(t);
+            inner.drop_key(&archived_key(t));
+        }
+        tracing::debug!(
+            messages = read.len(),
+            evicted = evicted.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "a tenant's words read into the search index"
+        );
+        Ok(hold)
+    }
+
+    /// The tenants whose words are held, and their estimated bytes (PostgreSQL; on SQLite
+    /// every tenant's are).
+    pub fn resident(&self) -> (usize, usize) {
+        let bytes = self.inner.read().expect("index lock").all_text_bytes();
+        (self.residents.as_ref().map_or(0, Residents::count), bytes)
     }
 
     /// How many times the whole index was read from the database.
@@ -164,8 +248,16 @@ impl SearchIndex {
     /// Applies every logged change not applied yet.
     pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<(), StoreError> {
         let mut cursor = self.cursor.lock().await;
+        self.catch_up_from(db, &mut cursor).await
+    }
+
+    async fn catch_up_from(
+        &self,
+        db: &DatabaseConnection,
+        cursor: &mut log::Cursor,
+    ) -> Result<(), StoreError> {
         loop {
-            match log::next(db, &cursor).await? {
+            match log::next(db, cursor).await? {
                 log::Step::Reload => {
                     *cursor = self.reload(db).await?;
                     return Ok(());
@@ -214,7 +306,15 @@ impl SearchIndex {
             inner.forget(*id, self.dims);
         }
         for (row, content) in &present {
-            inner.mirror(row, content, self.dims);
+            // Where tenants are read on demand, only those in memory are kept current.
+            let tenant = tenant_of(&row.tenant);
+            if self
+                .residents
+                .as_ref()
+                .is_none_or(|r| r.is_resident(tenant))
+            {
+                inner.mirror(row, content, self.dims);
+            }
         }
         Ok(())
     }

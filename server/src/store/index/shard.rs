@@ -154,6 +154,30 @@ impl Inner {
         self.remove_text(id);
     }
 
+    /// Drops everything held under `key` (a tenant or its archived messages' key).
+    pub(super) fn drop_key(&mut self, key: &str) {
+        if let Some(text) = self.texts.remove(key) {
+            for id in text.ids() {
+                self.text_tenant.remove(id);
+            }
+        }
+        if let Some(shard) = self.shards.remove(key) {
+            for id in &shard.ids {
+                self.slots.remove(id);
+            }
+        }
+    }
+
+    /// Estimated heap bytes of the words held under `key`.
+    pub(super) fn text_bytes(&self, key: &str) -> usize {
+        self.texts.get(key).map_or(0, TextShard::bytes)
+    }
+
+    /// Estimated heap bytes of every word held.
+    pub(super) fn all_text_bytes(&self) -> usize {
+        self.texts.values().map(TextShard::bytes).sum()
+    }
+
     fn remove_text(&mut self, id: Uuid) {
         let Some(tenant) = self.text_tenant.remove(&id) else {
             return;

@@ -27,6 +27,7 @@ fn in_memory(dims: usize, inner: Inner) -> SearchIndex {
         inner: RwLock::new(inner),
         cursor: tokio::sync::Mutex::new(log::Cursor::default()),
         reloads: AtomicU64::new(0),
+        residents: None,
     }
 }
 

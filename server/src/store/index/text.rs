@@ -39,6 +39,16 @@ pub fn terms(text: &str) -> Vec<String> {
     })
 }
 
+/// Estimated heap bytes of one document: its entries in `docs` and `by_id`, and the index's map
+/// from message id to tenant. With [`TERM_BYTES`] and [`KEY_BYTES`], calibrated against the
+/// resident memory of a loaded index (`bench --bin lazy`, docs/benchmarks.md).
+const DOC_BYTES: usize = 200;
+/// Estimated heap bytes of each distinct term of a document (beside its length): the term in
+/// the document's list, and its posting.
+const TERM_BYTES: usize = 56;
+/// Estimated heap bytes of a term's posting list in the map (beside the term's length).
+const KEY_BYTES: usize = 72;
+
 /// One tenant's inverted index. Documents are numbered as they arrive; a removed number is
 /// never reused, and its postings are removed with it.
 #[derive(Default)]
@@ -50,6 +60,8 @@ pub struct TextShard {
     by_id: IdMap<u32>,
     next: u32,
     total_len: u64,
+    /// Estimated heap bytes held ([`DOC_BYTES`]).
+    bytes: usize,
 }
 
 /// One term in one document, with what BM25 needs of that document, so scoring a posting
@@ -79,6 +91,16 @@ impl TextShard {
         self.docs.is_empty()
     }
 
+    /// Estimated heap bytes held: what the memory cap counts.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The messages indexed.
+    pub fn ids(&self) -> impl Iterator<Item = &Uuid> {
+        self.by_id.keys()
+    }
+
     /// Indexes `text` as message `id`, replacing what was indexed for it before.
     pub fn upsert(&mut self, id: Uuid, text: &str) {
         self.remove(id);
@@ -90,11 +112,14 @@ impl TextShard {
         let doc = self.next;
         self.next += 1;
         let len = terms.len() as u32;
+        self.bytes += DOC_BYTES;
         for (term, tf) in &counts {
-            self.postings
-                .entry(term.clone())
-                .or_default()
-                .push(Posting { doc, tf: *tf, len });
+            self.bytes += TERM_BYTES + term.len();
+            let list = self.postings.entry(term.clone()).or_insert_with(|| {
+                self.bytes += KEY_BYTES + term.len();
+                Vec::new()
+            });
+            list.push(Posting { doc, tf: *tf, len });
         }
         self.total_len += u64::from(len);
         self.docs.insert(
@@ -116,7 +141,9 @@ impl TextShard {
             return;
         };
         self.total_len -= u64::from(d.len);
+        self.bytes -= DOC_BYTES;
         for term in d.terms {
+            self.bytes -= TERM_BYTES + term.len();
             if let Some(list) = self.postings.get_mut(&term) {
                 // Postings are in arrival order, so the doc is found by binary search.
                 if let Ok(i) = list.binary_search_by_key(&doc, |p| p.doc) {
@@ -124,6 +151,7 @@ impl TextShard {
                 }
                 if list.is_empty() {
                     self.postings.remove(&term);
+                    self.bytes -= KEY_BYTES + term.len();
                 }
             }
         }
@@ -225,6 +253,7 @@ mod tests {
             shard.remove(*id);
         }
         assert!(shard.is_empty() && shard.postings.is_empty() && shard.total_len == 0);
+        assert_eq!(shard.bytes(), 0, "every estimated byte given back");
     }
 }
 

@@ -9,7 +9,7 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{unit::Written, Result, ServiceError, Services};
+use super::{Result, ServiceError, Services};
 use crate::{
     auth::{api_keys, secrets_match, sha256_hex, tokens},
     domain::{KeyScope, MemberRole, TenantId},
@@ -112,10 +112,7 @@ async fn from_access_token(svc: &Services, token: &str) -> Result<Caller> {
         let (svc, session) = (svc.clone(), claims.sid);
         svc.tasks.clone().spawn(async move {
             let touched = svc
-                .write_in_background(async |txn| {
-                    accounts::touch_session(txn, session).await?;
-                    Ok(Written::quiet(()))
-                })
+                .upkeep(async |db| accounts::touch_session(db, session).await)
                 .await;
             if let Err(e) = touched {
                 tracing::warn!(error = %e, "could not record a session's last use");
@@ -159,10 +156,7 @@ async fn from_api_key(svc: &Services, raw: &str) -> Result<Caller> {
         let (svc, key_id) = (svc.clone(), key.key_id);
         svc.tasks.clone().spawn(async move {
             let touched = svc
-                .write_in_background(async |txn| {
-                    accounts::touch_api_key(txn, key_id).await?;
-                    Ok(Written::quiet(()))
-                })
+                .upkeep(async |db| accounts::touch_api_key(db, key_id).await)
                 .await;
             if let Err(e) = touched {
                 tracing::warn!(error = %e, "could not record an API key's last use");

@@ -141,11 +141,12 @@ impl Services {
         Ok(written.value)
     }
 
-    /// Upkeep's writes (pruning kept rows, folding counters, flushing counts): no use case's
-    /// change, so no events or audit, and big deletes are left to their own statements. On
-    /// SQLite they take background work's turn at the file like the job queue's writes, so a
-    /// request's write never waits for one on the file's lock (whose busy wait sleeps in
-    /// growing steps).
+    /// Upkeep's writes (pruning kept rows, folding counters, flushing counts, a credential's
+    /// last use): no use case's change, so no events or audit, and each statement commits on
+    /// its own — no transaction stays open across the caller's awaits (on PostgreSQL an open
+    /// write transaction holds every instance's live feed back). On SQLite they take background
+    /// work's turn at the file like the job queue's writes, so a request's write never waits
+    /// for one on the file's lock (whose busy wait sleeps in growing steps).
     pub async fn upkeep<T, F>(&self, work: F) -> Result<T>
     where
         F: AsyncFnOnce(&sea_orm::DatabaseConnection) -> std::result::Result<T, store::StoreError>,

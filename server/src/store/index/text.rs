@@ -41,13 +41,14 @@ pub fn terms(text: &str) -> Vec<String> {
 
 /// Estimated heap bytes of one document: its entries in `docs` and `by_id`, and the index's map
 /// from message id to tenant. With [`TERM_BYTES`] and [`KEY_BYTES`], calibrated against the
-/// resident memory of a loaded index (`bench --bin lazy`, docs/benchmarks.md).
-const DOC_BYTES: usize = 200;
+/// resident memory of an index holding 10⁶ LoCoMo turns (`bench --bin tenants`,
+/// docs/benchmarks.md): about 1.4 kB per message.
+const DOC_BYTES: usize = 260;
 /// Estimated heap bytes of each distinct term of a document (beside its length): the term in
 /// the document's list, and its posting.
-const TERM_BYTES: usize = 56;
+const TERM_BYTES: usize = 73;
 /// Estimated heap bytes of a term's posting list in the map (beside the term's length).
-const KEY_BYTES: usize = 72;
+const KEY_BYTES: usize = 94;
 
 /// One tenant's inverted index. Documents are numbered as they arrive; a removed number is
 /// never reused, and its postings are removed with it.

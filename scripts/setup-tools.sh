@@ -30,6 +30,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version"
   cp -r "$src" "$work/cli"
   (cd "$work/cli" && { cargo update -q -p webpki-roots --precise 1.0.10 2>/dev/null || true; } &&
     CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
       cargo install -q --path . --locked --root "${CARGO_HOME:-$HOME/.cargo}" >/dev/null)
   rm -rf "$work"
 fi

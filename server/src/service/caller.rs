@@ -21,6 +21,34 @@ use crate::{
 /// lists show it), so authentication is not a write per request.
 const LAST_USE_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
+/// A credential whose use is to be recorded.
+enum Used {
+    Session(Uuid),
+    ApiKey(Uuid),
+}
+
+/// Records a credential's last use beside the request (not before its answer), as upkeep.
+fn record_last_use(svc: &Services, used: Used) {
+    let task_svc = svc.clone();
+    svc.tasks.spawn(async move {
+        let touched = match used {
+            Used::Session(id) => {
+                task_svc
+                    .upkeep(async |db| accounts::touch_session(db, id).await)
+                    .await
+            }
+            Used::ApiKey(id) => {
+                task_svc
+                    .upkeep(async |db| accounts::touch_api_key(db, id).await)
+                    .await
+            }
+        };
+        if let Err(e) = touched {
+            tracing::warn!(error = %e, "could not record a credential's last use");
+        }
+    });
+}
+
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
 pub enum Credential {
@@ -109,15 +137,7 @@ async fn from_access_token(svc: &Services, token: &str) -> Result<Caller> {
     // Last use is informational (the sessions list shows it): recorded beside the request, at
     // most once a minute, so authentication is not a write per request.
     if Utc::now() - caller.last_used_at > LAST_USE_EVERY {
-        let (svc, session) = (svc.clone(), claims.sid);
-        svc.tasks.clone().spawn(async move {
-            let touched = svc
-                .upkeep(async |db| accounts::touch_session(db, session).await)
-                .await;
-            if let Err(e) = touched {
-                tracing::warn!(error = %e, "could not record a session's last use");
-            }
-        });
+        record_last_use(svc, Used::Session(claims.sid));
     }
     Ok(Caller {
         user_id: caller.user_id,
@@ -153,15 +173,7 @@ async fn from_api_key(svc: &Services, raw: &str) -> Result<Caller> {
         .last_used_at
         .is_none_or(|at| Utc::now() - at > LAST_USE_EVERY)
     {
-        let (svc, key_id) = (svc.clone(), key.key_id);
-        svc.tasks.clone().spawn(async move {
-            let touched = svc
-                .upkeep(async |db| accounts::touch_api_key(db, key_id).await)
-                .await;
-            if let Err(e) = touched {
-                tracing::warn!(error = %e, "could not record an API key's last use");
-            }
-        });
+        record_last_use(svc, Used::ApiKey(key.key_id));
     }
     Ok(Caller {
         user_id: key.user_id,

@@ -159,16 +159,9 @@ impl SearchIndex {
         if let Some(residents) = &self.residents {
             residents.clear();
         } else {
-            let sql = format!(
-                "SELECT {} FROM messages WHERE cold = FALSE",
-                columns(self.backend)
-            );
-            let rows = db
-                .query_all_raw(Statement::from_string(self.backend, sql))
-                .await?;
-            for r in &rows {
-                let (row, content) = row(r, self.backend)?;
-                fresh.mirror(&row, &content, self.dims);
+            let rows = self.read_rows(db, "TRUE", Vec::new()).await?;
+            for (row, content) in &rows {
+                fresh.mirror(row, content, self.dims);
             }
             tracing::debug!(messages = rows.len(), "search index loaded");
         }
@@ -192,21 +185,9 @@ impl SearchIndex {
         // Under the cursor's lock: a change logged after the rows are read is applied by the
         // next catch-up, now that the tenant is resident; one logged before is in the rows.
         let started = std::time::Instant::now();
-        let sql = format!(
-            "SELECT {} FROM messages WHERE cold = FALSE AND tenant_id = $1",
-            columns(self.backend)
-        );
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                self.backend,
-                &sql,
-                [tenant.into()],
-            ))
+        let read = self
+            .read_rows(db, "tenant_id = $1", vec![tenant.into()])
             .await?;
-        let mut read = Vec::with_capacity(rows.len());
-        for r in &rows {
-            read.push(row(r, self.backend)?);
-        }
         let mut inner = self.inner.write().expect("index lock");
         for (row, content) in &read {
             inner.mirror(row, content, self.dims);
@@ -285,21 +266,34 @@ impl SearchIndex {
         log::prune(db).await
     }
 
+    /// The messages not in cold storage that match `filter` (SQL over `messages`, with
+    /// `values` for its placeholders), as the index mirrors them.
+    async fn read_rows(
+        &self,
+        db: &DatabaseConnection,
+        filter: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Vec<(Row, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM messages WHERE cold = FALSE AND {filter}",
+            columns(self.backend)
+        );
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(self.backend, &sql, values))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| row(r, self.backend))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Re-reads the current state of `ids` and mirrors it.
     async fn apply(&self, db: &DatabaseConnection, ids: &[Uuid]) -> Result<(), StoreError> {
         let mut present = Vec::new();
         for chunk in ids.chunks(500) {
             let (list, values) = super::id_params(chunk);
-            let sql = format!(
-                "SELECT {} FROM messages WHERE cold = FALSE AND id IN ({list})",
-                columns(self.backend)
-            );
-            let rows = db
-                .query_all_raw(Statement::from_sql_and_values(self.backend, &sql, values))
-                .await?;
-            for r in &rows {
-                present.push(row(r, self.backend)?);
-            }
+            let filter = format!("id IN ({list})");
+            present.extend(self.read_rows(db, &filter, values).await?);
         }
         let mut inner = self.inner.write().expect("index lock");
         for id in ids {

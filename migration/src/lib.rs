@@ -27,6 +27,8 @@ mod m20261203_000014_tenant_counters;
 mod m20261204_000015_retention_rules_skipped;
 mod m20261204_000016_conversation_state_counts;
 mod m20261206_000017_idempotency_keys;
+mod m20261207_000018_usernames_ignore_case;
+mod m20261207_000019_tenant_keys;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -53,6 +55,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_retention_rules_skipped::Migration),
             Box::new(m20261204_000016_conversation_state_counts::Migration),
             Box::new(m20261206_000017_idempotency_keys::Migration),
+            Box::new(m20261207_000018_usernames_ignore_case::Migration),
+            Box::new(m20261207_000019_tenant_keys::Migration),
         ]
     }
 }

@@ -119,9 +119,17 @@ pub async fn messages(
 ) -> Result<(u64, u64), StoreError> {
     let backend = db.get_database_backend();
     let (mut inserted, mut queued) = (0, 0);
-    for rows in batch.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+        // A message id is one message: one held by any tenant is skipped (on PostgreSQL the key
+        // is `(id, tenant_id)`, so the insert's conflict clause alone would not skip it).
+        let held = held_ids(db, chunk).await?;
+        let rows: Vec<&ImportedMessage> =
+            chunk.iter().filter(|m| !held.contains(&m.row.id)).collect();
+        if rows.is_empty() {
+            continue;
+        }
         let mut values = Vec::with_capacity(rows.len() * 17);
-        let sql = insert_sql(backend, rows, &mut values);
+        let sql = insert_sql(backend, &rows, &mut values);
         let stored: HashSet<Uuid> = db
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?
@@ -151,9 +159,31 @@ pub async fn messages(
     Ok((inserted, queued))
 }
 
-fn insert_sql(backend: DbBackend, rows: &[ImportedMessage], values: &mut Vec<Value>) -> String {
+/// The ids of `rows` some tenant's message already has.
+async fn held_ids(
+    db: &impl ConnectionTrait,
+    rows: &[ImportedMessage],
+) -> Result<HashSet<Uuid>, StoreError> {
+    let values: Vec<Value> = rows.iter().map(|m| m.row.id.into()).collect();
+    let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+    db.query_all_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        format!(
+            "SELECT id FROM messages WHERE id IN ({})",
+            placeholders.join(", ")
+        ),
+        values,
+    ))
+    .await?
+    .iter()
+    .map(|r| r.try_get("", "id").map_err(StoreError::from))
+    .collect()
+}
+
+fn insert_sql(backend: DbBackend, rows: &[&ImportedMessage], values: &mut Vec<Value>) -> String {
     let tuples: Vec<String> = rows
         .iter()
+        .copied()
         .map(|ImportedMessage { row: m, embedding }| {
             let first = values.len() + 1;
             let vector = match embedding {
@@ -188,7 +218,7 @@ fn insert_sql(backend: DbBackend, rows: &[ImportedMessage], values: &mut Vec<Val
         "INSERT INTO messages (id, tenant_id, conversation_id, role, content, metadata, \
            importance_score, importance_override, embedding, embedding_status, embedding_model, \
            archived, archived_at, archive_reason, cold, created_at, updated_at) VALUES {} \
-         ON CONFLICT (id) DO NOTHING RETURNING id",
+         ON CONFLICT DO NOTHING RETURNING id",
         tuples.join(", ")
     )
 }
@@ -255,7 +285,8 @@ pub async fn rule(
 ) -> Result<bool, StoreError> {
     inserted(
         retention_rules::Entity::insert(retention_rules::ActiveModel::from(r))
-            .on_conflict_do_nothing_on([retention_rules::Column::Id])
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .try_insert()
             .exec_without_returning(db)
             .await?,
     )

@@ -69,7 +69,7 @@ pub(super) fn enqueue_sql(
     format!(
         "INSERT INTO embedding_jobs (id, message_id, tenant_id, status, attempts, run_at, \
            created_at, updated_at) VALUES {} \
-         ON CONFLICT (message_id) DO UPDATE SET status = 'pending', attempts = 0, \
+         ON CONFLICT (message_id, tenant_id) DO UPDATE SET status = 'pending', attempts = 0, \
            run_at = excluded.run_at, locked_until = NULL, locked_by = NULL, last_error = NULL, \
            updated_at = excluded.updated_at",
         rows.join(", ")

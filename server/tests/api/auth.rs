@@ -98,6 +98,66 @@ async fn duplicates_and_existing_tenants_are_conflicts() {
 }
 
 #[tokio::test]
+async fn usernames_are_one_name_whatever_their_case_on_both_backends() {
+    for backend in BACKENDS {
+        let app = &spawn_app(backend).await;
+        let register = |email: &str, username: &str| {
+            let body = json!({"email": email, "username": username, "password": PASSWORD});
+            async move { app.post_json("/v1/auth/register", &body).await }
+        };
+        assert_eq!(register("alice@example.com", "Alice").await.status(), 201);
+        // A look-alike of a colleague's name is taken, in any case.
+        let response = register("other@example.com", "aLICE").await;
+        assert_eq!(response.status(), 409, "{backend:?}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "conflict");
+        assert_eq!(
+            body["error"]["message"],
+            "this username is already registered"
+        );
+        // She signs in with any spelling, and is shown as she wrote her name.
+        let tokens = app
+            .post_json(
+                "/v1/auth/login",
+                &json!({"username": "ALICE", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(tokens.status(), 200, "{backend:?}");
+        let tokens: serde_json::Value = tokens.json().await.unwrap();
+        let alice = tokens["access_token"].as_str().unwrap();
+        let me: serde_json::Value = app
+            .call(Method::GET, "/v1/auth/me", alice, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["username"], "Alice");
+        let tenant = me["tenants"][0]["tenant_id"].as_str().unwrap().to_owned();
+        // Another user cannot take her name in another case; she can respell her own.
+        let bob = app.register_and_login("bob", None).await;
+        let rename = |token: &str, name: &str| {
+            let (token, body) = (token.to_owned(), json!({ "username": name }));
+            async move {
+                app.call(Method::PUT, "/v1/auth/me", &token, Some(body))
+                    .await
+            }
+        };
+        assert_eq!(rename(&bob.access_token, "ALICE").await.status(), 409);
+        assert_eq!(rename(alice, "alice").await.status(), 200);
+        // Members are found by name whatever its case too.
+        let added = app
+            .call(
+                Method::POST,
+                &format!("/v1/tenants/{tenant}/members"),
+                alice,
+                Some(json!({"user": "BOB", "role": "member"})),
+            )
+            .await;
+        assert_eq!(added.status(), 201, "{backend:?}");
+    }
+}
+
+#[tokio::test]
 async fn login_works_by_email_or_username_and_fails_alike_for_unknown_users() {
     let app = spawn_app(Backend::Sqlite).await;
     let user = app.register_and_login("alice", None).await;

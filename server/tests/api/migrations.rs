@@ -155,3 +155,118 @@ async fn instances_starting_together_on_a_new_database_migrate_it_once() {
     a.register_and_login("ada", None).await;
     assert!(b.login("ada").await["access_token"].is_string());
 }
+
+#[tokio::test]
+async fn usernames_differing_only_in_case_are_made_distinct_on_upgrade() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        app.stop().await;
+        let db = &app.state.services.db;
+        // The schema before usernames ignored case, holding names that differ only in it.
+        let all = Migrator::migrations();
+        let at = all
+            .iter()
+            .position(|m| m.name() == "m20261207_000018_usernames_ignore_case")
+            .expect("the migration");
+        Migrator::down(db, Some((all.len() - at) as u32))
+            .await
+            .unwrap();
+        let id = match backend {
+            Backend::Postgres => "gen_random_uuid()",
+            Backend::Sqlite => "randomblob(16)",
+        };
+        let insert = |n: usize, name: &str| {
+            let sql = format!(
+                "INSERT INTO users (id, email, username, password_hash, is_active, \
+                 is_instance_admin, created_at, updated_at) VALUES ({id}, '{n}@example.com', \
+                 '{name}', 'x', TRUE, FALSE, '2026-01-0{n}T00:00:00Z', '2026-01-0{n}T00:00:00Z')"
+            );
+            async move { db.execute_unprepared(&sql).await }
+        };
+        for (n, name) in ["Alice", "alice", "ALICE", "alice_2"]
+            .into_iter()
+            .enumerate()
+        {
+            insert(n + 1, name).await.unwrap();
+        }
+        Migrator::up(db, None).await.unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT username FROM users ORDER BY created_at",
+            ))
+            .await
+            .unwrap();
+        let names: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get_by_index(0).unwrap())
+            .collect();
+        // The oldest keeps the name; later ones take free suffixes, never a name held already.
+        assert_eq!(
+            names,
+            ["Alice", "alice_3", "ALICE_4", "alice_2"],
+            "{backend:?}"
+        );
+        let duplicate = insert(5, "ALICE_2").await;
+        let message = duplicate.unwrap_err().to_string();
+        assert!(message.contains("username"), "{backend:?}: {message}");
+    }
+}
+
+/// The tables `docs/operations.md` would distribute by tenant ("Past one database").
+const DISTRIBUTED: [&str; 13] = [
+    "conversations",
+    "messages",
+    "embedding_jobs",
+    "events",
+    "archived_messages",
+    "retention_policies",
+    "retention_rules",
+    "retention_runs",
+    "retention_run_items",
+    "retention_leases",
+    "idempotency_keys",
+    "tenant_stats",
+    "tenant_daily",
+];
+
+#[tokio::test]
+async fn every_key_of_a_table_distributable_by_tenant_includes_the_tenant() {
+    let app = spawn_app(Backend::Postgres).await;
+    let db = &app.state.services.db;
+    let tables = format!("ARRAY['{}']", DISTRIBUTED.join("','"));
+    // Unique indexes (primary keys and unique constraints among them) and foreign keys between
+    // two of these tables that leave `tenant_id` out: what Citus refuses to distribute.
+    let offending = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT i.indexrelid::regclass::text FROM pg_index i \
+                 WHERE i.indisunique AND i.indrelid::regclass::text = ANY({tables}) \
+                 AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid \
+                   AND a.attnum = ANY(i.indkey) AND a.attname = 'tenant_id') \
+                 UNION ALL \
+                 SELECT c.conname::text FROM pg_constraint c WHERE c.contype = 'f' \
+                 AND c.conrelid::regclass::text = ANY({tables}) \
+                 AND c.confrelid::regclass::text = ANY({tables}) \
+                 AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid \
+                   AND a.attnum = ANY(c.conkey) AND a.attname = 'tenant_id')"
+            ),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect::<Vec<_>>();
+    assert!(offending.is_empty(), "{offending:?}");
+    // Every one of them exists and has the column (a renamed table would pass the check above).
+    let with_tenant = scalar_i64(
+        db,
+        &format!(
+            "SELECT count(DISTINCT attrelid) FROM pg_attribute WHERE attname = 'tenant_id' \
+             AND NOT attisdropped AND attrelid::regclass::text = ANY({tables})"
+        ),
+    )
+    .await;
+    assert_eq!(with_tenant, DISTRIBUTED.len() as i64);
+}

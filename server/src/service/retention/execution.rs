@@ -280,7 +280,7 @@ async fn apply_batch(
         .copied()
         .filter(|id| ids.contains(id))
         .collect();
-    store::add_items(txn, run_id, p.step.action.item(), &in_order).await?;
+    store::add_items(txn, tenant, run_id, p.step.action.item(), &in_order).await?;
     let emitted = match p.step.action {
         Action::Delete => {
             store_root::events::scrub_messages(txn, tenant, &in_order).await?;

@@ -14,7 +14,7 @@ pub use members::*;
 pub use sessions::*;
 
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Func, SimpleExpr},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -37,6 +37,12 @@ pub struct NewAccount {
     pub is_instance_admin: bool,
 }
 
+/// The user named `username`, whatever its case: "Alice" and "alice" are one name (the
+/// `lower(username)` index makes them unique and finds them; usernames are ASCII).
+fn username_is(username: &str) -> SimpleExpr {
+    Expr::expr(Func::lower(Expr::col(users::Column::Username))).eq(username.to_ascii_lowercase())
+}
+
 /// Creates the user, their tenant and their admin membership in `txn`.
 pub async fn create_account(
     txn: &DatabaseTransaction,
@@ -46,7 +52,7 @@ pub async fn create_account(
         .filter(
             users::Column::Email
                 .eq(&new.email)
-                .or(users::Column::Username.eq(&new.username)),
+                .or(username_is(&new.username)),
         )
         .one(txn)
         .await?;
@@ -114,7 +120,7 @@ async fn free_personal_tenant_id(
     ))
 }
 
-/// The user with this (lower-cased) email or this username.
+/// The user with this email or this username (each whatever its case).
 pub async fn find_user_by_login(
     db: &DatabaseConnection,
     email: Option<&str>,
@@ -122,7 +128,7 @@ pub async fn find_user_by_login(
 ) -> Result<Option<users::Model>, StoreError> {
     let condition = match (email, username) {
         (Some(e), _) => users::Column::Email.eq(e.to_lowercase()),
-        (None, Some(u)) => users::Column::Username.eq(u),
+        (None, Some(u)) => username_is(u),
         (None, None) => return Ok(None),
     };
     Ok(users::Entity::find().filter(condition).one(db).await?)
@@ -143,7 +149,7 @@ pub async fn user_by_email_or_username(
         .filter(
             users::Column::Email
                 .eq(identifier.to_lowercase())
-                .or(users::Column::Username.eq(identifier)),
+                .or(username_is(identifier)),
         )
         .one(db)
         .await?)
@@ -185,21 +191,22 @@ pub async fn update_profile(
     username: Option<String>,
     full_name: Option<Option<String>>,
 ) -> Result<users::Model, StoreError> {
-    for (column, value, what) in [
-        (users::Column::Email, &email, "email"),
-        (users::Column::Username, &username, "username"),
-    ] {
-        if let Some(v) = value {
-            let other = users::Entity::find()
-                .filter(column.eq(v.as_str()))
-                .filter(users::Column::Id.ne(user.id))
-                .one(db)
-                .await?;
-            if other.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "this {what} is already registered"
-                )));
-            }
+    let checks = [
+        email
+            .as_deref()
+            .map(|e| (users::Column::Email.eq(e), "email")),
+        username.as_deref().map(|u| (username_is(u), "username")),
+    ];
+    for (same, what) in checks.into_iter().flatten() {
+        let other = users::Entity::find()
+            .filter(same)
+            .filter(users::Column::Id.ne(user.id))
+            .one(db)
+            .await?;
+        if other.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "this {what} is already registered"
+            )));
         }
     }
     let mut active: users::ActiveModel = user.into();

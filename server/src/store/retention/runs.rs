@@ -82,27 +82,28 @@ pub async fn last_scheduled(
         .map(|r| r.started_at))
 }
 
-/// Records that run `run` did `action` (`archive`, `cold`, `delete`) to `ids`.
+/// Records that run `run` of `tenant` did `action` (`archive`, `cold`, `delete`) to `ids`.
 pub async fn add_items(
     db: &impl ConnectionTrait,
+    tenant: &str,
     run: Uuid,
     action: &str,
     ids: &[Uuid],
 ) -> Result<(), StoreError> {
     for chunk in ids.chunks(500) {
-        let mut values: Vec<Value> = vec![run.into(), action.into()];
+        let mut values: Vec<Value> = vec![run.into(), action.into(), tenant.into()];
         let rows: Vec<String> = chunk
             .iter()
             .map(|id| {
                 values.push((*id).into());
-                format!("($1, ${}, $2)", values.len())
+                format!("($1, ${}, $2, $3)", values.len())
             })
             .collect();
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             format!(
-                "INSERT INTO retention_run_items (run_id, message_id, action) VALUES {} \
-                 ON CONFLICT (run_id, message_id) DO NOTHING",
+                "INSERT INTO retention_run_items (run_id, message_id, action, tenant_id) \
+                 VALUES {} ON CONFLICT DO NOTHING",
                 rows.join(", ")
             ),
             values,

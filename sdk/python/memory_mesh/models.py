@@ -17,11 +17,14 @@ class AddMemberRequest(BaseModel):
         extra='forbid',
     )
     role: str
-    user: str | None = None
+    user: str | None = Field(None, max_length=255, min_length=1)
     """
     Email, username or id of a registered user.
     """
-    user_id: str | None = None
+    user_id: str | None = Field(
+        None,
+        pattern='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+    )
     """
     Or the user's id (as the original API takes it).
     """
@@ -167,7 +170,12 @@ class ChangePasswordRequest(BaseModel):
         extra='forbid',
     )
     current_password: str
-    new_password: str = Field(..., max_length=128, min_length=8)
+    new_password: str = Field(
+        ...,
+        max_length=128,
+        min_length=8,
+        pattern='^.*([A-Za-z].*[0-9]|[0-9].*[A-Za-z]).*$',
+    )
 
 
 class ComponentStatus(BaseModel):
@@ -742,9 +750,19 @@ class RegisterRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    email: str
-    full_name: str | None = None
-    password: str = Field(..., max_length=128, min_length=8)
+    email: str = Field(
+        ...,
+        max_length=255,
+        min_length=3,
+        pattern='^[^@\\s]+@[^@\\s.][^@\\s]*\\.[^@\\s]*[^@\\s.]$',
+    )
+    full_name: str | None = Field(None, max_length=255, min_length=0)
+    password: str = Field(
+        ...,
+        max_length=128,
+        min_length=8,
+        pattern='^.*([A-Za-z].*[0-9]|[0-9].*[A-Za-z]).*$',
+    )
     tenant_id: str | None = Field(
         None, max_length=64, min_length=1, pattern='^[A-Za-z0-9_.-]+$'
     )
@@ -1103,9 +1121,16 @@ class UpdateMeRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    email: str | None = None
-    full_name: str | None = None
-    username: str | None = None
+    email: str | None = Field(
+        None,
+        max_length=255,
+        min_length=3,
+        pattern='^[^@\\s]+@[^@\\s.][^@\\s]*\\.[^@\\s]*[^@\\s.]$',
+    )
+    full_name: str | None = Field(None, max_length=255, min_length=0)
+    username: str | None = Field(
+        None, max_length=64, min_length=3, pattern='^[A-Za-z0-9_]+$'
+    )
 
 
 class UpdateMemberRequest(BaseModel):

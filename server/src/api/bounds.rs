@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use crate::{
     domain::{
         ids::{
-            ID_PATTERN, MAX_CONVERSATION_ID_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_TENANT_ID_CHARS,
-            PASSWORD_CHARS, USERNAME_CHARS, USERNAME_PATTERN,
+            EMAIL_PATTERN, ID_PATTERN, MAX_CONVERSATION_ID_CHARS, MAX_DISPLAY_NAME_CHARS,
+            MAX_EMAIL_CHARS, MAX_TENANT_ID_CHARS, PASSWORD_CHARS, PASSWORD_PATTERN, USERNAME_CHARS,
+            USERNAME_PATTERN, UUID_PATTERN,
         },
         messages::MAX_CONTENT_CHARS,
         retention::DAYS,
@@ -45,7 +46,18 @@ const MODE: Bound = OneOf(&["vector", "lexical", "hybrid"]);
 const FUSION: Bound = OneOf(&["score", "rrf"]);
 const FRACTION: Bound = Number(0.0, 1.0);
 const NAME: Bound = Length(1, MAX_DISPLAY_NAME_CHARS);
-const PASSWORD: Bound = Length(*PASSWORD_CHARS.start(), *PASSWORD_CHARS.end());
+/// A person's name may be empty (none given).
+const FULL_NAME: Bound = Length(0, MAX_DISPLAY_NAME_CHARS);
+const PASSWORD: [Bound; 2] = [
+    Length(*PASSWORD_CHARS.start(), *PASSWORD_CHARS.end()),
+    Pattern(PASSWORD_PATTERN),
+];
+const EMAIL: [Bound; 2] = [Length(3, MAX_EMAIL_CHARS), Pattern(EMAIL_PATTERN)];
+const USERNAME: [Bound; 2] = [
+    Length(*USERNAME_CHARS.start(), *USERNAME_CHARS.end()),
+    Pattern(USERNAME_PATTERN),
+];
+const UUID: Bound = Pattern(UUID_PATTERN);
 
 fn days() -> Bound {
     Whole(*DAYS.start(), *DAYS.end())
@@ -127,17 +139,17 @@ fn properties() -> Vec<(&'static str, &'static str, Vec<Bound>)> {
             CONVERSATION.to_vec(),
         ),
         ("CreateConversationRequest", "tenant_id", TENANT.to_vec()),
-        (
-            "RegisterRequest",
-            "username",
-            vec![
-                Length(*USERNAME_CHARS.start(), *USERNAME_CHARS.end()),
-                Pattern(USERNAME_PATTERN),
-            ],
-        ),
-        ("RegisterRequest", "password", vec![PASSWORD]),
+        ("RegisterRequest", "email", EMAIL.to_vec()),
+        ("RegisterRequest", "username", USERNAME.to_vec()),
+        ("RegisterRequest", "password", PASSWORD.to_vec()),
+        ("RegisterRequest", "full_name", vec![FULL_NAME]),
+        ("UpdateMeRequest", "email", EMAIL.to_vec()),
+        ("UpdateMeRequest", "username", USERNAME.to_vec()),
+        ("UpdateMeRequest", "full_name", vec![FULL_NAME]),
+        ("AddMemberRequest", "user", vec![Length(1, MAX_EMAIL_CHARS)]),
+        ("AddMemberRequest", "user_id", vec![UUID]),
         ("RegisterRequest", "tenant_id", TENANT.to_vec()),
-        ("ChangePasswordRequest", "new_password", vec![PASSWORD]),
+        ("ChangePasswordRequest", "new_password", PASSWORD.to_vec()),
         ("CreateTenantRequest", "id", TENANT.to_vec()),
         ("CreateTenantRequest", "name", vec![NAME]),
         ("UpdateTenantRequest", "name", vec![NAME]),
@@ -185,11 +197,23 @@ fn properties() -> Vec<(&'static str, &'static str, Vec<Bound>)> {
     ]
 }
 
-/// `(path, parameter, bounds)` of query parameters; `*` is every path.
+/// `(path, parameter, bounds)` of query and path parameters; a path ending in `*` is every
+/// path it begins (`*` alone: every path).
 fn parameters() -> Vec<(&'static str, &'static str, Vec<Bound>)> {
     let page_size = Whole(1, conversations::MAX_PAGE_SIZE as i64);
     vec![
         ("*", "tenant_id", TENANT.to_vec()),
+        ("/v1/conversations/{id}*", "id", CONVERSATION.to_vec()),
+        ("/v1/messages/{id}*", "id", vec![UUID]),
+        ("/v1/retention/rules/{id}*", "id", vec![UUID]),
+        ("/v1/retention/runs/{id}*", "id", vec![UUID]),
+        ("/v1/auth/api-keys/{id}", "id", vec![UUID]),
+        ("/v1/auth/sessions/{id}", "id", vec![UUID]),
+        (
+            "/v1/tenants/{tenant_id}/members/{user_id}",
+            "user_id",
+            vec![UUID],
+        ),
         ("/v1/memory/search", "query", vec![query()]),
         ("/v1/memory/search", "top_k", vec![top_k()]),
         ("/v1/memory/search", "mode", vec![MODE]),
@@ -288,7 +312,11 @@ pub fn apply(doc: &mut Value) {
     };
     for (path, parameter, bounds) in parameters() {
         for (at, operations) in paths.iter_mut() {
-            if path != "*" && path != at {
+            let applies = match path.strip_suffix('*') {
+                Some(prefix) => at.starts_with(prefix),
+                None => path == at,
+            };
+            if !applies {
                 continue;
             }
             let Some(operations) = operations.as_object_mut() else {

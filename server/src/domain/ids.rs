@@ -16,8 +16,19 @@ pub const ID_PATTERN: &str = "^[A-Za-z0-9_.-]+$";
 pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=64;
 /// …and the characters it may hold.
 pub const USERNAME_PATTERN: &str = "^[A-Za-z0-9_]+$";
+/// An email address as [`Email::parse`] takes it: one `@`, no spaces, a dotted domain that
+/// neither starts nor ends with a dot (the document's statement of that rule).
+pub const EMAIL_PATTERN: &str = r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]$";
+/// The longest email address, in characters.
+pub const MAX_EMAIL_CHARS: usize = 255;
+/// A server-made id (message, run, rule, key, session, user): a hyphenated UUID.
+pub const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 /// A password's length bounds, in characters.
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+/// A letter and a digit, in either order, as the document states [`check_password_policy`]
+/// (with ASCII letters; the policy takes any alphabetic character).
+pub const PASSWORD_PATTERN: &str = "^.*([A-Za-z].*[0-9]|[0-9].*[A-Za-z]).*$";
 
 /// A tenant id: 1–[`MAX_TENANT_ID_CHARS`] of `A-Z a-z 0-9 _ . -` (the original's rule, §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -120,7 +131,7 @@ impl Email {
     /// business, but obviously malformed input is rejected early.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
-        let valid = raw.len() <= 255
+        let valid = raw.chars().count() <= MAX_EMAIL_CHARS
             && !raw.chars().any(char::is_whitespace)
             && match raw.split_once('@') {
                 Some((local, domain)) => {

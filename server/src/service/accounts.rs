@@ -11,7 +11,10 @@ use uuid::Uuid;
 use super::{unit::Written, Caller, Result, ServiceError, Services};
 use crate::{
     auth::{password, secrets_match, tokens, tokens::RefreshToken},
-    domain::{ids::check_password_policy, Email, Invalid, TenantId, Username},
+    domain::{
+        ids::{check_password_policy, MAX_DISPLAY_NAME_CHARS},
+        Email, Invalid, TenantId, Username,
+    },
     live::access::AccessChange,
     store::{accounts, audit::NewEntry, entities::users},
 };
@@ -32,8 +35,12 @@ pub fn view(user: users::Model, tenants: Vec<TenantMembership>) -> UserResponse 
 
 fn full_name(raw: Option<String>) -> Result<Option<String>, Invalid> {
     let name = raw.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if name.as_ref().is_some_and(|n| n.chars().count() > 255) {
-        return Err(Invalid::new("full_name", "must be at most 255 characters"));
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME_CHARS)
+    {
+        let message = format!("must be at most {MAX_DISPLAY_NAME_CHARS} characters");
+        return Err(Invalid::new("full_name", message));
     }
     Ok(name)
 }
@@ -253,9 +260,7 @@ pub async fn update_me(
 ) -> Result<UserResponse> {
     let email = req.email.as_deref().map(Email::parse).transpose()?;
     let username = req.username.as_deref().map(Username::parse).transpose()?;
-    let full_name = req
-        .full_name
-        .map(|n| Some(n.trim().to_owned()).filter(|n| !n.is_empty()));
+    let full_name = req.full_name.map(|n| full_name(Some(n))).transpose()?;
     let user = current_user(svc, caller).await?;
     let (email, username) = (
         email.map(|e| e.as_str().to_owned()),

@@ -177,6 +177,33 @@ async fn the_document_states_the_bounds_validation_enforces() {
         serde_json::json!(["user", "assistant", "system"])
     );
     assert!(schema("CreateTenantRequest", "id")["pattern"].is_string());
+    // Accounts: the email, username and password rules.
+    use server::domain::ids::{EMAIL_PATTERN, PASSWORD_PATTERN, USERNAME_PATTERN, UUID_PATTERN};
+    assert_eq!(schema("RegisterRequest", "email")["pattern"], EMAIL_PATTERN);
+    assert_eq!(
+        schema("RegisterRequest", "username")["pattern"],
+        USERNAME_PATTERN
+    );
+    assert_eq!(
+        schema("RegisterRequest", "password")["pattern"],
+        PASSWORD_PATTERN
+    );
+    // Path ids: a conversation's id rule, a UUID for what the server names.
+    let path_id = |path: &str, method: &str| {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "id")
+            .unwrap()["schema"]["pattern"]
+            .clone()
+    };
+    assert_eq!(
+        path_id("/v1/conversations/{id}/messages", "get"),
+        server::domain::ids::ID_PATTERN
+    );
+    assert_eq!(path_id("/v1/messages/{id}/archive", "post"), UUID_PATTERN);
+    assert_eq!(path_id("/v1/retention/runs/{id}", "get"), UUID_PATTERN);
     // One body bound probed on each side.
     for (len, status) in [
         (server::domain::messages::MAX_CONTENT_CHARS, 201),

@@ -88,6 +88,9 @@ impl Application {
         tracker.spawn(prune_audit_log(svc.clone(), shutdown.clone()));
         tracker.spawn(schedule_retention(svc.clone(), shutdown.clone()));
         tracker.spawn(minute_upkeep(svc.clone(), shutdown.clone()));
+        if svc.replicas.configured() {
+            tracker.spawn(probe_replicas(svc.clone(), shutdown.clone()));
+        }
         let postgres_url = svc
             .settings
             .database
@@ -168,6 +171,20 @@ async fn keep_index_current(svc: Services, shutdown: CancellationToken) {
                     tracing::warn!(error = %e, "pruning the change log failed; retried in a minute")
                 }
             }
+        }
+    }
+}
+
+/// Checks the read replicas' lag every quarter of the read-after-write pin
+/// ([`store::replicas`]); the first probe marks none current, the next ones those caught up.
+async fn probe_replicas(svc: crate::service::Services, shutdown: CancellationToken) {
+    let mut position: Option<String> = None;
+    loop {
+        position = svc.replicas.probe(&svc.db, position.as_deref()).await;
+        svc.metrics.set_replicas_current(svc.replicas.counts().0);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(svc.replicas.probe_interval()) => {}
         }
     }
 }

@@ -31,6 +31,10 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_DATABASE_URL",
     "MEMORY_DATABASE_MAX_CONNECTIONS",
     "MEMORY_DATABASE_MIN_CONNECTIONS",
+    "MEMORY_DATABASE_ACQUIRE_TIMEOUT_MS",
+    "MEMORY_DATABASE_HNSW_EF_SEARCH",
+    "MEMORY_DATABASE_READ_URLS",
+    "MEMORY_DATABASE_READ_AFTER_WRITE_MS",
     "MEMORY_REDIS_URL",
     "MEMORY_JWT_SECRET_KEY",
     "MEMORY_ACCESS_TOKEN_EXPIRE_MINUTES",
@@ -50,6 +54,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "MEMORY_RETENTION_DEFAULT_ENABLED",
     "MEMORY_RETENTION_MIN_AGE_DAYS",
     "MEMORY_REQUEST_TIMEOUT_SECONDS",
+    "MEMORY_HEADER_TIMEOUT_SECONDS",
     "MEMORY_SHUTDOWN_TIMEOUT_SECONDS",
     "MEMORY_MAX_BODY_BYTES",
     "MEMORY_METRICS_PUBLIC",
@@ -212,6 +217,11 @@ pub struct DatabaseSettings {
     /// finds more of the exact nearest neighbours, slower (`bench --bin hnsw` measures recall
     /// against exact search; docs/benchmarks.md).
     pub hnsw_ef_search: u32,
+    /// PostgreSQL read replicas: searches and listings read from them ([`crate::store::replicas`]).
+    pub read_urls: Vec<Redacted>,
+    /// How long a tenant's reads stay on the primary after it changed something (and, a
+    /// quarter of it, how often the replicas' lag is checked).
+    pub read_after_write: std::time::Duration,
 }
 
 impl DatabaseSettings {

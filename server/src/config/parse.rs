@@ -108,6 +108,7 @@ fn database(
         ),
     };
     let max_connections = number(get, "MEMORY_DATABASE_MAX_CONNECTIONS", 20u32, 1..=1000)?;
+    let read_urls = read_urls(get, &database_url)?;
     Ok(DatabaseSettings {
         url: Redacted::new(database_url),
         max_connections,
@@ -120,7 +121,42 @@ fn database(
             100..=60_000,
         )?),
         hnsw_ef_search: number(get, "MEMORY_DATABASE_HNSW_EF_SEARCH", 400u32, 10..=1000)?,
+        read_urls,
+        read_after_write: Duration::from_millis(number(
+            get,
+            "MEMORY_DATABASE_READ_AFTER_WRITE_MS",
+            5000u64,
+            100..=600_000,
+        )?),
     })
+}
+
+/// `MEMORY_DATABASE_READ_URLS`: comma-separated PostgreSQL URLs, only beside a PostgreSQL primary.
+fn read_urls(
+    get: &dyn Fn(&str) -> Option<String>,
+    primary: &str,
+) -> Result<Vec<Redacted>, ConfigError> {
+    const KEY: &str = "MEMORY_DATABASE_READ_URLS";
+    let Some(list) = get(KEY) else {
+        return Ok(Vec::new());
+    };
+    let urls: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    if !urls.is_empty() && !primary.starts_with("postgres") {
+        return Err(ConfigError::new(
+            KEY,
+            "read replicas need a PostgreSQL MEMORY_DATABASE_URL",
+        ));
+    }
+    urls.into_iter()
+        .map(|url| match normalise_database_url(url) {
+            Ok(url) if url.starts_with("postgres") => Ok(Redacted::new(url)),
+            _ => Err(ConfigError::new(KEY, "each must be a postgres:// URL")),
+        })
+        .collect()
 }
 
 fn redis_url(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Redacted>, ConfigError> {

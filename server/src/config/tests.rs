@@ -162,6 +162,57 @@ fn rates_parse_in_the_originals_format() {
 }
 
 #[test]
+fn every_setting_read_is_a_known_key() {
+    // A key read but not listed would be reported as unknown when it is set.
+    let dir = std::env::temp_dir().join(format!("mm-config-{}", uuid::Uuid::new_v4().simple()));
+    let read = std::cell::RefCell::new(Vec::new());
+    let get = |key: &str| {
+        read.borrow_mut().push(key.to_owned());
+        (key == "MEMORY_DATA_DIR").then(|| dir.display().to_string())
+    };
+    super::parse::build(&get, &[]).expect("the defaults are valid");
+    let read = read.into_inner();
+    assert!(read.len() > 40, "{read:?}");
+    for key in read {
+        assert!(
+            KNOWN_KEYS.contains(&key.as_str()),
+            "{key} is read but not in KNOWN_KEYS"
+        );
+    }
+}
+
+#[test]
+fn read_replicas_need_postgres_urls_beside_a_postgres_primary() {
+    let pg = "postgres://u:p@db:5432/m";
+    let s = Settings::from_vars(&with_data_dir(&[
+        ("MEMORY_DATABASE_URL", pg),
+        (
+            "MEMORY_DATABASE_READ_URLS",
+            "postgres://u:p@r1/m, postgresql://u:p@r2/m",
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(s.database.read_urls.len(), 2);
+    assert_eq!(s.database.read_after_write.as_millis(), 5000);
+    for (primary, replicas) in [
+        ("sqlite://x.db", "postgres://u:p@r1/m"),
+        (pg, "sqlite://y.db"),
+        (pg, "postgres://u:p@r1/m,mysql://r2"),
+    ] {
+        let err = Settings::from_vars(&with_data_dir(&[
+            ("MEMORY_DATABASE_URL", primary),
+            ("MEMORY_DATABASE_READ_URLS", replicas),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("MEMORY_DATABASE_READ_URLS"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains(":p@"), "no password in {err}");
+    }
+}
+
+#[test]
 fn env_example_documents_every_setting() {
     let example = include_str!("../../../.env.example");
     for key in KNOWN_KEYS {

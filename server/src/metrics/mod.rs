@@ -64,6 +64,8 @@ struct Inner {
     db_pool_size: IntGauge,
     text_index_tenants: IntGauge,
     text_index_bytes: IntGauge,
+    db_reads: IntCounterVec,
+    db_replicas_current: IntGauge,
 }
 
 impl Inner {
@@ -95,6 +97,9 @@ impl Inner {
         }
         for action in RETENTION_ACTIONS {
             self.retention_messages.with_label_values(&[action]);
+        }
+        for pool in ["primary", "replica"] {
+            self.db_reads.with_label_values(&[pool]);
         }
     }
 }
@@ -268,6 +273,17 @@ impl Metrics {
                 "Estimated bytes of the words the in-process text index holds (what \
                  MEMORY_TEXT_INDEX_MAX_MB caps on PostgreSQL), read at scrape time",
             ),
+            db_reads: counters(
+                &r,
+                "db_reads_total",
+                "Searches and listings by the database they read (primary, replica)",
+                &["pool"],
+            ),
+            db_replicas_current: gauge(
+                &r,
+                "db_replicas_current",
+                "Read replicas current enough to serve reads (MEMORY_DATABASE_READ_URLS)",
+            ),
             registry: r,
         };
         inner.start_at_zero();
@@ -345,6 +361,17 @@ impl Metrics {
                     .inc_by(count);
             }
         }
+    }
+
+    /// A search or listing was sent to a read replica, or to the primary.
+    pub fn routed_read(&self, replica: bool) {
+        let pool = if replica { "replica" } else { "primary" };
+        self.0.db_reads.with_label_values(&[pool]).inc();
+    }
+
+    /// How many read replicas are current (after each probe).
+    pub fn set_replicas_current(&self, current: usize) {
+        self.0.db_replicas_current.set(current as i64);
     }
 
     /// Sets the text index's gauges (read at scrape time).

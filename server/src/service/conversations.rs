@@ -72,7 +72,8 @@ pub async fn list(
         page_size,
         text: text.map(str::to_lowercase),
     };
-    let (items, total) = store::list_conversations(&svc.db, &tenant.tenant_id, &query).await?;
+    let (items, total) =
+        store::list_conversations(svc.reader(&tenant.tenant_id), &tenant.tenant_id, &query).await?;
     let next_cursor = (items.len() as u64 == page_size)
         .then(|| items.last().map(|c| cursor::encode(c.updated_at, &c.id)))
         .flatten();
@@ -112,7 +113,8 @@ pub async fn messages(
         ));
     }
     let after = q.cursor.as_deref().map(cursor::decode).transpose()?;
-    store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    let db = svc.reader(&tenant.tenant_id);
+    store::get_conversation(db, &tenant.tenant_id, id).await?;
     let listing = MessageListing {
         newest_first,
         include_archived: q.include_archived,
@@ -120,7 +122,7 @@ pub async fn messages(
         // One more than the page: whether another page follows, without an empty last one.
         limit: page_size + 1,
     };
-    let mut rows = conversation_messages(&svc.db, &tenant.tenant_id, id, &listing).await?;
+    let mut rows = conversation_messages(db, &tenant.tenant_id, id, &listing).await?;
     let more = rows.len() as u64 > page_size;
     rows.truncate(page_size as usize);
     let next_cursor = more
@@ -179,7 +181,8 @@ pub async fn get(
     let tenant = caller
         .authorise_and_charge(svc, tenant, Access::Read)
         .await?;
-    let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
+    let conversation =
+        store::get_conversation(svc.reader(&tenant.tenant_id), &tenant.tenant_id, id).await?;
     Ok(view(conversation))
 }
 
@@ -219,8 +222,9 @@ pub async fn stats(
     let tenant = caller
         .authorise_and_charge(svc, tenant, Access::Read)
         .await?;
-    let conversation = store::get_conversation(&svc.db, &tenant.tenant_id, id).await?;
-    let s = store::conversation_stats(&svc.db, &tenant.tenant_id, id).await?;
+    let db = svc.reader(&tenant.tenant_id);
+    let conversation = store::get_conversation(db, &tenant.tenant_id, id).await?;
+    let s = store::conversation_stats(db, &tenant.tenant_id, id).await?;
     let count = |role: &str| {
         s.per_role
             .iter()

@@ -181,7 +181,12 @@ pub async fn get(
     let tenant = caller
         .authorise_and_charge(svc, tenant, Access::Read)
         .await?;
-    let message = store::get_message(&svc.db, &tenant.tenant_id, message_id(id)?).await?;
+    let message = store::get_message(
+        svc.reader(&tenant.tenant_id),
+        &tenant.tenant_id,
+        message_id(id)?,
+    )
+    .await?;
     Ok(view(message))
 }
 

@@ -100,4 +100,16 @@ pub struct Services {
     pub write_gate: unit::group::WriteGate,
     /// On SQLite, the task that writes new messages in groups.
     pub writer: Option<unit::group::GroupWriter>,
+    /// PostgreSQL read replicas for searches and listings (none unless configured).
+    pub replicas: Arc<crate::store::replicas::Replicas>,
+}
+
+impl Services {
+    /// Where a search or listing of `tenant` reads: a current read replica, unless the tenant
+    /// changed something lately (read-your-writes) or none is configured or current.
+    pub fn reader(&self, tenant: &str) -> &DatabaseConnection {
+        let replica = self.replicas.for_read(tenant);
+        self.metrics.routed_read(replica.is_some());
+        replica.unwrap_or(&self.db)
+    }
 }

@@ -70,6 +70,7 @@ impl Services {
                 unit::wake(&jobs, &hub, done.stored, done.queued_jobs)
             })
         });
+        let replicas = Arc::new(store::replicas::Replicas::connect(&settings.database).await?);
         let services = Services {
             settings: Arc::new(settings),
             db,
@@ -85,6 +86,7 @@ impl Services {
             tasks: TaskTracker::new(),
             write_gate,
             writer,
+            replicas,
         };
         Ok(services)
     }

@@ -8,7 +8,8 @@
 //!   lives, with exact conversation counters; [`import`]: an export's rows as they were.
 //! - [`embeddings`]: vector storage per backend; [`filters`]: search filters as SQL;
 //!   [`retrievers`]: both retrievers per backend and the candidates' ranking facts;
-//!   [`index`]: the in-process search index and the change log it follows.
+//!   [`index`]: the in-process search index and the change log it follows; [`replicas`]:
+//!   PostgreSQL read replicas, and which reads may use them.
 //! - [`events`]: the durable event stream (written with each change, read by the feed).
 //! - [`retention`]: policies, rules, candidate selection, batch archive/cold/restore, run
 //!   records and the per-tenant lease; [`audit`]: the audit log.
@@ -55,6 +56,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod messages;
 pub mod neighbours;
+pub mod replicas;
 pub mod retention;
 pub mod retrievers;
 pub mod search_stats;
@@ -187,6 +189,28 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
             }
         }
     }
+    Database::connect(options(settings, url))
+        .await
+        .with_context(|| format!("connecting to {}", settings.url))
+}
+
+/// A pool on the read replica at `url`, with the primary's settings; it connects when first
+/// used, so a replica that is down does not stop start-up ([`replicas`]).
+pub async fn connect_replica(
+    settings: &DatabaseSettings,
+    url: &crate::config::Redacted,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = options(settings, url.expose());
+    options.connect_lazy(true);
+    // A replica that went away fails its reads over to the primary; a request should not
+    // wait the primary's acquire timeout for it first.
+    options.acquire_timeout(settings.acquire_timeout.min(Duration::from_millis(500)));
+    Database::connect(options)
+        .await
+        .with_context(|| format!("opening a pool on {url}"))
+}
+
+fn options(settings: &DatabaseSettings, url: &str) -> ConnectOptions {
     let session = postgres_session(settings);
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -209,9 +233,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
                 .foreign_keys(true)
         })
         .map_sqlx_postgres_opts(move |o| o.options(session.clone()));
-    Database::connect(options)
-        .await
-        .with_context(|| format!("connecting to {}", settings.url))
+    options
 }
 
 /// Session settings every PostgreSQL connection starts with (so a search is one round trip):

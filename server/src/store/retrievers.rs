@@ -41,7 +41,10 @@ pub type RankingFacts = HashMap<Uuid, (Facts, Option<f32>)>;
 /// lexical retriever (its vector query reads the database and applies the filters itself), so a
 /// vector-only search there costs no catch-up and no id list.
 pub struct Retrievers<'a> {
+    /// The primary: the index catches up from its change log.
     db: &'a sea_orm::DatabaseConnection,
+    /// Where rows are read: the primary, or a read replica ([`Retrievers::reading_from`]).
+    rows: &'a sea_orm::DatabaseConnection,
     index: &'a Arc<SearchIndex>,
     tenant: &'a str,
     filters: &'a Filters,
@@ -62,12 +65,20 @@ impl<'a> Retrievers<'a> {
     ) -> Self {
         Self {
             db,
+            rows: db,
             index,
             tenant,
             filters,
             allowed: tokio::sync::OnceCell::new(),
             read: Mutex::default(),
         }
+    }
+
+    /// Reads rows (filters, vectors, ranking facts) from `replica` instead of the primary; the
+    /// in-memory index still catches up from the primary's change log.
+    pub fn reading_from(mut self, replica: &'a sea_orm::DatabaseConnection) -> Self {
+        self.rows = replica;
+        self
     }
 
     /// Catches the index up and resolves the filters now, if the retrievers about to run
@@ -86,7 +97,7 @@ impl<'a> Retrievers<'a> {
         self.allowed
             .get_or_try_init(|| async {
                 let hold = self.index.ready(self.db, self.tenant).await?;
-                let allowed = allowed_ids(self.db, self.tenant, self.filters).await?;
+                let allowed = allowed_ids(self.rows, self.tenant, self.filters).await?;
                 Ok((allowed.map(Arc::new), hold))
             })
             .await
@@ -101,7 +112,7 @@ impl<'a> Retrievers<'a> {
         limit: usize,
     ) -> Result<Vec<(Uuid, f32)>, StoreError> {
         if !self.index.holds_vectors() {
-            let nearest = pg_nearest(self.db, self.tenant, vector, self.filters, limit).await?;
+            let nearest = pg_nearest(self.rows, self.tenant, vector, self.filters, limit).await?;
             let mut read = self.read.lock().expect("fact cache");
             return Ok(nearest
                 .into_iter()
@@ -134,7 +145,7 @@ impl<'a> Retrievers<'a> {
         if self.index.holds_vectors() || ids.is_empty() {
             return Ok(());
         }
-        let scored = pg_scored(self.db, self.tenant, ids, vector).await?;
+        let scored = pg_scored(self.rows, self.tenant, ids, vector).await?;
         self.read.lock().expect("fact cache").extend(scored);
         Ok(())
     }
@@ -181,7 +192,7 @@ impl<'a> Retrievers<'a> {
                 .copied()
                 .collect();
             if !missing.is_empty() {
-                let rows = read_facts(self.db, self.tenant, &missing).await?;
+                let rows = read_facts(self.rows, self.tenant, &missing).await?;
                 out.extend(rows.into_iter().map(|(id, facts)| (id, (facts, None))));
             }
             return Ok(out);
@@ -205,7 +216,7 @@ impl<'a> Retrievers<'a> {
         // down). With a query vector [`Retrievers::score`] has read them all already; asking again
         // would only find the same rows again.
         if !missing.is_empty() {
-            let rows = read_facts(self.db, self.tenant, &missing).await?;
+            let rows = read_facts(self.rows, self.tenant, &missing).await?;
             out.extend(rows.into_iter().map(|(id, facts)| (id, (facts, None))));
         }
         Ok(out)

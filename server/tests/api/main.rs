@@ -38,6 +38,7 @@ mod openapi;
 mod overview;
 mod providers;
 mod ratelimit;
+mod replicas;
 mod retention;
 mod search;
 mod server_fn_account;

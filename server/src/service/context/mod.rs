@@ -165,7 +165,8 @@ async fn latest(
         after: None,
         limit: u64::from(n),
     };
-    let mut found = store::conversation_messages(&svc.db, tenant, conversation, &listing).await?;
+    let mut found =
+        store::conversation_messages(svc.reader(tenant), tenant, conversation, &listing).await?;
     found.reverse();
     Ok(found.into_iter().map(|m| candidate(m, "recent")).collect())
 }
@@ -213,7 +214,7 @@ async fn memories(
         .map(|(m, id)| (m.message.conversation_id.as_str(), m.at, *id))
         .collect();
     let around = neighbours::around(
-        &svc.db,
+        svc.reader(&tenant.tenant_id),
         &tenant.tenant_id,
         &positions,
         u64::from(limits.neighbours),

@@ -60,7 +60,8 @@ pub(super) async fn run_in(
     let (query, explain) = query::parse(req, spelling, tenant.tenant_id.clone(), defaults)?;
     let weights = query.weights;
     let started = std::time::Instant::now();
-    let outcome = pipeline::run(&svc.db, &svc.index, svc.embedder.as_ref(), &query).await?;
+    let reader = svc.reader(&tenant.tenant_id);
+    let outcome = pipeline::run(&svc.db, reader, &svc.index, svc.embedder.as_ref(), &query).await?;
     let took = started.elapsed();
     svc.metrics.searched(query.mode.as_str(), took);
     svc.search_stats.record(&tenant.tenant_id, took);

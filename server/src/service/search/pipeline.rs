@@ -40,12 +40,13 @@ fn depth(top_k: usize) -> usize {
 /// Runs a validated search: retrieve, rank, then read only the winners.
 pub async fn run(
     db: &sea_orm::DatabaseConnection,
+    reader: &sea_orm::DatabaseConnection,
     index: &Arc<SearchIndex>,
     embedder: &dyn EmbeddingProvider,
     q: &Query,
 ) -> Result<Outcome, ServiceError> {
     let started = Instant::now();
-    let retrievers = Retrievers::new(db, index, &q.tenant_id, &q.filters);
+    let retrievers = Retrievers::new(db, index, &q.tenant_id, &q.filters).reading_from(reader);
     let found = retrieve(&retrievers, embedder, q).await?;
     let rank_started = Instant::now();
     let (scored, similarity) = rank(&retrievers, &found, q).await?;
@@ -53,7 +54,7 @@ pub async fn run(
     let read_started = Instant::now();
     let winners: Vec<Uuid> = scored.iter().map(|s| s.id).collect();
     let mut rows: HashMap<Uuid, messages::Model> =
-        stored::messages_by_ids(db, &q.tenant_id, &winners)
+        stored::messages_by_ids(reader, &q.tenant_id, &winners)
             .await?
             .into_iter()
             .map(|m| (m.id, m))

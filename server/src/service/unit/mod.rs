@@ -119,8 +119,13 @@ impl Services {
     {
         let txn = store::begin_write(&self.db).await?;
         let written = work(&txn).await?;
+        let mut changed: Vec<String> = Vec::new();
         let emitted = match written.events {
             Events::Append(events) => {
+                if self.replicas.configured() {
+                    changed.extend(events.iter().map(|e| e.tenant_id.clone()));
+                    changed.dedup();
+                }
                 let any = !events.is_empty();
                 store::events::append(&txn, events).await?;
                 any
@@ -136,6 +141,7 @@ impl Services {
         }
         store::commit(txn).await?;
         drop(turn);
+        self.replicas.wrote(changed.iter().map(String::as_str));
         self.committed(emitted, written.queued_jobs);
         self.hub.access.announce(written.access);
         Ok(written.value)
@@ -169,11 +175,23 @@ impl Services {
         events: Vec<(NewEvent, bool)>,
         answer: Option<Answer>,
     ) -> Result<Vec<messages::Model>> {
+        let mut tenants: Vec<String> = Vec::new();
+        if self.replicas.configured() {
+            tenants.extend(events.iter().map(|(e, _)| e.tenant_id.clone()));
+            tenants.dedup();
+        }
         let write = group::NewMessages {
             prepared,
             events,
             answer,
         };
+        let stored = self.store_new(write).await;
+        // Read-your-writes: the tenant's next searches read the primary.
+        self.replicas.wrote(tenants.iter().map(String::as_str));
+        stored
+    }
+
+    async fn store_new(&self, write: group::NewMessages) -> Result<Vec<messages::Model>> {
         if let Some(writer) = &self.writer {
             return writer.store(write).await;
         }

@@ -30,14 +30,12 @@ RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
 step "building, linted (release server + WASM dashboard)"
 bash scripts/build.sh
 
-step "unit and integration tests, linted (PostgreSQL + pgvector, SQLite, Redis)"
-cargo test --release -p server -p migration -p app --features app/ssr 2>&1 | tee -a "$results"
-
-# The benchmarks are checked, not built: building their sixteen release binaries costs more
-# than checking them with every dependency in check mode.
-step "clippy (the benchmarks)"
-env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
-  cargo clippy --quiet -p bench --all-targets -- -D warnings
+# The benchmarks are linted in the same build: as test harnesses their binaries reuse the
+# release artifacts of the tests (the same features), and they link little, having no tests.
+# Checking them apart would compile every dependency once more, in check mode.
+step "unit and integration tests, linted (PostgreSQL + pgvector, SQLite, Redis; the benchmarks)"
+cargo test --release -p server -p migration -p app -p bench --features app/ssr 2>&1 |
+  tee -a "$results"
 
 step "schema fuzzing (schemathesis, bounded)"
 bash scripts/fuzz.sh

@@ -48,6 +48,8 @@ async fn main() -> anyhow::Result<()> {
         min_connections: 1,
         acquire_timeout: std::time::Duration::from_secs(10),
         hnsw_ef_search: ef,
+        read_urls: Vec::new(),
+        read_after_write: std::time::Duration::ZERO,
     };
     let db = store::connect(&settings(100)).await?;
     let (tenant, size) = biggest_tenant(&db).await?;

@@ -61,6 +61,8 @@ async fn run(rows: usize, real: bool, dir: &std::path::Path) -> anyhow::Result<(
         min_connections: 1,
         acquire_timeout: std::time::Duration::from_secs(10),
         hnsw_ef_search: 400,
+        read_urls: Vec::new(),
+        read_after_write: std::time::Duration::ZERO,
     })
     .await?;
     store::migrate(&db).await?;

@@ -29,6 +29,7 @@ mod m20261204_000016_conversation_state_counts;
 mod m20261206_000017_idempotency_keys;
 mod m20261207_000018_usernames_ignore_case;
 mod m20261207_000019_tenant_keys;
+mod m20261207_000020_job_reasons;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_idempotency_keys::Migration),
             Box::new(m20261207_000018_usernames_ignore_case::Migration),
             Box::new(m20261207_000019_tenant_keys::Migration),
+            Box::new(m20261207_000020_job_reasons::Migration),
         ]
     }
 }

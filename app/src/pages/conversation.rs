@@ -190,6 +190,14 @@ fn MessageItem(m: MessageResponse, writable: bool) -> impl IntoView {
     let metadata =
         (m.metadata.as_object().is_some_and(|o| !o.is_empty())).then(|| m.metadata.to_string());
     let (id, archived) = (m.id.clone(), m.archived);
+    // Why a message still waits for its vector (or never gets one), and when it is tried next.
+    let waiting = m.embedding_job.as_ref().and_then(|e| {
+        let detail = e.detail.clone()?;
+        Some(match &e.next_attempt_at {
+            Some(at) => format!("{detail} Next attempt {}.", short_time(Some(at))),
+            None => detail,
+        })
+    });
     let (edit_field, anchor, data_id) = (format!("edit-{id}"), format!("m-{id}"), id.clone());
     view! {
         <li class="message" class:archived=archived id=anchor data-testid="message" data-message-id=data_id>
@@ -203,6 +211,7 @@ fn MessageItem(m: MessageResponse, writable: bool) -> impl IntoView {
                 {archived.then(|| view! { <span class="tag">"archived"</span> })}
             </header>
             <p class="content" data-testid="message-content">{m.content.clone()}</p>
+            {waiting.map(|w| view! { <p class="small muted" data-testid="embedding-detail">{w}</p> })}
             {metadata.map(|md| view! { <p class="small muted"><code>{md}</code></p> })}
             {writable.then(|| view! { <div class="actions">
                 <details>

@@ -74,6 +74,33 @@ pub struct MessageResponse {
     pub cold_storage: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// Where its embedding stands while `embedding_status` is `pending` or `failed`, on a
+    /// single message and a conversation's pages; absent elsewhere (events, search, writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_job: Option<Box<EmbeddingProgress>>,
+}
+
+/// A message's embedding job, and why its last attempt failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmbeddingProgress {
+    /// `queued` (not tried yet), `embedding` (being embedded now), `retrying` (an attempt
+    /// failed; tried again at `next_attempt_at`) or `refused` (the model refused the text: not
+    /// tried again until the content is edited).
+    pub state: String,
+    /// Attempts made so far.
+    pub attempts: i32,
+    /// When the next attempt is due (`queued` and `retrying`).
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
+    /// Why the last attempt failed: `provider_unavailable` (down, too slow, rate-limiting or
+    /// returning malformed vectors), `provider_misconfigured` (an operator must correct the
+    /// provider's key, address, model or width) or `input_refused`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The reason in a sentence, with what happens next.
+    #[serde(default)]
+    pub detail: Option<String>,
 }
 
 /// `GET /v1/conversations/{id}/messages`: one page of a conversation's messages.

@@ -490,6 +490,37 @@ class EmbeddingHealth(BaseModel):
     model: str
 
 
+class EmbeddingProgress(BaseModel):
+    """
+    A message's embedding job, and why its last attempt failed.
+    """
+
+    attempts: int
+    """
+    Attempts made so far.
+    """
+    detail: str | None = None
+    """
+    The reason in a sentence, with what happens next.
+    """
+    next_attempt_at: str | None = None
+    """
+    When the next attempt is due (`queued` and `retrying`).
+    """
+    reason: str | None = None
+    """
+    Why the last attempt failed: `provider_unavailable` (down, too slow, rate-limiting or
+    returning malformed vectors), `provider_misconfigured` (an operator must correct the
+    provider's key, address, model or width) or `input_refused`.
+    """
+    state: str
+    """
+    `queued` (not tried yet), `embedding` (being embedded now), `retrying` (an attempt
+    failed; tried again at `next_attempt_at`) or `refused` (the model refused the text: not
+    tried again until the content is edited).
+    """
+
+
 class EmbeddingStats(BaseModel):
     """
     `GET /v1/analytics/embedding-stats` (alias `/embeddings`).
@@ -703,6 +734,7 @@ class MessageResponse(BaseModel):
     content: str
     conversation_id: str
     created_at: str
+    embedding_job: EmbeddingProgress | None = None
     embedding_status: str
     """
     `pending`, `completed` or `failed`.

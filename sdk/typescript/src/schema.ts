@@ -1201,6 +1201,30 @@ export interface components {
             dimensions: number;
             model: string;
         };
+        /** @description A message's embedding job, and why its last attempt failed. */
+        EmbeddingProgress: {
+            /**
+             * Format: int32
+             * @description Attempts made so far.
+             */
+            attempts: number;
+            /** @description The reason in a sentence, with what happens next. */
+            detail?: string | null;
+            /** @description When the next attempt is due (`queued` and `retrying`). */
+            next_attempt_at?: string | null;
+            /**
+             * @description Why the last attempt failed: `provider_unavailable` (down, too slow, rate-limiting or
+             *     returning malformed vectors), `provider_misconfigured` (an operator must correct the
+             *     provider's key, address, model or width) or `input_refused`.
+             */
+            reason?: string | null;
+            /**
+             * @description `queued` (not tried yet), `embedding` (being embedded now), `retrying` (an attempt
+             *     failed; tried again at `next_attempt_at`) or `refused` (the model refused the text: not
+             *     tried again until the content is edited).
+             */
+            state: string;
+        };
         /** @description `GET /v1/analytics/embedding-stats` (alias `/embeddings`). */
         EmbeddingStats: {
             /**
@@ -1396,6 +1420,7 @@ export interface components {
             content: string;
             conversation_id: string;
             created_at: string;
+            embedding_job?: null | components["schemas"]["EmbeddingProgress"];
             /** @description `pending`, `completed` or `failed`. */
             embedding_status: string;
             id: string;

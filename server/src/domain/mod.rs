@@ -5,6 +5,7 @@
 //! - [`accounts`]: a member's role in a tenant and an API key's scope.
 //! - [`events`]: the kinds of event a change emits, and event ids.
 //! - [`messages`]: what a valid message is, its author's role, its importance when written.
+//! - [`embedding`]: where a message's embedding job stands and why an attempt failed.
 //! - [`metadata`]: metadata filters and their JSON-typed equality, for search and retention.
 //! - [`latency`]: a latency histogram that sums across minutes and instances.
 //! - [`ranking`]: query-time scoring and rank fusion.
@@ -12,6 +13,7 @@
 
 pub mod accounts;
 pub mod cursor;
+pub mod embedding;
 pub mod events;
 pub mod ids;
 pub mod latency;

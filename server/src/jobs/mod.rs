@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    domain::embedding::Reason,
     embed::Fault,
     service::Services,
     store::jobs::{self, Claimed},
@@ -108,7 +109,11 @@ pub async fn run_once(svc: &Services, activity: &Activity, worker: &str) -> anyh
         }
         Err(e) => {
             tracing::warn!(error = %e, jobs = count, "embedding failed; will retry");
-            jobs::retry_later(&svc.db, worker, &claimed, &e.message).await?;
+            let reason = match e.fault {
+                Fault::Config => Reason::ProviderMisconfigured,
+                _ => Reason::ProviderUnavailable,
+            };
+            jobs::retry_later(&svc.db, worker, &claimed, reason, &e.message).await?;
             svc.metrics
                 .embedding_batch("retried", count, started.elapsed());
         }

@@ -128,8 +128,10 @@ pub async fn messages(
     let next_cursor = more
         .then(|| rows.last().map(|m| cursor::encode(m.created_at, m.id)))
         .flatten();
+    let mut messages: Vec<_> = rows.into_iter().map(view_message).collect();
+    super::messages::with_progress(db, &tenant.tenant_id, &mut messages).await?;
     Ok(MessagePage {
-        messages: rows.into_iter().map(view_message).collect(),
+        messages,
         next_cursor,
     })
 }

@@ -3,6 +3,7 @@
 
 use app::wire::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
 use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use super::{
     events,
     idempotency::{self, Claim, Key},
     unit::{Events, Written},
-    views::view_message as view,
+    views::{is_embedded, view_message as view, view_progress},
     Access, Caller, Result, ServiceError, Services,
 };
 use crate::{
@@ -181,13 +182,36 @@ pub async fn get(
     let tenant = caller
         .authorise_and_charge(svc, tenant, Access::Read)
         .await?;
-    let message = store::get_message(
-        svc.reader(&tenant.tenant_id),
-        &tenant.tenant_id,
-        message_id(id)?,
-    )
-    .await?;
-    Ok(view(message))
+    let db = svc.reader(&tenant.tenant_id);
+    let message = store::get_message(db, &tenant.tenant_id, message_id(id)?).await?;
+    let mut found = [view(message)];
+    with_progress(db, &tenant.tenant_id, &mut found).await?;
+    let [found] = found;
+    Ok(found)
+}
+
+/// Adds to each of `tenant`'s `messages` still without a vector where its embedding job
+/// stands (one read, none when every message is embedded).
+pub(super) async fn with_progress(
+    db: &DatabaseConnection,
+    tenant: &str,
+    messages: &mut [MessageResponse],
+) -> Result<()> {
+    let waiting: Vec<Uuid> = messages
+        .iter()
+        .filter(|m| !is_embedded(m))
+        .filter_map(|m| Uuid::parse_str(&m.id).ok())
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let jobs = store_root::jobs::progress(db, tenant, &waiting).await?;
+    for m in messages.iter_mut() {
+        if let Some(job) = jobs.iter().find(|j| j.message_id.to_string() == m.id) {
+            m.embedding_job = Some(Box::new(view_progress(job)));
+        }
+    }
+    Ok(())
 }
 
 /// Edits a message. New content is embedded before the write, and the vector replaced in the

@@ -2,11 +2,17 @@
 //! an entity becomes a response, so a message reads the same from REST, a WebSocket event or
 //! any other door.
 
-use app::wire::memory::{ConversationResponse, MessageResponse};
+use app::wire::memory::{ConversationResponse, EmbeddingProgress, MessageResponse};
 
 use crate::{
-    domain::messages::EmbeddingStatus,
-    store::entities::{conversations, messages},
+    domain::{
+        embedding::{JobState, Reason},
+        messages::EmbeddingStatus,
+    },
+    store::{
+        entities::{conversations, messages},
+        jobs::Progress,
+    },
 };
 
 /// The wire form of a stored message (without its vector).
@@ -26,6 +32,21 @@ pub fn view_message(m: messages::Model) -> MessageResponse {
         cold_storage: m.cold,
         created_at: m.created_at.to_rfc3339(),
         updated_at: m.updated_at.to_rfc3339(),
+        embedding_job: None,
+    }
+}
+
+/// The wire form of a message's embedding job: its state, and the reason of a failed attempt
+/// as a code and a sentence (never the provider's own words).
+pub fn view_progress(p: &Progress) -> EmbeddingProgress {
+    let state = JobState::of(&p.status, p.attempts);
+    let reason = p.reason.as_deref().and_then(Reason::from_stored);
+    EmbeddingProgress {
+        state: state.as_str().into(),
+        attempts: p.attempts,
+        next_attempt_at: state.is_scheduled().then(|| p.run_at.to_rfc3339()),
+        reason: reason.map(|r| r.as_str().into()),
+        detail: reason.map(|r| r.detail().into()),
     }
 }
 

@@ -15,6 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{embeddings, entities::messages, StoreError};
+use crate::domain::embedding::Reason;
 
 /// A claimed job with the content to embed.
 #[derive(Debug, Clone)]
@@ -23,6 +24,53 @@ pub struct Claimed {
     pub message_id: Uuid,
     pub attempts: i32,
     pub content: String,
+}
+
+/// What a tenant may see of a message's job: [`progress`].
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub message_id: Uuid,
+    pub status: String,
+    pub attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// The jobs of `tenant`'s messages among `ids` (a message without a job has its vector, or
+/// is archived without one).
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    ids: &[Uuid],
+) -> Result<Vec<Progress>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (list, mut values) = super::id_params(ids);
+    values.push(tenant.into());
+    let sql = format!(
+        "SELECT message_id, status, attempts, run_at, reason FROM embedding_jobs \
+         WHERE message_id IN ({list}) AND tenant_id = ${}",
+        values.len()
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Progress {
+                message_id: row.try_get("", "message_id")?,
+                status: row.try_get("", "status")?,
+                attempts: row.try_get("", "attempts")?,
+                run_at: row.try_get("", "run_at")?,
+                reason: row.try_get("", "reason")?,
+            })
+        })
+        .collect()
 }
 
 /// Adds (or resets) the job of `message_id`, due now.
@@ -71,7 +119,7 @@ pub(super) fn enqueue_sql(
            created_at, updated_at) VALUES {} \
          ON CONFLICT (message_id, tenant_id) DO UPDATE SET status = 'pending', attempts = 0, \
            run_at = excluded.run_at, locked_until = NULL, locked_by = NULL, last_error = NULL, \
-           updated_at = excluded.updated_at",
+           reason = NULL, updated_at = excluded.updated_at",
         rows.join(", ")
     )
 }
@@ -224,6 +272,7 @@ pub async fn retry_later(
     db: &DatabaseConnection,
     worker: &str,
     jobs: &[Claimed],
+    reason: Reason,
     error: &str,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
@@ -234,11 +283,12 @@ pub async fn retry_later(
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             "UPDATE embedding_jobs SET status = 'pending', run_at = $1, locked_by = NULL, \
-               locked_until = NULL, last_error = $2, updated_at = $3 \
-             WHERE id = $4 AND locked_by = $5",
+               locked_until = NULL, last_error = $2, reason = $3, updated_at = $4 \
+             WHERE id = $5 AND locked_by = $6",
             [
                 (now + delay).into(),
                 Value::from(error.chars().take(1000).collect::<String>()),
+                reason.as_str().into(),
                 now.into(),
                 job.job_id.into(),
                 worker.into(),
@@ -249,9 +299,9 @@ pub async fn retry_later(
     Ok(())
 }
 
-/// Gives up on jobs whose input the model refuses, in `txn`: each message still holding the
-/// text that was refused, and whose job this worker still holds, is marked `failed`. Returns
-/// those messages.
+/// Gives up on jobs whose input the model refuses ([`Reason::InputRefused`]), in `txn`: each
+/// message still holding the text that was refused, and whose job this worker still holds, is
+/// marked `failed`. Returns those messages.
 pub async fn fail(
     txn: &DatabaseTransaction,
     worker: &str,
@@ -285,9 +335,15 @@ pub async fn fail(
         }
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
-            "UPDATE embedding_jobs SET status = 'failed', last_error = $1, updated_at = $2, \
-               locked_until = NULL WHERE id = $3 AND locked_by = $4",
-            [error.into(), now.into(), job.job_id.into(), worker.into()],
+            "UPDATE embedding_jobs SET status = 'failed', last_error = $1, reason = $2, \
+               updated_at = $3, locked_until = NULL WHERE id = $4 AND locked_by = $5",
+            [
+                error.into(),
+                Reason::InputRefused.as_str().into(),
+                now.into(),
+                job.job_id.into(),
+                worker.into(),
+            ],
         ))
         .await?;
     }

@@ -166,6 +166,11 @@ async fn outage_then_recovery(fault: Behaviour) {
         .unwrap();
     assert_eq!(r["items"][0]["content"], "written during an outage");
     assert!(r["notice"].as_str().unwrap().contains("full-text"));
+    let path = format!("/v1/messages/{}", m["id"].as_str().unwrap());
+    let queued = app.get_json(&path, &alice.access_token).await["embedding_job"].clone();
+    assert_eq!(queued["state"], "queued", "{queued}");
+    assert_eq!(queued["attempts"], 0);
+    assert!(queued["next_attempt_at"].is_string() && queued["reason"].is_null());
     // Still down: the job fails and is rescheduled, not dropped.
     assert_eq!(
         server::jobs::run_once(&app.state.services, &app.state.activity, "w")
@@ -179,6 +184,46 @@ async fn outage_then_recovery(fault: Behaviour) {
             .unwrap(),
         1
     );
+    // The tenant sees why, in the service's words: the provider's (which name its address)
+    // stay in the operator's log.
+    let waiting = app.get_json(&path, &alice.access_token).await;
+    let progress = &waiting["embedding_job"];
+    assert_eq!(progress["state"], "retrying", "{waiting}");
+    assert_eq!(progress["attempts"], 1);
+    assert_eq!(progress["reason"], "provider_unavailable");
+    assert!(progress["detail"].as_str().unwrap().contains("tried again"));
+    let next: chrono::DateTime<chrono::Utc> = progress["next_attempt_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        next > chrono::Utc::now(),
+        "the next attempt waits out a backoff"
+    );
+    assert!(!waiting.to_string().contains("127.0.0.1"), "{waiting}");
+    let page = app
+        .get_json("/v1/conversations/c/messages", &alice.access_token)
+        .await;
+    assert_eq!(
+        page["messages"][0]["embedding_job"], *progress,
+        "the same on a page"
+    );
+    // And on the dashboard's page of the conversation, without JavaScript.
+    let cookie = cookie_login(&app, "alice").await;
+    let html = app
+        .client
+        .get(app.url("/conversations/c"))
+        .header("accept", "text/html")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-testid=\"embedding-detail\""), "{html}");
+    assert!(html.contains("tried again with backoff"), "{html}");
 
     *fake.behaviour.lock().unwrap() = Behaviour::Ok;
     // Make the rescheduled job due now instead of waiting out its backoff.
@@ -208,7 +253,6 @@ async fn outage_then_recovery(fault: Behaviour) {
             .await
             .unwrap();
     }
-    let path = format!("/v1/messages/{}", m["id"].as_str().unwrap());
     let m: Value = app
         .call(Method::GET, &path, &alice.access_token, None)
         .await
@@ -216,6 +260,7 @@ async fn outage_then_recovery(fault: Behaviour) {
         .await
         .unwrap();
     assert_eq!(m["embedding_status"], "completed");
+    assert!(m.get("embedding_job").is_none(), "nothing pending: {m}");
 }
 
 #[tokio::test]
@@ -227,6 +272,19 @@ async fn vectors_of_the_wrong_width_are_refused_not_stored() {
     let (status, m) = write(&app, &alice.access_token, "bad width").await;
     assert_eq!(status, 202, "{m}");
     assert_eq!(m["embedding_status"], "pending");
+    // The worker's attempt meets the same answer: a misconfiguration, for an operator to mend.
+    let svc = &app.state.services;
+    assert_eq!(
+        server::jobs::run_once(svc, &app.state.activity, "w")
+            .await
+            .unwrap(),
+        1
+    );
+    let path = format!("/v1/messages/{}", m["id"].as_str().unwrap());
+    let waiting = app.get_json(&path, &alice.access_token).await;
+    assert_eq!(waiting["embedding_status"], "pending");
+    assert_eq!(waiting["embedding_job"]["state"], "retrying", "{waiting}");
+    assert_eq!(waiting["embedding_job"]["reason"], "provider_misconfigured");
 }
 
 #[tokio::test]
@@ -248,6 +306,12 @@ async fn a_text_the_model_refuses_fails_its_job_and_says_so_to_subscribers() {
         .get_json(&format!("/v1/messages/{id}"), &alice.access_token)
         .await;
     assert_eq!(m["embedding_status"], "failed", "{m}");
+    assert_eq!(m["embedding_job"]["state"], "refused");
+    assert_eq!(m["embedding_job"]["reason"], "input_refused");
+    assert!(
+        m["embedding_job"]["next_attempt_at"].is_null(),
+        "not tried again"
+    );
     assert_eq!(
         server::store::jobs::outstanding(&svc.db).await.unwrap(),
         0,

@@ -30,6 +30,7 @@ mod m20261206_000017_idempotency_keys;
 mod m20261207_000018_usernames_ignore_case;
 mod m20261207_000019_tenant_keys;
 mod m20261207_000020_job_reasons;
+mod m20261207_000021_event_notify_tenants;
 pub mod sql;
 
 /// All migrations, oldest first.
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_usernames_ignore_case::Migration),
             Box::new(m20261207_000019_tenant_keys::Migration),
             Box::new(m20261207_000020_job_reasons::Migration),
+            Box::new(m20261207_000021_event_notify_tenants::Migration),
         ]
     }
 }

@@ -100,6 +100,7 @@ impl Application {
             svc.db.clone(),
             postgres_url,
             svc.hub.clone(),
+            svc.replicas.clone(),
             &shutdown,
             tracker,
         );

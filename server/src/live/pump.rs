@@ -1,7 +1,8 @@
 //! The loop that reads committed events in order and publishes them to the [`Hub`], and the
 //! PostgreSQL listener that wakes it for commits made by other instances (and hands their
-//! changes to who may do what to this instance's connections). Wake-ups only start
-//! a read while someone on this instance listens. (The service's upkeep prunes the table:
+//! changes to who may do what to this instance's connections, and their tenants' reads to
+//! the primary while read replicas may lag). Wake-ups only start a read while someone on this
+//! instance listens. (The service's upkeep prunes the table:
 //! [`crate::service::events::prune`].)
 
 use std::{sync::Arc, time::Duration};
@@ -10,7 +11,7 @@ use sea_orm::{sqlx::postgres::PgListener, DatabaseConnection, DbBackend};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{access::AccessChange, Hub};
-use crate::store::events::Reader;
+use crate::store::{events::Reader, replicas::Replicas};
 
 /// How often the table is read without a wake-up (a lost notification costs at most this).
 const FALLBACK: Duration = Duration::from_secs(1);
@@ -24,15 +25,18 @@ pub const CHANNEL: &str = "memory_events";
 pub const ACCESS_CHANNEL: &str = "memory_access";
 
 /// Starts the pump (and on PostgreSQL its listener) on `tracker`, until `token` is cancelled.
+/// A notification names the tenant that changed: its reads go to the primary on this instance
+/// too ([`Replicas::wrote`]), wherever the change was made.
 pub fn spawn(
     db: DatabaseConnection,
     postgres_url: Option<String>,
     hub: Arc<Hub>,
+    replicas: Arc<Replicas>,
     token: &CancellationToken,
     tracker: &TaskTracker,
 ) {
     if let (Some(url), DbBackend::Postgres) = (postgres_url, db.get_database_backend()) {
-        tracker.spawn(listen(url, hub.clone(), token.clone()));
+        tracker.spawn(listen(url, hub.clone(), replicas, token.clone()));
     }
     tracker.spawn(run(db, hub, token.clone()));
 }
@@ -88,11 +92,11 @@ async fn run(db: DatabaseConnection, hub: Arc<Hub>, token: CancellationToken) {
 
 /// Wakes the pump on every notification of [`CHANNEL`]; reconnects after a lost connection
 /// (and wakes the pump then too: notifications sent meanwhile are lost, the table is not).
-async fn listen(url: String, hub: Arc<Hub>, token: CancellationToken) {
+async fn listen(url: String, hub: Arc<Hub>, replicas: Arc<Replicas>, token: CancellationToken) {
     loop {
         tokio::select! {
             () = token.cancelled() => return,
-            Err(e) = listen_once(&url, &hub) => {
+            Err(e) = listen_once(&url, &hub, &replicas) => {
                 tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
             }
         }
@@ -106,6 +110,7 @@ async fn listen(url: String, hub: Arc<Hub>, token: CancellationToken) {
 async fn listen_once(
     url: &str,
     hub: &Hub,
+    replicas: &Replicas,
 ) -> Result<std::convert::Infallible, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
     listener.listen_all([CHANNEL, ACCESS_CHANNEL]).await?;
@@ -116,6 +121,11 @@ async fn listen_once(
             let change = AccessChange::from_notice(notification.payload());
             hub.access.announce(change);
         } else {
+            // The payload is the tenant (empty from an instance of an earlier release).
+            let tenant = notification.payload();
+            if !tenant.is_empty() {
+                replicas.wrote([tenant]);
+            }
             hub.wake();
         }
     }

@@ -4,12 +4,14 @@
 //! primary.
 //!
 //! - **Read-your-writes.** A change committed through this instance pins its tenant to the
-//!   primary for `MEMORY_DATABASE_READ_AFTER_WRITE_MS` ([`Replicas::wrote`]).
+//!   primary for `MEMORY_DATABASE_READ_AFTER_WRITE_MS` ([`Replicas::wrote`]); a change
+//!   committed through another pins it once its notification arrives
+//!   (the event pump listens for it).
 //! - **Bounded lag.** A replica serves reads only while it is *current*: every quarter of that
 //!   time [`Replicas::probe`] reads the primary's WAL position, and a replica is current when it
 //!   has replayed the position read by the probe before. So a replica in use is at most two
 //!   probe intervals (half the pin) behind, and a pinned tenant's change is on it before the pin
-//!   ends. Reads of another instance's very latest change may be up to that far behind.
+//!   ends.
 //! - **Failure.** A replica that does not answer a probe (down, unreachable, too slow) is left
 //!   out until it answers again; with none current every read goes to the primary. The pools
 //!   connect lazily, so a replica that is down at start-up does not stop the instance.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -25,39 +25,102 @@ fn search(text: &str) -> serde_json::Value {
     json!({"query": text, "top_k": 5, "mode": "lexical"})
 }
 
+/// A migrated database, with a read-only role on it standing in for its replica.
+struct Primary {
+    /// The stopped instance that made the database (which lives as long as it does).
+    _made: TestApp,
+    name: String,
+    admin: sea_orm::DatabaseConnection,
+    role: String,
+    replica_url: reqwest::Url,
+}
+
+impl Primary {
+    async fn new() -> Self {
+        let first = spawn_app(Backend::Postgres).await;
+        let name = first.pg_database.clone().unwrap();
+        first.stop().await;
+        let role = format!(
+            "mm_replica_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let admin = Database::connect(pg_url(&name)).await.unwrap();
+        admin
+            .execute_unprepared(&format!(
+                "CREATE ROLE {role} LOGIN PASSWORD 'replica-pass';
+                 ALTER ROLE {role} SET default_transaction_read_only = on;
+                 GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+            ))
+            .await
+            .unwrap();
+        let mut replica_url = reqwest::Url::parse(&pg_url(&name)).unwrap();
+        replica_url.set_username(&role).unwrap();
+        replica_url.set_password(Some("replica-pass")).unwrap();
+        Self {
+            _made: first,
+            name,
+            admin,
+            role,
+            replica_url,
+        }
+    }
+
+    /// An instance on this database reading from the replica, with a read-after-write pin of
+    /// `pin_ms`.
+    async fn instance(&self, pin_ms: u64) -> TestApp {
+        spawn_app_with(
+            Backend::Postgres,
+            Options {
+                existing_pg_database: Some(self.name.clone()),
+                vars: vec![
+                    (
+                        "MEMORY_DATABASE_READ_URLS".into(),
+                        self.replica_url.to_string(),
+                    ),
+                    (
+                        "MEMORY_DATABASE_READ_AFTER_WRITE_MS".into(),
+                        pin_ms.to_string(),
+                    ),
+                    // The tests search until a condition holds: not a client to throttle.
+                    ("MEMORY_TENANT_RATE_LIMIT".into(), "100000/minute".into()),
+                    ("MEMORY_GLOBAL_RATE_LIMIT".into(), "100000/minute".into()),
+                ],
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    async fn drop_role(&self) {
+        let role = &self.role;
+        self.admin
+            .execute_unprepared(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+            .await
+            .ok();
+    }
+}
+
+/// Searches as `token` on `app` until one is read from the replica; returns its hits.
+async fn until_served_by_the_replica(app: &TestApp, token: &str, text: &str) -> Vec<Value> {
+    let before = reads(app, "replica").await;
+    tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            let hits = search_hits(app, token, search(text)).await;
+            if reads(app, "replica").await > before {
+                return hits;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the replica serves reads once current")
+}
+
 #[tokio::test]
 async fn searches_and_listings_read_a_current_replica_and_a_tenant_reads_its_writes() {
-    let first = spawn_app(Backend::Postgres).await;
-    let name = first.pg_database.clone().unwrap();
-    first.stop().await;
-    let role = format!(
-        "mm_replica_{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let admin = Database::connect(pg_url(&name)).await.unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "CREATE ROLE {role} LOGIN PASSWORD 'replica-pass';
-             ALTER ROLE {role} SET default_transaction_read_only = on;
-             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
-        ))
-        .await
-        .unwrap();
-    let mut replica_url = reqwest::Url::parse(&pg_url(&name)).unwrap();
-    replica_url.set_username(&role).unwrap();
-    replica_url.set_password(Some("replica-pass")).unwrap();
-    let app = spawn_app_with(
-        Backend::Postgres,
-        Options {
-            existing_pg_database: Some(name.clone()),
-            vars: vec![
-                ("MEMORY_DATABASE_READ_URLS".into(), replica_url.to_string()),
-                ("MEMORY_DATABASE_READ_AFTER_WRITE_MS".into(), "400".into()),
-            ],
-            ..Default::default()
-        },
-    )
-    .await;
+    let primary = Primary::new().await;
+    let (admin, role, replica_url) = (&primary.admin, &primary.role, &primary.replica_url);
+    let app = primary.instance(400).await;
 
     let alice = app.register_and_login("alice", None).await;
     let token = alice.access_token.as_str();
@@ -72,17 +135,7 @@ async fn searches_and_listings_read_a_current_replica_and_a_tenant_reads_its_wri
     assert!(reads(&app, "primary").await >= 1);
 
     // Once her pin ends and the replica is current, her searches read the replica.
-    let served = tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            let hits = search_hits(&app, token, search("Lisbon")).await;
-            if reads(&app, "replica").await > 0 {
-                return hits;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("the replica serves reads once current");
+    let served = until_served_by_the_replica(&app, token, "Lisbon").await;
     assert_eq!(served[0]["message_id"], first_id.as_str());
     let before = reads(&app, "replica").await;
     let listed: serde_json::Value = app
@@ -139,10 +192,40 @@ async fn searches_and_listings_read_a_current_replica_and_a_tenant_reads_its_wri
     );
 
     app.stop().await;
-    admin
-        .execute_unprepared(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
-        .await
-        .ok();
+    primary.drop_role().await;
+}
+
+#[tokio::test]
+async fn a_write_through_one_instance_sends_the_tenants_reads_on_another_to_the_primary() {
+    let primary = Primary::new().await;
+    // A pin long beside the probes' timeout, so a slow probe does not send reads to the
+    // primary by itself.
+    let (one, two) = (primary.instance(3000).await, primary.instance(3000).await);
+    let alice = one.register_and_login("alice", None).await;
+    let token = alice.access_token.as_str();
+    store(&one, token, "trip", "user", "We fly to Lisbon in May.").await;
+    // The second instance took no write of hers: it reads her memories from the replica.
+    until_served_by_the_replica(&two, token, "Lisbon").await;
+
+    let written = store(&one, token, "trip", "user", "Lisbon hotel near Alfama.").await;
+    // The commit's notification reaches the second instance, whose reads of her tenant go to
+    // the primary from then on (for the pin).
+    let primary_reads = reads(&two, "primary").await;
+    let hits = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let hits = search_hits(&two, token, search("Alfama")).await;
+            if reads(&two, "primary").await > primary_reads {
+                return hits;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the other instance's write pins her reads to the primary");
+    assert_eq!(hits[0]["message_id"], written["id"]);
+    one.stop().await;
+    two.stop().await;
+    primary.drop_role().await;
 }
 
 #[tokio::test]

@@ -59,16 +59,18 @@ pub enum JobState {
     Queued,
     /// A worker holds it now.
     Embedding,
-    /// An attempt failed; it is due again at its `run_at`.
+    /// An attempt failed, or its worker stopped holding it (its lease ended): it is due again.
     Retrying,
     /// Given up: the model refused the text.
     Refused,
 }
 
 impl JobState {
-    /// The state of a job stored with `status` after `attempts` attempts.
-    pub fn of(status: &str, attempts: i32) -> Self {
+    /// The state of a job stored with `status` after `attempts` attempts; `lease_ended` when
+    /// a worker claimed it and its lease is over (the worker died: another takes it over).
+    pub fn of(status: &str, attempts: i32, lease_ended: bool) -> Self {
         match status {
+            "running" if lease_ended => Self::Retrying,
             "running" => Self::Embedding,
             "failed" => Self::Refused,
             _ if attempts > 0 => Self::Retrying,
@@ -105,10 +107,11 @@ mod tests {
 
     #[test]
     fn a_job_state_follows_its_status_and_attempts() {
-        assert_eq!(JobState::of("pending", 0), JobState::Queued);
-        assert_eq!(JobState::of("pending", 2), JobState::Retrying);
-        assert_eq!(JobState::of("running", 1), JobState::Embedding);
-        assert_eq!(JobState::of("failed", 1), JobState::Refused);
+        assert_eq!(JobState::of("pending", 0, false), JobState::Queued);
+        assert_eq!(JobState::of("pending", 2, false), JobState::Retrying);
+        assert_eq!(JobState::of("running", 1, false), JobState::Embedding);
+        assert_eq!(JobState::of("running", 1, true), JobState::Retrying);
+        assert_eq!(JobState::of("failed", 1, false), JobState::Refused);
         assert!(JobState::Retrying.is_scheduled() && !JobState::Refused.is_scheduled());
     }
 }

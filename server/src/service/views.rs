@@ -39,12 +39,15 @@ pub fn view_message(m: messages::Model) -> MessageResponse {
 /// The wire form of a message's embedding job: its state, and the reason of a failed attempt
 /// as a code and a sentence (never the provider's own words).
 pub fn view_progress(p: &Progress) -> EmbeddingProgress {
-    let state = JobState::of(&p.status, p.attempts);
+    // A claim whose lease is over is due again from the lease's end.
+    let ended_lease = p.locked_until.filter(|until| *until < chrono::Utc::now());
+    let state = JobState::of(&p.status, p.attempts, ended_lease.is_some());
+    let due = ended_lease.unwrap_or(p.run_at);
     let reason = p.reason.as_deref().and_then(Reason::from_stored);
     EmbeddingProgress {
         state: state.as_str().into(),
         attempts: p.attempts,
-        next_attempt_at: state.is_scheduled().then(|| p.run_at.to_rfc3339()),
+        next_attempt_at: state.is_scheduled().then(|| due.to_rfc3339()),
         reason: reason.map(|r| r.as_str().into()),
         detail: reason.map(|r| r.detail().into()),
     }

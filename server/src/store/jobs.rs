@@ -33,6 +33,8 @@ pub struct Progress {
     pub status: String,
     pub attempts: i32,
     pub run_at: DateTime<Utc>,
+    /// The end of a worker's lease, while one holds it.
+    pub locked_until: Option<DateTime<Utc>>,
     pub reason: Option<String>,
 }
 
@@ -49,7 +51,7 @@ pub async fn progress(
     let (list, mut values) = super::id_params(ids);
     values.push(tenant.into());
     let sql = format!(
-        "SELECT message_id, status, attempts, run_at, reason FROM embedding_jobs \
+        "SELECT message_id, status, attempts, run_at, locked_until, reason FROM embedding_jobs \
          WHERE message_id IN ({list}) AND tenant_id = ${}",
         values.len()
     );
@@ -67,6 +69,7 @@ pub async fn progress(
                 status: row.try_get("", "status")?,
                 attempts: row.try_get("", "attempts")?,
                 run_at: row.try_get("", "run_at")?,
+                locked_until: row.try_get("", "locked_until")?,
                 reason: row.try_get("", "reason")?,
             })
         })

@@ -246,7 +246,12 @@ async fn app_with_expired_claim(backend: Backend) -> (TestApp, String, jobs::Cla
 #[tokio::test]
 async fn a_job_whose_worker_died_is_reclaimed_after_its_lease() {
     for backend in BACKENDS {
-        let (app, token, _) = app_with_expired_claim(backend).await;
+        let (app, token, claimed) = app_with_expired_claim(backend).await;
+        // Its owner sees it waiting for another attempt, not held by the dead worker.
+        let path = format!("/v1/messages/{}", claimed.message_id);
+        let waiting = app.get_json(&path, &token).await;
+        assert_eq!(waiting["embedding_job"]["state"], "retrying", "{waiting}");
+        assert_eq!(waiting["embedding_job"]["attempts"], 1, "{backend:?}");
         let svc = &app.state.services;
         let ran = server::jobs::run_once(svc, &app.state.activity, "worker-b").await;
         assert_eq!(

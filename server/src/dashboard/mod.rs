@@ -19,7 +19,7 @@ use axum::{
     Json, Router,
 };
 use leptos::config::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::Layer;
 use tower_http::{
     compression::CompressionLayer,
@@ -54,9 +54,17 @@ pub fn options(settings: &crate::config::Settings) -> LeptosOptions {
 /// The list of content-hashed assets, in the site's package directory.
 const HASH_FILE: &str = "hash.txt";
 
+/// The dashboard's routes, listed once per process. Listing them renders the app with every
+/// resource's load held back by a flag that is global to the process (leptos_router's
+/// `SuppressResourceLoad`), and a resource first polled while it is set never loads: a page
+/// another server of the same process (the tests run many) rendered meanwhile would hang until
+/// the request timeout.
+static ROUTES: std::sync::LazyLock<Vec<AxumRouteListing>> =
+    std::sync::LazyLock::new(|| generate_route_list(App));
+
 /// The dashboard routes, to be merged with the API router.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     let options = state.leptos.clone();
     let root = std::path::Path::new(options.site_root.as_ref()).to_path_buf();
     let pkg = root.join(options.site_pkg_dir.as_ref());

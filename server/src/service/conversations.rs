@@ -7,10 +7,8 @@ use app::wire::memory::{
 };
 
 use super::{
-    events,
-    unit::Written,
-    views::{view_conversation as view, view_message},
-    Access, Caller, Result, ServiceError, Services,
+    events, unit::Written, views::view_conversation as view, Access, Caller, Result, ServiceError,
+    Services,
 };
 use crate::{
     domain::{cursor, events::EventKind, messages as rules, Invalid},
@@ -128,8 +126,7 @@ pub async fn messages(
     let next_cursor = more
         .then(|| rows.last().map(|m| cursor::encode(m.created_at, m.id)))
         .flatten();
-    let mut messages: Vec<_> = rows.into_iter().map(view_message).collect();
-    super::messages::with_progress(db, &tenant.tenant_id, &mut messages).await?;
+    let messages = super::messages::views_with_progress(db, &tenant.tenant_id, rows).await?;
     Ok(MessagePage {
         messages,
         next_cursor,

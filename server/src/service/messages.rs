@@ -1,6 +1,8 @@
 //! Messages: store, read, edit and delete, one at a time. Every write embeds its text before
 //! its unit of work (or leaves it to the durable queue).
 
+use std::collections::HashMap;
+
 use app::wire::memory::{CreateMessageRequest, MessageResponse, UpdateMessageRequest};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -11,7 +13,7 @@ use super::{
     events,
     idempotency::{self, Claim, Key},
     unit::{Events, Written},
-    views::{is_embedded, view_message as view, view_progress},
+    views::{is_stored_embedded, view_message as view, view_progress},
     Access, Caller, Result, ServiceError, Services,
 };
 use crate::{
@@ -21,7 +23,7 @@ use crate::{
         Invalid,
     },
     embed::Fault,
-    store::{self as store_root, entities::messages, ingest, messages as store},
+    store::{self as store_root, entities::messages, ingest, jobs::Progress, messages as store},
 };
 
 /// Validates one create request into a storable message of `tenant_id`, written by `author`.
@@ -184,34 +186,36 @@ pub async fn get(
         .await?;
     let db = svc.reader(&tenant.tenant_id);
     let message = store::get_message(db, &tenant.tenant_id, message_id(id)?).await?;
-    let mut found = [view(message)];
-    with_progress(db, &tenant.tenant_id, &mut found).await?;
-    let [found] = found;
-    Ok(found)
+    let mut found = views_with_progress(db, &tenant.tenant_id, vec![message]).await?;
+    Ok(found.remove(0))
 }
 
-/// Adds to each of `tenant`'s `messages` still without a vector where its embedding job
-/// stands (one read, none when every message is embedded).
-pub(super) async fn with_progress(
+/// The wire form of `tenant`'s stored `rows`, each still without a vector carrying where its
+/// embedding job stands (one read of the waiting ones' jobs, none when every row is embedded).
+pub(super) async fn views_with_progress(
     db: &DatabaseConnection,
     tenant: &str,
-    messages: &mut [MessageResponse],
-) -> Result<()> {
-    let waiting: Vec<Uuid> = messages
+    rows: Vec<messages::Model>,
+) -> Result<Vec<MessageResponse>> {
+    let waiting: Vec<Uuid> = rows
         .iter()
-        .filter(|m| !is_embedded(m))
-        .filter_map(|m| Uuid::parse_str(&m.id).ok())
+        .filter(|m| !is_stored_embedded(m))
+        .map(|m| m.id)
         .collect();
-    if waiting.is_empty() {
-        return Ok(());
-    }
-    let jobs = store_root::jobs::progress(db, tenant, &waiting).await?;
-    for m in messages.iter_mut() {
-        if let Some(job) = jobs.iter().find(|j| j.message_id.to_string() == m.id) {
-            m.embedding_job = Some(Box::new(view_progress(job)));
-        }
-    }
-    Ok(())
+    let mut jobs: HashMap<Uuid, Progress> = store_root::jobs::progress(db, tenant, &waiting)
+        .await?
+        .into_iter()
+        .map(|job| (job.message_id, job))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let job = jobs.remove(&row.id);
+            let mut message = view(row);
+            message.embedding_job = job.map(|j| Box::new(view_progress(&j)));
+            message
+        })
+        .collect())
 }
 
 /// Edits a message. New content is embedded before the write, and the vector replaced in the

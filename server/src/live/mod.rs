@@ -18,6 +18,7 @@ use std::{
     },
 };
 
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -30,9 +31,13 @@ pub struct LiveEvent {
     pub conversation_id: Option<String>,
     pub name: String,
     /// The whole frame, in its wire form ([`app::wire::live::event_frame`]), written once for
-    /// every subscriber.
-    pub frame: String,
+    /// every subscriber and shared by their sockets without a copy.
+    pub frame: Utf8Bytes,
 }
+
+/// The events of one tenant from one read of the table, in order: a subscriber is woken once
+/// for them all, and its socket writes them together.
+pub type Batch = Arc<[LiveEvent]>;
 
 impl LiveEvent {
     pub fn new(e: StoredEvent) -> Self {
@@ -48,14 +53,14 @@ impl LiveEvent {
             seq: e.seq,
             conversation_id: e.conversation_id,
             name: e.name,
-            frame,
+            frame: frame.into(),
         }
     }
 }
 
 /// A subscriber's end: live events of one tenant after `position`.
 pub struct Subscription {
-    pub events: broadcast::Receiver<Arc<LiveEvent>>,
+    pub events: broadcast::Receiver<Batch>,
     /// Every event up to here was published before this subscription began: read those from
     /// the table (replay); the receiver has everything after.
     pub position: i64,
@@ -81,7 +86,7 @@ impl Drop for ConnectionGuard {
 }
 
 struct Tenant {
-    sender: broadcast::Sender<Arc<LiveEvent>>,
+    sender: broadcast::Sender<Batch>,
     connections: usize,
 }
 
@@ -97,7 +102,7 @@ pub struct Hub {
     ready: AtomicBool,
     started: Notify,
     wake: Notify,
-    /// Events a subscriber may fall behind by before it is dropped.
+    /// Reads of the table ([`Batch`]es) a subscriber may fall behind by before it is dropped.
     capacity: usize,
     /// Cancelled when the server stops: every connection closes.
     pub closing: CancellationToken,
@@ -122,9 +127,11 @@ impl Hub {
             ready: AtomicBool::new(false),
             started: Notify::new(),
             wake: Notify::new(),
-            // At least two full reads of the table (a batch of 1000 writes 2000 events), so a
-            // burst never overflows a subscriber that keeps up.
-            capacity: capacity.max(2 * crate::store::events::BATCH as usize),
+            // `capacity` counts frames (a connection's send queue); a channel slot holds a
+            // read's batch, often tens of events, and the channel keeps its last slots
+            // however many were read. A subscriber whose socket keeps up is never that far
+            // behind; one that does not is closed by its full send queue first.
+            capacity: (capacity / 64).max(16),
             closing: CancellationToken::new(),
             access: access::AccessChanges::new(),
         }
@@ -223,11 +230,18 @@ impl Hub {
             return;
         }
         let tenants = self.tenants.lock().expect("hub lock");
+        let mut batches: HashMap<String, Vec<LiveEvent>> = HashMap::new();
         for e in events {
             // Only events someone here subscribed to are serialised at all.
-            if let Some(t) = tenants.get(&e.tenant_id) {
+            if tenants.contains_key(&e.tenant_id) {
+                let tenant = e.tenant_id.clone();
+                batches.entry(tenant).or_default().push(LiveEvent::new(e));
+            }
+        }
+        for (tenant, batch) in batches {
+            if let Some(t) = tenants.get(&tenant) {
                 // No receiver left is not an error: the last one is just closing.
-                let _ = t.sender.send(Arc::new(LiveEvent::new(e)));
+                let _ = t.sender.send(batch.into());
             }
         }
     }
@@ -259,5 +273,41 @@ mod tests {
         assert_eq!(frame["id"], event_id(7).as_str());
         assert_eq!(frame["conversation_id"], serde_json::Value::Null);
         assert_eq!(frame["data"]["content"], "a \"quoted\" note");
+    }
+
+    fn stored(seq: i64, tenant: &str) -> StoredEvent {
+        StoredEvent {
+            seq,
+            tenant_id: tenant.into(),
+            conversation_id: Some("c".into()),
+            name: "message.created".into(),
+            data: "{}".into(),
+            at: chrono::Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_reaches_each_tenant_s_subscribers_as_one_batch_of_its_own_events() {
+        let hub = Arc::new(Hub::new(8192));
+        hub.start_at(0);
+        let mut acme = hub.subscribe("acme", 10).await.unwrap();
+        let mut other = hub.subscribe("other", 10).await.unwrap();
+        let events = [
+            (1, "acme"),
+            (2, "other"),
+            (3, "acme"),
+            (4, "nobody"),
+            (5, "acme"),
+        ];
+        hub.publish(5, events.iter().map(|(s, t)| stored(*s, t)).collect());
+        let batch = acme.events.recv().await.unwrap();
+        let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 3, 5]);
+        let batch = other.events.recv().await.unwrap();
+        assert_eq!(batch.iter().map(|e| e.seq).collect::<Vec<_>>(), [2]);
+        // One batch each: nothing else is waiting.
+        assert!(acme.events.try_recv().is_err());
+        assert!(other.events.try_recv().is_err());
+        assert_eq!(hub.position(), 5);
     }
 }

@@ -152,8 +152,8 @@ impl<'a> Connection<'a> {
                         Incoming::Control => Ok(()),
                     }
                 }
-                event = subscription.events.recv() => match event {
-                    Ok(e) => self.forward(&e).await,
+                batch = subscription.events.recv() => match batch {
+                    Ok(batch) => self.forward_all(&batch).await,
                     Err(RecvError::Lagged(_)) => Err(too_slow()),
                     Err(RecvError::Closed) => Err(Closing::new(close::INTERNAL, "the feed stopped")),
                 },
@@ -163,6 +163,14 @@ impl<'a> Connection<'a> {
                 return c;
             }
         }
+    }
+
+    /// Queues each of `batch`'s events, as [`Self::forward`] does.
+    async fn forward_all(&mut self, batch: &[LiveEvent]) -> Result<(), Closing> {
+        for e in batch {
+            self.forward(e).await?;
+        }
+        Ok(())
     }
 
     /// Queues `e` if it is new to this connection and passes the filter. A full queue may
@@ -176,7 +184,7 @@ impl<'a> Connection<'a> {
         if !self.interest.admits(e) {
             return Ok(());
         }
-        match self.out.push(Message::Text(e.frame.as_str().into())) {
+        match self.out.push(Message::Text(e.frame.clone())) {
             Ok(()) => {}
             Err(Full(frame)) => {
                 match tokio::time::timeout(SLOW_GRACE, self.out.send(frame)).await {
@@ -280,7 +288,7 @@ impl<'a> Connection<'a> {
             for e in page.iter().filter(|e| self.interest.admits(e)) {
                 replayed += 1;
                 self.out
-                    .send(Message::Text(e.frame.as_str().into()))
+                    .send(Message::Text(e.frame.clone()))
                     .await
                     .map_err(|_| too_slow())?;
             }

@@ -357,7 +357,7 @@ pub fn writer(
                     tokio::select! {
                         biased;
                         c = &mut closing => break c.ok(),
-                        sent = sink.send(frame) => if sent.is_err() { break None },
+                        sent = send_queued(&mut sink, frame, &mut frames) => if sent.is_err() { break None },
                     }
                 }
             }
@@ -373,6 +373,26 @@ pub fn writer(
         .await;
     });
     (Outbox { queue }, closing_tx, task)
+}
+
+/// Most frames written to a socket at once.
+const MAX_WRITE: usize = 64;
+
+/// Sends `first` and the frames queued behind it (up to [`MAX_WRITE`]) with one flush: a burst
+/// of events costs the socket one write, not one per frame.
+async fn send_queued(
+    sink: &mut SplitSink<WebSocket, Message>,
+    first: Message,
+    frames: &mut mpsc::Receiver<Message>,
+) -> Result<(), axum::Error> {
+    sink.feed(first).await?;
+    for _ in 1..MAX_WRITE {
+        match frames.try_recv() {
+            Ok(frame) => sink.feed(frame).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary (close reasons hold 123 bytes).

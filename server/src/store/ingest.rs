@@ -46,6 +46,7 @@ pub struct NewMessage {
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// A batch ready to store: the rows as they will be written.
+#[derive(Clone)]
 pub struct Prepared {
     pub messages: Vec<messages::Model>,
     vectors: Vec<Option<Vec<f32>>>,

@@ -6,9 +6,9 @@
 //! steps (up to 100 ms at a time) however soon the lock is free: under concurrent writes most
 //! of a write's time, and all of its tail, would be those sleeps. Instead each request hands its
 //! new messages to one task, which writes every request that arrived meanwhile in one
-//! transaction — each in a savepoint of its own, so one request's failure undoes only its part
-//! — commits once, and only then answers each (a request is answered only once the transaction
-//! that holds it is committed). The other write transactions
+//! transaction — again with a savepoint around each if one of them failed, so one request's
+//! failure undoes only its part — commits once, and only then answers each (a request is
+//! answered only once the transaction that holds it is committed). The other write transactions
 //! ([`super::super::Services::write`], the job queue's claims and stored vectors) take the same
 //! [`WriteGate`], a queue that hands the lock on the moment it is free: requests first come
 //! first served, background work after the requests waiting at that moment. PostgreSQL has row
@@ -116,6 +116,7 @@ impl WriteGate {
 }
 
 /// One request's new messages, as the writer stores them.
+#[derive(Clone)]
 pub struct NewMessages {
     pub prepared: Prepared,
     pub events: Vec<(NewEvent, bool)>,
@@ -167,8 +168,49 @@ impl GroupWriter {
     }
 }
 
-/// Writes each request of `group` in a savepoint of one transaction, commits, then answers.
+/// Writes `group` in one transaction, commits, then answers each request. A request's
+/// failure must undo only its own part: the group is first written as it is, which nearly
+/// always succeeds, and only if a request fails is it written again with a savepoint around
+/// each request (two statements more per request, each a round trip to the connection's
+/// thread), so the others are stored and the failing one is told its own error.
 async fn write_group(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) -> Committed {
+    let Some(stored) = write_together(db, &group).await else {
+        return write_apart(db, group).await;
+    };
+    let done = Committed {
+        stored: true,
+        queued_jobs: group.iter().any(|(w, _)| w.prepared.queues_jobs()),
+    };
+    for ((_, reply), stored) in group.into_iter().zip(stored) {
+        let _ = reply.send(Ok(stored));
+    }
+    done
+}
+
+/// Writes every request of `group` in one transaction without savepoints and commits; `None`
+/// (everything rolled back) if any part fails.
+async fn write_together(
+    db: &DatabaseConnection,
+    group: &[(NewMessages, Reply)],
+) -> Option<Vec<Vec<messages::Model>>> {
+    let txn = store::begin_write(db).await.ok()?;
+    let mut stored = Vec::with_capacity(group.len());
+    for (write, _) in group {
+        match write_one(&txn, write.clone()).await {
+            Ok(rows) => stored.push(rows),
+            Err(_) => {
+                // Awaited, so the file's lock is free for the second attempt.
+                let _ = txn.rollback().await;
+                return None;
+            }
+        }
+    }
+    store::commit(txn).await.ok()?;
+    Some(stored)
+}
+
+/// Writes each request of `group` in a savepoint of one transaction, commits, then answers.
+async fn write_apart(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) -> Committed {
     let mut done = Committed {
         stored: false,
         queued_jobs: false,

@@ -20,7 +20,6 @@ pub struct Recorded {
 
 /// An answer to record: `response` answered `fingerprint`'s request under `key` in `tenant`;
 /// an answer under the same key recorded before `kept_since` has expired and is replaced.
-#[derive(Clone)]
 pub struct Answer {
     pub tenant_id: String,
     pub key: String,

@@ -46,7 +46,6 @@ pub struct NewMessage {
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// A batch ready to store: the rows as they will be written.
-#[derive(Clone)]
 pub struct Prepared {
     pub messages: Vec<messages::Model>,
     vectors: Vec<Option<Vec<f32>>>,
@@ -135,17 +134,18 @@ pub fn is_one_statement(backend: DbBackend) -> bool {
 /// conversation is new.
 pub async fn insert(
     db: &impl ConnectionTrait,
-    prepared: Prepared,
-    events: Vec<(NewEvent, bool)>,
-) -> Result<Vec<messages::Model>, StoreError> {
+    prepared: &Prepared,
+    events: &[(NewEvent, bool)],
+) -> Result<(), StoreError> {
     let Prepared {
         messages: stored,
         vectors: vectors_of,
         authors,
         now,
     } = prepared;
+    let now = *now;
     if stored.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let backend = db.get_database_backend();
     let pg = is_one_statement(backend);
@@ -153,10 +153,10 @@ pub async fn insert(
     let mut parts = Parts::new(pg);
     if !pg && !events.is_empty() {
         // Before the conversations' upsert: a conversation not there yet is created here.
-        parts.add(|values| events::insert_sql(&events, now, Only::NotYetThere, values));
+        parts.add(|values| events::insert_sql(events, now, Only::NotYetThere, values));
     }
     // Part 0 on PostgreSQL, which the events' part reads.
-    parts.add(|values| conversations_upsert(&stored, &authors, now, pg, values));
+    parts.add(|values| conversations_upsert(stored, authors, now, pg, values));
     for (rows, vectors) in stored
         .chunks(ROWS_PER_STATEMENT)
         .zip(vectors_of.chunks(ROWS_PER_STATEMENT))
@@ -173,7 +173,7 @@ pub async fn insert(
         }
     }
     if pg && !events.is_empty() {
-        parts.add(|values| events::insert_sql(&events, now, Only::CreatedBy("p0"), values));
+        parts.add(|values| events::insert_sql(events, now, Only::CreatedBy("p0"), values));
     }
     if pg {
         // Foreign keys are checked at the statement's end, when the conversations the
@@ -191,7 +191,7 @@ pub async fn insert(
                 .await?;
         }
     }
-    Ok(stored)
+    Ok(())
 }
 
 /// The write's statements. Each part numbers its placeholders after the values already in the

@@ -116,7 +116,6 @@ impl WriteGate {
 }
 
 /// One request's new messages, as the writer stores them.
-#[derive(Clone)]
 pub struct NewMessages {
     pub prepared: Prepared,
     pub events: Vec<(NewEvent, bool)>,
@@ -174,39 +173,34 @@ impl GroupWriter {
 /// each request (two statements more per request, each a round trip to the connection's
 /// thread), so the others are stored and the failing one is told its own error.
 async fn write_group(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) -> Committed {
-    let Some(stored) = write_together(db, &group).await else {
+    if !write_together(db, &group).await {
         return write_apart(db, group).await;
-    };
+    }
     let done = Committed {
         stored: true,
         queued_jobs: group.iter().any(|(w, _)| w.prepared.queues_jobs()),
     };
-    for ((_, reply), stored) in group.into_iter().zip(stored) {
-        let _ = reply.send(Ok(stored));
+    // The stored rows are the prepared ones.
+    for (write, reply) in group {
+        let _ = reply.send(Ok(write.prepared.messages));
     }
     done
 }
 
-/// Writes every request of `group` in one transaction without savepoints and commits; `None`
+/// Writes every request of `group` in one transaction without savepoints and commits; `false`
 /// (everything rolled back) if any part fails.
-async fn write_together(
-    db: &DatabaseConnection,
-    group: &[(NewMessages, Reply)],
-) -> Option<Vec<Vec<messages::Model>>> {
-    let txn = store::begin_write(db).await.ok()?;
-    let mut stored = Vec::with_capacity(group.len());
+async fn write_together(db: &DatabaseConnection, group: &[(NewMessages, Reply)]) -> bool {
+    let Ok(txn) = store::begin_write(db).await else {
+        return false;
+    };
     for (write, _) in group {
-        match write_one(&txn, write.clone()).await {
-            Ok(rows) => stored.push(rows),
-            Err(_) => {
-                // Awaited, so the file's lock is free for the second attempt.
-                let _ = txn.rollback().await;
-                return None;
-            }
+        if write_one(&txn, write).await.is_err() {
+            // Awaited, so the file's lock is free for the second attempt.
+            let _ = txn.rollback().await;
+            return false;
         }
     }
-    store::commit(txn).await.ok()?;
-    Some(stored)
+    store::commit(txn).await.is_ok()
 }
 
 /// Writes each request of `group` in a savepoint of one transaction, commits, then answers.
@@ -228,11 +222,11 @@ async fn write_apart(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) 
     for (write, reply) in group {
         let queues_jobs = write.prepared.queues_jobs();
         let outcome = match txn.begin().await {
-            Ok(savepoint) => match write_one(&savepoint, write).await {
-                Ok(stored) => savepoint
+            Ok(savepoint) => match write_one(&savepoint, &write).await {
+                Ok(()) => savepoint
                     .commit()
                     .await
-                    .map(|()| stored)
+                    .map(|()| write.prepared.messages)
                     .map_err(|e| ServiceError::from(StoreError::from(e))),
                 Err(e) => {
                     // Undoes this request's part; the group goes on.
@@ -264,16 +258,17 @@ async fn write_apart(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) 
     done
 }
 
-/// Writes one request's new messages, and the idempotent answer to them, in `txn`.
+/// Writes one request's new messages, and the idempotent answer to them, in `txn` (the rows
+/// stored are `write.prepared.messages`).
 pub(super) async fn write_one(
     txn: &sea_orm::DatabaseTransaction,
-    write: NewMessages,
-) -> Result<Vec<messages::Model>> {
-    let stored = ingest::insert(txn, write.prepared, write.events).await?;
+    write: &NewMessages,
+) -> Result<()> {
+    ingest::insert(txn, &write.prepared, &write.events).await?;
     if let Some(answer) = &write.answer {
         super::super::idempotency::record(txn, answer).await?;
     }
-    Ok(stored)
+    Ok(())
 }
 
 /// A failure of the whole group, as each of its requests is told it.

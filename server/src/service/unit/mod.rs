@@ -197,13 +197,14 @@ impl Services {
         }
         let queued_jobs = write.prepared.queues_jobs();
         if write.answer.is_none() {
-            let stored = ingest::insert(&self.db, write.prepared, write.events).await?;
+            ingest::insert(&self.db, &write.prepared, &write.events).await?;
             self.committed(true, queued_jobs);
-            return Ok(stored);
+            return Ok(write.prepared.messages);
         }
         self.write(async move |txn| {
+            group::write_one(txn, &write).await?;
             Ok(Written {
-                value: group::write_one(txn, write).await?,
+                value: write.prepared.messages,
                 events: Events::WrittenWithChange,
                 audit: Vec::new(),
                 queued_jobs,

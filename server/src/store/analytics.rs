@@ -111,7 +111,7 @@ pub async fn message_figures(
         recent("$4"),
     );
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(crate::store::statement(
             backend,
             sql,
             [tenant.into(), day(0).into(), day(6).into(), day(29).into()],
@@ -147,7 +147,7 @@ pub async fn daily_counts(
 ) -> Result<Vec<(String, String, i64)>, StoreError> {
     // The per-day counters of migration 14 (`YYYY-MM-DD`, UTC).
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT day, role, CAST(SUM(messages) AS bigint) AS n FROM tenant_daily \
              WHERE tenant_id = $1 AND day >= $2 GROUP BY day, role HAVING SUM(messages) <> 0",
@@ -181,7 +181,7 @@ pub async fn top_conversations(
     limit: u64,
 ) -> Result<Vec<ConversationActivity>, StoreError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             // `importance_sum` is kept by the triggers of migration 14.
             "SELECT c.id, c.message_count, c.last_message_at, \
@@ -266,7 +266,7 @@ pub async fn fold_counters(db: &DatabaseConnection, folded: Folded) -> Result<Fo
             ""
         };
         let values = || [since.into(), up_to.into()];
-        txn.execute_raw(Statement::from_sql_and_values(
+        txn.execute_raw(crate::store::statement(
             backend,
             format!(
                 "INSERT INTO {table} ({groups}, {columns}) SELECT {groups}, {} FROM {table} \
@@ -276,7 +276,7 @@ pub async fn fold_counters(db: &DatabaseConnection, folded: Folded) -> Result<Fo
             values(),
         ))
         .await?;
-        txn.execute_raw(Statement::from_sql_and_values(
+        txn.execute_raw(crate::store::statement(
             backend,
             format!("DELETE FROM {table} WHERE {touched}"),
             values(),

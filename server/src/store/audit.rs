@@ -3,7 +3,7 @@
 //! so an acknowledged change always has its entry.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -46,7 +46,7 @@ pub async fn record(db: &impl ConnectionTrait, entry: NewEntry) -> Result<(), St
         entry.details.to_string().into(),
         crate::store::now().into(),
     ];
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::store::statement(
         db.get_database_backend(),
         "INSERT INTO audit_log (tenant_id, actor_user_id, actor, action, target, details, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -108,7 +108,7 @@ pub async fn list(db: &DatabaseConnection, q: &Query<'_>) -> Result<Vec<Entry>, 
         format!("WHERE {} ", conditions.join(" AND "))
     };
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             format!(
                 "SELECT id, tenant_id, actor_user_id, actor, action, target, details, at \
@@ -138,7 +138,7 @@ pub async fn list(db: &DatabaseConnection, q: &Query<'_>) -> Result<Vec<Entry>, 
 /// Deletes entries older than `before`; returns how many.
 pub async fn prune(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let done = db
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             db.get_database_backend(),
             "DELETE FROM audit_log WHERE at < $1",
             [before.into()],

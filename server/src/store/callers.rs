@@ -7,7 +7,7 @@
 //! work on a busy machine.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -40,7 +40,7 @@ pub async fn by_session(
     now: DateTime<Utc>,
 ) -> Result<Option<SessionCaller>, StoreError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT u.is_instance_admin, s.last_used_at, m.tenant_id, m.role \
              FROM auth_sessions s JOIN users u ON u.id = s.user_id \
@@ -88,7 +88,7 @@ pub async fn by_key_prefix(
     prefix: &str,
 ) -> Result<Option<KeyCaller>, StoreError> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT k.id, k.key_hash, k.tenant_id AS key_tenant, k.scope, k.revoked_at, \
                k.expires_at, k.user_id, u.is_active, k.last_used_at, m.tenant_id, m.role \

@@ -6,7 +6,7 @@
 //!
 //! The retrievers themselves are in [`super::retrievers`].
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -43,7 +43,7 @@ pub async fn set_embedding(
     model: &str,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::store::statement(
         backend,
         "UPDATE messages SET embedding = $1, embedding_status = 'completed', \
          embedding_model = $2 WHERE id = $3",
@@ -59,7 +59,7 @@ pub async fn set_embedding(
 
 /// Forgets the vector of a message whose content changed, until its job embeds the new text.
 pub async fn clear_embedding(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::store::statement(
         db.get_database_backend(),
         "UPDATE messages SET embedding = NULL, embedding_status = 'pending' WHERE id = $1",
         [id.into()],
@@ -82,7 +82,7 @@ pub async fn vectors_of(
         "SELECT id, embedding FROM messages WHERE id IN ({list}) AND embedding IS NOT NULL"
     );
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .query_all_raw(crate::store::statement(backend, sql, values))
         .await?;
     rows.iter()
         .map(|r| {

@@ -6,7 +6,7 @@
 //! for the first writer's transaction and then sees its row; SQLite has one writer at a time.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::StoreError;
 
@@ -36,7 +36,7 @@ pub async fn find(
     since: DateTime<Utc>,
 ) -> Result<Option<Recorded>, StoreError> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT fingerprint, response FROM idempotency_keys \
              WHERE tenant_id = $1 AND idempotency_key = $2 AND created_at >= $3",
@@ -56,7 +56,7 @@ pub async fn find(
 /// was recorded.
 pub async fn record(db: &impl ConnectionTrait, answer: &Answer) -> Result<bool, StoreError> {
     let result = db
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             db.get_database_backend(),
             "INSERT INTO idempotency_keys \
              (tenant_id, idempotency_key, fingerprint, response, created_at) \
@@ -80,7 +80,7 @@ pub async fn record(db: &impl ConnectionTrait, answer: &Answer) -> Result<bool, 
 /// Deletes answers recorded before `before`; returns how many.
 pub async fn prune(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let result = db
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             db.get_database_backend(),
             "DELETE FROM idempotency_keys WHERE created_at < $1",
             [before.into()],

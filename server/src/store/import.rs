@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::OnConflict, ConnectionTrait, DbBackend, EntityTrait, Statement, TryInsertResult,
-    Value,
+    sea_query::OnConflict, ConnectionTrait, DbBackend, EntityTrait, TryInsertResult, Value,
 };
 use uuid::Uuid;
 
@@ -131,7 +130,7 @@ pub async fn messages(
         let mut values = Vec::with_capacity(rows.len() * 17);
         let sql = insert_sql(backend, &rows, &mut values);
         let stored: HashSet<Uuid> = db
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .query_all_raw(crate::store::statement(backend, sql, values))
             .await?
             .iter()
             .map(|r| r.try_get("", "id"))
@@ -149,7 +148,7 @@ pub async fn messages(
         if !to_queue.is_empty() {
             let mut values = Vec::new();
             let sql = jobs::enqueue_sql(&to_queue, now, &mut values);
-            db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            db.execute_raw(crate::store::statement(backend, sql, values))
                 .await?;
         }
         count_in_conversations(db, &new).await?;
@@ -166,7 +165,7 @@ async fn held_ids(
 ) -> Result<HashSet<Uuid>, StoreError> {
     let values: Vec<Value> = rows.iter().map(|m| m.row.id.into()).collect();
     let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
-    db.query_all_raw(Statement::from_sql_and_values(
+    db.query_all_raw(crate::store::statement(
         db.get_database_backend(),
         format!(
             "SELECT id FROM messages WHERE id IN ({})",
@@ -260,7 +259,7 @@ async fn count_in_conversations(
         rows.join(", ")
     );
     let backend = db.get_database_backend();
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+    db.execute_raw(crate::store::statement(backend, sql, values))
         .await?;
     Ok(())
 }

@@ -14,10 +14,10 @@
 //! events (see [`super::events`]) go in the same statements: whether a conversation's
 //! `conversation.created` is written depends on whether they created it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;
 
 use super::{
@@ -100,25 +100,34 @@ impl Prepared {
     /// The conversations the batch writes to, each as it will be if this write creates it
     /// (created by its first message's author, counting the batch's messages).
     pub fn conversations_if_new(&self) -> Vec<conversations::Model> {
-        per_conversation(&self.messages, &self.authors)
+        let rows: Vec<Row> = self.rows().collect();
+        per_conversation(&rows)
             .into_iter()
-            .map(
-                |((tenant, id), (count, last, author))| conversations::Model {
-                    tenant_id: tenant.to_owned(),
-                    id: id.to_owned(),
-                    title: None,
-                    metadata: serde_json::json!({}),
-                    message_count: count,
-                    archived_count: 0,
-                    cold_count: 0,
-                    last_message_at: Some(last),
-                    archived: false,
-                    user_id: Some(author),
-                    created_at: self.now,
-                    updated_at: self.now,
-                },
-            )
+            .map(|((tenant, id), c)| conversations::Model {
+                tenant_id: tenant.to_owned(),
+                id: id.to_owned(),
+                title: None,
+                metadata: serde_json::json!({}),
+                message_count: c.count,
+                archived_count: 0,
+                cold_count: 0,
+                last_message_at: Some(c.last_message_at),
+                archived: false,
+                user_id: Some(c.author),
+                created_at: c.first_write,
+                updated_at: c.last_write,
+            })
             .collect()
+    }
+
+    fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        (self.messages.iter().zip(&self.vectors).zip(&self.authors)).map(
+            |((message, vector), author)| Row {
+                message,
+                vector: vector.as_deref(),
+                author: *author,
+            },
+        )
     }
 }
 
@@ -127,6 +136,9 @@ impl Prepared {
 pub fn is_one_statement(backend: DbBackend) -> bool {
     backend == DbBackend::Postgres
 }
+
+/// One request's write: its prepared batch and its events (see [`insert`]).
+pub type Write<'a> = (&'a Prepared, &'a [(NewEvent, bool)]);
 
 /// Inserts a prepared batch (creating its conversations when new) with its embeddings — or,
 /// for messages without one, their embedding jobs — and its `events`, on `db`: a write
@@ -137,43 +149,60 @@ pub async fn insert(
     prepared: &Prepared,
     events: &[(NewEvent, bool)],
 ) -> Result<(), StoreError> {
-    let Prepared {
-        messages: stored,
-        vectors: vectors_of,
-        authors,
-        now,
-    } = prepared;
-    let now = *now;
-    if stored.is_empty() {
+    insert_together(db, &[(prepared, events)]).await
+}
+
+/// [`insert`] for several requests' writes in the same statements, stored as if each were
+/// inserted in turn: their events in order, a conversation's `conversation.created` only for
+/// the first write to it, its counters summed, created at the first write's time and updated
+/// at the last's. Why: on SQLite every statement is a round trip to the connection's thread,
+/// and a group of requests costs the statements of one.
+pub async fn insert_together(
+    db: &impl ConnectionTrait,
+    writes: &[Write<'_>],
+) -> Result<(), StoreError> {
+    let rows: Vec<Row> = writes.iter().flat_map(|(p, _)| p.rows()).collect();
+    if rows.is_empty() {
         return Ok(());
     }
+    let events = events_in_turn(writes);
+    let now = (writes.iter().map(|(p, _)| p.now).max()).unwrap_or_else(crate::store::now);
     let backend = db.get_database_backend();
     let pg = is_one_statement(backend);
     // PostgreSQL: one statement, every part numbering its placeholders in one sequence.
     let mut parts = Parts::new(pg);
-    if !pg && !events.is_empty() {
+    if !pg {
         // Before the conversations' upsert: a conversation not there yet is created here.
-        parts.add(|values| events::insert_sql(events, now, Only::NotYetThere, values));
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            parts
+                .add(|values| events::insert_sql(chunk.iter().copied(), Only::NotYetThere, values));
+        }
     }
-    // Part 0 on PostgreSQL, which the events' part reads.
-    parts.add(|values| conversations_upsert(stored, authors, now, pg, values));
-    for (rows, vectors) in stored
-        .chunks(ROWS_PER_STATEMENT)
-        .zip(vectors_of.chunks(ROWS_PER_STATEMENT))
-    {
-        parts.add(|values| messages_insert(backend, rows, vectors, values));
-        let queued: Vec<(Uuid, &str)> = rows
-            .iter()
-            .zip(vectors)
-            .filter(|(_, v)| v.is_none())
-            .map(|(m, _)| (m.id, m.tenant_id.as_str()))
+    // Part 0 on PostgreSQL, which the events' part reads (so one part: a request's batch
+    // stays far under PostgreSQL's bound on values).
+    let conversations: Vec<_> = per_conversation(&rows).into_iter().collect();
+    let per_upsert = if pg {
+        conversations.len()
+    } else {
+        ROWS_PER_STATEMENT
+    };
+    for chunk in conversations.chunks(per_upsert.max(1)) {
+        parts.add(|values| conversations_upsert(chunk, pg, values));
+    }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        parts.add(|values| messages_insert(backend, chunk, values));
+        let queued: Vec<(Uuid, &str)> = (chunk.iter())
+            .filter(|r| r.vector.is_none())
+            .map(|r| (r.message.id, r.message.tenant_id.as_str()))
             .collect();
         if !queued.is_empty() {
             parts.add(|values| jobs::enqueue_sql(&queued, now, values));
         }
     }
     if pg && !events.is_empty() {
-        parts.add(|values| events::insert_sql(events, now, Only::CreatedBy("p0"), values));
+        parts.add(|values| {
+            events::insert_sql(events.iter().copied(), Only::CreatedBy("p0"), values)
+        });
     }
     if pg {
         // Foreign keys are checked at the statement's end, when the conversations the
@@ -183,15 +212,46 @@ pub async fn insert(
             .collect();
         let sql = format!("WITH {} SELECT 1", clauses.join(", "));
         let values = parts.values.pop().unwrap_or_default();
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        db.execute_raw(crate::store::statement(backend, sql, values))
             .await?;
     } else {
         for (sql, values) in parts.sql.into_iter().zip(parts.values) {
-            db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            db.execute_raw(crate::store::statement(backend, sql, values))
                 .await?;
         }
     }
     Ok(())
+}
+
+/// A message as the write stores it.
+struct Row<'a> {
+    message: &'a messages::Model,
+    vector: Option<&'a [f32]>,
+    author: Uuid,
+}
+
+/// The writes' events in order, each with its write's time; a `conversation.created` (marked
+/// `true`) is left out when an earlier write of the group writes to its conversation, which
+/// that write creates if it is new.
+fn events_in_turn<'a>(writes: &[Write<'a>]) -> Vec<(&'a NewEvent, bool, DateTime<Utc>)> {
+    let mut written_to: HashSet<(&str, &str)> = HashSet::new();
+    let mut events = Vec::new();
+    for (prepared, of_write) in writes {
+        for (event, conditional) in of_write.iter() {
+            let earlier = (event.conversation_id.as_deref())
+                .is_some_and(|c| written_to.contains(&(event.tenant_id.as_str(), c)));
+            if !(*conditional && earlier) {
+                events.push((event, *conditional, prepared.now));
+            }
+        }
+        if writes.len() > 1 {
+            written_to.extend(
+                (prepared.messages.iter())
+                    .map(|m| (m.tenant_id.as_str(), m.conversation_id.as_str())),
+            );
+        }
+    }
+    events
 }
 
 /// The write's statements. Each part numbers its placeholders after the values already in the
@@ -220,18 +280,34 @@ impl Parts {
     }
 }
 
-/// Messages per conversation: how many, the newest `created_at`, the first one's author.
-fn per_conversation<'a>(
-    stored: &'a [messages::Model],
-    authors: &[Uuid],
-) -> BTreeMap<(&'a str, &'a str), (i64, DateTime<Utc>, Uuid)> {
-    let mut per: BTreeMap<(&str, &str), (i64, DateTime<Utc>, Uuid)> = BTreeMap::new();
-    for (m, author) in stored.iter().zip(authors) {
-        let entry =
-            per.entry((&m.tenant_id, &m.conversation_id))
-                .or_insert((0, m.created_at, *author));
-        entry.0 += 1;
-        entry.1 = entry.1.max(m.created_at);
+/// A conversation's part of the write: its messages' count, the newest `created_at`, the
+/// first message's author, the first and the last write's time.
+struct Counted {
+    count: i64,
+    last_message_at: DateTime<Utc>,
+    author: Uuid,
+    first_write: DateTime<Utc>,
+    last_write: DateTime<Utc>,
+}
+
+/// The write's messages per conversation.
+fn per_conversation<'a>(rows: &[Row<'a>]) -> BTreeMap<(&'a str, &'a str), Counted> {
+    let mut per: BTreeMap<(&str, &str), Counted> = BTreeMap::new();
+    for row in rows {
+        let m = row.message;
+        // A message's `updated_at` is its write's time.
+        let entry = per
+            .entry((&m.tenant_id, &m.conversation_id))
+            .or_insert(Counted {
+                count: 0,
+                last_message_at: m.created_at,
+                author: row.author,
+                first_write: m.updated_at,
+                last_write: m.updated_at,
+            });
+        entry.count += 1;
+        entry.last_message_at = entry.last_message_at.max(m.created_at);
+        entry.last_write = entry.last_write.max(m.updated_at);
     }
     per
 }
@@ -240,27 +316,27 @@ fn per_conversation<'a>(
 /// new, their counters moved on. `returning` (PostgreSQL) makes the statement return which
 /// rows it created, for the events' part.
 fn conversations_upsert(
-    stored: &[messages::Model],
-    authors: &[Uuid],
-    now: DateTime<Utc>,
+    conversations: &[((&str, &str), Counted)],
     returning: bool,
     values: &mut Vec<Value>,
 ) -> String {
-    values.push(now.into());
-    let at = values.len();
-    let rows: Vec<String> = per_conversation(stored, authors)
-        .into_iter()
-        .map(|((tenant, id), (count, last, author))| {
+    let rows: Vec<String> = conversations
+        .iter()
+        .map(|((tenant, id), c)| {
             values.extend([
-                tenant.into(),
-                id.into(),
-                count.into(),
-                last.into(),
-                author.into(),
+                (*tenant).into(),
+                (*id).into(),
+                c.count.into(),
+                c.last_message_at.into(),
+                c.author.into(),
+                c.first_write.into(),
+                c.last_write.into(),
             ]);
             let n = values.len();
             format!(
-                "(${}, ${}, '{{}}', ${}, ${}, FALSE, ${}, ${at}, ${at})",
+                "(${}, ${}, '{{}}', ${}, ${}, FALSE, ${}, ${}, ${})",
+                n - 6,
+                n - 5,
                 n - 4,
                 n - 3,
                 n - 2,
@@ -289,16 +365,14 @@ fn conversations_upsert(
 }
 
 /// The messages themselves, each with its vector when it has one.
-fn messages_insert(
-    backend: DbBackend,
-    rows: &[messages::Model],
-    vectors: &[Option<Vec<f32>>],
-    values: &mut Vec<Value>,
-) -> String {
+fn messages_insert(backend: DbBackend, rows: &[Row], values: &mut Vec<Value>) -> String {
     const COLUMNS: usize = 13;
     values.reserve(rows.len() * COLUMNS);
     let mut tuples = Vec::with_capacity(rows.len());
-    for (m, v) in rows.iter().zip(vectors) {
+    for Row {
+        message: m, vector, ..
+    } in rows
+    {
         let first = values.len() + 1;
         values.extend([
             m.id.into(),
@@ -309,7 +383,7 @@ fn messages_insert(
             m.metadata.clone().into(),
             m.importance_score.into(),
             m.importance_override.into(),
-            embeddings::embedding_value(backend, v.as_deref()),
+            embeddings::embedding_value(backend, *vector),
             m.embedding_status.clone().into(),
             m.embedding_model.clone().into(),
             m.created_at.into(),

@@ -56,7 +56,7 @@ pub async fn progress(
         values.len()
     );
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             sql,
             values,
@@ -85,7 +85,7 @@ pub async fn enqueue(
 ) -> Result<(), StoreError> {
     let mut values = Vec::new();
     let sql = enqueue_sql(&[(message_id, tenant_id)], now, &mut values);
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::store::statement(
         db.get_database_backend(),
         sql,
         values,
@@ -150,7 +150,7 @@ pub async fn claim(
     );
     let txn = super::begin_write(db).await?;
     let rows = txn
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             backend,
             &sql,
             [
@@ -175,7 +175,7 @@ pub async fn claim(
         let (list, values) = super::id_params(&message_ids);
         let sql = format!("SELECT id, content FROM messages WHERE id IN ({list})");
         for row in txn
-            .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+            .query_all_raw(crate::store::statement(backend, &sql, values))
             .await?
         {
             contents.insert(
@@ -201,7 +201,7 @@ pub async fn claim(
     if !orphans.is_empty() {
         let (list, values) = super::id_params(&orphans);
         let sql = format!("DELETE FROM embedding_jobs WHERE id IN ({list})");
-        txn.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
+        txn.execute_raw(crate::store::statement(backend, &sql, values))
             .await?;
     }
     txn.commit().await?;
@@ -259,12 +259,12 @@ pub async fn complete(
         job_values.len()
     );
     let stored = txn
-        .query_all_raw(Statement::from_sql_and_values(backend, &update, values))
+        .query_all_raw(crate::store::statement(backend, &update, values))
         .await?
         .iter()
         .map(|row| messages::Model::from_query_result(row, ""))
         .collect::<Result<Vec<_>, _>>()?;
-    txn.execute_raw(Statement::from_sql_and_values(backend, &delete, job_values))
+    txn.execute_raw(crate::store::statement(backend, &delete, job_values))
         .await?;
     Ok(stored)
 }
@@ -283,7 +283,7 @@ pub async fn retry_later(
     for job in jobs {
         let delay =
             Duration::seconds(1i64 << job.attempts.clamp(0, 8) as u32).min(Duration::minutes(5));
-        db.execute_raw(Statement::from_sql_and_values(
+        db.execute_raw(crate::store::statement(
             backend,
             "UPDATE embedding_jobs SET status = 'pending', run_at = $1, locked_by = NULL, \
                locked_until = NULL, last_error = $2, reason = $3, updated_at = $4 \
@@ -316,7 +316,7 @@ pub async fn fail(
     let mut failed = Vec::with_capacity(jobs.len());
     for job in jobs {
         let marked = txn
-            .query_one_raw(Statement::from_sql_and_values(
+            .query_one_raw(crate::store::statement(
                 backend,
                 format!(
                     "UPDATE messages SET embedding_status = 'failed' WHERE id = $1 AND content = $2 \
@@ -336,7 +336,7 @@ pub async fn fail(
         if let Some(row) = marked {
             failed.push(messages::Model::from_query_result(&row, "")?);
         }
-        txn.execute_raw(Statement::from_sql_and_values(
+        txn.execute_raw(crate::store::statement(
             backend,
             "UPDATE embedding_jobs SET status = 'failed', last_error = $1, reason = $2, \
                updated_at = $3, locked_until = NULL WHERE id = $4 AND locked_by = $5",
@@ -381,7 +381,7 @@ async fn requeue_running(
          WHERE status = 'running' {and}"
     );
     let result = db
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             db.get_database_backend(),
             &sql,
             values,

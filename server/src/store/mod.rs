@@ -17,7 +17,8 @@
 //!   trigger-kept counters (and their folding), cross-tenant counts; [`search_stats`]: search
 //!   minutes; [`idempotency`]: the first answers of writes sent with an `Idempotency-Key`;
 //!   [`secrets`]: secrets the server generated, shared by every instance on the database.
-//! - [`entities`]: SeaORM entities.
+//! - [`entities`]: SeaORM entities; [`statement`]: a raw statement with `$N` placeholders, as
+//!   each backend takes it best.
 //!
 //! Errors: [`StoreError`]. Every `DbErr` becomes one through a single `From`, which is where
 //! unique-constraint violations become [`StoreError::Conflict`] and a database that cannot be
@@ -33,6 +34,7 @@ use sea_orm::{
 };
 
 use crate::config::DatabaseSettings;
+pub(crate) use sql::statement;
 
 /// The current time as both databases keep it (to the microsecond): what a write stores, and
 /// answers, is what a later read returns on either backend.
@@ -61,6 +63,7 @@ pub mod retention;
 pub mod retrievers;
 pub mod search_stats;
 pub mod secrets;
+mod sql;
 pub mod tenants;
 
 /// Errors of the store layer; the services map them to their own.

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
 use super::{entities::messages, StoreError};
@@ -45,7 +45,7 @@ pub async fn around(
     }
     let sql = parts.join(" UNION ALL ");
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .query_all_raw(crate::store::statement(backend, sql, values))
         .await?;
     // Per conversation, each message once, in time order.
     let mut by_conversation: BTreeMap<String, Vec<messages::Model>> = BTreeMap::new();

@@ -164,7 +164,7 @@ impl Replicas {
 /// recovery replays nothing: it is the primary itself, or a copy kept current otherwise).
 async fn caught_up(replica: &DatabaseConnection, lsn: &str) -> Result<bool, sea_orm::DbErr> {
     let row = replica
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(crate::store::statement(
             DbBackend::Postgres,
             "SELECT (NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= $1::pg_lsn) AS ok",
             [lsn.into()],

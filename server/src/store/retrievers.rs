@@ -19,7 +19,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend};
 use uuid::Uuid;
 
 use super::{
@@ -266,7 +266,7 @@ async fn pg_nearest(
     // The session's `hnsw.*` settings (see `store::connect`) keep recall ≥ 0.95 of exact search
     // and let filters through; the planner picks HNSW or the tenant's rows by their sizes.
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .query_all_raw(crate::store::statement(backend, &sql, values))
         .await?;
     let mut nearest = Vec::with_capacity(limit);
     for r in &rows {
@@ -293,7 +293,7 @@ async fn pg_scored(
         .collect::<Vec<_>>()
         .join(",");
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             DbBackend::Postgres,
             "SELECT m.id, 1 - (m.embedding <=> $1) AS similarity, m.importance_score, \
                m.created_at FROM messages m \
@@ -334,7 +334,7 @@ async fn allowed_ids(
     let condition = where_clause(backend, tenant, filters, &mut values);
     let sql = format!("SELECT m.id FROM messages m WHERE {condition}");
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .query_all_raw(crate::store::statement(backend, &sql, values))
         .await?;
     Ok(Some(
         rows.iter()
@@ -356,7 +356,7 @@ async fn read_facts(
         "SELECT id, tenant_id, importance_score, created_at FROM messages WHERE id IN ({list})"
     );
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, &sql, values))
+        .query_all_raw(crate::store::statement(backend, &sql, values))
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in &rows {

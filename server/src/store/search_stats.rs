@@ -2,7 +2,7 @@
 //! and instance (appended once a minute by each instance, summed by analytics).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::StoreError;
 
@@ -53,7 +53,7 @@ pub async fn append(
          VALUES {}",
         placeholders.join(", ")
     );
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::store::statement(
         db.get_database_backend(),
         &sql,
         values,
@@ -70,7 +70,7 @@ pub async fn since(
     since: DateTime<Utc>,
 ) -> Result<Vec<Vec<u64>>, StoreError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT latency_buckets FROM search_stats WHERE tenant_id = $1 AND minute >= $2",
             [tenant.into(), since.into()],
@@ -88,7 +88,7 @@ pub async fn since(
 /// Deletes rows older than `before`; returns how many.
 pub async fn prune(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let result = db
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             db.get_database_backend(),
             "DELETE FROM search_stats WHERE minute < $1",
             [before.into()],

@@ -1,7 +1,7 @@
 //! Secrets the server generated for itself, kept in the database so that every instance on it
 //! uses the same one.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::StoreError;
 
@@ -21,7 +21,7 @@ pub async fn shared_secret(
         return Ok(value);
     }
     let txn = super::begin_write(db).await?;
-    txn.execute_raw(Statement::from_sql_and_values(
+    txn.execute_raw(crate::store::statement(
         db.get_database_backend(),
         "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO NOTHING",
@@ -35,7 +35,7 @@ pub async fn shared_secret(
 
 async fn stored(db: &impl ConnectionTrait, name: &str) -> Result<Option<String>, StoreError> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT value FROM server_secrets WHERE name = $1",
             [name.into()],

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryResult, Set, Statement,
+    QueryResult, Set,
 };
 use uuid::Uuid;
 
@@ -100,7 +100,7 @@ pub async fn tenants_with_counts(
         placeholders.join(", ")
     );
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             sql,
             ids.iter().map(|id| id.as_str().into()),
@@ -171,7 +171,7 @@ const TENANT_TABLES: &[&str] = &[
 pub async fn delete_tenant(txn: &DatabaseTransaction, id: &str) -> Result<(), StoreError> {
     let backend = txn.get_database_backend();
     for table in TENANT_TABLES {
-        txn.execute_raw(Statement::from_sql_and_values(
+        txn.execute_raw(crate::store::statement(
             backend,
             format!("DELETE FROM {table} WHERE tenant_id = $1"),
             [id.into()],
@@ -179,7 +179,7 @@ pub async fn delete_tenant(txn: &DatabaseTransaction, id: &str) -> Result<(), St
         .await?;
     }
     let deleted = txn
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             backend,
             "DELETE FROM tenants WHERE id = $1",
             [id.into()],

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::config::Settings;
 
+mod group;
 mod unit;
 
 /// A directory removed when dropped.

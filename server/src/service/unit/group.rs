@@ -6,8 +6,9 @@
 //! steps (up to 100 ms at a time) however soon the lock is free: under concurrent writes most
 //! of a write's time, and all of its tail, would be those sleeps. Instead each request hands its
 //! new messages to one task, which writes every request that arrived meanwhile in one
-//! transaction — again with a savepoint around each if one of them failed, so one request's
-//! failure undoes only its part — commits once, and only then answers each (a request is
+//! transaction, in the statements of one request — again, one request after the other with a
+//! savepoint around each, if that failed, so one request's failure undoes only its part —
+//! commits once, and only then answers each (a request is
 //! answered only once the transaction that holds it is committed). The other write transactions
 //! ([`super::super::Services::write`], the job queue's claims and stored vectors) take the same
 //! [`WriteGate`], a queue that hands the lock on the moment it is free: requests first come
@@ -129,7 +130,7 @@ pub struct Committed {
     pub queued_jobs: bool,
 }
 
-type Reply = oneshot::Sender<Result<Vec<messages::Model>>>;
+pub(crate) type Reply = oneshot::Sender<Result<Vec<messages::Model>>>;
 
 /// Hands new messages to the writer task of an SQLite file.
 #[derive(Clone)]
@@ -172,7 +173,10 @@ impl GroupWriter {
 /// always succeeds, and only if a request fails is it written again with a savepoint around
 /// each request (two statements more per request, each a round trip to the connection's
 /// thread), so the others are stored and the failing one is told its own error.
-async fn write_group(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) -> Committed {
+pub(crate) async fn write_group(
+    db: &DatabaseConnection,
+    group: Vec<(NewMessages, Reply)>,
+) -> Committed {
     if !write_together(db, &group).await {
         return write_apart(db, group).await;
     }
@@ -187,18 +191,27 @@ async fn write_group(db: &DatabaseConnection, group: Vec<(NewMessages, Reply)>) 
     done
 }
 
-/// Writes every request of `group` in one transaction without savepoints and commits; `false`
-/// (everything rolled back) if any part fails.
+/// Writes every request of `group` in one transaction, in the statements of one request
+/// ([`ingest::insert_together`]), and commits; `false` (everything rolled back) if any part
+/// fails.
 async fn write_together(db: &DatabaseConnection, group: &[(NewMessages, Reply)]) -> bool {
     let Ok(txn) = store::begin_write(db).await else {
         return false;
     };
-    for (write, _) in group {
-        if write_one(&txn, write).await.is_err() {
-            // Awaited, so the file's lock is free for the second attempt.
-            let _ = txn.rollback().await;
-            return false;
-        }
+    let writes: Vec<ingest::Write> = (group.iter())
+        .map(|(w, _)| (&w.prepared, w.events.as_slice()))
+        .collect();
+    let mut written = ingest::insert_together(&txn, &writes).await.is_ok();
+    for answer in group.iter().filter_map(|(w, _)| w.answer.as_ref()) {
+        written = written
+            && super::super::idempotency::record(&txn, answer)
+                .await
+                .is_ok();
+    }
+    if !written {
+        // Awaited, so the file's lock is free for the second attempt.
+        let _ = txn.rollback().await;
+        return false;
     }
     store::commit(txn).await.is_ok()
 }

@@ -9,7 +9,7 @@ mod reader;
 pub use reader::{latest, Read, Reader};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -41,16 +41,19 @@ const SELECT: &str = "SELECT seq, tenant_id, conversation_id, name, data, at FRO
 
 /// Rows per read.
 pub const BATCH: u64 = 1000;
-/// Events per `INSERT` (7 values each) when written on their own.
+/// Events per `INSERT` (8 values each).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// One value list row per event: `(order, tenant, conversation, message, name, data, only if
-/// its conversation is new)`.
-fn values_rows(events: &[(NewEvent, bool)], values: &mut Vec<Value>) -> String {
+/// its conversation is new, at)`.
+fn values_rows<'a>(
+    events: impl IntoIterator<Item = (&'a NewEvent, bool, DateTime<Utc>)>,
+    values: &mut Vec<Value>,
+) -> String {
     let rows: Vec<String> = events
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, (e, conditional))| {
+        .map(|(i, (e, conditional, at))| {
             values.extend([
                 (i as i64).into(),
                 e.tenant_id.clone().into(),
@@ -58,10 +61,11 @@ fn values_rows(events: &[(NewEvent, bool)], values: &mut Vec<Value>) -> String {
                 e.message_id.map(|id| id.to_string()).into(),
                 e.name.into(),
                 e.data.clone().into(),
-                (*conditional).into(),
+                conditional.into(),
+                at.trunc_subsecs(6).into(),
             ]);
             let n = values.len();
-            let p: Vec<String> = (n - 6..=n).map(|i| format!("${i}")).collect();
+            let p: Vec<String> = (n - 7..=n).map(|i| format!("${i}")).collect();
             format!("({})", p.join(", "))
         })
         .collect();
@@ -83,14 +87,11 @@ pub enum Only<'a> {
 }
 
 /// The `INSERT` of `events`, written in the given order.
-pub fn insert_sql(
-    events: &[(NewEvent, bool)],
-    at: DateTime<Utc>,
+pub fn insert_sql<'a>(
+    events: impl IntoIterator<Item = (&'a NewEvent, bool, DateTime<Utc>)>,
     only: Only<'_>,
     values: &mut Vec<Value>,
 ) -> String {
-    values.push(at.trunc_subsecs(6).into());
-    let at = values.len();
     let rows = values_rows(events, values);
     let filter = match only {
         Only::All => String::new(),
@@ -104,7 +105,7 @@ pub fn insert_sql(
     };
     format!(
         "INSERT INTO events ({COLUMNS}) \
-         SELECT v.column2, v.column3, v.column4, v.column5, v.column6, ${at} \
+         SELECT v.column2, v.column3, v.column4, v.column5, v.column6, v.column8 \
          FROM (VALUES {rows}) AS v {filter} ORDER BY v.column1"
     )
 }
@@ -112,12 +113,15 @@ pub fn insert_sql(
 /// Writes `events` with the change in `txn`, in order.
 pub async fn append(txn: &impl ConnectionTrait, events: Vec<NewEvent>) -> Result<(), StoreError> {
     let backend = txn.get_database_backend();
-    let tagged: Vec<(NewEvent, bool)> = events.into_iter().map(|e| (e, false)).collect();
     let now = crate::store::now();
-    for chunk in tagged.chunks(ROWS_PER_STATEMENT) {
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let mut values = Vec::new();
-        let sql = insert_sql(chunk, now, Only::All, &mut values);
-        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        let sql = insert_sql(
+            chunk.iter().map(|e| (e, false, now)),
+            Only::All,
+            &mut values,
+        );
+        txn.execute_raw(crate::store::statement(backend, sql, values))
             .await?;
     }
     Ok(())
@@ -161,7 +165,7 @@ pub async fn scrub_messages(
         scrubbed_sql(backend),
         list.join(", ")
     );
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+    txn.execute_raw(crate::store::statement(backend, sql, values))
         .await?;
     Ok(())
 }
@@ -178,7 +182,7 @@ pub async fn scrub_conversation(
          AND message_id IS NOT NULL",
         scrubbed_sql(backend)
     );
-    txn.execute_raw(Statement::from_sql_and_values(
+    txn.execute_raw(crate::store::statement(
         backend,
         sql,
         [tenant.into(), conversation.into()],
@@ -215,7 +219,7 @@ pub async fn between(
         None => "",
     };
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             format!("{SELECT} WHERE seq > $1 AND seq <= $2 {of_tenant}ORDER BY seq LIMIT $3"),
             values,
@@ -228,7 +232,7 @@ pub async fn between(
 /// was this tenant's, is not).
 pub async fn kept(db: &DatabaseConnection, tenant: &str, seq: i64) -> Result<bool, StoreError> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT 1 AS one FROM events WHERE tenant_id = $1 AND seq = $2",
             [tenant.into(), seq.into()],
@@ -246,7 +250,7 @@ pub async fn prune(
 ) -> Result<u64, StoreError> {
     let backend = db.get_database_backend();
     let mut removed = db
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             backend,
             "DELETE FROM events WHERE at < $1",
             [keep_since.into()],
@@ -254,7 +258,7 @@ pub async fn prune(
         .await?
         .rows_affected();
     let over = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             backend,
             "SELECT tenant_id FROM events GROUP BY tenant_id HAVING COUNT(*) > $1",
             [(cap as i64).into()],
@@ -263,7 +267,7 @@ pub async fn prune(
     for row in over {
         let tenant: String = row.try_get("", "tenant_id")?;
         removed += db
-            .execute_raw(Statement::from_sql_and_values(
+            .execute_raw(crate::store::statement(
                 backend,
                 "DELETE FROM events WHERE tenant_id = $1 AND seq < (SELECT seq FROM events \
                  WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
@@ -285,7 +289,7 @@ pub async fn notify(
     if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
         return Ok(());
     }
-    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+    txn.execute_raw(crate::store::statement(
         sea_orm::DbBackend::Postgres,
         "SELECT pg_notify($1, $2)",
         [channel.into(), payload.into()],

@@ -120,7 +120,7 @@ pub(super) async fn next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Ste
 
 async fn sqlite_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, StoreError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             DbBackend::Sqlite,
             "SELECT seq, message_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
             [cursor.seq.into(), BATCH.into()],
@@ -150,7 +150,7 @@ async fn sqlite_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, S
         .collect::<Result<Vec<_>, _>>()?;
     if last - sqlite_bound(db, "MIN").await? > SQLITE_PRUNE_AFTER {
         // Keeps the newest row so the numbering (and the hole check) goes on.
-        db.execute_raw(Statement::from_sql_and_values(
+        db.execute_raw(crate::store::statement(
             DbBackend::Sqlite,
             "DELETE FROM change_log WHERE seq < $1",
             [last.into()],
@@ -215,7 +215,7 @@ async fn pg_next(db: &DatabaseConnection, cursor: &Cursor) -> Result<Step, Store
            ORDER BY seq LIMIT $3) l ON TRUE"
     );
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             DbBackend::Postgres,
             &sql,
             [

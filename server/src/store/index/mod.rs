@@ -32,7 +32,7 @@ use std::{
     },
 };
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -279,7 +279,7 @@ impl SearchIndex {
             columns(self.backend)
         );
         let rows = db
-            .query_all_raw(Statement::from_sql_and_values(self.backend, &sql, values))
+            .query_all_raw(crate::store::statement(self.backend, &sql, values))
             .await?;
         Ok(rows
             .iter()

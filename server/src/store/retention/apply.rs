@@ -4,7 +4,7 @@
 //! repeated does nothing twice; each returns the messages it changed, as they are now.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
 use crate::store::{entities::messages, jobs, StoreError};
@@ -36,7 +36,7 @@ async fn change(
         list.join(", "),
         messages::COLUMNS
     );
-    db.query_all_raw(Statement::from_sql_and_values(
+    db.query_all_raw(crate::store::statement(
         db.get_database_backend(),
         sql,
         values,
@@ -81,7 +81,7 @@ async fn drop_jobs(db: &impl ConnectionTrait, of: &[messages::Model]) -> Result<
     }
     let ids: Vec<Uuid> = of.iter().map(|m| m.id).collect();
     let (list, values) = crate::store::id_params(&ids);
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::store::statement(
         db.get_database_backend(),
         format!("DELETE FROM embedding_jobs WHERE message_id IN ({list})"),
         values,
@@ -117,7 +117,7 @@ pub async fn restore(
     if !warm_again.is_empty() {
         let mut values = Vec::new();
         let sql = jobs::enqueue_sql(&warm_again, now, &mut values);
-        db.execute_raw(Statement::from_sql_and_values(
+        db.execute_raw(crate::store::statement(
             db.get_database_backend(),
             sql,
             values,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, Value,
+    QuerySelect, Set, Value,
 };
 use uuid::Uuid;
 
@@ -99,7 +99,7 @@ pub async fn add_items(
                 format!("($1, ${}, $2, $3)", values.len())
             })
             .collect();
-        db.execute_raw(Statement::from_sql_and_values(
+        db.execute_raw(crate::store::statement(
             db.get_database_backend(),
             format!(
                 "INSERT INTO retention_run_items (run_id, message_id, action, tenant_id) \
@@ -116,7 +116,7 @@ pub async fn add_items(
 /// The messages run `run` archived or moved to cold storage.
 pub async fn restorable(db: &impl ConnectionTrait, run: Uuid) -> Result<Vec<Uuid>, StoreError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::store::statement(
             db.get_database_backend(),
             "SELECT message_id FROM retention_run_items \
              WHERE run_id = $1 AND action IN ('archive', 'cold') ORDER BY message_id",
@@ -155,14 +155,14 @@ pub async fn take_lease(
 ) -> Result<bool, StoreError> {
     let txn = crate::store::begin_write(db).await?;
     let backend = txn.get_database_backend();
-    txn.execute_raw(Statement::from_sql_and_values(
+    txn.execute_raw(crate::store::statement(
         backend,
         "DELETE FROM retention_leases WHERE tenant_id = $1 AND expires_at < $2",
         [tenant.into(), now.into()],
     ))
     .await?;
     let taken = txn
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             backend,
             "INSERT INTO retention_leases (tenant_id, holder, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (tenant_id) DO NOTHING",
@@ -184,7 +184,7 @@ pub async fn renew_lease(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     Ok(db
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(crate::store::statement(
             db.get_database_backend(),
             "UPDATE retention_leases SET expires_at = $3 WHERE tenant_id = $1 AND holder = $2",
             [tenant.into(), holder.into(), (now + LEASE).into()],
@@ -199,7 +199,7 @@ pub async fn release_lease(
     tenant: &str,
     holder: &str,
 ) -> Result<(), StoreError> {
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::store::statement(
         db.get_database_backend(),
         "DELETE FROM retention_leases WHERE tenant_id = $1 AND holder = $2",
         [tenant.into(), holder.into()],

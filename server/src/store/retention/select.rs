@@ -2,7 +2,7 @@
 //! run of the same moment list the same ids.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;
 
 use crate::{
@@ -68,7 +68,7 @@ pub async fn candidates(
         "SELECT m.id FROM messages m WHERE m.tenant_id = $1 AND {condition} ORDER BY {order}"
     );
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .query_all_raw(crate::store::statement(backend, sql, values))
         .await?;
     rows.iter()
         .map(|r| r.try_get_by_index::<Uuid>(0).map_err(StoreError::from))

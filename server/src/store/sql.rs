@@ -66,6 +66,10 @@ fn anonymous(sql: &str, count: usize) -> Option<(String, Vec<usize>)> {
 
 /// The values as `order` uses them: each moved at its last use, cloned before it.
 fn in_order(values: Vec<Value>, order: &[usize]) -> Vec<Value> {
+    // Most statements use each value once, in order: nothing to move.
+    if order.iter().copied().eq(0..values.len()) {
+        return values;
+    }
     let mut uses = vec![0usize; values.len()];
     for &k in order {
         uses[k] += 1;

@@ -198,17 +198,8 @@ async fn write_together(db: &DatabaseConnection, group: &[(NewMessages, Reply)])
     let Ok(txn) = store::begin_write(db).await else {
         return false;
     };
-    let writes: Vec<ingest::Write> = (group.iter())
-        .map(|(w, _)| (&w.prepared, w.events.as_slice()))
-        .collect();
-    let mut written = ingest::insert_together(&txn, &writes).await.is_ok();
-    for answer in group.iter().filter_map(|(w, _)| w.answer.as_ref()) {
-        written = written
-            && super::super::idempotency::record(&txn, answer)
-                .await
-                .is_ok();
-    }
-    if !written {
+    let writes: Vec<&NewMessages> = group.iter().map(|(w, _)| w).collect();
+    if write_all(&txn, &writes).await.is_err() {
         // Awaited, so the file's lock is free for the second attempt.
         let _ = txn.rollback().await;
         return false;
@@ -277,8 +268,17 @@ pub(super) async fn write_one(
     txn: &sea_orm::DatabaseTransaction,
     write: &NewMessages,
 ) -> Result<()> {
-    ingest::insert(txn, &write.prepared, &write.events).await?;
-    if let Some(answer) = &write.answer {
+    write_all(txn, &[write]).await
+}
+
+/// Writes several requests' new messages in the statements of one
+/// ([`ingest::insert_together`]), and the idempotent answer to each, in `txn`.
+async fn write_all(txn: &sea_orm::DatabaseTransaction, writes: &[&NewMessages]) -> Result<()> {
+    let parts: Vec<ingest::Write> = (writes.iter())
+        .map(|w| (&w.prepared, w.events.as_slice()))
+        .collect();
+    ingest::insert_together(txn, &parts).await?;
+    for answer in writes.iter().filter_map(|w| w.answer.as_ref()) {
         super::super::idempotency::record(txn, answer).await?;
     }
     Ok(())
